@@ -1,0 +1,7 @@
+#include "register.hpp"
+
+PYBIND11_MODULE(_core, m) {
+    m.doc() = "tsquash C++ core (private; use the tsquash package)";
+    tsquash::bindings::register_errors(m);
+    tsquash::bindings::register_codecs(m);
+}

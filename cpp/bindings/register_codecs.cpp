@@ -1,0 +1,223 @@
+// encode / decode / info and the streaming Encoder / Decoder. Inputs are taken without copies (buffer
+// protocol), outputs are allocated with the GIL held, and the codec loops run with the GIL released.
+#include <pybind11/numpy.h>
+#include <pybind11/stl.h>
+
+#include <optional>
+
+#include "register.hpp"
+#include "tsquash/container/stream.hpp"
+#include "tsquash/errors.hpp"
+
+namespace py = pybind11;
+using namespace tsquash::container;
+
+namespace tsquash::bindings {
+namespace {
+
+// A read-only view of any C-contiguous bytes-like object (bytes, bytearray, memoryview, numpy array).
+class ByteView {
+public:
+    explicit ByteView(const py::handle& obj) {
+        if (PyObject_GetBuffer(obj.ptr(), &view_, PyBUF_C_CONTIGUOUS) != 0) {
+            PyErr_Clear();
+            throw py::type_error("expected a bytes-like object (bytes, bytearray, memoryview), got " +
+                                 std::string(py::str(py::type::handle_of(obj).attr("__name__"))));
+        }
+        owner_ = py::reinterpret_borrow<py::object>(obj);
+    }
+    ~ByteView() { PyBuffer_Release(&view_); }
+    ByteView(const ByteView&) = delete;
+    ByteView& operator=(const ByteView&) = delete;
+
+    const uint8_t* data() const { return static_cast<const uint8_t*>(view_.buf); }
+    size_t size() const { return static_cast<size_t>(view_.len); }
+
+private:
+    Py_buffer view_{};
+    py::object owner_;
+};
+
+Dtype dtype_of(const py::array& a) {
+    const py::dtype dt = a.dtype();
+    if (dt.equal(py::dtype::of<double>())) return Dtype::float64;
+    if (dt.equal(py::dtype::of<float>())) return Dtype::float32;
+    if (dt.equal(py::dtype::of<int64_t>())) return Dtype::int64;
+    throw py::type_error("tsquash encodes float64, float32 or int64 arrays in native byte order, got " +
+                         std::string(py::str(dt)));
+}
+
+py::array new_array(Dtype d, uint64_t n) {
+    const auto len = static_cast<py::ssize_t>(n);
+    switch (d) {
+        case Dtype::float64: return py::array_t<double>(len);
+        case Dtype::float32: return py::array_t<float>(len);
+        case Dtype::int64: return py::array_t<int64_t>(len);
+    }
+    throw std::logic_error("dtype");
+}
+
+// A 1-D C-contiguous array of a supported dtype; the Python layer converts anything else first.
+const void* checked_data(const py::array& a, Dtype expected) {
+    if (a.ndim() != 1) throw py::value_error("expected a 1-D array, got " + std::to_string(a.ndim()) + "-D");
+    if (!(a.flags() & py::array::c_style)) throw py::value_error("expected a contiguous array");
+    if (dtype_of(a) != expected)
+        throw py::type_error(std::string("expected ") + dtype_name(expected) + " values, got " +
+                             std::string(py::str(a.dtype())));
+    return a.data();
+}
+
+std::vector<std::pair<std::string, long long>> params_from(const py::dict& d) {
+    std::vector<std::pair<std::string, long long>> out;
+    for (auto item : d) {
+        const py::handle v = item.second;
+        if (PyBool_Check(v.ptr()) || !PyLong_Check(v.ptr()))
+            throw py::type_error("codec parameter '" + std::string(py::str(item.first)) + "' must be an int");
+        out.emplace_back(py::str(item.first), v.cast<long long>());
+    }
+    return out;
+}
+
+py::dict header_dict(const Header& h) {
+    const CodecSpec& spec = codec_spec(h.codec);
+    py::dict params;
+    for (size_t i = 0; i < spec.params.size(); ++i) params[py::str(spec.params[i].name)] = int(h.params[i]);
+    py::dict d;
+    d["codec"] = spec.name;
+    d["format_version"] = int(h.version);
+    d["dtype"] = dtype_name(h.dtype);
+    d["count"] = h.count;
+    d["params"] = params;
+    d["header_size"] = h.header_size;
+    d["payload_size"] = h.payload_size;
+    d["payload_crc32c"] = h.payload_crc;
+    return d;
+}
+
+py::bytes to_bytes(const std::vector<uint8_t>& v) {
+    return py::bytes(reinterpret_cast<const char*>(v.data()), v.size());
+}
+
+class PyEncoder {
+public:
+    PyEncoder(const std::string& codec, const std::string& dtype, const py::dict& params)
+        : enc_(codec_spec(codec).id, dtype_from_name(dtype), resolve_params(codec_spec(codec), params_from(params))) {}
+
+    void push(const py::array& values) {
+        const void* p = checked_data(values, enc_.dtype());
+        const size_t n = static_cast<size_t>(values.shape(0));
+        py::gil_scoped_release nogil;
+        enc_.push(p, n);
+    }
+    py::bytes finish() {
+        std::vector<uint8_t> out;
+        {
+            py::gil_scoped_release nogil;
+            out = enc_.finish();
+        }
+        return to_bytes(out);
+    }
+    uint64_t count() const { return enc_.count(); }
+
+private:
+    Encoder enc_;
+};
+
+class PyDecoder {
+public:
+    explicit PyDecoder(const py::object& blob) : view_(std::make_unique<ByteView>(blob)), dec_(view_->data(), view_->size()) {}
+
+    py::array read(std::optional<int64_t> max) {
+        const uint64_t want = max ? static_cast<uint64_t>(std::max<int64_t>(*max, 0)) : dec_.remaining();
+        const size_t n = static_cast<size_t>(std::min<uint64_t>(want, dec_.remaining()));
+        py::array out = new_array(dec_.header().dtype, n);
+        void* p = out.mutable_data();
+        {
+            py::gil_scoped_release nogil;
+            dec_.read(p, n);
+        }
+        return out;
+    }
+    uint64_t remaining() const { return dec_.remaining(); }
+    py::dict header() const { return header_dict(dec_.header()); }
+
+private:
+    std::unique_ptr<ByteView> view_;
+    Decoder dec_;
+};
+
+}  // namespace
+
+void register_codecs(py::module_& m) {
+    m.def("codecs", [] {
+        py::list out;
+        for (const auto& s : codec_specs()) {
+            py::list dtypes, params;
+            for (Dtype d : s.dtypes) dtypes.append(dtype_name(d));
+            for (const auto& p : s.params) {
+                py::dict pd;
+                pd["name"] = p.name;
+                pd["min"] = p.min;
+                pd["max"] = p.max;
+                pd["default"] = p.default_value;
+                pd["help"] = p.help;
+                params.append(pd);
+            }
+            py::dict d;
+            d["name"] = s.name;
+            d["id"] = int(s.id);
+            d["summary"] = s.summary;
+            d["dtypes"] = dtypes;
+            d["params"] = params;
+            out.append(d);
+        }
+        return out;
+    }, "Describe every codec: name, numeric id, summary, dtypes and parameters.");
+
+    m.def("encode", [](const py::array& values, const std::string& codec, const py::dict& params) {
+        const CodecSpec& spec = codec_spec(codec);
+        const Dtype dt = dtype_of(values);
+        const void* p = checked_data(values, dt);
+        const size_t n = static_cast<size_t>(values.shape(0));
+        const auto pbytes = resolve_params(spec, params_from(params));
+        std::vector<uint8_t> out;
+        {
+            py::gil_scoped_release nogil;
+            out = encode(spec.id, dt, pbytes, p, n);
+        }
+        return to_bytes(out);
+    }, py::arg("values"), py::arg("codec"), py::arg("params") = py::dict(),
+       "Encode a 1-D contiguous float64/float32/int64 array into a self-describing stream.");
+
+    m.def("decode", [](const py::object& blob) {
+        ByteView view(blob);
+        Decoder dec(view.data(), view.size());
+        py::array out = new_array(dec.header().dtype, dec.remaining());
+        void* p = out.mutable_data();
+        {
+            py::gil_scoped_release nogil;
+            dec.read(p, dec.remaining());
+        }
+        return out;
+    }, py::arg("blob"), "Decode a whole stream into a new 1-D array.");
+
+    m.def("info", [](const py::object& blob) {
+        ByteView view(blob);
+        return header_dict(read_header(view.data(), view.size()));
+    }, py::arg("blob"), "Read and validate a stream's header (the payload checksum is not checked).");
+
+    py::class_<PyEncoder>(m, "Encoder")
+        .def(py::init<const std::string&, const std::string&, const py::dict&>(), py::arg("codec"),
+             py::arg("dtype"), py::arg("params") = py::dict())
+        .def("push", &PyEncoder::push, py::arg("values"))
+        .def("finish", &PyEncoder::finish)
+        .def_property_readonly("count", &PyEncoder::count);
+
+    py::class_<PyDecoder>(m, "Decoder")
+        .def(py::init<const py::object&>(), py::arg("blob"))
+        .def("read", &PyDecoder::read, py::arg("max") = py::none())
+        .def_property_readonly("remaining", &PyDecoder::remaining)
+        .def_property_readonly("header", &PyDecoder::header);
+}
+
+}  // namespace tsquash::bindings

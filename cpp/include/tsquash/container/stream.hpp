@@ -1,0 +1,119 @@
+// The self-describing stream: a header (magic, version, codec, dtype, count, parameters, checksums) followed
+// by one codec's payload. docs/format.md describes every byte. This header is the only one the bindings and
+// tools need; the codec headers stay private to the translation units that instantiate them.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace tsquash::container {
+
+inline constexpr uint8_t kMagic[4] = {'T', 'S', 'Q', 'S'};
+inline constexpr uint8_t kFormatVersion = 1;
+inline constexpr size_t kFixedHeaderSize = 32;  // header bytes besides the parameters
+
+enum class CodecId : uint8_t { raw = 0, gorilla = 1, chimp = 2, chimp128 = 3, tsxor = 4, fpc = 5 };
+enum class Dtype : uint8_t { float64 = 1, float32 = 2, int64 = 3 };
+
+size_t dtype_size(Dtype d);
+const char* dtype_name(Dtype d);
+Dtype dtype_from_name(std::string_view name);  // "float64" | "float32" | "int64"; InvalidArgument otherwise
+
+struct ParamSpec {
+    std::string name;
+    unsigned min, max, default_value;
+    std::string help;
+};
+
+struct CodecSpec {
+    CodecId id;
+    std::string name;
+    std::string summary;
+    std::vector<Dtype> dtypes;
+    std::vector<ParamSpec> params;  // stored in the header as one byte each, in this order
+    // Fewest payload bits any value after the first can take; bounds the count a header may claim.
+    unsigned min_bits_per_value;
+
+    bool supports(Dtype d) const;
+};
+
+const std::vector<CodecSpec>& codec_specs();
+const CodecSpec& codec_spec(CodecId id);          // CorruptStream if unknown (ids come from bytes)
+const CodecSpec& codec_spec(std::string_view name);  // InvalidArgument if unknown (names come from users)
+
+struct Header {
+    uint8_t version = kFormatVersion;
+    CodecId codec = CodecId::raw;
+    Dtype dtype = Dtype::float64;
+    uint64_t count = 0;
+    std::vector<uint8_t> params;
+    uint64_t payload_size = 0;
+    uint32_t payload_crc = 0;
+    size_t header_size = 0;  // offset of the payload
+};
+
+// Parse and validate a header: magic, version, known codec and dtype, parameter count and ranges, header
+// checksum, payload length against the buffer, and a count the payload could hold. Throws CorruptStream.
+Header read_header(const uint8_t* data, size_t size);
+
+// Streaming encoder: push values (any number at a time, of the encoder's dtype), then finish() once to get
+// the whole stream. Parameters are validated here (InvalidArgument / TypeMismatch).
+class Encoder {
+public:
+    Encoder(CodecId codec, Dtype dtype, std::vector<uint8_t> params, size_t expected_values = 0);
+    ~Encoder();
+    Encoder(Encoder&&) noexcept;
+    Encoder& operator=(Encoder&&) noexcept;
+
+    void push(const void* values, size_t n);
+    std::vector<uint8_t> finish();
+    uint64_t count() const { return count_; }
+    Dtype dtype() const { return dtype_; }
+
+    struct Impl;
+
+private:
+    std::unique_ptr<Impl> impl_;
+    CodecId codec_;
+    Dtype dtype_;
+    std::vector<uint8_t> params_;
+    uint64_t count_ = 0;
+    bool finished_ = false;
+};
+
+// Streaming decoder over a complete stream held in memory (the caller keeps the bytes alive). The header
+// and the payload checksum are verified on construction; read() then yields values in order.
+class Decoder {
+public:
+    Decoder(const uint8_t* data, size_t size);
+    ~Decoder();
+    Decoder(Decoder&&) noexcept;
+    Decoder& operator=(Decoder&&) noexcept;
+
+    const Header& header() const { return header_; }
+    uint64_t remaining() const { return header_.count - done_; }
+    // Decode up to max values into out (of the stream's dtype); returns how many were written.
+    size_t read(void* out, size_t max);
+
+    struct Impl;
+
+private:
+    Header header_;
+    std::unique_ptr<Impl> impl_;
+    uint64_t done_ = 0;
+};
+
+// Whole-array conveniences built on Encoder / Decoder.
+std::vector<uint8_t> encode(CodecId codec, Dtype dtype, const std::vector<uint8_t>& params, const void* values,
+                            size_t n);
+// Decode a whole stream into out, which must hold header.count values of header.dtype.
+void decode(const uint8_t* data, size_t size, void* out);
+
+// Parameters by name -> header bytes, defaults filled in and ranges checked (InvalidArgument).
+std::vector<uint8_t> resolve_params(const CodecSpec& spec,
+                                    const std::vector<std::pair<std::string, long long>>& given);
+
+}  // namespace tsquash::container

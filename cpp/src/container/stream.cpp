@@ -1,0 +1,337 @@
+#include "tsquash/container/stream.hpp"
+
+#include <bit>
+#include <cstring>
+
+#include "tsquash/codecs/chimp.hpp"
+#include "tsquash/codecs/fpc.hpp"
+#include "tsquash/codecs/gorilla.hpp"
+#include "tsquash/codecs/gorilla_timestamps.hpp"
+#include "tsquash/codecs/raw.hpp"
+#include "tsquash/codecs/tsxor.hpp"
+#include "tsquash/errors.hpp"
+#include "tsquash/io/bytes.hpp"
+#include "tsquash/io/crc32c.hpp"
+
+static_assert(std::endian::native == std::endian::little, "tsquash's raw codec assumes a little-endian host");
+
+namespace tsquash::container {
+
+using namespace tsquash::codecs;
+
+size_t dtype_size(Dtype d) { return d == Dtype::float32 ? 4 : 8; }
+
+const char* dtype_name(Dtype d) {
+    switch (d) {
+        case Dtype::float64: return "float64";
+        case Dtype::float32: return "float32";
+        case Dtype::int64: return "int64";
+    }
+    return "?";
+}
+
+Dtype dtype_from_name(std::string_view name) {
+    if (name == "float64") return Dtype::float64;
+    if (name == "float32") return Dtype::float32;
+    if (name == "int64") return Dtype::int64;
+    throw InvalidArgument("unknown dtype '" + std::string(name) + "' (expected float64, float32 or int64)");
+}
+
+bool CodecSpec::supports(Dtype d) const {
+    for (Dtype x : dtypes)
+        if (x == d) return true;
+    return false;
+}
+
+const std::vector<CodecSpec>& codec_specs() {
+    static const std::vector<CodecSpec> specs = {
+        {CodecId::raw, "raw", "values stored as little-endian bytes",
+         {Dtype::float64, Dtype::float32, Dtype::int64}, {}, 32},
+        {CodecId::gorilla, "gorilla", "XOR with the previous value, reusing the previous bit window (VLDB 2015); "
+         "int64 uses delta-of-delta", {Dtype::float64, Dtype::float32, Dtype::int64}, {}, 1},
+        {CodecId::chimp, "chimp", "XOR with the previous value, trailing-zero aware flags (VLDB 2022)",
+         {Dtype::float64, Dtype::float32}, {}, 2},
+        {CodecId::chimp128, "chimp128", "Chimp with the best of the last 128 values as reference (VLDB 2022)",
+         {Dtype::float64, Dtype::float32}, {}, 9},
+        {CodecId::tsxor, "tsxor", "byte-aligned reference/XOR/exception over a window of recent values (SPIRE 2021)",
+         {Dtype::float64, Dtype::float32},
+         {{"window", 1, kTsxorMaxWindow, kTsxorMaxWindow, "number of previous values searched (1..127)"}}, 8},
+        {CodecId::fpc, "fpc", "FCM/DFCM hash predictors, leading-zero-byte residuals (IEEE TC 2009)",
+         {Dtype::float64, Dtype::float32},
+         {{"table_log2", kFpcMinTableLog2, kFpcMaxTableLog2, kFpcDefaultTableLog2,
+           "log2 of the entries in each predictor table (1..24)"}}, 4},
+    };
+    return specs;
+}
+
+const CodecSpec& codec_spec(CodecId id) {
+    for (const auto& s : codec_specs())
+        if (s.id == id) return s;
+    throw CorruptStream("unknown codec id " + std::to_string(unsigned(id)));
+}
+
+const CodecSpec& codec_spec(std::string_view name) {
+    std::string known;
+    for (const auto& s : codec_specs()) {
+        if (s.name == name) return s;
+        known += (known.empty() ? "" : ", ") + s.name;
+    }
+    throw InvalidArgument("unknown codec '" + std::string(name) + "' (known: " + known + ")");
+}
+
+std::vector<uint8_t> resolve_params(const CodecSpec& spec,
+                                    const std::vector<std::pair<std::string, long long>>& given) {
+    std::vector<uint8_t> out;
+    for (const auto& p : spec.params) out.push_back(static_cast<uint8_t>(p.default_value));
+    for (const auto& [name, value] : given) {
+        size_t i = 0;
+        while (i < spec.params.size() && spec.params[i].name != name) ++i;
+        if (i == spec.params.size()) {
+            std::string known;
+            for (const auto& p : spec.params) known += (known.empty() ? "" : ", ") + p.name;
+            throw InvalidArgument(spec.name + " has no parameter '" + name + "'" +
+                                  (known.empty() ? std::string(" (it takes none)") : " (it takes: " + known + ")"));
+        }
+        const auto& p = spec.params[i];
+        if (value < (long long)p.min || value > (long long)p.max)
+            throw InvalidArgument(spec.name + ": " + name + " must be in " + std::to_string(p.min) + ".." +
+                                  std::to_string(p.max) + ", got " + std::to_string(value));
+        out[i] = static_cast<uint8_t>(value);
+    }
+    return out;
+}
+
+// ---- header -------------------------------------------------------------------------------------------
+
+static void check_params(const CodecSpec& spec, const std::vector<uint8_t>& params, bool from_bytes) {
+    auto fail = [&](const std::string& msg) -> void {
+        if (from_bytes) throw CorruptStream(msg);
+        throw InvalidArgument(msg);
+    };
+    if (params.size() != spec.params.size())
+        fail(spec.name + " takes " + std::to_string(spec.params.size()) + " parameter byte(s), got " +
+             std::to_string(params.size()));
+    for (size_t i = 0; i < params.size(); ++i)
+        if (params[i] < spec.params[i].min || params[i] > spec.params[i].max)
+            fail(spec.name + ": " + spec.params[i].name + " out of range (" + std::to_string(params[i]) + ")");
+}
+
+static std::vector<uint8_t> write_stream(CodecId codec, Dtype dtype, const std::vector<uint8_t>& params,
+                                         uint64_t count, const std::vector<uint8_t>& payload) {
+    const size_t hsize = kFixedHeaderSize + params.size();
+    std::vector<uint8_t> out(hsize + payload.size());
+    uint8_t* p = out.data();
+    std::memcpy(p, kMagic, 4);
+    p[4] = kFormatVersion;
+    p[5] = static_cast<uint8_t>(codec);
+    p[6] = static_cast<uint8_t>(dtype);
+    p[7] = static_cast<uint8_t>(params.size());
+    io::store_le<uint64_t>(p + 8, count);
+    io::store_le<uint64_t>(p + 16, payload.size());
+    std::memcpy(p + 24, params.data(), params.size());
+    io::store_le<uint32_t>(p + 24 + params.size(), io::crc32c(payload.data(), payload.size()));
+    io::store_le<uint32_t>(p + 28 + params.size(), io::crc32c(p, 28 + params.size()));
+    std::memcpy(p + hsize, payload.data(), payload.size());
+    return out;
+}
+
+Header read_header(const uint8_t* data, size_t size) {
+    if (size < kFixedHeaderSize)
+        throw CorruptStream("not a tsquash stream: " + std::to_string(size) + " bytes, a header needs at least " +
+                            std::to_string(kFixedHeaderSize));
+    if (std::memcmp(data, kMagic, 4) != 0) throw CorruptStream("not a tsquash stream (bad magic bytes)");
+    Header h;
+    h.version = data[4];
+    if (h.version != kFormatVersion)
+        throw CorruptStream("stream format version " + std::to_string(h.version) + " is not supported (this "
+                            "tsquash reads version " + std::to_string(kFormatVersion) + ")");
+    const size_t nparams = data[7];
+    h.header_size = kFixedHeaderSize + nparams;
+    if (size < h.header_size) throw CorruptStream("stream truncated inside its header");
+    const uint32_t hcrc = io::load_le<uint32_t>(data + 28 + nparams);
+    if (io::crc32c(data, 28 + nparams) != hcrc) throw CorruptStream("header checksum mismatch (corrupted header)");
+    h.codec = static_cast<CodecId>(data[5]);
+    const CodecSpec& spec = codec_spec(h.codec);
+    const uint8_t dt = data[6];
+    if (dt < 1 || dt > 3) throw CorruptStream("unknown dtype code " + std::to_string(dt));
+    h.dtype = static_cast<Dtype>(dt);
+    if (!spec.supports(h.dtype)) throw CorruptStream(spec.name + " streams cannot hold " + dtype_name(h.dtype));
+    h.count = io::load_le<uint64_t>(data + 8);
+    h.payload_size = io::load_le<uint64_t>(data + 16);
+    h.params.assign(data + 24, data + 24 + nparams);
+    check_params(spec, h.params, true);
+    h.payload_crc = io::load_le<uint32_t>(data + 24 + nparams);
+    const uint64_t available = size - h.header_size;
+    if (h.payload_size > available)
+        throw CorruptStream("stream truncated: payload needs " + std::to_string(h.payload_size) + " bytes, " +
+                            std::to_string(available) + " present");
+    if (h.payload_size < available)
+        throw CorruptStream("stream has " + std::to_string(available - h.payload_size) +
+                            " unexpected bytes after its payload");
+    if (h.count > 0 && h.count - 1 > h.payload_size * 8 / spec.min_bits_per_value)
+        throw CorruptStream("value count " + std::to_string(h.count) + " cannot fit in a payload of " +
+                            std::to_string(h.payload_size) + " bytes");
+    return h;
+}
+
+// ---- encoder ------------------------------------------------------------------------------------------
+
+struct Encoder::Impl {
+    virtual ~Impl() = default;
+    virtual void push(const void* values, size_t n) = 0;
+    virtual std::vector<uint8_t> finish() = 0;
+};
+
+namespace {
+
+template <class T, class Enc>
+struct EncoderImpl final : Encoder::Impl {
+    template <class... Args>
+    explicit EncoderImpl(Args... args) : enc(args...) {}
+    void push(const void* values, size_t n) override {
+        const T* x = static_cast<const T*>(values);
+        for (size_t i = 0; i < n; ++i) enc.push(x[i]);
+    }
+    std::vector<uint8_t> finish() override { return enc.finish(); }
+    Enc enc;
+};
+
+template <class T>
+std::unique_ptr<Encoder::Impl> make_float_encoder(CodecId c, const std::vector<uint8_t>& p, size_t expected) {
+    switch (c) {
+        case CodecId::raw: return std::make_unique<EncoderImpl<T, RawEncoder<T>>>(expected);
+        case CodecId::gorilla: return std::make_unique<EncoderImpl<T, GorillaEncoder<T>>>(expected);
+        case CodecId::chimp: return std::make_unique<EncoderImpl<T, ChimpEncoder<T>>>(expected);
+        case CodecId::chimp128: return std::make_unique<EncoderImpl<T, Chimp128Encoder<T>>>(expected);
+        case CodecId::tsxor: return std::make_unique<EncoderImpl<T, TSXorEncoder<T>>>(unsigned(p[0]), expected);
+        case CodecId::fpc: return std::make_unique<EncoderImpl<T, FpcEncoder<T>>>(unsigned(p[0]), expected);
+    }
+    throw InvalidArgument("unknown codec");
+}
+
+std::unique_ptr<Encoder::Impl> make_encoder(CodecId c, Dtype d, const std::vector<uint8_t>& p, size_t expected) {
+    switch (d) {
+        case Dtype::float64: return make_float_encoder<double>(c, p, expected);
+        case Dtype::float32: return make_float_encoder<float>(c, p, expected);
+        case Dtype::int64:
+            if (c == CodecId::gorilla) return std::make_unique<EncoderImpl<int64_t, DeltaOfDeltaEncoder>>(expected);
+            return std::make_unique<EncoderImpl<int64_t, RawEncoder<int64_t>>>(expected);
+    }
+    throw InvalidArgument("unknown dtype");
+}
+
+}  // namespace
+
+Encoder::Encoder(CodecId codec, Dtype dtype, std::vector<uint8_t> params, size_t expected_values)
+    : codec_(codec), dtype_(dtype), params_(std::move(params)) {
+    const CodecSpec* spec = nullptr;
+    for (const auto& s : codec_specs())
+        if (s.id == codec) spec = &s;
+    if (!spec) throw InvalidArgument("unknown codec id " + std::to_string(unsigned(codec)));
+    if (!spec->supports(dtype)) {
+        std::string ok;
+        for (Dtype x : spec->dtypes) ok += (ok.empty() ? "" : ", ") + std::string(dtype_name(x));
+        throw TypeMismatch(spec->name + " does not encode " + dtype_name(dtype) + " (it takes " + ok + ")");
+    }
+    check_params(*spec, params_, false);
+    impl_ = make_encoder(codec, dtype, params_, expected_values);
+}
+
+Encoder::~Encoder() = default;
+Encoder::Encoder(Encoder&&) noexcept = default;
+Encoder& Encoder::operator=(Encoder&&) noexcept = default;
+
+void Encoder::push(const void* values, size_t n) {
+    if (finished_) throw InvalidArgument("encoder already finished");
+    impl_->push(values, n);
+    count_ += n;
+}
+
+std::vector<uint8_t> Encoder::finish() {
+    if (finished_) throw InvalidArgument("encoder already finished");
+    finished_ = true;
+    return write_stream(codec_, dtype_, params_, count_, impl_->finish());
+}
+
+// ---- decoder ------------------------------------------------------------------------------------------
+
+struct Decoder::Impl {
+    virtual ~Impl() = default;
+    virtual void read(void* out, size_t n) = 0;
+    virtual void expect_end() = 0;
+};
+
+namespace {
+
+template <class T, class Dec>
+struct DecoderImpl final : Decoder::Impl {
+    template <class... Args>
+    explicit DecoderImpl(Args... args) : dec(args...) {}
+    void read(void* out, size_t n) override {
+        T* x = static_cast<T*>(out);
+        for (size_t i = 0; i < n; ++i) x[i] = dec.next();
+    }
+    void expect_end() override { dec.expect_end(); }
+    Dec dec;
+};
+
+template <class T>
+std::unique_ptr<Decoder::Impl> make_float_decoder(CodecId c, const std::vector<uint8_t>& p, const uint8_t* d,
+                                                  size_t n) {
+    switch (c) {
+        case CodecId::raw: return std::make_unique<DecoderImpl<T, RawDecoder<T>>>(d, n);
+        case CodecId::gorilla: return std::make_unique<DecoderImpl<T, GorillaDecoder<T>>>(d, n);
+        case CodecId::chimp: return std::make_unique<DecoderImpl<T, ChimpDecoder<T>>>(d, n);
+        case CodecId::chimp128: return std::make_unique<DecoderImpl<T, Chimp128Decoder<T>>>(d, n);
+        case CodecId::tsxor: return std::make_unique<DecoderImpl<T, TSXorDecoder<T>>>(d, n, unsigned(p[0]));
+        case CodecId::fpc: return std::make_unique<DecoderImpl<T, FpcDecoder<T>>>(d, n, unsigned(p[0]));
+    }
+    throw CorruptStream("unknown codec");
+}
+
+}  // namespace
+
+Decoder::Decoder(const uint8_t* data, size_t size) : header_(read_header(data, size)) {
+    const uint8_t* payload = data + header_.header_size;
+    const size_t n = header_.payload_size;
+    if (io::crc32c(payload, n) != header_.payload_crc)
+        throw CorruptStream("payload checksum mismatch (corrupted payload)");
+    switch (header_.dtype) {
+        case Dtype::float64: impl_ = make_float_decoder<double>(header_.codec, header_.params, payload, n); break;
+        case Dtype::float32: impl_ = make_float_decoder<float>(header_.codec, header_.params, payload, n); break;
+        case Dtype::int64:
+            if (header_.codec == CodecId::gorilla)
+                impl_ = std::make_unique<DecoderImpl<int64_t, DeltaOfDeltaDecoder>>(payload, n);
+            else
+                impl_ = std::make_unique<DecoderImpl<int64_t, RawDecoder<int64_t>>>(payload, n);
+            break;
+    }
+    if (header_.count == 0) impl_->expect_end();
+}
+
+Decoder::~Decoder() = default;
+Decoder::Decoder(Decoder&&) noexcept = default;
+Decoder& Decoder::operator=(Decoder&&) noexcept = default;
+
+size_t Decoder::read(void* out, size_t max) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(max, remaining()));
+    if (n == 0) return 0;
+    impl_->read(out, n);
+    done_ += n;
+    if (done_ == header_.count) impl_->expect_end();
+    return n;
+}
+
+std::vector<uint8_t> encode(CodecId codec, Dtype dtype, const std::vector<uint8_t>& params, const void* values,
+                            size_t n) {
+    Encoder e(codec, dtype, params, n);
+    e.push(values, n);
+    return e.finish();
+}
+
+void decode(const uint8_t* data, size_t size, void* out) {
+    Decoder d(data, size);
+    d.read(out, d.remaining());
+}
+
+}  // namespace tsquash::container

@@ -1,0 +1,26 @@
+"""tsquash: make time series smaller and keep them useful.
+
+    >>> import numpy as np, tsquash
+    >>> x = np.cumsum(np.random.default_rng(0).normal(size=1000)).round(2)
+    >>> blob = tsquash.encode(x, codec="chimp128")
+    >>> y = tsquash.decode(blob)
+    >>> bool((y.view("u8") == x.view("u8")).all())
+    True
+"""
+from ._core import CorruptStreamError
+from . import codecs
+from .api import available_codecs, decode, encode, info
+from .stream import StreamDecoder, StreamEncoder
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CorruptStreamError",
+    "StreamDecoder",
+    "StreamEncoder",
+    "available_codecs",
+    "codecs",
+    "decode",
+    "encode",
+    "info",
+]

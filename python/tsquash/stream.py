@@ -1,0 +1,80 @@
+"""Streaming use: push values as they arrive, decode a stream piece by piece."""
+from __future__ import annotations
+
+from typing import Iterator
+
+import numpy as np
+
+from . import _core
+
+_DTYPES = {"float64": np.float64, "float32": np.float32, "int64": np.int64}
+
+
+class StreamEncoder:
+    """Append values one at a time or in batches, then ``finish()`` for the complete stream.
+
+        >>> enc = StreamEncoder("gorilla")
+        >>> for v in (1.0, 1.5, 1.5):
+        ...     enc.push(v)
+        >>> blob = enc.finish()
+
+    The result is byte-for-byte what :func:`tsquash.encode` gives for the same values.
+    """
+
+    def __init__(self, codec: str = "chimp128", dtype="float64", **params):
+        self.dtype = np.dtype(dtype)
+        if self.dtype.name not in _DTYPES:
+            raise TypeError(f"dtype must be float64, float32 or int64, got {self.dtype}")
+        self.codec = codec
+        self._enc = _core.Encoder(codec, self.dtype.name, params)
+        self._finished = False
+
+    def push(self, values) -> None:
+        """Append one value or a 1-D array of values (converted to the encoder's dtype if they are numbers
+        that dtype represents exactly; anything else is an error)."""
+        arr = np.asarray(values)
+        if arr.ndim == 0:
+            arr = arr.reshape(1)
+        if arr.dtype != self.dtype:
+            converted = arr.astype(self.dtype)
+            with np.errstate(invalid="ignore"):
+                same = np.array_equal(converted.astype(arr.dtype), arr, equal_nan=arr.dtype.kind == "f")
+            if arr.dtype.kind not in "fiu" or not same:
+                raise TypeError(f"cannot store {arr.dtype} values exactly as {self.dtype}")
+            arr = converted
+        self._enc.push(np.ascontiguousarray(arr))
+
+    def finish(self) -> bytes:
+        """Close the stream and return its bytes; the encoder cannot be used afterwards."""
+        self._finished = True
+        return self._enc.finish()
+
+    @property
+    def count(self) -> int:
+        return self._enc.count
+
+
+class StreamDecoder:
+    """Read a stream in pieces: ``read(n)`` returns up to n values; iterating yields chunks.
+
+    The header and the payload checksum are verified when the decoder is created.
+    """
+
+    def __init__(self, blob, chunk: int = 65536):
+        self._dec = _core.Decoder(blob)
+        self._chunk = chunk
+
+    @property
+    def header(self) -> dict:
+        return self._dec.header
+
+    @property
+    def remaining(self) -> int:
+        return self._dec.remaining
+
+    def read(self, n: int | None = None) -> np.ndarray:
+        return self._dec.read(n)
+
+    def __iter__(self) -> Iterator[np.ndarray]:
+        while self._dec.remaining:
+            yield self._dec.read(self._chunk)
