@@ -118,27 +118,28 @@ public:
             prev_ = static_cast<U>(r_.read(L::kWidth));
             return from_bits<T>(prev_);
         }
-        switch (r_.read(2)) {
-            case 0b00:
-                stored_lead_ = kNoLead;
-                break;
-            case 0b01: {
-                const uint64_t head = r_.read(3 + L::kSigBits);
-                const unsigned lead = kLeadDecode[head >> L::kSigBits];
-                const unsigned sig = unsigned(head & ((1u << L::kSigBits) - 1));
-                if (sig == 0 || lead + sig > L::kWidth) throw CorruptStream("chimp: bad significant-bit count");
-                prev_ ^= static_cast<U>(r_.read(sig) << (L::kWidth - lead - sig));
-                stored_lead_ = kNoLead;
-                break;
+        // If-chain rather than a switch: the '1x' records dominate and share their tail.
+        const uint64_t w = r_.peek64();
+        const unsigned flag = unsigned(w >> 62);
+        if (flag >= 0b10) {
+            unsigned head = 2;
+            if (flag == 0b11) {
+                stored_lead_ = kLeadDecode[(w >> (64 - 5)) & 7];
+                head = 5;
+            } else if (stored_lead_ == kNoLead) {
+                throw CorruptStream("chimp: '10' record without a stored lead");
             }
-            case 0b10:
-                if (stored_lead_ == kNoLead) throw CorruptStream("chimp: '10' record without a stored lead");
-                prev_ ^= static_cast<U>(r_.read(L::kWidth - stored_lead_));
-                break;
-            default:
-                stored_lead_ = kLeadDecode[r_.read(3)];
-                prev_ ^= static_cast<U>(r_.read(L::kWidth - stored_lead_));
-                break;
+            prev_ ^= static_cast<U>(r_.take_after(w, head, L::kWidth - stored_lead_));
+        } else if (flag == 0b01) {
+            constexpr unsigned kHead = 2 + 3 + L::kSigBits;
+            const unsigned lead = kLeadDecode[(w >> (64 - 5)) & 7];
+            const unsigned sig = unsigned(w >> (64 - kHead)) & ((1u << L::kSigBits) - 1);
+            if (sig == 0 || lead + sig > L::kWidth) throw CorruptStream("chimp: bad significant-bit count");
+            prev_ ^= static_cast<U>(r_.take_after(w, kHead, sig) << (L::kWidth - lead - sig));
+            stored_lead_ = kNoLead;
+        } else {
+            r_.skip(2);
+            stored_lead_ = kNoLead;
         }
         return from_bits<T>(prev_);
     }
@@ -245,29 +246,32 @@ public:
             x = static_cast<U>(r_.read(L::kWidth));
         } else {
             const U prev = ring_[(count_ - 1) % L::kRing];
-            switch (r_.read(2)) {
+            const uint64_t w = r_.peek64();
+            switch (w >> 62) {
                 case 0b00:
-                    x = ring_[r_.read(L::kRingLog2)];
+                    x = ring_[(w >> (64 - 2 - L::kRingLog2)) & (L::kRing - 1)];
+                    r_.skip(2 + L::kRingLog2);
                     stored_lead_ = kNoLead;
                     break;
                 case 0b01: {
-                    const uint64_t head = r_.read(L::kRingLog2 + 3 + L::kSigBits);
-                    const U ref = ring_[head >> (3 + L::kSigBits)];
+                    constexpr unsigned kHead = 2 + L::kRingLog2 + 3 + L::kSigBits;
+                    const uint64_t head = w >> (64 - kHead);
+                    const U ref = ring_[(head >> (3 + L::kSigBits)) & (L::kRing - 1)];
                     const unsigned lead = kLeadDecode[(head >> L::kSigBits) & 7];
                     const unsigned sig = unsigned(head & ((1u << L::kSigBits) - 1));
                     if (sig == 0 || lead + sig > L::kWidth)
                         throw CorruptStream("chimp128: bad significant-bit count");
-                    x = ref ^ static_cast<U>(r_.read(sig) << (L::kWidth - lead - sig));
+                    x = ref ^ static_cast<U>(r_.take_after(w, kHead, sig) << (L::kWidth - lead - sig));
                     stored_lead_ = kNoLead;
                     break;
                 }
                 case 0b10:
                     if (stored_lead_ == kNoLead) throw CorruptStream("chimp128: '10' record without a stored lead");
-                    x = prev ^ static_cast<U>(r_.read(L::kWidth - stored_lead_));
+                    x = prev ^ static_cast<U>(r_.take_after(w, 2, L::kWidth - stored_lead_));
                     break;
                 default:
-                    stored_lead_ = kLeadDecode[r_.read(3)];
-                    x = prev ^ static_cast<U>(r_.read(L::kWidth - stored_lead_));
+                    stored_lead_ = kLeadDecode[(w >> (64 - 5)) & 7];
+                    x = prev ^ static_cast<U>(r_.take_after(w, 5, L::kWidth - stored_lead_));
                     break;
             }
         }

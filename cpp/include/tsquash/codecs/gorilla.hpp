@@ -87,11 +87,17 @@ public:
             prev_ = static_cast<U>(r_.read(L::kWidth));
             return from_bits<T>(prev_);
         }
-        if (!r_.read_bit()) return from_bits<T>(prev_);
-        if (r_.read_bit()) {
-            const uint64_t head = r_.read(L::kLeadBits + L::kLenBits);
-            const unsigned lead = unsigned(head >> L::kLenBits);
-            unsigned len = unsigned(head & ((1u << L::kLenBits) - 1));
+        // One look at the next word decides the record and holds its whole header.
+        const uint64_t w = r_.peek64();
+        if (!(w >> 63)) {
+            r_.skip(1);
+            return from_bits<T>(prev_);
+        }
+        unsigned head = 2;
+        if (w >> 62 == 0b11) {
+            head = 2 + L::kLeadBits + L::kLenBits;
+            const unsigned lead = unsigned(w >> (64 - 2 - L::kLeadBits)) & ((1u << L::kLeadBits) - 1);
+            unsigned len = unsigned(w >> (64 - head)) & ((1u << L::kLenBits) - 1);
             if (len == 0) len = L::kWidth;
             if (lead + len > L::kWidth) throw CorruptStream("gorilla: window larger than the value width");
             lead_ = lead;
@@ -99,8 +105,10 @@ public:
         } else if (len_ == 0) {
             throw CorruptStream("gorilla: '10' record before any window was set");
         }
-        const unsigned trail = L::kWidth - lead_ - len_;
-        prev_ ^= static_cast<U>(r_.read(len_) << trail);
+        // Two loads rather than take_after(): windows near 64 bits are common here, and a branch on
+        // whether the window fits in the peeked word mispredicts more than the second load costs.
+        r_.skip(head);
+        prev_ ^= static_cast<U>(r_.read(len_) << (L::kWidth - lead_ - len_));
         return from_bits<T>(prev_);
     }
 

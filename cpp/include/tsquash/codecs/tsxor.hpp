@@ -14,6 +14,7 @@
 #include <memory>
 #include <vector>
 
+
 #include "tsquash/codecs/float_bits.hpp"
 #include "tsquash/errors.hpp"
 #include "tsquash/io/byte_buffer.hpp"
@@ -59,6 +60,16 @@ private:
     unsigned filled_ = 0;
 };
 
+// Index (into w[0..n), oldest first) of the entry whose XOR with x has the most leading + trailing zero
+// bytes, and that score (2 * width for an equal value). Ties go to the newest entry.
+template <class U>
+std::pair<unsigned, unsigned> best_match(const U* w, unsigned n, U x);
+
+template <>
+std::pair<unsigned, unsigned> best_match<uint64_t>(const uint64_t* w, unsigned n, uint64_t x);
+template <>
+std::pair<unsigned, unsigned> best_match<uint32_t>(const uint32_t* w, unsigned n, uint32_t x);
+
 }  // namespace tsxor_detail
 
 template <class T>
@@ -78,19 +89,9 @@ public:
             window_.push(x);
             return;
         }
-        // Score = leading + trailing zero bytes of the XOR; an equal value scores 2 * kBytes.
         const U* w = window_.begin();
         const unsigned n = window_.filled();
-        unsigned best_score = 0, best_i = n - 1;
-        for (unsigned i = n; i-- > 0;) {  // newest first, so ties keep the most recent entry
-            const U d = x ^ w[i];
-            const unsigned score = (std::countl_zero(d) >> 3) + (std::countr_zero(d) >> 3);
-            if (score > best_score) {
-                best_score = score;
-                best_i = i;
-                if (score == 2 * kBytes) break;
-            }
-        }
+        const auto [best_i, best_score] = tsxor_detail::best_match(w, n, x);
         const uint8_t p = static_cast<uint8_t>(n - 1 - best_i);
         const U d = x ^ w[best_i];
         if (d == 0) {

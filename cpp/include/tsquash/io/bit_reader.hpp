@@ -1,5 +1,6 @@
-// MSB-first bit reader over untrusted bytes. Every read is bounds-checked against the bit length, so a
-// truncated or corrupted stream raises CorruptStream instead of reading past the buffer.
+// MSB-first bit reader over untrusted bytes. Reading past the end raises CorruptStream instead of touching
+// memory outside the buffer. The fast paths load whole words and need no per-read bounds check beyond
+// "is there a full word here"; only the last few bytes of a stream go through the careful path.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -13,30 +14,41 @@ class BitReader {
 public:
     BitReader(const uint8_t* data, size_t nbytes) : p_(data), nbytes_(nbytes), nbits_(uint64_t(nbytes) * 8) {}
 
-    // Read n bits (0 <= n <= 64) as an unsigned integer.
-    uint64_t read(unsigned n) {
-        if (n > 56) {
-            const uint64_t hi = read(n - 32);
-            return (hi << 32) | read(32);
-        }
-        if (n == 0) return 0;
-        if (pos_ + n > nbits_) [[unlikely]]
-            throw CorruptStream("stream ends in the middle of a value (truncated or corrupted payload)");
-        const uint64_t word = window(pos_ >> 3) << (pos_ & 7);
-        pos_ += n;
-        return word >> (64 - n);
+    // The next 64 bits, left-aligned, without consuming them; bits past the end read as zero. Decoders
+    // parse their control fields from this word and then skip() what they used.
+    uint64_t peek64() const {
+        const size_t b = pos_ >> 3;
+        const unsigned s = pos_ & 7;
+        if (b + 9 <= nbytes_) [[likely]]
+            return (load_be64(p_ + b) << s) | (uint64_t{p_[b + 8]} >> (8 - s));
+        return peek64_tail(b, s);
     }
 
-    // Look at the next n <= 56 bits without consuming them; bits past the end read as zero.
-    uint64_t peek(unsigned n) const { return (window(pos_ >> 3) << (pos_ & 7)) >> (64 - n); }
-
     void skip(unsigned n) {
-        if (pos_ + n > nbits_) [[unlikely]]
-            throw CorruptStream("stream ends in the middle of a value (truncated or corrupted payload)");
         pos_ += n;
+        if (pos_ > nbits_) [[unlikely]]
+            truncated();
+    }
+
+    // Read n bits (0 <= n <= 64) as an unsigned integer.
+    uint64_t read(unsigned n) {
+        const uint64_t w = peek64();
+        skip(n);
+        return n ? w >> (64 - n) : 0;
     }
 
     bool read_bit() { return read(1) != 0; }
+
+    // Given w = peek64(), consume a head of `head` bits and return the n (1..64) bits after it. When both
+    // fit in w no second load is needed, which shortens the decoders' serial chain of loads.
+    uint64_t take_after(uint64_t w, unsigned head, unsigned n) {
+        if (head + n <= 64) [[likely]] {
+            skip(head + n);
+            return (w << head) >> (64 - n);
+        }
+        skip(head);
+        return read(n);
+    }
 
     uint64_t position() const { return pos_; }
 
@@ -48,13 +60,14 @@ public:
     }
 
 private:
-    // Eight bytes starting at byte index b, big-endian; bytes past the end read as zero.
-    uint64_t window(size_t b) const {
-        if (b + 8 <= nbytes_) [[likely]]
-            return load_be64(p_ + b);
-        uint64_t w = 0;
-        for (size_t i = 0; i < 8; ++i) w = (w << 8) | (b + i < nbytes_ ? p_[b + i] : 0);
-        return w;
+    [[noreturn]] static void truncated() {
+        throw CorruptStream("stream ends in the middle of a value (truncated or corrupted payload)");
+    }
+
+    uint64_t peek64_tail(size_t b, unsigned s) const {
+        uint8_t tmp[9] = {};
+        for (size_t i = 0; i < 9 && b + i < nbytes_; ++i) tmp[i] = p_[b + i];
+        return (load_be64(tmp) << s) | (uint64_t{tmp[8]} >> (8 - s));
     }
 
     const uint8_t* p_;
