@@ -11,6 +11,8 @@ from ._core import CorruptStreamError
 from . import codecs
 from .api import available_codecs, decode, encode, info
 from .stream import StreamDecoder, StreamEncoder
+from .table import Table, read_table, table_info, to_pandas, write_table
+from . import samples
 
 __version__ = "0.1.0"
 
@@ -18,9 +20,15 @@ __all__ = [
     "CorruptStreamError",
     "StreamDecoder",
     "StreamEncoder",
+    "Table",
     "available_codecs",
     "codecs",
     "decode",
     "encode",
     "info",
+    "read_table",
+    "samples",
+    "table_info",
+    "to_pandas",
+    "write_table",
 ]
