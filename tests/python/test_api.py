@@ -200,6 +200,23 @@ def test_encode_parameter_validation():
         tsquash.encode(x, "gorilla", window=3)
     with pytest.raises(ValueError, match="no parameter 'windw'.*window"):
         tsquash.encode(x, "tsxor", windw=3)
+    with pytest.raises(ValueError, match="window"):
+        tsquash.StreamEncoder("tsxor", window=-(10**30))
+
+
+def test_numpy_integer_parameters_are_accepted():
+    # Parameters often come out of numpy (a config array, a sweep): the codec objects take them, and so
+    # do encode() and StreamEncoder.
+    x = sample()
+    assert tsquash.encode(x, "tsxor", window=np.int64(9)) == tsquash.encode(x, "tsxor", window=9)
+    assert tsquash.encode(x, "fpc", table_log2=np.uint8(7)) == codecs.FPC(table_log2=np.int32(7)).encode(x)
+    enc = tsquash.StreamEncoder("tsxor", window=np.int16(9))
+    enc.push(x)
+    assert enc.finish() == tsquash.encode(x, "tsxor", window=9)
+    with pytest.raises(TypeError):
+        tsquash.encode(x, "tsxor", window=np.float64(9))
+    with pytest.raises(TypeError):
+        tsquash.encode(x, "tsxor", window=np.True_)
 
 
 def test_parameters_change_the_stream_and_are_recorded():
@@ -414,6 +431,10 @@ def test_codec_decode_into_buffers():
         assert_bits_equal(np.frombuffer(memoryview(out).cast("B"), dtype=np.float64), x)
     with pytest.raises(ValueError, match="bytes"):
         c.decode(blob, out=bytearray(x.nbytes - 1))
+    # A Fortran-ordered out is filled in its memory order (how Zarr hands over order="F" chunks).
+    fout = np.asfortranarray(np.zeros((10, 10)))
+    assert c.decode(blob, out=fout) is fout
+    assert_bits_equal(fout.ravel(order="K"), x)
 
 
 def test_codec_streaming_encoder():

@@ -194,3 +194,14 @@ def test_zarr_v2_two_dimensional_multi_chunk(tmp_path, name, order):
     z2 = zarr.open_array(str(tmp_path / "a.zarr"), mode="r")
     assert_bits_equal(z2[:], x)
     assert_bits_equal(z2[5:70, 3:41], x[5:70, 3:41])
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_zarr_v2_whole_array_chunk_is_decoded_in_place(tmp_path, order):
+    # One chunk covering the array: Zarr decodes straight into the result array, of the array's order.
+    codec = numcodecs.get_codec({"id": "tsquash.chimp128"})
+    x = values("float32", 40 * 25).reshape(40, 25)
+    z = zarr.open_array(str(tmp_path / "one.zarr"), mode="w", shape=x.shape, chunks=x.shape, dtype=x.dtype,
+                        compressor=codec, order=order)
+    z[:] = x
+    assert_bits_equal(zarr.open_array(str(tmp_path / "one.zarr"), mode="r")[:], x)
