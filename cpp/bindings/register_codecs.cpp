@@ -70,10 +70,22 @@ const void* checked_data(const py::array& a, Dtype expected) {
 std::vector<std::pair<std::string, long long>> params_from(const py::dict& d) {
     std::vector<std::pair<std::string, long long>> out;
     for (auto item : d) {
+        const std::string name = py::str(item.first);
         const py::handle v = item.second;
-        if (PyBool_Check(v.ptr()) || !PyLong_Check(v.ptr()))
-            throw py::type_error("codec parameter '" + std::string(py::str(item.first)) + "' must be an int");
-        out.emplace_back(py::str(item.first), v.cast<long long>());
+        // Any integer (numpy ones included, via __index__), but not bool and nothing that merely converts.
+        if (PyBool_Check(v.ptr()) || !PyIndex_Check(v.ptr()))
+            throw py::type_error("codec parameter '" + name + "' must be an int");
+        py::object as_int = py::reinterpret_steal<py::object>(PyNumber_Index(v.ptr()));
+        if (!as_int) {
+            PyErr_Clear();
+            throw py::type_error("codec parameter '" + name + "' must be an int");
+        }
+        int overflow = 0;
+        const long long value = PyLong_AsLongLongAndOverflow(as_int.ptr(), &overflow);
+        if (overflow != 0)
+            throw py::value_error("codec parameter '" + name + "' is out of range, got " +
+                                  std::string(py::str(as_int)));
+        out.emplace_back(name, value);
     }
     return out;
 }

@@ -52,8 +52,8 @@ class Codec:
         """Compress a float64/float32 (int64 for gorilla and raw) array. Multi-dimensional C-contiguous
         arrays are flattened (their shape is the caller's to keep, as with any numcodecs codec)."""
         arr = np.asarray(values.to_numpy() if hasattr(values, "to_numpy") else values)
-        if arr.ndim > 1 and arr.flags.c_contiguous:
-            arr = arr.reshape(-1)
+        if arr.ndim > 1 and (arr.flags.c_contiguous or arr.flags.f_contiguous):
+            arr = arr.reshape(-1, order="A")  # memory order, as numcodecs codecs see a chunk's buffer
         return _core.encode(as_values(arr), self.name, self.params)
 
     def decode(self, buf, out=None):
@@ -62,13 +62,16 @@ class Codec:
         if out is None:
             return values
         if isinstance(out, np.ndarray):
-            target = out
+            if not (out.flags.c_contiguous or out.flags.f_contiguous):
+                raise ValueError("out must be a contiguous array")
+            # A view in memory order for C and F layouts alike (a plain reshape(-1) copies F arrays).
+            target = out.reshape(-1, order="A").view(np.uint8)
         else:
             target = np.frombuffer(memoryview(out).cast("B"), dtype=np.uint8)
         raw = values.view(np.uint8)
         if target.nbytes != raw.nbytes:
             raise ValueError(f"out has {target.nbytes} bytes, the stream decodes to {raw.nbytes}")
-        target.reshape(-1).view(np.uint8)[:] = raw
+        target[:] = raw
         return out
 
     def encoder(self, dtype="float64") -> StreamEncoder:

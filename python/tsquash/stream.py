@@ -10,6 +10,20 @@ from . import _core
 _DTYPES = {"float64": np.float64, "float32": np.float32, "int64": np.int64}
 
 
+def _casts_exactly(arr: np.ndarray, dtype: np.dtype) -> bool:
+    """Whether every value of a numeric array survives the cast to dtype bit for bit: compared as bit
+    patterns after a round trip, so a NaN payload float32 cannot hold or a quieted signalling NaN counts
+    as a change; unsigned values above the int64 range would wrap to negatives, which a round trip hides."""
+    with np.errstate(all="ignore"):
+        back = arr.astype(dtype).astype(arr.dtype)
+    as_bits = np.dtype(f"u{arr.dtype.itemsize}").newbyteorder(arr.dtype.byteorder)
+    if not np.array_equal(back.view(as_bits), arr.view(as_bits)):
+        return False
+    if arr.dtype.kind == "u" and dtype.kind == "i" and arr.size:
+        return int(arr.max()) <= np.iinfo(dtype).max
+    return True
+
+
 class StreamEncoder:
     """Append values one at a time or in batches, then ``finish()`` for the complete stream.
 
@@ -36,12 +50,9 @@ class StreamEncoder:
         if arr.ndim == 0:
             arr = arr.reshape(1)
         if arr.dtype != self.dtype:
-            converted = arr.astype(self.dtype)
-            with np.errstate(invalid="ignore"):
-                same = np.array_equal(converted.astype(arr.dtype), arr, equal_nan=arr.dtype.kind == "f")
-            if arr.dtype.kind not in "fiu" or not same:
+            if arr.dtype.kind not in "fiu" or not _casts_exactly(arr, self.dtype):
                 raise TypeError(f"cannot store {arr.dtype} values exactly as {self.dtype}")
-            arr = converted
+            arr = arr.astype(self.dtype)
         self._enc.push(np.ascontiguousarray(arr))
 
     def finish(self) -> bytes:

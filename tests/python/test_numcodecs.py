@@ -1,0 +1,207 @@
+"""tsquash codecs through numcodecs (entry points, buffers, config, pickling) and as Zarr v2 compressors."""
+from __future__ import annotations
+
+import json
+import pickle
+import subprocess
+import sys
+import textwrap
+
+import numpy as np
+import pytest
+
+numcodecs = pytest.importorskip("numcodecs")
+
+import tsquash  # noqa: E402
+from conftest import FLOAT_CODECS, REPO_ROOT, assert_bits_equal, edge_cases  # noqa: E402
+
+CONFIGS = [
+    {"id": "tsquash.raw"},
+    {"id": "tsquash.gorilla"},
+    {"id": "tsquash.chimp"},
+    {"id": "tsquash.chimp128"},
+    {"id": "tsquash.tsxor"},
+    {"id": "tsquash.tsxor", "window": 17},
+    {"id": "tsquash.fpc"},
+    {"id": "tsquash.fpc", "table_log2": 10},
+]
+CONFIG_IDS = ["-".join(str(v) for v in c.values()).replace("tsquash.", "") for c in CONFIGS]
+
+
+def values(dtype, n=2000):
+    cases = edge_cases(dtype)
+    x = np.concatenate([cases["rounded_decimals"], cases["nan_payloads"], cases["subnormals"],
+                        cases["infinities"], cases["signed_zeros"]])
+    return np.resize(x, n)
+
+
+def test_entry_points_work_without_importing_tsquash_first():
+    # A fresh interpreter: numcodecs must find every tsquash codec through the numcodecs.codecs entry
+    # point group, before anything imports tsquash.
+    script = textwrap.dedent("""
+        import json, sys
+        import numpy as np
+        import numcodecs
+        before = "tsquash" in sys.modules
+        results = {}
+        for name in ["raw", "gorilla", "chimp", "chimp128", "tsxor", "fpc"]:
+            codec = numcodecs.get_codec({"id": "tsquash." + name})
+            x = np.array([1.5, -0.0, float("nan"), 2.25, 2.25, 1e-310], dtype=np.float64)
+            y = codec.decode(codec.encode(x))
+            results[name] = {
+                "type": type(codec).__module__ + "." + type(codec).__name__,
+                "codec_id": codec.codec_id,
+                "bits_equal": bool((np.asarray(y).view(np.uint64) == x.view(np.uint64)).all()),
+                "is_numcodecs": isinstance(codec, numcodecs.abc.Codec),
+            }
+        tsx = numcodecs.get_codec({"id": "tsquash.tsxor", "window": 9})
+        print(json.dumps({"before": before, "results": results, "window": tsx.window}))
+    """)
+    proc = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, cwd=REPO_ROOT,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    out = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert out["before"] is False, "tsquash was imported before get_codec: the test proves nothing"
+    assert out["window"] == 9
+    for name in FLOAT_CODECS:
+        r = out["results"][name]
+        assert r["codec_id"] == f"tsquash.{name}"
+        assert r["type"].startswith("tsquash.numcodecs_ext.")
+        assert r["bits_equal"] and r["is_numcodecs"]
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=CONFIG_IDS)
+def test_get_codec_encode_decode(config):
+    import tsquash.numcodecs_ext  # noqa: F401
+
+    codec = numcodecs.get_codec(dict(config))
+    assert codec.codec_id == config["id"]
+    assert isinstance(codec, numcodecs.abc.Codec)
+    for dtype in ("float64", "float32"):
+        x = values(dtype)
+        enc = codec.encode(x)
+        assert tsquash.info(enc)["codec"] == config["id"].split(".")[1]
+        y = codec.decode(enc)
+        assert_bits_equal(np.asarray(y), x)
+        # The encoded bytes are a plain tsquash stream.
+        assert_bits_equal(tsquash.decode(enc), x)
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=CONFIG_IDS)
+def test_decode_into_bytes_like_outputs(config):
+    codec = numcodecs.get_codec(dict(config))
+    x = values("float64", 500)
+    enc = codec.encode(x)
+    for out in (np.empty(500), np.empty((25, 20)), bytearray(x.nbytes), memoryview(bytearray(x.nbytes)),
+                np.empty(x.nbytes, dtype=np.uint8)):
+        got = codec.decode(enc, out=out)
+        assert got is out
+        assert_bits_equal(np.frombuffer(memoryview(out).cast("B"), dtype=np.float64), x)
+    with pytest.raises(ValueError):
+        codec.decode(enc, out=np.empty(499))
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=CONFIG_IDS)
+def test_encode_from_buffer_kinds(config):
+    codec = numcodecs.get_codec(dict(config))
+    x = values("float32", 600)
+    ref = codec.encode(x)
+    assert codec.encode(x.reshape(20, 30)) == ref  # multi-dimensional chunks are flattened
+    assert codec.encode(x.copy()) == ref
+    ro = x.copy()
+    ro.setflags(write=False)
+    assert codec.encode(ro) == ref
+    # Streams arrive as bytes, bytearray, memoryview or uint8 arrays (what stores hand back).
+    for buf in (bytes(ref), bytearray(ref), memoryview(ref), np.frombuffer(ref, dtype=np.uint8)):
+        assert_bits_equal(np.asarray(codec.decode(buf)), x)
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=CONFIG_IDS)
+def test_config_round_trip_and_pickling(config):
+    codec = numcodecs.get_codec(dict(config))
+    cfg = codec.get_config()
+    assert cfg["id"] == config["id"]
+    for k, v in config.items():
+        assert cfg[k] == v
+    json.dumps(cfg)  # configs go into .zarray as JSON
+    again = numcodecs.get_codec(dict(cfg))
+    assert again == codec and type(again) is type(codec)
+    pickled = pickle.loads(pickle.dumps(codec))
+    assert pickled == codec and type(pickled) is type(codec)
+    x = values("float64", 300)
+    assert pickled.encode(x) == codec.encode(x)
+    assert type(codec).from_config(cfg) == codec
+    assert repr(codec).startswith(type(codec).__name__ + "(")
+
+
+def test_numcodecs_classes_are_registered_under_their_ids():
+    from numcodecs.registry import codec_registry
+
+    import tsquash.numcodecs_ext as ext
+
+    for name in FLOAT_CODECS:
+        cls = codec_registry[f"tsquash.{name}"]
+        assert cls.__module__ == "tsquash.numcodecs_ext"
+        assert getattr(ext, cls.__name__) is cls
+
+
+def test_invalid_numcodecs_config():
+    with pytest.raises(ValueError):
+        numcodecs.get_codec({"id": "tsquash.tsxor", "window": 0})
+    with pytest.raises(TypeError):
+        numcodecs.get_codec({"id": "tsquash.tsxor", "winodw": 3})
+    with pytest.raises(ValueError):
+        numcodecs.get_codec({"id": "tsquash.nosuchcodec"})
+
+
+# ---- Zarr v2 ----------------------------------------------------------------------------------------------
+
+zarr = pytest.importorskip("zarr")  # the v2 API: requirements pin zarr<3
+
+
+@pytest.mark.parametrize("config", CONFIGS, ids=CONFIG_IDS)
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_zarr_v2_directory_store_round_trip(tmp_path, config, dtype):
+    codec = numcodecs.get_codec(dict(config))
+    x = values(dtype, 10_007)  # not a multiple of the chunk size: a partial last chunk
+    store = zarr.storage.DirectoryStore(str(tmp_path / "data.zarr"))
+    z = zarr.create(shape=x.shape, chunks=(1000,), dtype=dtype, compressor=codec, store=store,
+                    fill_value=None)
+    z[:] = x
+    chunk_files = [p for p in (tmp_path / "data.zarr").iterdir() if not p.name.startswith(".")]
+    assert len(chunk_files) == 11
+    meta = json.loads((tmp_path / "data.zarr" / ".zarray").read_text())
+    assert meta["compressor"]["id"] == config["id"]
+    # Every chunk on disk is a tsquash stream.
+    for p in chunk_files:
+        assert tsquash.info(p.read_bytes())["dtype"] == dtype
+    # A fresh array object reads the compressor back from .zarray.
+    again = zarr.open_array(zarr.storage.DirectoryStore(str(tmp_path / "data.zarr")), mode="r")
+    assert again.compressor == codec
+    assert_bits_equal(again[:], x)
+    assert_bits_equal(again[1234:5678], x[1234:5678])  # partial chunks
+    assert_bits_equal(again[3000:4000], x[3000:4000])  # exactly one chunk (decoded in place)
+
+
+@pytest.mark.parametrize("name", FLOAT_CODECS)
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_zarr_v2_two_dimensional_multi_chunk(tmp_path, name, order):
+    codec = numcodecs.get_codec({"id": f"tsquash.{name}"})
+    x = values("float64", 120 * 50).reshape(120, 50)
+    z = zarr.open_array(str(tmp_path / "a.zarr"), mode="w", shape=x.shape, chunks=(32, 20), dtype=x.dtype,
+                        compressor=codec, order=order)
+    z[:] = x
+    z2 = zarr.open_array(str(tmp_path / "a.zarr"), mode="r")
+    assert_bits_equal(z2[:], x)
+    assert_bits_equal(z2[5:70, 3:41], x[5:70, 3:41])
+
+
+@pytest.mark.parametrize("order", ["C", "F"])
+def test_zarr_v2_whole_array_chunk_is_decoded_in_place(tmp_path, order):
+    # One chunk covering the array: Zarr decodes straight into the result array, of the array's order.
+    codec = numcodecs.get_codec({"id": "tsquash.chimp128"})
+    x = values("float32", 40 * 25).reshape(40, 25)
+    z = zarr.open_array(str(tmp_path / "one.zarr"), mode="w", shape=x.shape, chunks=x.shape, dtype=x.dtype,
+                        compressor=codec, order=order)
+    z[:] = x
+    assert_bits_equal(zarr.open_array(str(tmp_path / "one.zarr"), mode="r")[:], x)
