@@ -31,12 +31,11 @@ def decode(blob, out: np.ndarray | None = None) -> np.ndarray:
     values = _core.decode(blob)
     if out is None:
         return values
-    target = np.asarray(out)
-    if target.dtype != values.dtype or target.size != values.size:
-        raise ValueError(
-            f"out has {target.size} x {target.dtype}, the stream holds {values.size} x {values.dtype}"
-        )
-    target[...] = values.reshape(target.shape)
+    if not isinstance(out, np.ndarray):
+        raise TypeError(f"out must be a numpy array, got {type(out).__name__}")
+    if out.dtype != values.dtype or out.size != values.size:
+        raise ValueError(f"out has {out.size} x {out.dtype}, the stream holds {values.size} x {values.dtype}")
+    out[...] = values.reshape(out.shape)
     return out
 
 

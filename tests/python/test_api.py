@@ -264,6 +264,13 @@ def test_decode_rejects_mismatched_out():
         assert_bits_equal(bad, before)  # not partially written
 
 
+def test_decode_out_must_be_an_array():
+    blob = tsquash.encode(sample("float64", 4), "gorilla")
+    for bad in ([0.0] * 4, bytearray(32)):
+        with pytest.raises(TypeError, match="numpy array"):
+            tsquash.decode(blob, out=bad)
+
+
 def test_decode_keeps_nan_payloads_in_out():
     x = edge_cases("float32")["nan_payloads"]
     out = np.empty_like(x)
