@@ -12,7 +12,7 @@ PIP := $(VENV)/bin/pip
 FUZZ_SECONDS ?= 4
 FUZZERS := $(patsubst tests/fuzz/%.cpp,%,$(wildcard tests/fuzz/fuzz_*.cpp))
 
-.PHONY: all demo test cpp-test asan-test fuzz-smoke fuzz py-test bench sysdeps venv install clean
+.PHONY: all demo test cpp-test asan-test fuzz-smoke fuzz fuzz-corpus py-test bench sysdeps venv install clean
 
 all: install
 
@@ -62,6 +62,12 @@ fuzz-smoke: build/.sysdeps
 
 fuzz:
 	$(MAKE) fuzz-smoke FUZZ_SECONDS=120
+
+# Regenerate the committed seed corpora from tests/fuzz/make_corpus.cpp.
+fuzz-corpus: build/.sysdeps
+	cmake --preset fuzz >/dev/null
+	cmake --build --preset fuzz --target make_corpus
+	build/fuzz/make_corpus tests/fuzz/corpus
 
 py-test: install
 	$(PY) -c "import tsquash"  # triggers the editable rebuild before pytest starts
