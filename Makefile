@@ -12,7 +12,7 @@ PIP := $(VENV)/bin/pip
 FUZZ_SECONDS ?= 4
 FUZZERS := $(patsubst tests/fuzz/%.cpp,%,$(wildcard tests/fuzz/fuzz_*.cpp))
 
-.PHONY: all demo test cpp-test asan-test fuzz-smoke fuzz py-test bench sysdeps venv install clean
+.PHONY: all demo test cpp-test asan-test fuzz-smoke fuzz fuzz-corpus py-test bench sysdeps venv install clean
 
 all: install
 
@@ -48,13 +48,13 @@ asan-test: build/.sysdeps
 	cmake --build --preset asan --target tsquash_tests
 	ctest --preset asan
 
-# Each fuzzer runs briefly from its committed seed corpus; new inputs go to build/, not the repo.
+# Each fuzzer runs briefly from its committed seed corpus; new inputs and crash files go to build/fuzz/, not the repo.
 fuzz-smoke: build/.sysdeps
 	cmake --preset fuzz >/dev/null
 	cmake --build --preset fuzz
 	@set -e; for f in $(FUZZERS); do \
 	  c=$${f#fuzz_}; mkdir -p build/fuzz/new/$$c; \
-	  if build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 \
+	  if build/fuzz/$$f -max_total_time=$(FUZZ_SECONDS) -timeout=10 -artifact_prefix=build/fuzz/ \
 	      build/fuzz/new/$$c tests/fuzz/corpus/$$c > build/fuzz/$$f.log 2>&1; then \
 	    echo "$$f: $$(grep -oE 'Done [0-9]+ runs.*' build/fuzz/$$f.log | tail -1)"; \
 	  else tail -40 build/fuzz/$$f.log; exit 1; fi; \
@@ -62,6 +62,12 @@ fuzz-smoke: build/.sysdeps
 
 fuzz:
 	$(MAKE) fuzz-smoke FUZZ_SECONDS=120
+
+# Regenerate the committed seed corpora from tests/fuzz/make_corpus.cpp.
+fuzz-corpus: build/.sysdeps
+	cmake --preset fuzz >/dev/null
+	cmake --build --preset fuzz --target make_corpus
+	build/fuzz/make_corpus tests/fuzz/corpus
 
 py-test: install
 	$(PY) -c "import tsquash"  # triggers the editable rebuild before pytest starts

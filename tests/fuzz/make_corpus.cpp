@@ -1,0 +1,167 @@
+// Writes the seed corpora under tests/fuzz/corpus/<name>/: a few small valid inputs per fuzzer, in the layout of
+// fuzz_common.hpp (codec fuzzers) or as whole streams (fuzz_stream). Run through `make fuzz-corpus`.
+// Data comes from integer arithmetic only, so the seeds are the same on every machine.
+#include <cstdint>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include "fuzz_common.hpp"
+#include "tsquash/codecs/chimp.hpp"
+#include "tsquash/codecs/fpc.hpp"
+#include "tsquash/codecs/gorilla.hpp"
+#include "tsquash/codecs/gorilla_timestamps.hpp"
+#include "tsquash/codecs/tsxor.hpp"
+#include "tsquash/container/stream.hpp"
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace tsquash::codecs;
+
+fs::path g_root;
+
+void write_file(const std::string& dir, const std::string& name, const std::vector<uint8_t>& bytes) {
+    const fs::path p = g_root / dir / name;
+    std::ofstream out(p, std::ios::binary);
+    out.write(reinterpret_cast<const char*>(bytes.data()), std::streamsize(bytes.size()));
+    if (!out) {
+        std::fprintf(stderr, "cannot write %s\n", p.c_str());
+        std::exit(1);
+    }
+}
+
+struct Lcg {
+    uint64_t s;
+    uint64_t next() {
+        s = s * 6364136223846793005ull + 1442695040888963407ull;
+        return s >> 17;
+    }
+};
+
+template <class T>
+T from_bits_of(uint64_t u) {
+    T v;
+    if constexpr (sizeof(T) == 8) {
+        std::memcpy(&v, &u, 8);
+    } else {
+        const uint32_t w = uint32_t(u);
+        std::memcpy(&v, &w, 4);
+    }
+    return v;
+}
+
+// A few short series of each kind the codecs treat differently.
+template <class T>
+std::vector<std::pair<std::string, std::vector<T>>> sample_sets() {
+    std::vector<std::pair<std::string, std::vector<T>>> sets;
+    Lcg rng{sizeof(T)};
+    std::vector<T> walk;
+    long long ticks = 2000;
+    for (int i = 0; i < 24; ++i) {
+        ticks += (long long)(rng.next() % 21) - 10;
+        walk.push_back(T(ticks) / T(100));
+    }
+    sets.push_back({"walk", walk});
+    const bool d = sizeof(T) == 8;
+    sets.push_back({"special",
+                    {from_bits_of<T>(0), from_bits_of<T>(d ? 0x8000000000000000ull : 0x80000000u),
+                     from_bits_of<T>(d ? 0x7FF0000000000000ull : 0x7F800000u),
+                     from_bits_of<T>(d ? 0x7FF0000000000001ull : 0x7F800001u),
+                     from_bits_of<T>(d ? 0xFFF8000000000ABCull : 0xFFC00ABCu), from_bits_of<T>(1),
+                     from_bits_of<T>(d ? 0x7FEFFFFFFFFFFFFFull : 0x7F7FFFFFu), T(1), T(1), T(-2.5)}});
+    std::vector<T> runs;
+    for (int i = 0; i < 30; ++i) runs.push_back(T(i / 10));
+    sets.push_back({"runs", runs});
+    std::vector<T> full;  // consecutive XORs with the top and bottom bits set
+    uint64_t x = 0;
+    for (int i = 0; i < 8; ++i) {
+        full.push_back(from_bits_of<T>(x));
+        x ^= (d ? 0x8000000000000001ull : 0x80000001u) | (rng.next() & (d ? ~0ull : 0xFFFFFFFFull));
+    }
+    sets.push_back({"fullxor", full});
+    std::vector<T> periodic;
+    for (int i = 0; i < 20; ++i) periodic.push_back(T(i % 3) + T(0.5));
+    sets.push_back({"periodic", periodic});
+    return sets;
+}
+
+template <class T, class Enc>
+std::vector<uint8_t> payload_of(Enc enc, const std::vector<T>& v) {
+    for (const T& x : v) enc.push(x);
+    return enc.finish();
+}
+
+void fresh_dir(const std::string& name) {
+    fs::remove_all(g_root / name);
+    fs::create_directories(g_root / name);
+}
+
+template <class T>
+void float_codec_seeds() {
+    const bool f = sizeof(T) == 4;
+    const std::string tag = f ? "f32_" : "f64_";
+    for (const auto& [name, v] : sample_sets<T>()) {
+        const auto n = uint16_t(v.size());
+        write_file("gorilla", tag + name, fuzz::make_input(f, 0, n, payload_of<T>(GorillaEncoder<T>(), v)));
+        write_file("chimp", tag + name, fuzz::make_input(f, 0, n, payload_of<T>(ChimpEncoder<T>(), v)));
+        write_file("chimp128", tag + name, fuzz::make_input(f, 0, n, payload_of<T>(Chimp128Encoder<T>(), v)));
+        // Parameter bytes chosen so the fuzz mapping gives window 127 / 2 and table_log2 12 / 3.
+        for (uint8_t pb : {uint8_t(126), uint8_t(1)})
+            write_file("tsxor", tag + name + "_w" + std::to_string(fuzz::tsxor_window(pb)),
+                       fuzz::make_input(f, pb, n, payload_of<T>(TSXorEncoder<T>(fuzz::tsxor_window(pb)), v)));
+        for (uint8_t pb : {uint8_t(11), uint8_t(2)})
+            write_file("fpc", tag + name + "_t" + std::to_string(fuzz::fpc_table_log2(pb)),
+                       fuzz::make_input(f, pb, n, payload_of<T>(FpcEncoder<T>(fuzz::fpc_table_log2(pb)), v)));
+    }
+}
+
+void timestamp_seeds() {
+    const std::vector<std::pair<std::string, std::vector<int64_t>>> sets = {
+        {"regular", {1000, 2000, 3000, 4000, 5000, 6000, 7000, 8000, 9000, 10000, 11000, 12000}},
+        {"jitter", {1000, 2003, 2998, 4001, 5000, 6100, 6900, 8000, 9050, 9999, 11002, 12000}},
+        {"buckets", {0, 64, 64, -63 + 128, 0, 256, 0, 2048, 0, int64_t{1} << 31, 0, int64_t{1} << 40}},
+        {"extremes", {INT64_MAX, INT64_MIN, INT64_MAX, 0, -1, 1, INT64_MIN, INT64_MIN}},
+    };
+    for (const auto& [name, v] : sets)
+        write_file("gorilla_ts", name,
+                   fuzz::make_input(false, 0, uint16_t(v.size()), payload_of<int64_t>(DeltaOfDeltaEncoder(), v)));
+}
+
+void stream_seeds() {
+    using namespace tsquash::container;
+    const auto walk64 = sample_sets<double>()[0].second;
+    const auto special32 = sample_sets<float>()[1].second;
+    const std::vector<int64_t> ts = {1000, 2000, 3001, 4000, 5000, 6000, 7000, 8002};
+    for (const auto& s : codec_specs()) {
+        const auto params = resolve_params(s, {});
+        for (Dtype d : s.dtypes) {
+            const void* p = d == Dtype::float64 ? static_cast<const void*>(walk64.data())
+                            : d == Dtype::float32 ? static_cast<const void*>(special32.data())
+                                                  : static_cast<const void*>(ts.data());
+            const size_t n = d == Dtype::float64 ? walk64.size() : d == Dtype::float32 ? special32.size() : ts.size();
+            write_file("stream", s.name + "_" + dtype_name(d), encode(s.id, d, params, p, n));
+        }
+    }
+    write_file("stream", "empty_gorilla", encode(CodecId::gorilla, Dtype::float64, {}, nullptr, 0));
+    write_file("stream", "tsxor_w3", encode(CodecId::tsxor, Dtype::float64, {3}, walk64.data(), walk64.size()));
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (argc != 2) {
+        std::fprintf(stderr, "usage: %s CORPUS_DIR (e.g. tests/fuzz/corpus)\n", argv[0]);
+        return 2;
+    }
+    g_root = argv[1];
+    for (const char* name : {"gorilla", "gorilla_ts", "chimp", "chimp128", "tsxor", "fpc", "stream"}) fresh_dir(name);
+    float_codec_seeds<double>();
+    float_codec_seeds<float>();
+    timestamp_seeds();
+    stream_seeds();
+    return 0;
+}
