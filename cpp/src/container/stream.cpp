@@ -128,10 +128,10 @@ static std::vector<uint8_t> write_stream(CodecId codec, Dtype dtype, const std::
     p[7] = static_cast<uint8_t>(params.size());
     io::store_le<uint64_t>(p + 8, count);
     io::store_le<uint64_t>(p + 16, payload.size());
-    std::memcpy(p + 24, params.data(), params.size());
+    if (!params.empty()) std::memcpy(p + 24, params.data(), params.size());
     io::store_le<uint32_t>(p + 24 + params.size(), io::crc32c(payload.data(), payload.size()));
     io::store_le<uint32_t>(p + 28 + params.size(), io::crc32c(p, 28 + params.size()));
-    std::memcpy(p + hsize, payload.data(), payload.size());
+    if (!payload.empty()) std::memcpy(p + hsize, payload.data(), payload.size());
     return out;
 }
 
@@ -188,9 +188,15 @@ template <class T, class Enc>
 struct EncoderImpl final : Encoder::Impl {
     template <class... Args>
     explicit EncoderImpl(Args... args) : enc(args...) {}
+    // memcpy per value: callers may pass unaligned buffers (np.frombuffer at an odd offset); on x86 and
+    // ARM this compiles to the same plain load.
     void push(const void* values, size_t n) override {
-        const T* x = static_cast<const T*>(values);
-        for (size_t i = 0; i < n; ++i) enc.push(x[i]);
+        const auto* bytes = static_cast<const uint8_t*>(values);
+        for (size_t i = 0; i < n; ++i) {
+            T v;
+            std::memcpy(&v, bytes + i * sizeof(T), sizeof(T));
+            enc.push(v);
+        }
     }
     std::vector<uint8_t> finish() override { return enc.finish(); }
     Enc enc;
@@ -268,8 +274,11 @@ struct DecoderImpl final : Decoder::Impl {
     template <class... Args>
     explicit DecoderImpl(Args... args) : dec(args...) {}
     void read(void* out, size_t n) override {
-        T* x = static_cast<T*>(out);
-        for (size_t i = 0; i < n; ++i) x[i] = dec.next();
+        auto* bytes = static_cast<uint8_t*>(out);
+        for (size_t i = 0; i < n; ++i) {
+            const T v = dec.next();
+            std::memcpy(bytes + i * sizeof(T), &v, sizeof(T));
+        }
     }
     void expect_end() override { dec.expect_end(); }
     Dec dec;

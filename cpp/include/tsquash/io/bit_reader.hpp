@@ -24,10 +24,11 @@ public:
         return peek64_tail(b, s);
     }
 
+    // A failed skip leaves the position where it was.
     void skip(unsigned n) {
-        pos_ += n;
-        if (pos_ > nbits_) [[unlikely]]
+        if (n > nbits_ - pos_) [[unlikely]]
             truncated();
+        pos_ += n;
     }
 
     // Read n bits (0 <= n <= 64) as an unsigned integer.
