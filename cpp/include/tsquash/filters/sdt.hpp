@@ -20,6 +20,8 @@
 #pragma once
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <type_traits>
 
 #include "tsquash/filters/common.hpp"
 
@@ -58,9 +60,8 @@ private:
                 return;
             }
         }
-        double dt = elapsed(anchor_.t, t);
-        double rise = v - anchor_.v;
-        double lo = (rise - d) / dt, hi = (rise + d) / dt;
+        double lo, hi;
+        door_slopes(t, v, d, lo, hi);
         if (npend_ > 0) {
             const double nlo = std::max(lo_, lo), nhi = std::min(hi_, hi);
             if (nlo <= nhi && std::isfinite(lo) && std::isfinite(hi)) {
@@ -68,14 +69,12 @@ private:
                 hi = nhi;
             } else {
                 close_at_last(emit);
-                dt = elapsed(anchor_.t, t);
-                rise = v - anchor_.v;
-                lo = (rise - d) / dt;
-                hi = (rise + d) / dt;
+                door_slopes(t, v, d, lo, hi);
             }
         }
-        // A slope interval that overflowed (values near the double range, or times closer than the
-        // rounding of their difference) cannot hold a segment: the point is emitted as it is.
+        // A slope interval that overflowed or underflowed (values near the ends of the double range, or
+        // times closer than the rounding of their difference) cannot hold a segment: the point is
+        // emitted as it is.
         if (!std::isfinite(lo) || !std::isfinite(hi)) {
             emit(t, v);
             anchor_ = {t, v};
@@ -89,6 +88,29 @@ private:
         last_ = {t, v};
         npend_ = npend_ >= 2 ? 2 : npend_ + 1;
     }
+
+    // The slopes from the anchor that keep a line within the deviation of (t, v). The deviation is first
+    // shrunk by a few units in the last place of the magnitudes involved (and, for double times, of the
+    // rounding of t - t_A), so that the rounding of these slopes, of the emitted values and of a double
+    // precision linear interpolation of the output stays inside +-deviation in practice.
+    void door_slopes(T t, double v, double d, double& lo, double& hi) const {
+        const double dt = elapsed(anchor_.t, t);
+        const double rise = v - anchor_.v;
+        double margin = kMargin * (std::fabs(v) + std::fabs(anchor_.v) + d);
+        if constexpr (std::is_same_v<T, double>)
+            margin += kMargin * (std::fabs(rise) + d) * ((std::fabs(t) + std::fabs(anchor_.t)) / dt);
+        const double dd = d > margin ? d - margin : 0.0;
+        const double a = rise - dd, b = rise + dd;
+        lo = a / dt;
+        hi = b / dt;
+        // A slope that underflowed (subnormal values) has lost its relative precision: report it as
+        // unusable, like an overflow, so the point is emitted as it is.
+        constexpr double kNormal = std::numeric_limits<double>::min();
+        if ((std::fabs(lo) < kNormal && a != 0) || (std::fabs(hi) < kNormal && b != 0))
+            lo = hi = std::numeric_limits<double>::quiet_NaN();
+    }
+
+    static constexpr double kMargin = 8 * std::numeric_limits<double>::epsilon();
 
     // The value at time p.t of the feasible line from the anchor closest to p: p.v itself when the
     // line A -> p lies inside the slope interval.
