@@ -208,7 +208,8 @@ def write(rows, gbench, args):
         if py and ref:
             lines.append(f"- {algo}: filterPoints is {py / ref:.0f}x the plain-Python pydbfilter algorithm")
     if gbench:
-        lines += ["", "## Google Benchmark (build/dev/bench_filters, threshold 2, no max interval)", "",
+        lines += ["", "## Google Benchmark (benchmarks/cpp/bench_filters.cpp, -O3, threshold 2, no max interval, "
+                      "wall time)", "",
                   "| benchmark | M points/s | kept fraction |", "|---|---:|---:|"]
         lines += [f"| {g['name']} | {g['mpoints_per_s']:.1f} | {g['kept']} |" for g in gbench]
     Path(f"{stem}.md").write_text("\n".join(lines) + "\n")
