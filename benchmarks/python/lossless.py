@@ -11,7 +11,9 @@ method through its Python API, single-threaded:
   size   bits per value of everything a user has to keep to get the values back (tsquash's stream header,
          pcodec's standalone header, zstd's frame header, blosc2's chunk header, fpzip's header)
   speed  MB/s of raw input (8 bytes a value), compress and decompress, median of --runs timed runs after a
-         warm-up call (short calls are repeated inside a run so each timing spans at least 10 ms)
+         warm-up call; short calls are repeated inside a run so each timing spans at least 20 ms, and runs
+         are interleaved across methods. Time is the process's CPU time (--clock cpu, the default), which
+         other programs on a shared machine do not inflate; --clock wall measures elapsed time instead.
 
 and every decompressed array is checked bit for bit against the input. Results go to
 benchmarks/results/lossless-<machine>.csv (long format) and .md (tables plus a "targets" section).
@@ -61,7 +63,7 @@ TSXOR_ORIGINAL_ENCODE_MB_S = 22.0
 TSXOR_TARGET_FACTOR = 3.0
 XOR_VS_ZSTD_ENCODE = 2.0  # gorilla / chimp compress MB/s >= this x zstd-3
 XOR_VS_ZSTD_DECODE = 0.8  # gorilla / chimp decompress MB/s >= this x zstd-3
-MIN_TIMED_SECONDS = 0.01
+MIN_TIMED_SECONDS = 0.02
 
 
 @dataclass
@@ -191,24 +193,40 @@ def select(names, patterns):
 # ---- timing -------------------------------------------------------------------------------------------
 
 
-def timed(fn, runs: int):
-    """Median seconds per call over `runs` timed runs, and the last result.
+CLOCKS = {
+    # CPU time of this process (user + system, all threads): what the work costs, unaffected by other
+    # programs taking turns on a shared machine. Multi-threaded work would add up, not hide, here.
+    "cpu": time.process_time,
+    "wall": time.perf_counter,
+}
 
-    The first call warms caches and allocators; it is discarded unless it is slow enough (> 0.5 s) that a
-    warm-up changes nothing, in which case it counts as the first run. Calls shorter than
-    MIN_TIMED_SECONDS are repeated inside each run.
-    """
-    t0 = time.perf_counter()
-    result = fn()
-    first = time.perf_counter() - t0
-    times = [first] if first > 0.5 else []
-    reps = max(1, int(MIN_TIMED_SECONDS / max(first, 1e-9)))
-    while len(times) < runs:
-        t0 = time.perf_counter()
-        for _ in range(reps):
-            result = fn()
-        times.append((time.perf_counter() - t0) / reps)
-    return statistics.median(times), result
+
+@dataclass
+class _Timing:
+    fn: Callable[[], object]
+    runs: int
+    reps: int = 1
+    times: list[float] = field(default_factory=list)
+
+    def warm_up(self, clock):
+        """First call: warms caches and allocators and sets how often a run repeats the call (calls shorter
+        than MIN_TIMED_SECONDS are repeated). It is thrown away unless it took over 0.5 s, where a
+        warm-up changes nothing and it counts as the first run."""
+        t0 = clock()
+        result = self.fn()
+        first = clock() - t0
+        if first > 0.5:
+            self.times.append(first)
+        self.reps = max(1, int(MIN_TIMED_SECONDS / max(first, 1e-6)))
+        return result
+
+    def run_once(self, clock):
+        if len(self.times) >= self.runs:
+            return
+        t0 = clock()
+        for _ in range(self.reps):
+            self.fn()
+        self.times.append((clock() - t0) / self.reps)
 
 
 def bit_exact(x: np.ndarray, y) -> bool:
@@ -216,17 +234,28 @@ def bit_exact(x: np.ndarray, y) -> bool:
     return y.dtype == x.dtype and y.shape == x.shape and bool(np.array_equal(y.view(np.uint64), x.view(np.uint64)))
 
 
-def measure(method: Method, name: str, x: np.ndarray, runs: int) -> Result:
-    n_runs = min(runs, method.max_runs) if method.max_runs else runs
-    c_s, blob = timed(lambda: method.compress(x), n_runs)
-    blob = bytes(blob)
-    d_s, y = timed(lambda: method.decompress(blob), n_runs)
-    payload = None
-    if method.name in TSQUASH_CODECS:
-        import tsquash
+def measure_series(methods: list[Method], name: str, x: np.ndarray, runs: int, clock) -> list[Result]:
+    """Every method on one series. Runs are interleaved (method A, B, C, then A, B, C again...) so a burst
+    of background work slows one run of each method rather than every run of one."""
+    import tsquash
 
-        payload = tsquash.info(blob)["payload_size"]
-    return Result(name, x.size, method.name, len(blob), c_s, d_s, bit_exact(x, y), payload)
+    plans = []
+    for m in methods:
+        n_runs = min(runs, m.max_runs) if m.max_runs else runs
+        comp = _Timing(lambda m=m: m.compress(x), n_runs)
+        blob = bytes(comp.warm_up(clock))
+        dec = _Timing(lambda m=m, blob=blob: m.decompress(blob), n_runs)
+        exact = bit_exact(x, dec.warm_up(clock))
+        plans.append((m, blob, exact, comp, dec))
+    for _ in range(runs):
+        for _, _, _, comp, dec in plans:
+            comp.run_once(clock)
+            dec.run_once(clock)
+    return [
+        Result(name, x.size, m.name, len(blob), statistics.median(comp.times), statistics.median(dec.times), exact,
+               tsquash.info(blob)["payload_size"] if m.name in TSQUASH_CODECS else None)
+        for m, blob, exact, comp, dec in plans
+    ]
 
 
 # ---- machine description ------------------------------------------------------------------------------
@@ -429,7 +458,8 @@ def write_markdown(run: Run, path: Path, methods: list[Method], series: list[str
         f"- 1-minute load average before the run: {run.load_before:.2f} (near 0 on a quiet machine; other work on "
         "the cores slows every method)",
         f"- data: {len(series)} series, {total_n:,} float64 values, from `../shared/datasets/*/*.f64`",
-        f"- timing: median of {args.runs} runs{capped}, after a warm-up call; MB/s of raw input (8 bytes a value)",
+        f"- timing: {'process CPU time' if args.clock == 'cpu' else 'wall-clock time'}, median of {args.runs} "
+        f"runs{capped}, interleaved across methods, after a warm-up call; MB/s of raw input (8 bytes a value)",
         "- size: bits per value of everything needed to decode (stream or frame headers included)",
         "- every method's output was checked bit for bit against the input: "
         + ("all exact." if all(r.exact for r in run.results) else "**MISMATCHES, see below**."),
@@ -472,8 +502,8 @@ def write_markdown(run: Run, path: Path, methods: list[Method], series: list[str
     if bad:
         lines += ["", "## Bit-exactness failures", ""] + [f"- {r.method} on {r.series}" for r in bad]
     lines += [""] + targets_section(run, series, names)
-    lines += ["", "Timings on a shared 2-vCPU virtual machine move by 10-20% between runs; regenerate with the "
-              "command above rather than comparing numbers from different days.", ""]
+    lines += ["", "Totals move by 5-10% between runs on a shared 2-vCPU virtual machine, single short series by "
+              "more; regenerate with the command above rather than comparing numbers from different days.", ""]
     path.write_text("\n".join(lines))
 
 
@@ -486,6 +516,8 @@ def main(argv=None) -> int:
     p.add_argument("--series", nargs="+", metavar="NAME", help="series names or glob patterns (default: all)")
     p.add_argument("--methods", nargs="+", metavar="NAME", help="methods to run (default: all)")
     p.add_argument("--runs", type=int, default=5, help="timed runs per measurement; the median is kept")
+    p.add_argument("--clock", choices=sorted(CLOCKS), default="cpu",
+                   help="cpu: process CPU time (default, robust on shared machines); wall: elapsed time")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="directory for the .csv and .md")
     p.add_argument("--datasets", type=Path, default=DEFAULT_DATASETS, help="directory of <name>/<column>.f64")
     p.add_argument("--machine", default=None, help="machine name in the output file names")
@@ -519,10 +551,9 @@ def main(argv=None) -> int:
         x = np.fromfile(available[s], dtype="<f8")
         run.series_n[s] = x.size
         line = []
-        for m in methods:
-            r = measure(m, s, x, args.runs)
+        for r in measure_series(methods, s, x, args.runs, CLOCKS[args.clock]):
             run.results.append(r)
-            line.append(f"{m.name} {r.bits_per_value:.2f}" + ("" if r.exact else " NOT EXACT"))
+            line.append(f"{r.method} {r.bits_per_value:.2f}" + ("" if r.exact else " NOT EXACT"))
         print(f"{s:24s} n={x.size:7d}  " + "  ".join(line), flush=True)
     elapsed = time.perf_counter() - t_start
 
