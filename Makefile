@@ -75,8 +75,14 @@ py-test: install
 
 test: cpp-test asan-test fuzz-smoke py-test
 
-bench: install cpp-test
-	build/dev/bench_codecs --benchmark_min_time=0.2 --benchmark_out=benchmarks/results/bench_codecs-$$(hostname).json
+# Codec speed (Google Benchmark, a couple of minutes) and tsquash against its peers (a few minutes); results
+# land in benchmarks/results/ under this machine's name. The lossless run alone:
+#   .venv/bin/python benchmarks/python/lossless.py --help
+bench: install
+	cmake --preset dev >/dev/null
+	cmake --build --preset dev --target bench_codecs
+	m=$$($(PY) benchmarks/python/lossless.py --print-machine) && \
+	  build/dev/bench_codecs --benchmark_out_format=json --benchmark_out=benchmarks/results/bench_codecs-$$m.json
 	$(PY) benchmarks/python/lossless.py
 
 clean:

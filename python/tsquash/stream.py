@@ -7,7 +7,7 @@ import numpy as np
 
 from . import _core
 
-_DTYPES = {"float64": np.float64, "float32": np.float32, "int64": np.int64}
+_DTYPES = ("float64", "float32", "int64")
 
 
 def _casts_exactly(arr: np.ndarray, dtype: np.dtype) -> bool:
@@ -41,7 +41,6 @@ class StreamEncoder:
             raise TypeError(f"dtype must be float64, float32 or int64, got {self.dtype}")
         self.codec = codec
         self._enc = _core.Encoder(codec, self.dtype.name, params)
-        self._finished = False
 
     def push(self, values) -> None:
         """Append one value or a 1-D array of values (converted to the encoder's dtype if they are numbers
@@ -57,7 +56,6 @@ class StreamEncoder:
 
     def finish(self) -> bytes:
         """Close the stream and return its bytes; the encoder cannot be used afterwards."""
-        self._finished = True
         return self._enc.finish()
 
     @property

@@ -1,0 +1,570 @@
+#!/usr/bin/env python3
+"""Lossless float compression: tsquash's codecs against the peers users would otherwise pick.
+
+    .venv/bin/python benchmarks/python/lossless.py                      # everything, a few minutes
+    .venv/bin/python benchmarks/python/lossless.py --series city_temperature 'etth1/*' --runs 3
+    .venv/bin/python benchmarks/python/lossless.py --methods chimp128 zstd-3 --out /tmp/res
+
+Every series found as ../shared/datasets/<name>/<column>.f64 (little-endian float64) is compressed by every
+method through its Python API, single-threaded:
+
+  size   bits per value of everything a user has to keep to get the values back (tsquash's stream header,
+         pcodec's standalone header, zstd's frame header, blosc2's chunk header, fpzip's header)
+  speed  MB/s of raw input (8 bytes a value), compress and decompress, median of --runs timed runs after a
+         warm-up call; short calls are repeated inside a run so each timing spans at least 20 ms, and runs
+         are interleaved across methods. Time is the process's CPU time (--clock cpu, the default), which
+         other programs on a shared machine do not inflate; --clock wall measures elapsed time instead.
+
+and every decompressed array is checked bit for bit against the input. Results go to
+benchmarks/results/lossless-<machine>.csv (long format) and .md (tables plus a "targets" section).
+"""
+from __future__ import annotations
+
+# Peers that can use threads are pinned to one before they are imported.
+import os
+
+for _var in ("BLOSC_NTHREADS", "OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "RAYON_NUM_THREADS"):
+    os.environ[_var] = "1"
+
+import argparse
+import csv
+import datetime as _dt
+import fnmatch
+import importlib.metadata
+import platform
+import re
+import shlex
+import statistics
+import sys
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+
+REPO = Path(__file__).resolve().parents[2]
+DEFAULT_DATASETS = REPO.parent / "shared" / "datasets"
+DEFAULT_OUT = REPO / "benchmarks" / "results"
+
+TSQUASH_CODECS = ("gorilla", "chimp", "chimp128", "tsxor", "fpc")
+
+# Chimp128 payload bits per value reported for these series in the literature (header excluded).
+CHIMP128_REFERENCE = {
+    "city_temperature": 20.40,
+    "stocks_usa": 13.98,
+    "air_pressure": 34.43,
+    "basel_temp": 29.15,
+    "bird_migration": 31.26,
+}
+CHIMP128_TOLERANCE = 0.01
+# Encode speed of the original TSXor implementation, a published figure measured on this machine class.
+TSXOR_ORIGINAL_ENCODE_MB_S = 22.0
+TSXOR_TARGET_FACTOR = 3.0
+XOR_VS_ZSTD_ENCODE = 2.0  # gorilla / chimp compress MB/s >= this x zstd-3
+XOR_VS_ZSTD_DECODE = 0.8  # gorilla / chimp decompress MB/s >= this x zstd-3
+MIN_TIMED_SECONDS = 0.02
+
+
+@dataclass
+class Method:
+    name: str
+    compress: Callable[[np.ndarray], bytes]
+    decompress: Callable[[bytes], np.ndarray]
+    description: str
+    max_runs: int | None = None  # slow methods are timed fewer times
+
+
+@dataclass
+class Result:
+    series: str
+    n: int
+    method: str
+    nbytes: int
+    compress_s: float
+    decompress_s: float
+    exact: bool
+    payload_bytes: int | None = None  # tsquash only: the stream minus its header
+
+    @property
+    def bits_per_value(self) -> float:
+        return self.nbytes * 8 / self.n
+
+    @property
+    def compress_mb_s(self) -> float:
+        return self.n * 8 / 1e6 / self.compress_s
+
+    @property
+    def decompress_mb_s(self) -> float:
+        return self.n * 8 / 1e6 / self.decompress_s
+
+
+@dataclass
+class Run:
+    machine: str
+    results: list[Result] = field(default_factory=list)
+    series_n: dict[str, int] = field(default_factory=dict)
+    load_before: float = 0.0
+
+
+# ---- methods ------------------------------------------------------------------------------------------
+
+
+def _as_f64(buf) -> np.ndarray:
+    return np.frombuffer(buf, dtype=np.float64)
+
+
+def build_methods() -> list[Method]:
+    import blosc2
+    import fpzip
+    import pcodec
+    import tsquash
+    import zstandard
+    from pcodec import standalone as pco
+
+    blosc2.set_nthreads(1)
+    methods = []
+    for codec in TSQUASH_CODECS:
+        methods.append(Method(
+            codec,
+            lambda x, c=codec: tsquash.encode(x, c),
+            tsquash.decode,
+            f"tsquash {codec} (default parameters), stream header included",
+        ))
+    for level in (pcodec.DEFAULT_COMPRESSION_LEVEL, 12):
+        cfg = pcodec.ChunkConfig(compression_level=level)
+        methods.append(Method(
+            f"pcodec-{level}",
+            lambda x, cfg=cfg: pco.simple_compress(x, cfg),
+            pco.simple_decompress,
+            f"pcodec standalone, compression_level={level}"
+            + (" (its default)" if level == pcodec.DEFAULT_COMPRESSION_LEVEL else " (max)"),
+            max_runs=None if level == pcodec.DEFAULT_COMPRESSION_LEVEL else 3,
+        ))
+    dctx = zstandard.ZstdDecompressor()
+    for level in (3, 19):
+        cctx = zstandard.ZstdCompressor(level=level, threads=0)
+        methods.append(Method(
+            f"zstd-{level}",
+            lambda x, cctx=cctx: cctx.compress(x),
+            lambda b: _as_f64(dctx.decompress(b)),
+            f"zstandard level {level} on the raw little-endian bytes",
+            max_runs=None if level < 10 else 2,
+        ))
+    cparams = blosc2.CParams(codec=blosc2.Codec.ZSTD, clevel=5, filters=[blosc2.Filter.SHUFFLE], typesize=8,
+                             nthreads=1)
+    dparams = blosc2.DParams(nthreads=1)
+    methods.append(Method(
+        "blosc2",
+        lambda x: blosc2.compress2(x, cparams=cparams),
+        lambda b: _as_f64(blosc2.decompress2(b, dparams=dparams)),
+        "blosc2 compress2: zstd clevel 5, byte shuffle, typesize 8, nthreads 1",
+    ))
+    methods.append(Method(
+        "fpzip",
+        lambda x: fpzip.compress(x, precision=0, order="C"),
+        lambda b: fpzip.decompress(b, order="C").reshape(-1),
+        "fpzip precision=0 (lossless)",
+    ))
+    return methods
+
+
+# ---- data ---------------------------------------------------------------------------------------------
+
+
+def series_name(path: Path) -> str:
+    return path.parent.name if path.stem == "value" else f"{path.parent.name}/{path.stem}"
+
+
+def find_series(root: Path) -> dict[str, Path]:
+    return {series_name(p): p for p in sorted(root.glob("*/*.f64"))}
+
+
+def select(names, patterns):
+    if not patterns:
+        return list(names)
+    chosen = [n for n in names if any(fnmatch.fnmatchcase(n, p) for p in patterns)]
+    unknown = [p for p in patterns if not any(fnmatch.fnmatchcase(n, p) for n in names)]
+    if unknown:
+        raise SystemExit(f"no match for {unknown}; known: {', '.join(names)}")
+    return chosen
+
+
+# ---- timing -------------------------------------------------------------------------------------------
+
+
+CLOCKS = {
+    # CPU time of this process (user + system, all threads): what the work costs, unaffected by other
+    # programs taking turns on a shared machine. Multi-threaded work would add up, not hide, here.
+    "cpu": time.process_time,
+    "wall": time.perf_counter,
+}
+
+
+@dataclass
+class _Timing:
+    fn: Callable[[], object]
+    runs: int
+    reps: int = 1
+    times: list[float] = field(default_factory=list)
+
+    def warm_up(self, clock):
+        """First call: warms caches and allocators and sets how often a run repeats the call (calls shorter
+        than MIN_TIMED_SECONDS are repeated). It is thrown away unless it took over 0.5 s, where a
+        warm-up changes nothing and it counts as the first run."""
+        t0 = clock()
+        result = self.fn()
+        first = clock() - t0
+        if first > 0.5:
+            self.times.append(first)
+        self.reps = max(1, int(MIN_TIMED_SECONDS / max(first, 1e-6)))
+        return result
+
+    def run_once(self, clock):
+        if len(self.times) >= self.runs:
+            return
+        t0 = clock()
+        for _ in range(self.reps):
+            self.fn()
+        self.times.append((clock() - t0) / self.reps)
+
+
+def bit_exact(x: np.ndarray, y) -> bool:
+    y = np.asarray(y)
+    return y.dtype == x.dtype and y.shape == x.shape and bool(np.array_equal(y.view(np.uint64), x.view(np.uint64)))
+
+
+def measure_series(methods: list[Method], name: str, x: np.ndarray, runs: int, clock) -> list[Result]:
+    """Every method on one series. Runs are interleaved (method A, B, C, then A, B, C again...) so a burst
+    of background work slows one run of each method rather than every run of one."""
+    import tsquash
+
+    plans = []
+    for m in methods:
+        n_runs = min(runs, m.max_runs) if m.max_runs else runs
+        comp = _Timing(lambda m=m: m.compress(x), n_runs)
+        blob = bytes(comp.warm_up(clock))
+        dec = _Timing(lambda m=m, blob=blob: m.decompress(blob), n_runs)
+        exact = bit_exact(x, dec.warm_up(clock))
+        plans.append((m, blob, exact, comp, dec))
+    for _ in range(runs):
+        for _, _, _, comp, dec in plans:
+            comp.run_once(clock)
+            dec.run_once(clock)
+    return [
+        Result(name, x.size, m.name, len(blob), statistics.median(comp.times), statistics.median(dec.times), exact,
+               tsquash.info(blob)["payload_size"] if m.name in TSQUASH_CODECS else None)
+        for m, blob, exact, comp, dec in plans
+    ]
+
+
+# ---- machine description ------------------------------------------------------------------------------
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def os_tag() -> str:
+    try:
+        info = dict(
+            line.split("=", 1) for line in Path("/etc/os-release").read_text().splitlines() if "=" in line
+        )
+        return (info.get("ID", "linux") + info.get("VERSION_ID", "").split(".")[0]).replace('"', "")
+    except OSError:
+        return platform.system().lower()
+
+
+def ncpu() -> int:
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def _load() -> float:
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return float("nan")
+
+
+def machine_name() -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", re.sub(r"\(r\)|\(tm\)|\bcpu\b|@.*", "", cpu_model().lower())).strip("-")
+    return f"{os_tag()}-{ncpu()}vcpu-{slug}"
+
+
+def versions() -> dict[str, str]:
+    out = {"python": platform.python_version()}
+    for pkg in ("tsquash", "numpy", "pcodec", "zstandard", "blosc2", "fpzip"):
+        try:
+            out[pkg] = importlib.metadata.version(pkg)
+        except importlib.metadata.PackageNotFoundError:
+            out[pkg] = "not installed"
+    try:
+        import zstandard
+
+        out["libzstd"] = ".".join(map(str, zstandard.ZSTD_VERSION))
+    except ImportError:
+        pass
+    try:
+        import blosc2
+
+        out["c-blosc2"] = str(blosc2.blosclib_version).split()[0]
+    except (ImportError, AttributeError):
+        pass
+    return out
+
+
+# ---- reports ------------------------------------------------------------------------------------------
+
+
+def write_csv(run: Run, path: Path) -> None:
+    with path.open("w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["series", "n", "method", "bits_per_value", "compress_mb_s", "decompress_mb_s"])
+        for r in run.results:
+            w.writerow([r.series, r.n, r.method, f"{r.bits_per_value:.4f}", f"{r.compress_mb_s:.2f}",
+                        f"{r.decompress_mb_s:.2f}"])
+
+
+def _table(header: list[str], rows: list[list[str]], align_left: int = 1) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |",
+             "|" + "|".join(":---" if i < align_left else "---:" for i in range(len(header))) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def _by(run: Run):
+    return {(r.series, r.method): r for r in run.results}
+
+
+def _aggregate(run: Run, method: str, series: list[str]):
+    rs = [r for r in run.results if r.method == method and r.series in series]
+    if not rs:
+        return None
+    n = sum(r.n for r in rs)
+    return {
+        "bits": sum(r.nbytes for r in rs) * 8 / n,
+        "compress": n * 8 / 1e6 / sum(r.compress_s for r in rs),
+        "decompress": n * 8 / 1e6 / sum(r.decompress_s for r in rs),
+    }
+
+
+def _ok(flag: bool) -> str:
+    return "PASS" if flag else "FAIL"
+
+
+def targets_section(run: Run, series: list[str], methods: list[str]) -> list[str]:
+    by = _by(run)
+    out = ["## Targets", ""]
+
+    out += ["### Chimp128 payload size against the published figures", "",
+            f"Payload bits per value (the {CHIMP128_TOLERANCE:.0%} tolerance is on the stream minus its "
+            "header, which is what the paper counts).", ""]
+    rows = []
+    for name, ref in CHIMP128_REFERENCE.items():
+        r = by.get((name, "chimp128"))
+        if r is None:
+            rows.append([name, "not run", f"{ref:.2f}", "", ""])
+            continue
+        got = r.payload_bytes * 8 / r.n
+        rel = got / ref - 1
+        rows.append([name, f"{got:.2f}", f"{ref:.2f}", f"{rel:+.2%}", _ok(abs(rel) <= CHIMP128_TOLERANCE)])
+    out += _table(["series", "chimp128 payload bits/value", "reference", "difference", "within 1%"], rows)
+
+    out += ["", "### Gorilla and Chimp speed against zstd level 3", "",
+            f"Targets: compress >= {XOR_VS_ZSTD_ENCODE:g}x zstd-3's MB/s, decompress >= "
+            f"{XOR_VS_ZSTD_DECODE:g}x zstd-3's MB/s. `all series` divides total bytes by total time.", ""]
+    xor = [m for m in ("gorilla", "chimp") if m in methods]
+    if "zstd-3" not in methods or not xor:
+        out += ["(not measured: needs zstd-3 and gorilla or chimp in --methods)"]
+    else:
+        header = ["series"]
+        for m in xor:
+            header += [f"{m} compress / zstd-3", f"{m} decompress / zstd-3"]
+        rows, fails = [], []
+
+        def ratios(label, get):
+            z = get("zstd-3")
+            row = [label]
+            for m in xor:
+                r = get(m)
+                ce, de = r[0] / z[0], r[1] / z[1]
+                okc, okd = ce >= XOR_VS_ZSTD_ENCODE, de >= XOR_VS_ZSTD_DECODE
+                row += [f"{ce:.2f}x {_ok(okc)}", f"{de:.2f}x {_ok(okd)}"]
+                if not okc:
+                    fails.append(f"{m} compress on {label}")
+                if not okd:
+                    fails.append(f"{m} decompress on {label}")
+            rows.append(row)
+
+        def agg(m):
+            a = _aggregate(run, m, series)
+            return a["compress"], a["decompress"]
+
+        ratios("**all series**", agg)
+        for s in series:
+            ratios(s, lambda m, s=s: (by[(s, m)].compress_mb_s, by[(s, m)].decompress_mb_s))
+        out += _table(header, rows)
+        out += ["", f"{len(fails)} of {len(rows) * len(xor) * 2} checks fail."]
+
+    out += ["", "### TSXor encode speed", ""]
+    target = TSXOR_TARGET_FACTOR * TSXOR_ORIGINAL_ENCODE_MB_S
+    if "tsxor" not in methods:
+        out += ["(not measured: tsxor not in --methods)"]
+    else:
+        a = _aggregate(run, "tsxor", series)
+        slowest = min((by[(s, "tsxor")] for s in series), key=lambda r: r.compress_mb_s)
+        below = [s for s in series if by[(s, "tsxor")].compress_mb_s < target]
+        out += [
+            f"The original TSXor implementation encodes at {TSXOR_ORIGINAL_ENCODE_MB_S:g} MB/s, a published "
+            f"figure measured on this machine class (not re-measured here). Target: "
+            f"{TSXOR_TARGET_FACTOR:g}x that, {target:g} MB/s.",
+            "",
+            *_table(["measure", "tsxor compress MB/s", f">= {target:g} MB/s"], [
+                ["all series (total bytes / total time)", f"{a['compress']:.1f}", _ok(a["compress"] >= target)],
+                [f"slowest series ({slowest.series})", f"{slowest.compress_mb_s:.1f}",
+                 _ok(slowest.compress_mb_s >= target)],
+            ]),
+            "",
+            f"{len(below)} of {len(series)} series below the target"
+            + (f": {', '.join(below)}." if below else "."),
+        ]
+    return out
+
+
+def write_markdown(run: Run, path: Path, methods: list[Method], series: list[str], args, elapsed: float) -> None:
+    by = _by(run)
+    names = [m.name for m in methods]
+    cmd = shlex.join(["python", "benchmarks/python/lossless.py", *sys.argv[1:]])
+    total_n = sum(run.series_n[s] for s in series)
+    caps = [f"{m.name} at most {m.max_runs}" for m in methods if m.max_runs and m.max_runs < args.runs]
+    capped = f" ({', '.join(caps)}: they are slow)" if caps else ""
+    lines = [
+        f"# Lossless float compression: {run.machine}",
+        "",
+        f"- date: {_dt.date.today().isoformat()}",
+        f"- CPU: {cpu_model()}, {ncpu()} cores available, every method single-threaded",
+        f"- OS: {platform.platform()}",
+        "- versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()),
+        f"- command: `{cmd}` ({elapsed:.0f} s)",
+        f"- 1-minute load average before the run: {run.load_before:.2f} (near 0 on a quiet machine; other work on "
+        "the cores slows every method)",
+        f"- data: {len(series)} series, {total_n:,} float64 values, from `../shared/datasets/*/*.f64`",
+        f"- timing: {'process CPU time' if args.clock == 'cpu' else 'wall-clock time'}, median of {args.runs} "
+        f"runs{capped}, interleaved across methods, after a warm-up call; MB/s of raw input (8 bytes a value)",
+        "- size: bits per value of everything needed to decode (stream or frame headers included)",
+        "- every method's output was checked bit for bit against the input: "
+        + ("all exact." if all(r.exact for r in run.results) else "**MISMATCHES, see below**."),
+        "",
+        "Methods:",
+        "",
+        *[f"- `{m.name}`: {m.description}" for m in methods],
+        "",
+        "## Summary over all series",
+        "",
+        "Bits per value: total bytes x 8 / total values. Speeds: total raw bytes / total median time.",
+        "",
+        *_table(["method", "bits/value", "ratio", "compress MB/s", "decompress MB/s"], [
+            [m.name, f"{a['bits']:.2f}", f"{64 / a['bits']:.2f}", f"{a['compress']:.1f}", f"{a['decompress']:.1f}"]
+            for m in methods for a in [_aggregate(run, m.name, series)]
+        ]),
+        "",
+        "## Bits per value (lower is better)",
+        "",
+    ]
+
+    def table(metric: str, fmt: str, agg_key: str, agg_label: str, best=min) -> list[str]:
+        rows = []
+        for s in series:
+            vals = [getattr(by[(s, m)], metric) for m in names]
+            top = best(vals)
+            rows.append([s] + [("**" + format(v, fmt) + "**") if v == top else format(v, fmt) for v in vals])
+        aggs = [_aggregate(run, m, series)[agg_key] for m in names]
+        top = best(aggs)
+        rows.append([f"*{agg_label}*"] + [("**" + format(v, fmt) + "**") if v == top else format(v, fmt)
+                                           for v in aggs])
+        return _table(["series"] + names, rows)
+
+    lines += table("bits_per_value", ".2f", "bits", "weighted average (total bits / total values)")
+    lines += ["", "## Compress speed, MB/s of raw input (higher is better)", ""]
+    lines += table("compress_mb_s", ".1f", "compress", "all series (total bytes / total time)", best=max)
+    lines += ["", "## Decompress speed, MB/s of raw input (higher is better)", ""]
+    lines += table("decompress_mb_s", ".1f", "decompress", "all series (total bytes / total time)", best=max)
+    bad = [r for r in run.results if not r.exact]
+    if bad:
+        lines += ["", "## Bit-exactness failures", ""] + [f"- {r.method} on {r.series}" for r in bad]
+    lines += [""] + targets_section(run, series, names)
+    lines += ["", "Totals move by 5-10% between runs on a shared 2-vCPU virtual machine, single short series by "
+              "more; regenerate with the command above rather than comparing numbers from different days.", ""]
+    path.write_text("\n".join(lines))
+
+
+# ---- main ---------------------------------------------------------------------------------------------
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
+                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--series", nargs="+", metavar="NAME", help="series names or glob patterns (default: all)")
+    p.add_argument("--methods", nargs="+", metavar="NAME", help="methods to run (default: all)")
+    p.add_argument("--runs", type=int, default=5, help="timed runs per measurement; the median is kept")
+    p.add_argument("--clock", choices=sorted(CLOCKS), default="cpu",
+                   help="cpu: process CPU time (default, robust on shared machines); wall: elapsed time")
+    p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="directory for the .csv and .md")
+    p.add_argument("--datasets", type=Path, default=DEFAULT_DATASETS, help="directory of <name>/<column>.f64")
+    p.add_argument("--machine", default=None, help="machine name in the output file names")
+    p.add_argument("--list", action="store_true", help="list series and methods, then exit")
+    p.add_argument("--print-machine", action="store_true", help="print the machine name, then exit")
+    args = p.parse_args(argv)
+
+    if args.print_machine:
+        print(machine_name())
+        return 0
+    if args.runs < 1:
+        p.error("--runs must be at least 1")
+    available = find_series(args.datasets)
+    if not available:
+        p.error(f"no *.f64 series under {args.datasets} (pass --datasets DIR)")
+    methods = build_methods()
+    if args.list:
+        print("series: " + " ".join(available))
+        print("methods: " + " ".join(m.name for m in methods))
+        return 0
+    series = select(list(available), args.series)
+    if args.methods:
+        known = {m.name for m in methods}
+        if unknown := [m for m in args.methods if m not in known]:
+            p.error(f"unknown method(s) {unknown}; known: {', '.join(m.name for m in methods)}")
+        methods = [m for m in methods if m.name in args.methods]
+
+    run = Run(args.machine or machine_name(), load_before=_load())
+    t_start = time.perf_counter()
+    for s in series:
+        x = np.fromfile(available[s], dtype="<f8")
+        run.series_n[s] = x.size
+        line = []
+        for r in measure_series(methods, s, x, args.runs, CLOCKS[args.clock]):
+            run.results.append(r)
+            line.append(f"{r.method} {r.bits_per_value:.2f}" + ("" if r.exact else " NOT EXACT"))
+        print(f"{s:24s} n={x.size:7d}  " + "  ".join(line), flush=True)
+    elapsed = time.perf_counter() - t_start
+
+    args.out.mkdir(parents=True, exist_ok=True)
+    csv_path = args.out / f"lossless-{run.machine}.csv"
+    md_path = args.out / f"lossless-{run.machine}.md"
+    write_csv(run, csv_path)
+    write_markdown(run, md_path, methods, series, args, elapsed)
+    print(f"wrote {csv_path} and {md_path} ({elapsed:.0f} s)")
+    return 0 if all(r.exact for r in run.results) else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,92 @@
+"""benchmarks/python/lossless.py stays runnable: a tiny run on generated series writes the CSV and the
+markdown report with sizes that agree with tsquash and the peers. (No timing is asserted.)"""
+from __future__ import annotations
+
+import csv
+import importlib.util
+import os
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import tsquash
+
+SCRIPT = Path(__file__).resolve().parents[2] / "benchmarks" / "python" / "lossless.py"
+
+
+@pytest.fixture(scope="module")
+def lossless():
+    spec = importlib.util.spec_from_file_location("lossless_bench", SCRIPT)
+    module = importlib.util.module_from_spec(spec)
+    env = dict(os.environ)  # the script pins thread counts through the environment; keep that local
+    sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
+    spec.loader.exec_module(module)
+    yield module
+    sys.modules.pop(spec.name, None)
+    os.environ.clear()
+    os.environ.update(env)
+
+
+@pytest.fixture
+def datasets(tmp_path):
+    rng = np.random.default_rng(5)
+    root = tmp_path / "datasets"
+    (root / "walk").mkdir(parents=True)
+    (root / "multi").mkdir()
+    walk = (20 + np.cumsum(rng.normal(scale=0.2, size=3000))).round(2)
+    walk.astype("<f8").tofile(root / "walk" / "value.f64")
+    rng.normal(size=1500).astype("<f8").tofile(root / "multi" / "a.f64")
+    np.repeat(rng.normal(size=15).round(1), 100).astype("<f8").tofile(root / "multi" / "b.f64")
+    return root
+
+
+def test_small_run_writes_consistent_reports(lossless, datasets, tmp_path):
+    out = tmp_path / "out"
+    rc = lossless.main(["--datasets", str(datasets), "--out", str(out), "--runs", "1", "--machine", "testbox"])
+    assert rc == 0
+    with (out / "lossless-testbox.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["series", "n", "method", "bits_per_value", "compress_mb_s", "decompress_mb_s"]
+    methods = [m.name for m in lossless.build_methods()]
+    assert {"gorilla", "chimp", "chimp128", "tsxor", "fpc", "zstd-3", "zstd-19", "blosc2", "fpzip"} <= set(methods)
+    assert any(m.startswith("pcodec-") for m in methods)
+    series = {"walk": datasets / "walk" / "value.f64", "multi/a": datasets / "multi" / "a.f64",
+              "multi/b": datasets / "multi" / "b.f64"}
+    assert {(r["series"], r["method"]) for r in rows} == {(s, m) for s in series for m in methods}
+    for r in rows:
+        x = np.fromfile(series[r["series"]], dtype="<f8")
+        assert int(r["n"]) == x.size
+        assert float(r["compress_mb_s"]) > 0 and float(r["decompress_mb_s"]) > 0
+        if r["method"] in lossless.TSQUASH_CODECS:
+            # The whole stream, header included, is what a user keeps.
+            expected = len(tsquash.encode(x, r["method"])) * 8 / x.size
+            assert float(r["bits_per_value"]) == pytest.approx(expected, abs=1e-4)
+    report = (out / "lossless-testbox.md").read_text()
+    for heading in ("## Summary over all series", "## Bits per value", "## Compress speed", "## Decompress speed",
+                    "## Targets", "weighted average", "published figure measured on this machine class"):
+        assert heading in report
+    # The reference series are absent here, and the report says so instead of inventing numbers.
+    assert "| city_temperature | not run |" in report
+    assert "all exact" in report
+
+
+def test_series_selection(lossless, datasets):
+    names = list(lossless.find_series(datasets))
+    assert names == ["multi/a", "multi/b", "walk"]
+    assert lossless.select(names, ["multi/*"]) == ["multi/a", "multi/b"]
+    with pytest.raises(SystemExit):
+        lossless.select(names, ["nope"])
+
+
+def test_mismatch_is_reported(lossless):
+    x = np.array([1.0, -0.0, np.nan])
+    assert lossless.bit_exact(x, x.copy())
+    assert not lossless.bit_exact(x, np.array([1.0, 0.0, np.nan]))  # -0.0 vs 0.0 compare equal with ==
+    assert not lossless.bit_exact(x, x.astype(np.float32))
+
+
+def test_machine_name_is_a_file_name(lossless):
+    name = lossless.machine_name()
+    assert name and all(c.isalnum() or c == "-" for c in name)
