@@ -12,7 +12,7 @@ PIP := $(VENV)/bin/pip
 FUZZ_SECONDS ?= 4
 FUZZERS := $(patsubst tests/fuzz/%.cpp,%,$(wildcard tests/fuzz/fuzz_*.cpp))
 
-.PHONY: all demo test cpp-test asan-test fuzz-smoke fuzz fuzz-corpus py-test bench sysdeps venv install clean
+.PHONY: all demo test cpp-test asan-test fuzz-smoke fuzz fuzz-corpus py-test bench bench-filters sysdeps venv install clean
 
 all: install
 
@@ -84,6 +84,14 @@ bench: install
 	m=$$($(PY) benchmarks/python/lossless.py --print-machine) && \
 	  build/dev/bench_codecs --benchmark_out_format=json --benchmark_out=benchmarks/results/bench_codecs-$$m.json
 	$(PY) benchmarks/python/lossless.py
+
+# Filter speed (C++ loop, Python batch and per-point calls, pydbfilter's algorithm in plain Python,
+# tsdownsample) and compression at an error bound; results in benchmarks/results/ (docs/filters.md).
+bench-filters: install
+	cmake --preset dev >/dev/null
+	cmake --build --preset dev --target bench_filters
+	$(PY) benchmarks/python/filters_speed.py --bench-binary build/dev/bench_filters
+	$(PY) benchmarks/python/filters_ratio.py
 
 clean:
 	rm -rf build $(VENV) *.egg-info
