@@ -105,7 +105,7 @@ def main(argv=None):
     t = np.arange(x.size, dtype=np.int64)
     eps = 0.02 * float(np.ptp(x))
     figure(t, x, SdtFilter(eps), eps, "linear",
-           f"SDT on UCR FaceFour (first outline), deviation = 2 % of the range", "sdt_facefour.png")
+           "SDT on UCR FaceFour (first outline), deviation = 2 % of the range", "sdt_facefour.png")
 
     y = load_csv_values(btc)[20000:20500]
     t = np.arange(y.size, dtype=np.int64)

@@ -7,6 +7,7 @@
 #pragma once
 #include <cmath>
 #include <cstdint>
+#include <cstring>
 #include <optional>
 #include <string>
 #include <type_traits>
@@ -242,9 +243,13 @@ public:
         for (int i = 0; i < 7; ++i) r.u8();  // magic, version, kind, time code: checked by peek_state
         const bool has_max = r.flag();
         const double thr = r.f64();
-        const T max = r.template time<T>();
+        const uint64_t max_bits = r.u64();
+        T max;
+        std::memcpy(&max, &max_bits, sizeof max);
         if (!std::isfinite(thr) || thr < 0 || (has_max && !(max > 0)))
             throw CorruptStream("filter state: parameters out of range");
+        if (!has_max && max_bits != 0)  // one encoding per state: an unused field is zero
+            throw CorruptStream("filter state: max_interval present without its flag");
         Derived f(thr, has_max ? std::optional<T>(max) : std::nullopt);
         f.pos_.n_in = r.u64();
         f.pos_.n_out = r.u64();
