@@ -109,9 +109,9 @@ def expected_filtered(series: dict, args) -> dict:
         f = CLASSES[args.method](args.threshold, max_ns)
         pts = []
         for i, v in enumerate(vals):
-            pts += f.filter_point(i * STEP, float(v))      # the proxy's times: relative to the first point
+            pts += f.filter_point(T0 + i * STEP, float(v))
         pts += f.flush()
-        out[host] = [(T0 + int(round(t)), float(v)) for t, v in pts]
+        out[host] = [(t, float(v)) for t, v in pts]
     return out
 
 

@@ -1,9 +1,8 @@
 """What the InfluxDB proxy and the InfluxDB CSV tool share: the ``--fields`` specs and one filter per series.
 
-A series is (measurement, field, values of the ``--tags`` keys). Times are integer nanoseconds since the epoch;
-the filters see them relative to the series' first point so that float arithmetic inside the filters stays
-exact (a double holds every integer nanosecond up to 2**53 ns, about 104 days, past the first point) and
-``max_interval`` (given in milliseconds on the command line) is converted to nanoseconds once.
+A series is (measurement, field, values of the ``--tags`` keys). The filters see its times as integer
+nanoseconds since the epoch (their int64 kernels take them exactly; SDT emits at input times) and
+``max_interval`` (milliseconds on the command line) converted to nanoseconds.
 """
 from __future__ import annotations
 
@@ -87,10 +86,9 @@ class StaleTime(ValueError):
 class Series:
     """Book-keeping for one series next to its filter. ``info`` is free for the caller (JSON-serialisable)."""
 
-    __slots__ = ("origin", "last", "version", "info")
+    __slots__ = ("last", "version", "info")
 
-    def __init__(self, origin: int):
-        self.origin = origin
+    def __init__(self):
         self.last = None
         self.version = 0
         self.info = {}
@@ -107,6 +105,8 @@ class SeriesFilters:
         self.specs = {(s.measurement, s.field): s for s in specs}
         self.tag_keys = tuple(tag_keys or ())
         self.measurements = frozenset(s.measurement for s in specs)
+        self.fields_by_measurement = {m: frozenset(s.field for s in specs if s.measurement == m)
+                                      for m in self.measurements}
         self.trees = {mf: FilterTree(self.cls, s.threshold, s.max_interval_ns) for mf, s in self.specs.items()}
         self.series: dict[tuple, Series] = {}
 
@@ -128,13 +128,27 @@ class SeriesFilters:
         sid = (measurement, field, key)
         s = self.series.get(sid)
         if s is None:
-            s = self.series[sid] = Series(t_ns)
+            s = self.series[sid] = Series()
         elif s.last is not None and t_ns <= s.last:
             raise StaleTime(f"time {t_ns} is not after the series' last point {s.last}")
-        out = self.trees[(measurement, field)].filter_point(key, t_ns - s.origin, float(value))
+        out = self.trees[(measurement, field)].filter_point(key, t_ns, float(value))
         s.last = t_ns
         s.version += 1
-        return [(s.origin + _ns(t), float(v)) for t, v in out]
+        return [(_ns(t), float(v)) for t, v in out]
+
+    def feed_many(self, sid: tuple, times: list, values: list) -> list[tuple[int, float]]:
+        """Feed a series several points in one batch call (times strictly increasing and after the series'
+        last point: the caller checks); same results as :meth:`feed` point by point."""
+        import numpy as np
+
+        s = self.series.get(sid)
+        if s is None:
+            s = self.series[sid] = Series()
+        rt, rv = self.trees[sid[:2]][sid[2]].filter_arrays(np.asarray(times, dtype=np.int64),
+                                                         np.asarray(values, dtype=np.float64))
+        s.last = times[-1]
+        s.version += 1
+        return list(zip(rt.tolist(), rv.tolist()))
 
     def flush(self) -> dict[tuple, list[tuple[int, float]]]:
         """The held point of every series (``--lastvalue``), by series id (measurement, field, key)."""
@@ -144,7 +158,7 @@ class SeriesFilters:
                 if pts:
                     s = self.series[(m, f, tuple(key))]
                     s.version += 1
-                    out[(m, f, tuple(key))] = [(s.origin + _ns(t), float(v)) for t, v in pts]
+                    out[(m, f, tuple(key))] = [(_ns(t), float(v)) for t, v in pts]
         return out
 
     # -- per-series snapshots (undo a request whose points never reached the server) ----------------------
@@ -154,7 +168,7 @@ class SeriesFilters:
             return (sid, None, None, None)
         tree = self.trees[sid[:2]]
         fstate = tree[sid[2]].state() if sid[2] in tree else None
-        return (sid, fstate, (s.origin, s.last, dict(s.info)), s.version)
+        return (sid, fstate, (s.last, dict(s.info)), s.version)
 
     def undo(self, snap, version_after: int) -> bool:
         """Put a series back to a snapshot, unless something fed it after ``version_after``; True if undone."""
@@ -172,7 +186,7 @@ class SeriesFilters:
         if fstate is None:
             return False
         tree[sid[2]].restore(fstate)
-        s.origin, s.last, s.info = meta[0], meta[1], meta[2]
+        s.last, s.info = meta[0], meta[1]
         s.version = version_after + 1
         return True
 
@@ -181,7 +195,7 @@ class SeriesFilters:
         doc = {
             "format": STATE_FORMAT, "version": STATE_VERSION, "config": self.fingerprint(),
             "trees": [[m, f, base64.b64encode(tree.state()).decode("ascii")] for (m, f), tree in self.trees.items()],
-            "series": [[m, f, list(key), s.origin, s.last, s.info] for (m, f, key), s in self.series.items()],
+            "series": [[m, f, list(key), s.last, s.info] for (m, f, key), s in self.series.items()],
         }
         return json.dumps(doc, separators=(",", ":")).encode("utf-8")
 
@@ -200,8 +214,8 @@ class SeriesFilters:
         for m, f, b64 in doc["trees"]:
             self.trees[(m, f)].restore(base64.b64decode(b64))
         self.series = {}
-        for m, f, key, origin, last, info in doc["series"]:
-            s = Series(origin)
+        for m, f, key, last, info in doc["series"]:
+            s = Series()
             s.last = last
             s.info = info
             self.series[(m, f, tuple(key))] = s

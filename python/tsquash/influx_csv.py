@@ -15,8 +15,8 @@ Understood inputs, each written back in the same format:
   Integer or decimal times are in ``--time-unit`` (default ms); ISO-8601 times work too.
 
 A series is (measurement, field, values of the ``--tags`` columns); each has its own filter. Rows of configured
-fields are kept only where the filter releases a point (with the filter's value and time: SDT interpolates);
-released points at other times become rows of their own. Every other row and column is copied unchanged.
+fields are kept only where the filter releases a point at their time (with the filter's value: SDT may adjust
+it); released points at other times become rows of their own. Every other row and column is copied unchanged.
 """
 from __future__ import annotations
 
@@ -467,10 +467,12 @@ def _flush(run: _Run) -> None:
                 base = [cells[j] if j in keep else "" for j in range(len(hdr))]
                 base[col[time_col]] = format_time(te, style)
                 base[fcol] = _format_value(ve, code)
-            inserts.setdefault(id(ablk), []).append((pos, _Row(0, base, None), ablk))
+            items = inserts.setdefault(id(ablk), [])
+            items.append((pos, len(items), _Row(0, base, None), ablk))
     for items in inserts.values():
-        blk = items[0][2]
-        for pos, row, _ in sorted(items, key=lambda x: -x[0]):
+        blk = items[0][3]
+        # from the back, and among rows for one position the last first, so that each lands in order
+        for pos, _, row, _ in sorted(items, key=lambda x: (-x[0], -x[1])):
             blk.out.insert(pos, row)
 
 

@@ -107,7 +107,7 @@ def _type_code(v) -> str | None:
 
 
 def _format_value(v: float, code: str) -> str:
-    # SDT emits interpolated values; an integer field must stay an integer or InfluxDB refuses the point
+    # SDT may adjust a value to keep its bound; an integer field must stay an integer or InfluxDB refuses the point
     # (field type conflict), so those are rounded.
     if code == "f":
         return repr(float(v))
@@ -290,103 +290,123 @@ class InfluxProxy:
     # ------------------------------------------------------------------------------------------ filtering
     def process(self, body: bytes | str, mult: int, target: dict, now_ns: int | None = None) -> _Batch:
         """Parse a write body and run the configured fields through their filters (synchronous: no other
-        request runs in between). Returns the lines to forward and the precision they are in."""
+        request runs in between). Returns the lines to forward and the precision they are in.
+
+        The points of one series in one body go through its filter in a single batch call (same results
+        as point by point); each released point is put back into the line that carried the input point at
+        that time, or, when that line came in an earlier body, written as a line of its own."""
         b = _Batch()
         good, bad = parse_lines(body)
         b.errors = bad
         b.lines_in = len(good)
         filters = self.filters
-        specs = filters.specs
-        measurements = filters.measurements
+        by_measurement = filters.fields_by_measurement
         tkey = _target_key(target)
-        # entries: (text without timestamp, timestamp in request units or None, whole raw line or None)
-        entries = []
-        extras = []          # (text without timestamp, time in ns): released points at other times
         now_units = None
-        for pl in good:
-            p = pl.point
-            m = p.measurement
-            if m not in measurements:
-                entries.append((None, pl.point.time, pl))
+        # Per line: None (forward raw) or [t_units, {field: replacement text or None}]
+        edits = [None] * len(good)
+        groups: dict[tuple, list] = {}      # sid -> [(line index, t_ns, value, type code)]
+        for idx, pl in enumerate(good):
+            m = pl.measurement
+            wanted = by_measurement.get(m)
+            if wanted is None:
                 continue
-            chosen = [(k, v, _type_code(v)) for k, v in p.fields.items() if (m, k) in specs]
-            chosen = [c for c in chosen if c[2] is not None]
-            if not chosen:
-                entries.append((None, pl.point.time, pl))
+            chosen = None
+            for i, (k, _) in enumerate(pl.raw_fields):
+                if k in wanted:
+                    if chosen is None:
+                        chosen = {}
+                    chosen[k] = i            # a repeated field: the last one counts, as in InfluxDB
+            if chosen is None:
                 continue
-            if p.time is None:
+            picked = []
+            for k, i in chosen.items():
+                v = pl.value(i)
+                code = _type_code(v)
+                if code is not None:
+                    picked.append((k, v, code))
+            if not picked:
+                continue
+            if pl.time is None:
                 if now_units is None:
                     now_units = (now_ns if now_ns is not None else time.time_ns()) // mult
                 t_units = now_units
             else:
-                t_units = p.time
+                t_units = pl.time
             t_ns = t_units * mult
-            key = filters.key(p.tags)
-            replaced = {}
-            for f, v, code in chosen:
-                sid = (m, f, key)
-                if sid not in b.snaps:
-                    b.snaps[sid] = filters.snapshot(sid)
-                s = filters.series.get(sid)
-                prev_series = s.info.get("series") if s is not None else None
-                try:
-                    out = filters.feed(m, f, key, t_ns, float(v))
-                except StaleTime:
-                    self.stats.stale_points += 1
-                    continue      # keep the raw value: forwarding it loses nothing
-                b.points_in += 1
-                s = filters.series[sid]
-                s.info["series"] = pl.series
-                s.info["type"] = code
-                s.info["target"] = tkey
-                b.versions[sid] = s.version
-                replaced[f] = None
-                fk = None
-                for te, ve in out:
-                    b.points_out += 1
-                    if te == t_ns:
-                        if ve == float(v):
-                            replaced[f] = "raw"
-                        else:
-                            fk = fk or escape_key(f, "field key")
-                            replaced[f] = f"{fk}={_format_value(ve, code)}"
-                    else:
-                        fk = fk or escape_key(f, "field key")
-                        series = (prev_series or pl.series) if te < t_ns else pl.series
-                        extras.append((f"{series} {fk}={_format_value(ve, code)}", te))
-            if not replaced:
-                entries.append((None, pl.point.time, pl))
+            key = filters.key(pl.tags())
+            edits[idx] = [t_units, {}]
+            for k, v, code in picked:
+                groups.setdefault((m, k, key), []).append((idx, t_ns, v, code))
+        extras = []          # (text without timestamp, time in ns): released points at other times
+        for sid, items in groups.items():
+            s = filters.series.get(sid)
+            last = s.last if s is not None else None
+            fresh = []
+            for item in items:
+                if last is not None and item[1] <= last:
+                    self.stats.stale_points += 1      # keep the raw value: forwarding it loses nothing
+                    continue
+                fresh.append(item)
+                last = item[1]
+            if not fresh:
                 continue
-            last_at = {}
-            for i, (k, _) in enumerate(pl.raw_fields):
-                if k in replaced:
-                    last_at[k] = i
-            parts = []
-            for i, (k, raw) in enumerate(pl.raw_fields):
-                if k not in replaced:
-                    parts.append(raw)
-                elif last_at[k] == i:
-                    r = replaced[k]
-                    if r == "raw":
-                        parts.append(raw)
-                    elif r is not None:
-                        parts.append(r)
-            if parts:
-                entries.append((pl.series + " " + ",".join(parts), t_units, None))
-        # Keep the client's precision unless a released time does not fit it (SDT interpolates times).
+            b.snaps[sid] = filters.snapshot(sid)
+            prev_series = s.info.get("series") if s is not None else None
+            released = filters.feed_many(sid, [it[1] for it in fresh], [float(it[2]) for it in fresh])
+            b.points_in += len(fresh)
+            b.points_out += len(released)
+            s = filters.series[sid]
+            field = sid[1]
+            at = {it[1]: it for it in fresh}
+            code = fresh[-1][3]
+            for it in fresh:
+                edits[it[0]][1][field] = None
+            fk = None
+            for te, ve in released:
+                it = at.get(te)
+                if it is not None:
+                    edits[it[0]][1][field] = "raw" if ve == float(it[2]) else (ve, it[3])
+                else:
+                    fk = fk or escape_key(field, "field key")
+                    extras.append((f"{prev_series or good[fresh[0][0]].series} {fk}={_format_value(ve, code)}", te))
+            s.info["series"] = good[fresh[-1][0]].series
+            s.info["type"] = code
+            s.info["target"] = tkey
+            b.versions[sid] = s.version
+        # Keep the client's precision unless a released time does not fit it (a point held back from an
+        # earlier write in a finer precision).
         out_mult = mult
         if mult != 1 and any(te % mult for _, te in extras):
             out_mult = 1
         b.mult = out_mult
         lines = b.lines
-        for text, t_units, pl in entries:
-            if pl is not None:
+        for idx, pl in enumerate(good):
+            e = edits[idx]
+            if e is None or not e[1]:
                 if out_mult == mult or pl.raw_time is None:
                     lines.append(pl.raw)
                 else:
-                    lines.append(pl.raw[: len(pl.raw) - len(pl.raw_time)].rstrip(" ") + f" {t_units * mult}")
-            else:
-                lines.append(f"{text} {t_units * mult // out_mult}")
+                    lines.append(pl.raw[: len(pl.raw) - len(pl.raw_time)].rstrip(" ") + f" {pl.time * mult}")
+                continue
+            t_units, replaced = e
+            # Walk the fields backwards so that a repeated filtered field is written once, where its last
+            # (deciding) occurrence was.
+            parts = []
+            done = set()
+            for k, raw in reversed(pl.raw_fields):
+                if k not in replaced:
+                    parts.append(raw)
+                elif k not in done:
+                    done.add(k)
+                    r = replaced[k]
+                    if r == "raw":
+                        parts.append(raw)
+                    elif r is not None:
+                        parts.append(f"{escape_key(k, 'field key')}={_format_value(r[0], r[1])}")
+            if parts:
+                parts.reverse()
+                lines.append(f"{pl.series} {','.join(parts)} {t_units * mult // out_mult}")
         for text, te in extras:
             lines.append(f"{text} {te // out_mult}")
         if b.versions:

@@ -135,6 +135,8 @@ def escape_measurement(name: str) -> str:
     _check_name(name, "measurement")
     if name.startswith("#"):
         raise ValueError(f"measurement {name!r} starts with '#': the line would read as a comment")
+    if name.startswith("\t"):
+        raise ValueError(f"measurement {name!r} starts with a tab, which readers skip as leading whitespace")
     return _MEAS_ESC.sub(r"\\\1", name)
 
 
@@ -221,6 +223,25 @@ _LINE = re.compile(
     """,
     re.VERBOSE,
 )
+# The fast path: the same grammar with every tag value present and every field value's syntax checked by
+# the regex itself, so a line it matches needs no per-value work until a value is asked for. Lines it does
+# not match go through _LINE and _parse_match, which say what is wrong.
+# Digit counts are capped so that a value the fast path accepts cannot overflow its type (an integer of
+# 18 digits, a float of at most 200 digits before the point and a two-digit exponent); longer ones take the
+# slow path, which checks the range.
+_FVAL_STRICT = (rf"(?:{_QUOTED}|-?\d{{1,18}}i|\d{{1,19}}u|-?(?:\d{{1,200}}(?:\.\d*)?|\.\d+)(?:[eE][+-]?\d{{1,2}})?"
+                r"|t|T|true|True|TRUE|f|F|false|False|FALSE)(?=[ ,\r\n]|\Z)")
+_LINE_STRICT = re.compile(
+    rf"""
+    [ \t]*
+    (?P<series>(?P<m>{_MEAS})(?:,{_KEY}={_KEY})*)
+    [ ]+
+    (?P<fields>{_KEY}={_FVAL_STRICT}(?:,{_KEY}={_FVAL_STRICT})*)
+    (?:[ ]+(?P<ts>-?\d{{1,19}}))?
+    [ \t\r]*(?:\n|\Z)
+    """,
+    re.VERBOSE,
+)
 _TAG = re.compile(rf"({_KEY})(?:=({_KEY})?)?")
 _FIELD = re.compile(rf"({_KEY})=({_FVAL})")
 _TS = re.compile(r"-?\d+\Z")
@@ -262,19 +283,95 @@ def _field_value(raw: str):
     return None, f"invalid field value {raw!r}"
 
 
-@dataclass
 class ParsedLine:
     """A valid line with its position and raw text, so a consumer can forward it (or parts of it) verbatim.
 
     ``series`` is the raw ``measurement,tags`` text, ``raw_fields`` a list of (field key, raw ``key=value``
-    text) in order (one per field, duplicates included) and ``raw_time`` the raw timestamp text or None."""
+    text) in order (one per field, duplicates included) and ``raw_time`` the raw timestamp text or None.
+    ``measurement`` and ``time`` are decoded; ``point`` (tags and field values too) is decoded on first use,
+    and ``value(i)`` decodes the value of the i-th raw field alone. The line has been fully validated either
+    way."""
 
-    lineno: int
-    point: Point
-    raw: str
-    series: str
-    raw_fields: list
-    raw_time: str | None
+    __slots__ = ("lineno", "raw", "series", "raw_fields", "raw_time", "measurement", "time", "_mlen", "_point")
+
+    def __init__(self, lineno, raw, series, raw_fields, raw_time, measurement, time, mlen, point=None):
+        self.lineno = lineno
+        self.raw = raw
+        self.series = series
+        self.raw_fields = raw_fields
+        self.raw_time = raw_time
+        self.measurement = measurement
+        self.time = time
+        self._mlen = mlen
+        self._point = point
+
+    @property
+    def point(self) -> Point:
+        if self._point is None:
+            fields = {}
+            for i, (k, _) in enumerate(self.raw_fields):
+                fields[k] = self.value(i)
+            self._point = Point(self.measurement, fields, self.tags(), self.time)
+        return self._point
+
+    def tags(self) -> dict:
+        if self._point is not None:
+            return self._point.tags
+        return _decode_tags(self.series, self._mlen)
+
+    def value(self, i: int):
+        """The value of the i-th raw field."""
+        raw = self.raw_fields[i][1]
+        j = raw.find("=")
+        text = raw[j + 1:] if "\\" not in raw[:j] else _FIELD.match(raw).group(2)
+        return _field_value(text)[0]
+
+    def __repr__(self) -> str:
+        return f"ParsedLine(lineno={self.lineno}, raw={self.raw!r})"
+
+
+def _decode_tags(series: str, mlen: int) -> dict:
+    tags = {}
+    if len(series) > mlen:
+        if "\\" not in series:
+            for item in series[mlen + 1:].split(","):
+                k, _, v = item.partition("=")
+                tags[k] = v
+        else:
+            for tm in _TAG.finditer(series, mlen + 1):
+                tags[_KEY_UNESC.sub(r"\1", tm.group(1))] = _KEY_UNESC.sub(r"\1", tm.group(2))
+    return tags
+
+
+def _fast(m: re.Match, lineno: int, text: str):
+    """A line the strict grammar matched: build a lazy ParsedLine, or None when a check that needs the full
+    parser remains (a timestamp outside int64, a possible duplicate tag key)."""
+    fraw = m.group("fields")
+    ts = m.group("ts")
+    t = None
+    if ts is not None:
+        t = int(ts)
+        if not INT64_MIN <= t <= INT64_MAX:
+            return None
+    series = m.group("series")
+    mraw = m.group("m")
+    mlen = len(mraw)
+    if series.count(",", mlen + 1) >= 1:
+        if "\\" in series:
+            return None
+        keys = [item.partition("=")[0] for item in series[mlen + 1:].split(",")]
+        if len(set(keys)) != len(keys):
+            return None
+    if '"' in fraw or "\\" in fraw:
+        raw_fields = []
+        for fm in _FIELD.finditer(fraw):
+            k = fm.group(1)
+            raw_fields.append((_KEY_UNESC.sub(r"\1", k) if "\\" in k else k, fm.group(0)))
+    else:
+        raw_fields = [(item[:item.index("=")], item) for item in fraw.split(",")]
+    measurement = _MEAS_UNESC.sub(r"\1", mraw) if "\\" in mraw else mraw
+    raw = text[m.start():m.end()].strip(" \t\r\n")
+    return ParsedLine(lineno, raw, series, raw_fields, ts, measurement, t, mlen)
 
 
 def _diagnose(text: str) -> str:
@@ -402,12 +499,15 @@ def _parse_match(m: re.Match, lineno: int, text: str):
         if not INT64_MIN <= t <= INT64_MAX:
             return f"timestamp {ts} is outside int64"
     raw = text[m.start():m.end()].strip(" \t\r\n")
-    return ParsedLine(lineno, Point(measurement, fields, tags, t), raw, series, raw_fields, ts)
+    return ParsedLine(lineno, raw, series, raw_fields, ts, measurement, t, len(mraw),
+                      Point(measurement, fields, tags, t))
 
 
-def iter_lines(text: str | bytes, start_line: int = 1) -> Iterator[ParsedLine | LineError]:
+def iter_lines(text: str | bytes, start_line: int = 1, *, fast: bool = True) -> Iterator[ParsedLine | LineError]:
     """Yield a :class:`ParsedLine` for each valid line and a :class:`LineError` for each malformed one, in order,
-    skipping blank and comment lines. Bytes are decoded as UTF-8; a line with invalid UTF-8 is an error."""
+    skipping blank and comment lines. Bytes are decoded as UTF-8; a line with invalid UTF-8 is an error.
+
+    ``fast=False`` decodes every value up front instead of on demand (same results; the tests compare)."""
     bad_utf8 = False
     if isinstance(text, (bytes, bytearray, memoryview)):
         try:
@@ -419,6 +519,7 @@ def iter_lines(text: str | bytes, start_line: int = 1) -> Iterator[ParsedLine | 
     n = len(text)
     lineno = start_line
     match_line = _LINE.match
+    match_strict = _LINE_STRICT.match
     skip = _SKIP.match
     while pos < n:
         s = skip(text, pos)
@@ -426,6 +527,15 @@ def iter_lines(text: str | bytes, start_line: int = 1) -> Iterator[ParsedLine | 
             pos = s.end()
             lineno += 1
             continue
+        m = match_strict(text, pos) if fast else None
+        if m is not None:
+            res = _fast(m, lineno, text)
+            if res is not None and not bad_utf8:
+                yield res
+                end = m.end()
+                lineno += text.count("\n", pos, end)
+                pos = end
+                continue
         m = match_line(text, pos)
         if m is not None:
             res = _parse_match(m, lineno, text)

@@ -21,14 +21,13 @@ T0 = 1_672_531_200_000_000_000  # 2023-01-01T00:00:00Z
 
 
 def oracle(method, threshold, max_ms, points, flush=False):
-    origin = points[0][0]
     f = CLASSES[method](threshold, None if max_ms is None else int(round(max_ms * 1_000_000)))
     out = []
     for t, v in points:
-        out += f.filter_point(t - origin, float(v))
+        out += f.filter_point(t, float(v))
     if flush:
         out += f.flush()
-    return [(origin + int(round(t)), float(v)) for t, v in out]
+    return [(t, float(v)) for t, v in out]
 
 
 def walk(n, seed):
@@ -270,12 +269,17 @@ def test_plain_several_columns_and_iso_times():
 
 
 def test_time_unit_option():
-    text = "t,v\n" + "".join(f"{i},{x}\n" for i, x in enumerate([0, 0.1, 0.2, 0.3, 5]))
-    # max interval 2500 ms: with times in seconds a point is forced out every 3 s
-    out_s, _ = run(text, [["-", "v", "1", "2500"]], method="deadband", time_unit="s")
-    out_ms, _ = run(text, [["-", "v", "1", "2500"]], method="deadband", time_unit="ms")
-    assert [r[0] for r in csv.reader(io.StringIO(out_s))][1:] == ["0", "3", "4"]
-    assert [r[0] for r in csv.reader(io.StringIO(out_ms))][1:] == ["0", "4"]
+    vals = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 5]
+    text = "t,v\n" + "".join(f"{i},{x}\n" for i, x in enumerate(vals))
+    # max interval 2500 ms: it matters when the times are seconds, not when they are milliseconds
+    for unit, ns in (("s", 10**9), ("ms", 10**6)):
+        out, _ = run(text, [["-", "v", "1", "2500"]], method="deadband", time_unit=unit)
+        got = [(int(r[0]) * ns, float(r[1])) for r in list(csv.reader(io.StringIO(out)))[1:]]
+        assert got == oracle("deadband", 1.0, 2500, [(i * ns, float(x)) for i, x in enumerate(vals)])
+        if unit == "s":
+            assert len(got) > 2
+        else:
+            assert [t for t, _ in got] == [0, 7 * ns]
 
 
 # --------------------------------------------------------------------------------------------- errors

@@ -1,6 +1,6 @@
 """The InfluxDB proxy against a real InfluxDB 1.x server: write through the proxy, query the server, and check
 exactly which points arrived. The expected filtered points come from the filter classes themselves, fed the
-same points (times relative to each series' first point, as the proxy documents)."""
+same points (integer nanoseconds, as the proxy documents)."""
 from __future__ import annotations
 
 import gzip
@@ -29,17 +29,14 @@ def make_config(server, fields, tags=("host",), method="sdt", **kw) -> ProxyConf
 
 
 def oracle(method, threshold, max_ms, points, flush=False):
-    """What the filter class releases for these (ns time, value) points, in ns."""
-    if not points:
-        return []
-    origin = points[0][0]
+    """What the filter class releases for these (ns time, value) points."""
     f = CLASSES[method](threshold, None if max_ms is None else int(round(max_ms * 1_000_000)))
     out = []
     for t, v in points:
-        out += f.filter_point(t - origin, float(v))
+        out += f.filter_point(t, float(v))
     if flush:
         out += f.flush()
-    return [(origin + int(round(t)), float(v)) for t, v in out]
+    return [(t, float(v)) for t, v in out]
 
 
 def walk(n, seed, scale=1.0):
@@ -151,19 +148,36 @@ def test_integer_field_stays_integer(influxd, influx_db, proxies):
     assert got == [(t, int(round(v))) for t, v in want]
 
 
-def test_precision_is_kept_or_widened_to_ns(influxd, influx_db, proxies):
-    # Deadband releases input times: the seconds precision is kept. SDT interpolates times that are no whole
-    # seconds: the proxy then forwards the body in ns, unfiltered lines included.
-    for method, field in (("deadband", "d"), ("sdt", "s")):
-        proxy = proxies(make_config(influxd, [["p", field, "0.4", "none"]], method=method))
+def test_precision_is_kept_for_released_input_times(influxd, influx_db, proxies):
+    for method, field in (("deadband", "d"), ("sdt", "s"), ("hysteresis", "h")):
+        proxy = proxies(make_config(influxd, [["p", field, "0.4", "30000"]], method=method))
         v = walk(120, 9)
         t0s = 1_700_000_000
         body = "\n".join(f"p,host=a {field}={x},keep={i}i {t0s + i}" for i, x in enumerate(v))
         assert write(proxy, influx_db, body, precision="s")[0] == 204
         pts = [((t0s + i) * 1_000_000_000, float(x)) for i, x in enumerate(v)]
-        assert series(influxd, influx_db, field, measurement="p") == oracle(method, 0.4, None, pts)
+        assert series(influxd, influx_db, field, measurement="p") == oracle(method, 0.4, 30000, pts)
         assert series(influxd, influx_db, "keep", measurement="p") == \
             [((t0s + i) * 1_000_000_000, i) for i in range(120)]
+        assert proxy.proxy.stats.lines_out > 0
+
+
+def test_body_is_widened_to_ns_when_a_released_time_needs_it(influxd, influx_db, proxies):
+    # A point held from a nanosecond write is released by a later write in seconds: its time is no whole
+    # second, so the proxy rewrites that body in nanoseconds (the other lines' times exactly multiplied).
+    proxy = proxies(make_config(influxd, [["p", "v", "1", "5000"]], method="deadband"))
+    t0s = 1_700_000_000
+    first = f"p,host=a v=0 {t0s * 10**9 + 1_500_000_000}\np,host=a v=0.1 {t0s * 10**9 + 2_500_000_000}"
+    assert write(proxy, influx_db, first, precision="ns")[0] == 204
+    second = f"p,host=a v=0.2,keep=1i {t0s + 10}\nother,host=a x=5 {t0s + 11}\nother,host=b y=6"
+    assert write(proxy, influx_db, second, precision="s")[0] == 204
+    pts = [(t0s * 10**9 + 1_500_000_000, 0.0), (t0s * 10**9 + 2_500_000_000, 0.1), ((t0s + 10) * 10**9, 0.2)]
+    want = oracle("deadband", 1.0, 5000, pts)
+    assert any(t % 10**9 for t, _ in want[1:])         # the case this test is about
+    assert series(influxd, influx_db, "v", measurement="p") == want
+    assert series(influxd, influx_db, "keep", measurement="p") == [((t0s + 10) * 10**9, 1)]
+    assert series(influxd, influx_db, "x", measurement="other") == [((t0s + 11) * 10**9, 5.0)]
+    assert len(series(influxd, influx_db, "y", measurement="other")) == 1    # no timestamp: the server's
 
 
 def test_points_without_timestamp_get_the_proxy_time(influxd, influx_db, proxies):

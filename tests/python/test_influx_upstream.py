@@ -77,10 +77,10 @@ EXPECTED_V = [(1000 + i, x) for i, x in enumerate([0.0, 0.1, 0.2, 1.0, 1.1, 2.0]
 
 def expected_lines():
     f = filters.DeadbandFilter(0.5, None)
-    kept = {t for t, _ in [p for t0, x in EXPECTED_V for p in f.filter_point(t0 - 1000, x)]}
+    kept = {t for t, _ in [p for t0, x in EXPECTED_V for p in f.filter_point(t0, x)]}
     out = []
     for i, (t, x) in enumerate(EXPECTED_V):
-        out.append(f"cpu,host=a v={x},w={i}i {t}" if (t - 1000) in kept else f"cpu,host=a w={i}i {t}")
+        out.append(f"cpu,host=a v={x},w={i}i {t}" if t in kept else f"cpu,host=a w={i}i {t}")
     return out
 
 
@@ -166,3 +166,66 @@ def test_body_size_limit_applies_after_decompression():
         status, _, _ = http("POST", f"{proxy.url}/write?db=d", gzip.compress(big), {"Content-Encoding": "gzip"})
         assert status == 413
     assert up.requests == []
+
+
+# --------------------------------------------------------------------------------------------- the body rewrite
+
+from hypothesis import given, strategies as st  # noqa: E402
+
+from tsquash.influx_proxy import InfluxProxy  # noqa: E402
+from tsquash.lineprotocol import parse  # noqa: E402
+
+
+def _oracle(cls, threshold, max_ns, pts):
+    f = cls(threshold, max_ns)
+    out = []
+    for t, v in pts:
+        out += f.filter_point(t, v)
+    return out
+
+
+@given(st.sampled_from(["sdt", "deadband", "hysteresis"]),
+       st.lists(st.tuples(st.sampled_from(["a", "b", "c d"]), st.floats(-100, 100, allow_nan=False).map(lambda x: round(x, 2)),
+                          st.integers(1, 3), st.booleans()), min_size=1, max_size=60),
+       st.lists(st.integers(1, 59), max_size=4), st.sampled_from([("ns", 1), ("u", 1000), ("s", 10**9)]))
+def test_rewritten_bodies_carry_exactly_the_filter_output(method, rows, cuts, precision):
+    # Whatever the split into requests and the precision: the configured field's forwarded points are the
+    # filter's output for each series, every other field and line arrives unchanged, nothing else appears.
+    cls = {"sdt": filters.SdtFilter, "deadband": filters.DeadbandFilter,
+           "hysteresis": filters.HysteresisFilter}[method]
+    proxy = InfluxProxy(ProxyConfig(upstream="http://127.0.0.1:9", fields=parse_field_specs(
+        [["cpu", "v", "0.5", "7"]]), tags=["host"], method=method))
+    pname, mult = precision
+    lines, expect_in, others = [], {}, []
+    for i, (host, v, step, dup) in enumerate(rows):
+        t = 1_000 + i * 3 + step
+        esc = host.replace(" ", "\\ ")
+        fields = f"v={v + 1000},w={i}i,v={v}" if dup else f"v={v},w={i}i"
+        lines.append(f"cpu,host={esc},x=y {fields} {t}")
+        expect_in.setdefault(host, []).append((t * mult, float(v)))
+        others.append((host, t * mult, i))
+        lines.append(f'mem,host={esc} s="q{i}" {t}')
+    bounds = sorted(set(c for c in cuts if c < len(lines))) + [len(lines)]
+    out_points = []
+    start = 0
+    for end in bounds:
+        b = proxy.process("\n".join(lines[start:end]), mult, {"api": "v1", "db": "d"})
+        assert not b.errors
+        for p in parse("\n".join(b.lines)):
+            out_points.append((p, p.time * b.mult))
+        start = end
+    got_v, got_w, got_mem = {}, [], []
+    for p, t_ns in out_points:
+        if p.measurement == "cpu":
+            assert p.tags["x"] == "y"
+            if "v" in p.fields:
+                got_v.setdefault(p.tags["host"], []).append((t_ns, p.fields["v"]))
+            if "w" in p.fields:
+                got_w.append((p.tags["host"], t_ns, p.fields["w"]))
+            assert set(p.fields) <= {"v", "w"}
+        else:
+            got_mem.append((p.tags["host"], t_ns, p.fields["s"]))
+    for host, pts in expect_in.items():
+        assert sorted(got_v.get(host, [])) == _oracle(cls, 0.5, 7 * 10**6, pts)
+    assert sorted(got_w) == sorted(others)
+    assert sorted(got_mem) == sorted((h, t, f"q{i}") for h, t, i in others)

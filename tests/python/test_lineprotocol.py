@@ -223,6 +223,7 @@ def test_parse_line_refuses_zero_or_several_points():
 @pytest.mark.parametrize("point,msg", [
     (Point("", {"f": 1.0}), "must not be empty"),
     (Point("#m", {"f": 1.0}), "comment"),
+    (Point("\tm", {"f": 1.0}), "tab"),
     (Point("m\\", {"f": 1.0}), "backslash"),
     (Point("m", {"f": 1.0}, {"t": "a\\"}), "backslash"),
     (Point("m", {"f": 1.0}, {"t": "a\nb"}), "newline"),
@@ -252,7 +253,7 @@ _name_chars = st.characters(blacklist_categories=("Cs",), blacklist_characters="
 def _names(first_not_hash=False):
     s = st.text(_name_chars, min_size=1, max_size=12).filter(lambda x: not x.endswith("\\"))
     if first_not_hash:
-        s = s.filter(lambda x: not x.startswith("#"))
+        s = s.filter(lambda x: not x.startswith(("#", "\t")))
     return s
 
 
@@ -334,3 +335,31 @@ def test_error_line_numbers_match_positions(lines):
     got_good = [i.lineno for i in items if isinstance(i, ParsedLine)][:len(expected_good)]
     assert got_bad == expected_bad
     assert got_good == expected_good
+
+
+_mutations = st.sampled_from(["", "x", "=", ",", " ", '"', "\\", "1", "i", "u", "e", "-", ".", "#", "\n", "9" * 20, "=1",
+                              ",a=b", " 12", "T", "e999"])
+
+
+@given(st.lists(st.tuples(points.map(format_line), st.integers(0, 200), _mutations), min_size=1, max_size=8))
+def test_fast_path_agrees_with_full_parser(items):
+    # Valid lines with random characters spliced in: the on-demand decoder must accept and refuse exactly
+    # the lines the full parser does, with the same reasons, line numbers and values.
+    text = "\n".join(line[:k] + ins + line[k:] for line, k, ins in items)
+    fast = list(iter_lines(text))
+    full = list(iter_lines(text, fast=False))
+    assert len(fast) == len(full)
+    for a, b in zip(fast, full):
+        assert type(a) is type(b)
+        assert a.lineno == b.lineno
+        if isinstance(a, LineError):
+            assert (a.reason, a.line) == (b.reason, b.line)
+        else:
+            assert (a.raw, a.series, a.raw_fields, a.raw_time, a.measurement, a.time) == \
+                (b.raw, b.series, b.raw_fields, b.raw_time, b.measurement, b.time)
+            assert _same(a.point, b.point)
+            assert a.tags() == b.point.tags
+            for i, (k, _) in enumerate(a.raw_fields):
+                v = a.value(i)
+                if i == max(j for j, (kk, _) in enumerate(a.raw_fields) if kk == k):
+                    assert _same(Point("m", {k: v}), Point("m", {k: b.point.fields[k]}))
