@@ -20,8 +20,9 @@ it); released points at other times become rows of their own. Every other row an
 """
 from __future__ import annotations
 
-import calendar
 import csv
+import datetime as _dt
+import functools
 import io
 import math
 import re
@@ -29,6 +30,7 @@ from dataclasses import dataclass, field
 
 from ._influx import FieldSpec, SeriesFilters, StaleTime
 
+_EPOCH_ORDINAL = _dt.date(1970, 1, 1).toordinal()
 UNITS = {"ns": 1, "us": 1_000, "u": 1_000, "ms": 1_000_000, "s": 1_000_000_000}
 NUMERIC_TYPES = {"double": "f", "long": "i", "unsignedLong": "u"}
 
@@ -71,12 +73,11 @@ def parse_time(text: str, unit: int) -> tuple[int, TimeStyle]:
     m = _ISO.match(s)
     if m:
         y, mo, d, sep, hh, mm, ss, frac, zone = m.groups()
+        h, mi, se = int(hh), int(mm), int(ss or 0)
+        if h > 23 or mi > 59 or se > 59:
+            raise ValueError(f"invalid time {text!r}: hour, minute or second out of range")
         try:
-            secs = calendar.timegm((int(y), int(mo), int(d), int(hh), int(mm), int(ss or 0), 0, 0, 0))
-            # timegm accepts out-of-range fields (month 13): check them the strict way
-            import datetime as _dt
-
-            _dt.datetime(int(y), int(mo), int(d), int(hh), int(mm), int(ss or 0))
+            secs = _day_seconds(y, mo, d) + h * 3600 + mi * 60 + se
         except ValueError as exc:
             raise ValueError(f"invalid time {text!r}: {exc}") from None
         ns = secs * 1_000_000_000 + (int(frac.ljust(9, "0")) if frac else 0)
@@ -98,6 +99,12 @@ def parse_time(text: str, unit: int) -> tuple[int, TimeStyle]:
         scaled = int(whole) * unit + _frac_to_units(frac, unit)
         return (-scaled if neg else scaled), TimeStyle("number", unit)
     raise ValueError(f"invalid time {text!r} (expected RFC 3339 or a number)")
+
+
+@functools.lru_cache(maxsize=4096)
+def _day_seconds(y: str, mo: str, d: str) -> int:
+    """Seconds from the epoch to midnight UTC of a date (checked: no 30 February)."""
+    return (_dt.date(int(y), int(mo), int(d)).toordinal() - _EPOCH_ORDINAL) * 86_400
 
 
 def _frac_to_units(frac: str, unit: int) -> int:
@@ -128,8 +135,6 @@ def format_time(ns: int, style: TimeStyle) -> str:
 
 
 def _gmtime(secs: int):
-    import datetime as _dt
-
     d = _dt.datetime(1970, 1, 1) + _dt.timedelta(seconds=secs)
     return (d.year, d.month, d.day, d.hour, d.minute, d.second)
 
@@ -259,18 +264,14 @@ class _Run:
         self.codes = {}           # sid -> 'f' | 'i' | 'u'
         self.styles = {}          # sid -> TimeStyle of its last time cell
 
-    def measurement_of(self, m: str) -> str:
-        return "" if self.fmt == "plain" else m
-
     def spec(self, m: str, f: str):
         if self.fmt == "plain":
             return self.by_field.get(f)
         return self.filters.spec(m, f)
 
-    def feed(self, blk, sid, t_ns, value, line, code):
-        spec_m = sid[0]
+    def feed(self, sid, t_ns, value, line, code):
         try:
-            out = self.filters.feed(spec_m, sid[1], sid[2], t_ns, value)
+            out = self.filters.feed(sid[0], sid[1], sid[2], t_ns, value)
         except StaleTime:
             prev = self.last_line.get(sid)
             raise CsvFormatError(
@@ -298,8 +299,6 @@ def _numeric(cell: str, code: str | None):
     try:
         v = float(cell)
     except ValueError:
-        return None
-    if code is None and cell.strip().lower() in ("nan", "inf", "-inf", "+inf", "infinity", "-infinity"):
         return None
     return v if math.isfinite(v) else None
 
@@ -334,7 +333,7 @@ def _process_long(run: _Run, blk: _Block, defaults: dict, types: dict) -> None:
         sid = (spec.measurement, spec.field, key)
         code = vcode or "f"
         prev_cells = run.context.get(sid, (blk, row.cells))[1]
-        out = run.feed(blk, sid, t_ns, v, row.line, code)
+        out = run.feed(sid, t_ns, v, row.line, code)
         for te, ve in out:
             if te == t_ns and ve == v:
                 blk.out.append(row)
@@ -397,7 +396,7 @@ def _process_wide(run: _Run, blk: _Block, time_col: str, meas_col: str | None, c
         for i, spec, v, code in targets:
             sid = (spec.measurement, spec.field, key)
             prev_cells = run.context.get(sid, (blk, row.cells))[1]
-            out = run.feed(blk, sid, t_ns, v, row.line, code)
+            out = run.feed(sid, t_ns, v, row.line, code)
             new_cells[i] = ""
             for te, ve in out:
                 if te == t_ns:

@@ -146,11 +146,12 @@ class InfluxProxy:
         self._session: ClientSession | None = None
         self._server_major: int | None = None
         self._inflight = 0
-        self._idle = asyncio.Event()
-        self._idle.set()
+        # asyncio primitives are made in start(), inside the loop that serves (Python 3.9 binds them to the
+        # loop current at construction)
+        self._idle: asyncio.Event | None = None
         self._saved_version = None
         self._change = 0
-        self._save_lock = asyncio.Lock()
+        self._save_lock: asyncio.Lock | None = None
         self._saver: asyncio.Task | None = None
         self._runner: web.AppRunner | None = None
         self.port: int | None = None
@@ -175,6 +176,9 @@ class InfluxProxy:
 
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Start listening; returns the port (useful with port 0)."""
+        self._idle = asyncio.Event()
+        self._idle.set()
+        self._save_lock = asyncio.Lock()
         self._session = ClientSession(
             connector=TCPConnector(limit=64, force_close=False),
             timeout=ClientTimeout(total=self.config.timeout), auto_decompress=False)
@@ -199,8 +203,9 @@ class InfluxProxy:
         if self._runner is not None:
             for site in list(self._runner.sites):
                 await site.stop()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._idle.wait(), self.config.shutdown_timeout)
+            if self._idle is not None:
+                with contextlib.suppress(asyncio.TimeoutError):
+                    await asyncio.wait_for(self._idle.wait(), self.config.shutdown_timeout)
         try:
             if self.config.lastvalue:
                 await self.flush_lastvalues()
@@ -238,6 +243,8 @@ class InfluxProxy:
         path = self.config.state_file
         if not path:
             return False
+        if self._save_lock is None:
+            self._save_lock = asyncio.Lock()
         async with self._save_lock:
             if self._change == self._saved_version and os.path.exists(path):
                 return False

@@ -324,3 +324,15 @@ def test_cli(tmp_path):
     assert dst.read_text() == "time,value\n0,0\n2000,3\n3000,3.1\n"     # not overwritten by a failed run
     r = subprocess.run(cmd[:5], capture_output=True, text=True, timeout=60, cwd=REPO_ROOT)
     assert r.returncode == 2 and "--fields" in r.stderr
+
+
+def test_nan_and_empty_cells_are_copied_not_filtered():
+    vals = [1.0, 1.1, "NaN", 1.2, "", 5.0, 5.1]
+    text = "time,value\n" + "".join(f"{i * 1000},{v}\n" for i, v in enumerate(vals))
+    out, report = run(text, [["-", "value", "0.5", "none"]], method="deadband")
+    assert report.points_in == 5
+    rows = list(csv.reader(io.StringIO(out)))[1:]
+    kept = [(int(r[0]) * 10**6, float(r[1])) for r in rows if r[1] not in ("NaN", "")]
+    numeric = [(i * 1000 * 10**6, float(v)) for i, v in enumerate(vals) if v not in ("NaN", "")]
+    assert kept == oracle("deadband", 0.5, None, numeric)
+    assert ["2000", "NaN"] in rows and ["4000", ""] in rows
