@@ -196,7 +196,9 @@ def main(argv=None) -> int:
               f" on {platform.platform()}, {os.cpu_count()} CPUs, Python {platform.python_version()}, "
               f"InfluxDB {server.version}; loopback only, the proxy as a subprocess "
               "(`tsquash influx-proxy ... --method "
-              f"{args.method} --lastvalue`), {args.clients} concurrent clients, each sending its requests in order.\n")
+              f"{args.method} --lastvalue`), {args.clients} concurrent clients, each sending its requests in order. "
+              f"The client, the proxy and influxd share the machine's {os.cpu_count()} cores; the proxy is one "
+              "Python process (one core at most).\n")
     md.append(f"Workload: {n_requests} requests x {args.lines} lines = {n_lines} lines, {fields_per_line} fields "
               f"per line ({n_lines * fields_per_line} points); `usage_idle` filtered per host "
               f"({len(series)} hosts, {args.method}, threshold {args.threshold}, max interval "

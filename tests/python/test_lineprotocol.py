@@ -359,6 +359,8 @@ def test_fast_path_agrees_with_full_parser(items):
                 (b.raw, b.series, b.raw_fields, b.raw_time, b.measurement, b.time)
             assert _same(a.point, b.point)
             assert a.tags() == b.point.tags
+            # whatever valid text it came from, a parsed point serialises to a line that reads back the same
+            assert _same(parse_line(format_line(a.point)), a.point)
             for i, (k, _) in enumerate(a.raw_fields):
                 v = a.value(i)
                 if i == max(j for j, (kk, _) in enumerate(a.raw_fields) if kk == k):
