@@ -44,6 +44,10 @@ __all__ = [
 _EPOCH = _dt.datetime(1970, 1, 1)
 _EPOCH_UTC = _dt.datetime(1970, 1, 1, tzinfo=_dt.timezone.utc)
 _I64 = np.iinfo(np.int64)
+_I64_MIN, _I64_MAX = int(_I64.min), int(_I64.max)
+_PLAIN_NUMBERS = (float, int)
+_INT_DESC = ["int"]
+_FLOAT_DESC = ["float"]
 
 
 def _pandas():
@@ -305,6 +309,7 @@ class Filter:
         self._kernel = None  # created at the first point, when the time domain is known
         self._domain = None  # "int" | "float" | "datetime"
         self._out = None  # description of the caller's last time type
+        self._fast = None  # "int" / "float" once the kernel runs on plain numbers (filter_point fast path)
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -363,6 +368,7 @@ class Filter:
             else:
                 m = float(m)
         self._kernel = _KERNELS[(type(self).__name__, self._compat)][kd](self._threshold, m)
+        self._fast = None if domain == "datetime" else ("float" if kd == "float64" else "int")
 
     def _kernel_scalar(self, domain: str, x):
         if self._kdtype == "float64":
@@ -399,6 +405,17 @@ class Filter:
     def filter_point(self, t, v) -> list:
         """Feed one point; returns the points it releases as a list of (t, v): usually none or one, at
         most two. Times come back as the caller's type (numbers as the type of the filter's first time)."""
+        # Fast path for the common case (plain int or float times and values on a started filter): the
+        # kernel already returns Python ints / floats.
+        k = self._kernel
+        if k is not None and type(v) in _PLAIN_NUMBERS:
+            tt = type(t)
+            if tt is int and self._fast == "int" and _I64_MIN <= t <= _I64_MAX:
+                self._out = _INT_DESC
+                return k.push(t, float(v))
+            if (tt is float or tt is int) and self._fast == "float":
+                self._out = _FLOAT_DESC
+                return k.push(float(t), float(v))
         domain, x, desc = _scalar_in(t)
         if isinstance(v, (bool, np.bool_)) or not isinstance(v, (numbers.Real, np.floating, np.integer)):
             raise TypeError(f"value must be a real number, got {type(v).__name__}")
@@ -589,6 +606,7 @@ class Filter:
             if obj._kdtype != kd:
                 raise _core.CorruptStreamError("filter state: time type does not match the time domain")
             obj._kernel = kernel
+            obj._fast = None if domain == "datetime" else ("float" if kd == "float64" else "int")
             out = meta.get("out")
             obj._out = out if isinstance(out, list) and out else obj._numeric_desc()
         return obj

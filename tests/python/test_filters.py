@@ -79,13 +79,17 @@ def test_containers_agree_with_filter_point(cls, thr, max_interval):
     ft, fv = cls(thr, max_interval).filter_arrays(t, v)
     assert ft.dtype == np.int64
     assert list(zip(ft.tolist(), fv.tolist())) == expected
-    # (n, 2) arrays: int64 and float64
-    arr = cls(thr, max_interval).filter_points(np.column_stack([t, v]))
-    assert arr.dtype == np.float64 and arr.shape == (len(expected), 2)
-    np.testing.assert_array_equal(arr, np.array(expected, dtype=np.float64))
+    # (n, 2) arrays. A float64 block (times as floats) runs the float64 kernel: compare with float times
+    # point by point. An int64 block (integer values too) runs the int64 kernel; both come back as float64.
     farr = np.column_stack([t.astype(np.float64), v])
+    fexpected = one_by_one(cls(thr, max_interval), t.astype(np.float64).tolist(), v.tolist())
     got = cls(thr, max_interval).filter_points(farr)
-    np.testing.assert_array_equal(got, np.array(expected, dtype=np.float64))
+    assert got.dtype == np.float64 and got.shape == (len(fexpected), 2)
+    np.testing.assert_array_equal(got, np.array(fexpected, dtype=np.float64))
+    iv = np.round(v * 10).astype(np.int64)
+    iexpected = one_by_one(cls(thr * 10, max_interval), t.tolist(), iv.tolist())
+    got = cls(thr * 10, max_interval).filter_points(np.column_stack([t, iv]))
+    np.testing.assert_array_equal(got, np.array(iexpected, dtype=np.float64))
     # DataFrame with a time column, and with a numeric index
     df = pd.DataFrame({"time": t, "value": v})
     out = cls(thr, max_interval).filter_points(df)
