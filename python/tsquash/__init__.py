@@ -13,11 +13,20 @@ from .api import available_codecs, decode, encode, info
 from .stream import StreamDecoder, StreamEncoder
 from .table import Table, read_table, table_info, to_pandas, write_table
 from . import samples
+from .filters import DeadbandFilter, Filter, FilterTree, HysteresisFilter, SdtFilter, reconstruct
+from . import pandas_ext as _pandas_ext
+
+_pandas_ext.install()  # df.tsq appears when the user imports pandas; tsquash itself does not
 
 __version__ = "0.1.0"
 
 __all__ = [
     "CorruptStreamError",
+    "DeadbandFilter",
+    "Filter",
+    "FilterTree",
+    "HysteresisFilter",
+    "SdtFilter",
     "StreamDecoder",
     "StreamEncoder",
     "Table",
@@ -27,6 +36,7 @@ __all__ = [
     "encode",
     "info",
     "read_table",
+    "reconstruct",
     "samples",
     "table_info",
     "to_pandas",
