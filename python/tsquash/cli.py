@@ -6,8 +6,10 @@
     tsquash info out.tsq
     tsquash codecs
     tsquash bench ../shared/datasets --codecs gorilla,chimp,chimp128,tsxor,fpc
+    tsquash filter-csv export.csv out.csv --fields cpu usage_idle 0.5 60000 --tags host --method sdt
+    tsquash influx-proxy 127.0.0.1 8087 http://127.0.0.1:8086 --fields cpu usage_idle 0.5 60000 --tags host
 
-docs/cli.md has the details. Errors are one line on stderr: exit status 2 for bad usage (unknown codec or
+docs/cli.md has the details (docs/influx-proxy.md for filter-csv and influx-proxy). Errors are one line on stderr: exit status 2 for bad usage (unknown codec or
 parameter, missing arguments), 1 for everything that goes wrong with the data or the files.
 """
 from __future__ import annotations
@@ -272,6 +274,60 @@ def cmd_bench(args) -> int:
     return bench.run(args.paths, specs, runs=args.runs, csv_path=args.csv)
 
 
+def _field_specs(args):
+    from ._influx import parse_field_specs
+
+    try:
+        specs = parse_field_specs(args.fields)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    if not specs:
+        raise UsageError("give at least one --fields measurement field threshold max_interval_ms")
+    return specs
+
+
+def cmd_filter_csv(args) -> int:
+    from .influx_csv import filter_csv
+
+    specs = _field_specs(args)
+    report = filter_csv(args.input, args.output, specs, tags=args.tags, method=args.method,
+                        lastvalue=args.lastvalue, time_unit=args.time_unit)
+    if not args.quiet:
+        share = f" ({100.0 * report.points_out / report.points_in:.1f}%)" if report.points_in else ""
+        print(f"{args.input} -> {args.output}: {report.format} CSV, {report.rows_in} rows in, "
+              f"{report.rows_out} rows out; {report.points_in} points of {report.series} filtered series "
+              f"-> {report.points_out}{share}")
+    return 0
+
+
+def cmd_influx_proxy(args) -> int:
+    import logging
+
+    try:
+        from . import influx_proxy
+    except ImportError as exc:
+        print(f"{PROG} influx-proxy: error: {exc}", file=sys.stderr)
+        return 1
+    specs = _field_specs(args)
+    if not args.server_url.startswith(("http://", "https://")):
+        raise UsageError(f"server_url must start with http:// or https://, got {args.server_url!r}")
+    if not 0 <= args.port <= 65535:
+        raise UsageError(f"port {args.port} is not a TCP port")
+    logging.basicConfig(level=getattr(logging, args.log_level.upper()),
+                        format="%(asctime)s %(name)s %(levelname)s %(message)s")
+    config = influx_proxy.ProxyConfig(
+        upstream=args.server_url, fields=specs, tags=args.tags, method=args.method, lastvalue=args.lastvalue,
+        state_file=args.state_file, state_interval=args.state_interval, timeout=args.timeout,
+        max_body_size=args.max_body_size)
+
+    def ready(port):
+        print(f"{PROG} influx-proxy: listening on http://{args.host}:{port} -> {args.server_url}",
+              file=sys.stderr, flush=True)
+
+    influx_proxy.run(config, args.host, args.port, ready)
+    return 0
+
+
 # ----------------------------------------------------------------------------------------------- parser
 
 
@@ -348,6 +404,47 @@ def build_parser() -> argparse.ArgumentParser:
                    "reported (default 5)")
     s.add_argument("--csv", metavar="OUT.csv", help="also write the raw numbers to this CSV file")
     s.set_defaults(func=cmd_bench)
+
+    def filter_options(sp, lastvalue_help):
+        sp.add_argument("--fields", nargs=4, action="append", default=[],
+                        metavar=("measurement", "field", "threshold", "max_interval_ms"),
+                        help="filter this field of this measurement: threshold is the SDT compression deviation, "
+                        "the deadband or the hysteresis; max_interval_ms forces a point out at least that often "
+                        "('none' for no limit). Repeat for more fields.")
+        sp.add_argument("--tags", nargs="+", default=[], metavar="TAG",
+                        help="tag keys whose values split a field into independently filtered series")
+        sp.add_argument("--method", choices=("sdt", "deadband", "hysteresis"), default="sdt",
+                        help="filter algorithm (default sdt)")
+        sp.add_argument("--lastvalue", action="store_true", help=lastvalue_help)
+
+    s = sub.add_parser("filter-csv", help="filter InfluxDB CSV exports (annotated 2.x, 1.x, plain time,value)",
+                       description="Filter the configured fields of an InfluxDB CSV export with SDT, deadband or "
+                       "hysteresis and write the result in the same format (docs/influx-proxy.md).")
+    s.add_argument("input", help="CSV export: 2.x annotated CSV, 1.x 'influx -format csv', or plain time,value")
+    s.add_argument("output", help="CSV file to write")
+    filter_options(s, "also write each series' last point (the one a filter holds back)")
+    s.add_argument("--time-unit", choices=("ns", "us", "ms", "s"), default=None,
+                   help="unit of numeric times (default: ns for InfluxDB exports, ms for plain CSVs)")
+    quiet(s)
+    s.set_defaults(func=cmd_filter_csv)
+
+    s = sub.add_parser("influx-proxy", help="InfluxDB write proxy that filters configured fields",
+                       description="Accept InfluxDB line protocol on /write and /api/v2/write, filter the "
+                       "configured fields and forward everything to the InfluxDB server at server_url "
+                       "(docs/influx-proxy.md). Stops cleanly on SIGINT/SIGTERM.")
+    s.add_argument("host", help="address to listen on, e.g. 127.0.0.1")
+    s.add_argument("port", type=int, help="TCP port to listen on (0: any free port)")
+    s.add_argument("server_url", help="InfluxDB server, e.g. http://127.0.0.1:8086")
+    filter_options(s, "on shutdown, forward the point each filter still holds back")
+    s.add_argument("--state-file", help="keep the filter state here: restored at start, written atomically "
+                   "every --state-interval seconds and at shutdown")
+    s.add_argument("--state-interval", type=float, default=10.0, help="seconds between state saves (default 10; "
+                   "0: only at shutdown)")
+    s.add_argument("--timeout", type=float, default=30.0, help="upstream request timeout in seconds (default 30)")
+    s.add_argument("--max-body-size", type=int, default=64 * 1024 * 1024,
+                   help="largest request body in bytes after gzip decompression (default 64 MiB)")
+    s.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
+    s.set_defaults(func=cmd_influx_proxy)
     return p
 
 
