@@ -2,24 +2,13 @@
 #include "fuzz_common.hpp"
 #include "tsquash/codecs/chimp.hpp"
 
-namespace {
-
-template <class T>
-void run(const fuzz::Input& in) {
-    using namespace tsquash::codecs;
-    fuzz::exercise<T>(
-        "chimp", in, [](size_t n) { return ChimpEncoder<T>(n); },
-        [](const uint8_t* p, size_t n) { return ChimpDecoder<T>(p, n); });
-}
-
-}  // namespace
+using namespace tsquash::codecs;
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    fuzz::Input in;
-    if (!fuzz::parse(data, size, in)) return 0;
-    if (in.as_float)
-        run<float>(in);
-    else
-        run<double>(in);
-    return 0;
+    return fuzz::run_float_target(data, size, [](auto zero, const fuzz::Input& in) {
+        using T = decltype(zero);
+        fuzz::exercise<T>(
+            "chimp", in, [](size_t n) { return ChimpEncoder<T>(n); },
+            [](const uint8_t* p, size_t n) { return ChimpDecoder<T>(p, n); });
+    });
 }

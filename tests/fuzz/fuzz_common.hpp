@@ -115,4 +115,16 @@ void exercise(const char* codec, const Input& in, MakeEnc make_enc, MakeDec make
     check_round_trip<T>(codec, values.data(), values.size(), make_enc, make_dec);
 }
 
+// The body of every float codec target: parse the prefix, then call run(T{}, in) with T = float or double.
+template <class Run>
+int run_float_target(const uint8_t* data, size_t size, Run run) {
+    Input in;
+    if (!parse(data, size, in)) return 0;
+    if (in.as_float)
+        run(float{}, in);
+    else
+        run(double{}, in);
+    return 0;
+}
+
 }  // namespace fuzz
