@@ -1,0 +1,556 @@
+// Encoder for the alp/auto payload. Per row group of 64 blocks a first sampling level picks up to five
+// decimal (exponent, factor) candidates and the high-precision split; per block a second level picks among
+// the candidates on 32 samples; then every method that may win is written in full into its own scratch
+// buffer and the smallest is kept (sizes are exact, not estimates). The `automatic` profile adds runs, the
+// series dictionary, float32 detection and, afterwards, the entropy stage (entropy_stage.cpp).
+#include <algorithm>
+#include <array>
+#include <limits>
+#include <memory>
+
+#include "common.hpp"
+#include "encoder.hpp"
+
+namespace tsquash::codecs::alp {
+
+namespace {
+
+template <class T>
+using U = typename Traits<T>::U;
+
+constexpr size_t kRowgroupBlocks = 64;
+constexpr size_t kL1Blocks = 8;
+constexpr size_t kL1PerBlock = 16;
+constexpr size_t kL2Samples = 32;
+constexpr size_t kMaxCombos = 5;
+
+template <class T>
+inline U<T> bits_of(T v) {
+    return std::bit_cast<U<T>>(v);
+}
+
+template <class T>
+inline T load_value(const uint8_t* p) {
+    T v;
+    std::memcpy(&v, p, sizeof(T));
+    return v;
+}
+
+// ---- integer streams (frame of reference + bit packing; the entropy stage may re-code them later) ------
+
+struct OrderChoice {
+    unsigned order = 0;
+    int64_t min = 0;
+    unsigned width = 0;
+    size_t bytes = 0;
+};
+
+inline int64_t wrap_sub(int64_t a, int64_t b) { return int64_t(uint64_t(a) - uint64_t(b)); }
+
+OrderChoice choose_order(const int64_t* v, size_t m, unsigned max_order) {
+    int64_t mn[3], mx[3];
+    for (int k = 0; k < 3; ++k) {
+        mn[k] = std::numeric_limits<int64_t>::max();
+        mx[k] = std::numeric_limits<int64_t>::min();
+    }
+    for (size_t i = 0; i < m; ++i) {
+        mn[0] = std::min(mn[0], v[i]);
+        mx[0] = std::max(mx[0], v[i]);
+    }
+    if (max_order >= 1 && m >= 2) {
+        for (size_t i = 1; i < m; ++i) {
+            const int64_t d = wrap_sub(v[i], v[i - 1]);
+            mn[1] = std::min(mn[1], d);
+            mx[1] = std::max(mx[1], d);
+        }
+    }
+    if (max_order >= 2 && m >= 3) {
+        for (size_t i = 2; i < m; ++i) {
+            const int64_t d = wrap_sub(wrap_sub(v[i], v[i - 1]), wrap_sub(v[i - 1], v[i - 2]));
+            mn[2] = std::min(mn[2], d);
+            mx[2] = std::max(mx[2], d);
+        }
+    }
+    OrderChoice best;
+    best.bytes = SIZE_MAX;
+    for (unsigned o = 0; o <= max_order && o < m; ++o) {
+        const unsigned w = bit_width64(uint64_t(mx[o]) - uint64_t(mn[o]));
+        const size_t bytes = 1 + 8 * o + 1 + 8 + packed_size(m - o, w);
+        if (bytes < best.bytes) best = {o, mn[o], w, bytes};
+    }
+    return best;
+}
+
+}  // namespace
+
+// Writes an integer stream; records it for the entropy stage when a log is given.
+void write_intseq(const int64_t* v, size_t m, unsigned max_order, Writer& out, SeqLog* log, uint32_t context) {
+    const OrderChoice c = choose_order(v, m, max_order);
+    const size_t start = out.size();
+    out.u8(uint8_t(c.order));
+    uint64_t resid[kScratch];
+    const size_t rc = m - c.order;
+    if (c.order == 0) {
+        for (size_t i = 0; i < m; ++i) resid[i] = uint64_t(v[i]);
+    } else if (c.order == 1) {
+        out.u64(uint64_t(v[0]));
+        for (size_t i = 1; i < m; ++i) resid[i - 1] = uint64_t(v[i]) - uint64_t(v[i - 1]);
+    } else {
+        out.u64(uint64_t(v[0]));
+        out.u64(uint64_t(v[1]) - uint64_t(v[0]));
+        for (size_t i = 2; i < m; ++i)
+            resid[i - 2] = (uint64_t(v[i]) - uint64_t(v[i - 1])) - (uint64_t(v[i - 1]) - uint64_t(v[i - 2]));
+    }
+    if (log) log->add(start, out.size() - start, resid, rc, context);
+    out.u8(uint8_t(c.width));
+    out.u64(uint64_t(c.min));
+    for (size_t i = 0; i < rc; ++i) resid[i] -= uint64_t(c.min);
+    pack(resid, rc, c.width, out);
+    if (log) log->finish_last(out.size() - start);
+}
+
+namespace {
+
+// ---- decimal (ALP) ---------------------------------------------------------------------------------------
+
+struct Combo {
+    uint8_t e = 0, f = 0;
+};
+
+// Estimated bits for a sample under one combo: packed width of the integers plus exceptions.
+template <class T>
+uint64_t combo_cost(const T* s, size_t ns, const Combo& c) {
+    int64_t mn = std::numeric_limits<int64_t>::max(), mx = std::numeric_limits<int64_t>::min();
+    size_t exc = 0;
+    for (size_t i = 0; i < ns; ++i) {
+        const int64_t n = round_to_int(alp_encode_value(s[i], c.e, c.f));
+        if (bits_of(alp_decode_value(n, c.e, c.f, T{})) == bits_of(s[i])) {
+            mn = std::min(mn, n);
+            mx = std::max(mx, n);
+        } else {
+            ++exc;
+        }
+    }
+    const unsigned w = exc == ns ? 0 : bit_width64(uint64_t(mx) - uint64_t(mn));
+    return uint64_t(ns) * w + uint64_t(exc) * (Traits<T>::kBits + 16);
+}
+
+// First sampling level: every combo on the samples, the best few kept (best first; ties keep the earlier,
+// so the smallest exponent among equals).
+template <class T>
+std::vector<Combo> find_combos(const T* s, size_t ns) {
+    std::vector<std::pair<uint64_t, Combo>> scored;
+    for (unsigned e = 0; e <= Traits<T>::kMaxE; ++e)
+        for (unsigned f = 0; f <= e; ++f) {
+            const Combo c{uint8_t(e), uint8_t(f)};
+            scored.push_back({combo_cost(s, ns, c), c});
+        }
+    std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<Combo> out;
+    for (size_t i = 0; i < scored.size() && out.size() < kMaxCombos; ++i) out.push_back(scored[i].second);
+    return out;
+}
+
+template <class T>
+size_t sample_block(const T* v, size_t m, T* s) {
+    const size_t ns = std::min(m, kL2Samples);
+    for (size_t j = 0; j < ns; ++j) s[j] = v[j * m / ns];
+    return ns;
+}
+
+// Second level: the candidate that does best on this block's samples.
+template <class T>
+Combo pick_combo(const T* v, size_t m, const std::vector<Combo>& combos) {
+    if (combos.size() == 1) return combos[0];
+    T s[kL2Samples];
+    const size_t ns = sample_block(v, m, s);
+    Combo best = combos[0];
+    uint64_t best_cost = UINT64_MAX;
+    for (const Combo& c : combos) {
+        const uint64_t cost = combo_cost(s, ns, c);
+        if (cost < best_cost) {
+            best_cost = cost;
+            best = c;
+        }
+    }
+    return best;
+}
+
+template <class T>
+void encode_alp(const T* v, size_t m, Combo c, const EncodeOptions& opt, Writer& out, SeqLog* log) {
+    int64_t ints[kScratch];
+    uint8_t ok[kScratch];
+    const unsigned e = c.e, f = c.f;
+    for (size_t i = 0; i < m; ++i) {
+        const int64_t n = round_to_int(alp_encode_value(v[i], e, f));
+        ints[i] = n;
+        ok[i] = bits_of(alp_decode_value(n, e, f, T{})) == bits_of(v[i]);
+    }
+    // Exceptions take a neighbour's integer so they widen neither the frame nor the deltas.
+    uint16_t pos[kScratch];
+    size_t nexc = 0;
+    size_t first_ok = 0;
+    while (first_ok < m && !ok[first_ok]) ++first_ok;
+    int64_t last = first_ok < m ? ints[first_ok] : 0;
+    for (size_t i = 0; i < m; ++i) {
+        pos[nexc] = uint16_t(i);
+        nexc += !ok[i];
+        ints[i] = ok[i] ? ints[i] : last;
+        last = ints[i];
+    }
+    out.u8(kAlp);
+    out.u8(uint8_t(e));
+    out.u8(uint8_t(f));
+    out.u16(uint16_t(nexc));
+    write_intseq(ints, m, opt.max_order, out, log, kCtxAlp | (uint32_t(e - f) << 8) | (sizeof(T) == 4 ? 1u << 16 : 0));
+    for (size_t k = 0; k < nexc; ++k) out.u16(pos[k]);
+    for (size_t k = 0; k < nexc; ++k) out.put(bits_of(v[pos[k]]));
+}
+
+// ---- high precision (ALP-RD) -----------------------------------------------------------------------------
+
+// Counts of up to 1024 small keys (left parts, < 2^16) without clearing a 64K table per block.
+struct KeyCounter {
+    std::array<uint32_t, 65536> count{};
+    std::array<uint32_t, 65536> stamp{};
+    uint32_t gen = 0;
+    std::vector<uint16_t> keys;
+    void reset() {
+        ++gen;
+        keys.clear();
+        if (gen == 0) {  // wrapped: start over
+            stamp.fill(0);
+            gen = 1;
+        }
+    }
+    void add(uint16_t k) {
+        if (stamp[k] != gen) {
+            stamp[k] = gen;
+            count[k] = 0;
+            keys.push_back(k);
+        }
+        ++count[k];
+    }
+    // The up to 8 most frequent keys, most frequent first (ties: smaller key first).
+    std::vector<std::pair<uint32_t, uint16_t>> top8() {
+        std::vector<std::pair<uint32_t, uint16_t>> v;
+        v.reserve(keys.size());
+        for (uint16_t k : keys) v.push_back({count[k], k});
+        const size_t t = std::min<size_t>(8, v.size());
+        std::partial_sort(v.begin(), v.begin() + t, v.end(), [](const auto& a, const auto& b) {
+            return a.first != b.first ? a.first > b.first : a.second < b.second;
+        });
+        v.resize(t);
+        return v;
+    }
+};
+
+// Best dictionary size for the counts: bits of codes, exceptions (position + left part) and entries.
+inline unsigned best_dict_size(const std::vector<std::pair<uint32_t, uint16_t>>& top, size_t m, uint64_t* bits) {
+    unsigned best_k = 1;
+    uint64_t best = UINT64_MAX, covered = 0;
+    for (unsigned k = 1; k <= top.size(); ++k) {
+        covered += top[k - 1].first;
+        const uint64_t cost = uint64_t(m) * bit_width64(k - 1) + (m - covered) * 32 + 16 * k;
+        if (cost < best) {
+            best = cost;
+            best_k = k;
+        }
+    }
+    if (bits) *bits = best;
+    return best_k;
+}
+
+template <class T>
+unsigned find_rd_right(const T* s, size_t ns, KeyCounter& kc) {
+    constexpr unsigned W = Traits<T>::kBits;
+    unsigned best_rb = W - 16;
+    uint64_t best = UINT64_MAX;
+    for (unsigned lw = 1; lw <= 16; ++lw) {
+        const unsigned rb = W - lw;
+        kc.reset();
+        for (size_t i = 0; i < ns; ++i) kc.add(uint16_t(bits_of(s[i]) >> rb));
+        uint64_t dict_bits = 0;
+        best_dict_size(kc.top8(), ns, &dict_bits);
+        const uint64_t cost = dict_bits + uint64_t(ns) * rb;
+        if (cost < best) {
+            best = cost;
+            best_rb = rb;
+        }
+    }
+    return best_rb;
+}
+
+template <class T>
+void encode_alp_rd(const T* v, size_t m, unsigned rb, KeyCounter& kc, Writer& out) {
+    using Ub = U<T>;
+    kc.reset();
+    for (size_t i = 0; i < m; ++i) kc.add(uint16_t(bits_of(v[i]) >> rb));
+    const auto top = kc.top8();
+    const unsigned k = best_dict_size(top, m, nullptr);
+    const unsigned cb = bit_width64(k - 1);
+    uint64_t codes[kScratch], rights[kScratch];
+    uint16_t pos[kScratch], lefts[kScratch];
+    size_t nexc = 0;
+    const Ub rmask = Ub(~Ub(0)) >> (sizeof(Ub) * 8 - rb);
+    for (size_t i = 0; i < m; ++i) {
+        const Ub b = bits_of(v[i]);
+        const uint16_t left = uint16_t(b >> rb);
+        unsigned code = 8;
+        for (unsigned j = 0; j < k; ++j)
+            if (top[j].second == left) code = j;
+        rights[i] = uint64_t(b & rmask);
+        pos[nexc] = uint16_t(i);
+        lefts[nexc] = left;
+        nexc += code == 8;
+        codes[i] = code == 8 ? 0 : code;
+    }
+    out.u8(kAlpRd);
+    out.u8(uint8_t(rb));
+    out.u8(uint8_t(k));
+    for (unsigned j = 0; j < k; ++j) out.u16(top[j].second);
+    out.u16(uint16_t(nexc));
+    pack(codes, m, cb, out);
+    pack(rights, m, rb, out);
+    for (size_t j = 0; j < nexc; ++j) out.u16(pos[j]);
+    for (size_t j = 0; j < nexc; ++j) out.u16(lefts[j]);
+}
+
+}  // namespace
+
+// ---- per-series encoder ----------------------------------------------------------------------------------
+
+template <class T>
+struct SeriesEncoder {
+    using Ub = U<T>;
+    EncodeOptions opt;
+    std::vector<Combo> combos;
+    unsigned rd_right = Traits<T>::kBits - 16;
+    KeyCounter* kc;
+    Writer cand[2][4];  // base-method candidates, per nesting depth
+    Writer comp[3];     // nesting candidates at the top level: F32, RLE, DICT
+    std::unique_ptr<SeriesEncoder<float>> narrow;  // float64 only: encodes the float32 inside F32 blocks
+
+    SeriesEncoder(const EncodeOptions& o, KeyCounter* k) : opt(o), kc(k) {}
+
+    void analyse_samples(const T* s, size_t ns) {
+        if constexpr (Traits<T>::kFloat) {
+            combos = find_combos(s, ns);
+            rd_right = find_rd_right(s, ns, *kc);
+        } else {
+            (void)s, (void)ns;
+        }
+    }
+
+    // Row-group analysis from samples spread over the whole row group (not just its first block).
+    void analyse(const T* v, size_t n) {
+        T s[kL1Blocks * kL1PerBlock];
+        size_t ns = 0;
+        const size_t nb = (n + kBlockValues - 1) / kBlockValues;
+        const size_t pick = std::min(nb, kL1Blocks);
+        for (size_t j = 0; j < pick; ++j) {
+            const size_t b = j * nb / pick;
+            const size_t first = b * kBlockValues;
+            const size_t m = std::min(kBlockValues, n - first);
+            const size_t take = std::min(m, kL1PerBlock);
+            for (size_t t = 0; t < take; ++t) s[ns++] = v[first + t * m / take];
+        }
+        analyse_samples(s, ns);
+    }
+
+    // The smallest of the base methods (those a nested block may use). Returns the writer holding it.
+    Writer& encode_base(const T* v, size_t m, int depth, SeqLog* log) {
+        Writer* best = nullptr;
+        size_t best_size = 1 + m * sizeof(Ub);  // raw
+        SeqLog logs[3];
+        auto consider = [&](Writer& w) {
+            if (w.size() < best_size) {
+                best_size = w.size();
+                best = &w;
+            }
+        };
+        auto delta = [&](const int64_t* ints) {
+            Writer& wd = cand[depth][2];
+            wd.clear();
+            wd.u8(kDelta);
+            write_intseq(ints, m, opt.max_order, wd, log ? &logs[2] : nullptr, kCtxDelta);
+            consider(wd);
+        };
+        if constexpr (Traits<T>::kFloat) {
+            Writer& wa = cand[depth][0];
+            wa.clear();
+            encode_alp(v, m, pick_combo(v, m, combos), opt, wa, log ? &logs[0] : nullptr);
+            consider(wa);
+            // The split only pays when the decimal route costs more than a high-precision value would.
+            if (wa.size() * 8 > m * (Traits<T>::kBits - 20)) {
+                Writer& wr = cand[depth][1];
+                wr.clear();
+                encode_alp_rd(v, m, rd_right, *kc, wr);
+                consider(wr);
+                if (opt.float_delta) {
+                    int64_t ints[kScratch];
+                    for (size_t i = 0; i < m; ++i) ints[i] = int64_t(bits_of(v[i]));
+                    delta(ints);
+                }
+            }
+        } else {
+            int64_t ints[kScratch];
+            std::memcpy(ints, v, m * sizeof(int64_t));
+            delta(ints);
+        }
+        if (!best) {
+            Writer& w = cand[depth][3];
+            w.clear();
+            w.u8(kRaw);
+            w.append(v, m * sizeof(Ub));
+            return w;
+        }
+        if (log) log->take(logs[best - &cand[depth][0]]);
+        return *best;
+    }
+
+    // Top-level block: the base methods, then (auto) the nesting ones.
+    Writer& encode_block(const T* v, size_t m, SeqLog* log) {
+        SeqLog base_log;
+        Writer* best = &encode_base(v, m, 0, log ? &base_log : nullptr);
+        if (!opt.automatic) {
+            if (log) log->take(base_log);
+            return *best;
+        }
+        SeqLog comp_log[3];
+        SeqLog* best_log = &base_log;
+        auto consider = [&](int k) {
+            if (comp[k].size() < best->size()) {
+                best = &comp[k];
+                best_log = &comp_log[k];
+            }
+        };
+        if constexpr (std::is_same_v<T, double>) {
+            if (encode_f32(v, m, comp[0], log ? &comp_log[0] : nullptr)) consider(0);
+        }
+        if (encode_rle(v, m, comp[1], log ? &comp_log[1] : nullptr)) consider(1);
+        if (log) log->take(*best_log);
+        return *best;
+    }
+
+    // Appends a nested block's bytes and its integer streams (offsets moved to where the bytes land).
+    static void append_nested(Writer& w, const Writer& nested, const SeqLog& nested_log, SeqLog* log) {
+        if (log) log->take(nested_log, w.size());
+        w.append(nested.bytes.data(), nested.size());
+    }
+
+    // Doubles that are float32 values, or within a few units in the last place of one (float32 data printed
+    // with 17 digits and parsed back): the float32 values through the float32 methods, plus corrections.
+    bool encode_f32(const T* v, size_t m, Writer& w, SeqLog* log) {
+        if constexpr (std::is_same_v<T, double>) {
+            float fv[kScratch];
+            int64_t corr[kScratch];
+            uint64_t any = 0, worst = 0;
+            bool subnormal = false;
+            for (size_t i = 0; i < m; ++i) {
+                const float f = float(v[i]);
+                fv[i] = f;
+                const uint32_t fb = std::bit_cast<uint32_t>(f);
+                // Subnormal floats would widen differently on machines that flush them; never store them.
+                subnormal |= (fb & 0x7F800000u) == 0 && (fb & 0x007FFFFFu) != 0;
+                corr[i] = int64_t(std::bit_cast<uint64_t>(v[i]) - std::bit_cast<uint64_t>(double(f)));
+                any |= uint64_t(corr[i]);
+                const uint64_t mag = corr[i] < 0 ? 0 - uint64_t(corr[i]) : uint64_t(corr[i]);
+                worst = std::max(worst, mag);
+            }
+            if (subnormal || worst >= (1u << 16)) return false;
+            if (!narrow) narrow = std::make_unique<SeriesEncoder<float>>(opt, kc);
+            float s[kL2Samples];
+            const size_t ns = sample_block(fv, m, s);
+            narrow->analyse_samples(s, ns);
+            SeqLog nested_log;
+            Writer& nb = narrow->encode_base(fv, m, 1, log ? &nested_log : nullptr);
+            w.clear();
+            w.u8(kF32);
+            w.u8(any ? 1 : 0);
+            if (any) write_intseq(corr, m, opt.max_order, w, log, kCtxF32Corr);
+            append_nested(w, nb, nested_log, log);
+            return true;
+        } else {
+            (void)v, (void)m, (void)w, (void)log;
+            return false;
+        }
+    }
+
+    // Runs of identical values: run lengths, then the run values as a nested block.
+    bool encode_rle(const T* v, size_t m, Writer& w, SeqLog* log) {
+        T vals[kScratch];
+        int64_t lens[kScratch];
+        size_t runs = 0;
+        Ub prev = bits_of(v[0]);
+        vals[0] = v[0];
+        lens[0] = 0;
+        for (size_t i = 1; i < m; ++i) {
+            const Ub b = bits_of(v[i]);
+            if (b != prev) {
+                ++runs;
+                vals[runs] = v[i];
+                lens[runs] = 0;
+                prev = b;
+            } else {
+                ++lens[runs];
+            }
+        }
+        ++runs;
+        if (runs * 4 > m * 3) return false;
+        SeqLog nested_log;
+        Writer& nb = encode_base(vals, runs, 1, log ? &nested_log : nullptr);
+        w.clear();
+        w.u8(kRle);
+        w.u16(uint16_t(runs));
+        write_intseq(lens, runs, opt.max_order, w, log, kCtxRunLengths);
+        append_nested(w, nb, nested_log, log);
+        return true;
+    }
+};
+
+template <class T>
+std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOptions& opt) {
+    auto kc_owner = std::make_unique<KeyCounter>();
+    KeyCounter& kc = *kc_owner;
+    SeriesEncoder<T> enc(opt, &kc);
+    std::vector<T> values(n);
+    std::memcpy(values.data(), raw, n * sizeof(T));  // aligned copy: callers may hand unaligned memory
+    const size_t nblocks = (n + kBlockValues - 1) / kBlockValues;
+    std::vector<uint16_t> dir(nblocks);
+    Writer blocks;
+    for (size_t g = 0; g < nblocks; g += kRowgroupBlocks) {
+        const size_t first = g * kBlockValues;
+        const size_t gn = std::min(n - first, kRowgroupBlocks * kBlockValues);
+        enc.analyse(values.data() + first, gn);
+        for (size_t b = g; b < std::min(nblocks, g + kRowgroupBlocks); ++b) {
+            const size_t at = b * kBlockValues;
+            const size_t m = std::min(kBlockValues, n - at);
+            const size_t before = blocks.size();
+            Writer& w = enc.encode_block(values.data() + at, m, nullptr);
+            blocks.append(w.bytes.data(), w.size());
+            dir[b] = uint16_t(blocks.size() - before);
+        }
+    }
+    Writer out;
+    out.u8(0);
+    for (uint16_t s : dir) out.u16(s);
+    out.append(blocks.bytes.data(), blocks.size());
+    return std::move(out.bytes);
+}
+
+template <class T>
+std::vector<uint8_t> encode(const void* values, size_t n, Profile profile) {
+    if (n == 0) return {};
+    EncodeOptions opt;
+    opt.automatic = profile == Profile::automatic;
+    opt.max_order = 2;
+    opt.float_delta = opt.automatic;
+    return encode_series<T>(static_cast<const uint8_t*>(values), n, opt);
+}
+
+template std::vector<uint8_t> encode<double>(const void*, size_t, Profile);
+template std::vector<uint8_t> encode<float>(const void*, size_t, Profile);
+template std::vector<uint8_t> encode<int64_t>(const void*, size_t, Profile);
+
+}  // namespace tsquash::codecs::alp

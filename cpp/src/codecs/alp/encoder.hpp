@@ -1,0 +1,64 @@
+// Encoder internals shared by encoder.cpp and the entropy stage.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "common.hpp"
+
+namespace tsquash::codecs::alp {
+
+struct EncodeOptions {
+    bool automatic = false;   // the `auto` profile: every method and the entropy stage
+    unsigned max_order = 2;   // highest delta order an integer stream may use
+    bool float_delta = false; // try integer deltas on float bit patterns
+};
+
+// Integer streams are tagged with a context so the entropy stage gives streams of one kind a shared model.
+inline constexpr uint32_t kCtxAlp = 1;     // | (e - f) << 8 | float32-mix << 16
+inline constexpr uint32_t kCtxDelta = 2;
+inline constexpr uint32_t kCtxRunLengths = 3;
+inline constexpr uint32_t kCtxDictCodes = 4;
+inline constexpr uint32_t kCtxF32Corr = 5;
+
+// Where the integer streams of a candidate block sit in its bytes, with their residuals, so the entropy
+// stage can re-code a stream in place (nothing in a block records a stream's length, so splicing in a
+// different coding of one stream leaves the rest of the block valid).
+struct SeqEntry {
+    size_t start = 0;     // offset of the stream's header byte in the block
+    size_t head = 0;      // bytes of header byte + delta starts
+    size_t length = 0;    // bytes of the whole frame-of-reference coding
+    uint32_t context = 0;
+    size_t first = 0;     // residuals at arena[first, first + count)
+    size_t count = 0;
+};
+
+struct SeqLog {
+    std::vector<SeqEntry> entries;
+    std::vector<uint64_t> arena;
+
+    void clear() {
+        entries.clear();
+        arena.clear();
+    }
+    void add(size_t start, size_t head, const uint64_t* resid, size_t rc, uint32_t context) {
+        entries.push_back({start, head, 0, context, arena.size(), rc});
+        arena.insert(arena.end(), resid, resid + rc);
+    }
+    void finish_last(size_t length) { entries.back().length = length; }
+    // Move another log's entries in, their offsets moved by `shift` bytes.
+    void take(const SeqLog& other, size_t shift = 0) {
+        for (SeqEntry e : other.entries) {
+            e.start += shift;
+            e.first += arena.size();
+            entries.push_back(e);
+        }
+        // entries above already point past the current arena end; now append the residuals
+        arena.insert(arena.end(), other.arena.begin(), other.arena.end());
+    }
+};
+
+// Writes an integer stream (docs/format.md "integer streams") with frame of reference and bit packing,
+// choosing the delta order (up to max_order) that packs smallest.
+void write_intseq(const int64_t* v, size_t m, unsigned max_order, Writer& out, SeqLog* log, uint32_t context);
+
+}  // namespace tsquash::codecs::alp

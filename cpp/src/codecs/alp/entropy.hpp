@@ -1,0 +1,43 @@
+// The entropy stage: an integer stream's residuals are mapped to bins (a lower bound and a number of raw
+// offset bits, as in pcodec), the bin indices are coded with four interleaved rANS states against a table
+// of bin weights shared by the whole series (a "model"), and the offsets follow as packed bits.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "common.hpp"
+
+namespace tsquash::codecs::alp {
+
+inline constexpr unsigned kAnsMinLog2 = 6;
+inline constexpr unsigned kAnsMaxLog2 = 12;
+inline constexpr uint32_t kAnsLow = 1u << 16;  // state lower bound; states live in [2^16, 2^32)
+inline constexpr unsigned kAnsStates = 4;
+inline constexpr size_t kMaxModels = 64;
+
+struct Bin {
+    uint64_t lower = 0;
+    uint32_t weight = 0;  // table slots (frequency)
+    uint32_t cum = 0;     // first slot
+    uint8_t width = 0;    // offset bits
+};
+
+struct Model {
+    unsigned log2 = 0;
+    std::vector<Bin> bins;
+    std::vector<uint16_t> slot_bin;  // decoder: slot -> bin index (2^log2 entries)
+    void finalize();                 // cum and slot_bin from the weights
+};
+
+// Section bytes <-> models (docs/format.md "models section").
+std::vector<Model> read_models(Reader& r);
+void write_models(const std::vector<Model>& models, Writer& w);
+
+// An entropy-coded residual run (after the model index byte): rc residuals into dst (room for rc values).
+void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst);
+// Encoder side: bins[i] is the bin of residual i (the caller found it). Appends the coded run.
+void ans_encode(const uint64_t* resid, const uint16_t* bins, size_t rc, const Model& model, Writer& out);
+// Bits the run would take (rANS payload estimated from the weights, offsets exact), without writing.
+double ans_cost_bits(const uint16_t* bins, size_t rc, const Model& model);
+
+}  // namespace tsquash::codecs::alp
