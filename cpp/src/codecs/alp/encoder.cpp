@@ -209,33 +209,45 @@ void encode_alp(const T* v, size_t m, Combo c, const EncodeOptions& opt, Writer&
 
 // ---- high precision (ALP-RD) -----------------------------------------------------------------------------
 
-// Counts of up to 1024 small keys (left parts, < 2^16) without clearing a 64K table per block.
+// Counts of up to a block's worth of small keys (left parts, < 2^16): open addressing over 4096 slots,
+// cleared by a generation stamp instead of a memset per block.
 struct KeyCounter {
-    std::array<uint32_t, 65536> count{};
-    std::array<uint32_t, 65536> stamp{};
+    static constexpr size_t kSlots = 4096;
+    struct Slot {
+        uint32_t stamp = 0;
+        uint16_t key = 0;
+        uint32_t count = 0;
+    };
+    std::array<Slot, kSlots> slots{};
     uint32_t gen = 0;
     std::vector<uint16_t> keys;
     void reset() {
-        ++gen;
         keys.clear();
-        if (gen == 0) {  // wrapped: start over
-            stamp.fill(0);
+        if (++gen == 0) {  // wrapped: start over
+            slots.fill(Slot{});
             gen = 1;
         }
     }
     void add(uint16_t k) {
-        if (stamp[k] != gen) {
-            stamp[k] = gen;
-            count[k] = 0;
+        size_t h = (uint32_t(k) * 0x9E3779B1u) >> 20;
+        while (slots[h].stamp == gen && slots[h].key != k) h = (h + 1) & (kSlots - 1);
+        Slot& s = slots[h];
+        if (s.stamp != gen) {
+            s = {gen, k, 0};
             keys.push_back(k);
         }
-        ++count[k];
+        ++s.count;
+    }
+    uint32_t count_of(uint16_t k) const {
+        size_t h = (uint32_t(k) * 0x9E3779B1u) >> 20;
+        while (slots[h].stamp == gen && slots[h].key != k) h = (h + 1) & (kSlots - 1);
+        return slots[h].stamp == gen ? slots[h].count : 0;
     }
     // The up to 8 most frequent keys, most frequent first (ties: smaller key first).
     std::vector<std::pair<uint32_t, uint16_t>> top8() {
         std::vector<std::pair<uint32_t, uint16_t>> v;
         v.reserve(keys.size());
-        for (uint16_t k : keys) v.push_back({count[k], k});
+        for (uint16_t k : keys) v.push_back({count_of(k), k});
         const size_t t = std::min<size_t>(8, v.size());
         std::partial_sort(v.begin(), v.begin() + t, v.end(), [](const auto& a, const auto& b) {
             return a.first != b.first ? a.first > b.first : a.second < b.second;
@@ -445,7 +457,8 @@ struct SeriesEncoder {
         if constexpr (std::is_same_v<T, double>) {
             float fv[kScratch];
             int64_t corr[kScratch];
-            uint64_t any = 0, worst = 0;
+            uint64_t any = 0;
+            size_t near = 0;
             bool subnormal = false;
             for (size_t i = 0; i < m; ++i) {
                 const float f = float(v[i]);
@@ -455,10 +468,10 @@ struct SeriesEncoder {
                 subnormal |= (fb & 0x7F800000u) == 0 && (fb & 0x007FFFFFu) != 0;
                 corr[i] = int64_t(std::bit_cast<uint64_t>(v[i]) - std::bit_cast<uint64_t>(double(f)));
                 any |= uint64_t(corr[i]);
-                const uint64_t mag = corr[i] < 0 ? 0 - uint64_t(corr[i]) : uint64_t(corr[i]);
-                worst = std::max(worst, mag);
+                near += uint64_t(corr[i]) + (1u << 16) < (2u << 16);
             }
-            if (subnormal || worst >= (1u << 16)) return false;
+            // Mostly far from float32 values (ordinary doubles): not worth trying.
+            if (subnormal || near * 8 < m * 7) return false;
             if (!narrow) narrow = std::make_unique<SeriesEncoder<float>>(opt, kc);
             float s[kL2Samples];
             const size_t ns = sample_block(fv, m, s);
