@@ -12,7 +12,8 @@
 #include <string>
 #include <vector>
 
-#include "../../cpp/src/codecs/alp/common.hpp"  // pack / unpack
+#include "../../cpp/src/codecs/alp/common.hpp"   // pack / unpack, Reader
+#include "../../cpp/src/codecs/alp/entropy.hpp"  // read_models
 #include "test_util.hpp"
 #include "tsquash/codecs/alp.hpp"
 
@@ -146,16 +147,23 @@ std::map<std::string, std::vector<int64_t>> int_cases() {
     return c;
 }
 
-// Method byte of each top-level block (payloads without sections only).
+// Method byte of each top-level block.
 std::vector<int> block_methods(const std::vector<uint8_t>& p, size_t n) {
     std::vector<int> out;
     if (n == 0) return out;
-    EXPECT_EQ(p[0], 0) << "helper expects a payload without sections";
+    alp::Reader r(p.data(), p.size());
+    const uint8_t sections = r.u8("sections");
+    if (sections & 1) (void)alp::read_models(r);
+    if (sections & 2) {
+        (void)r.u32("dictionary size");
+        r.take(r.u32("dictionary bytes"), "dictionary");
+    }
     const size_t nb = (n + 1023) / 1024;
-    size_t at = 1 + 2 * nb;
+    const uint8_t* dir = r.take(2 * nb, "directory");
+    size_t at = 0;
     for (size_t b = 0; b < nb; ++b) {
-        out.push_back(p[at]);
-        at += size_t(p[1 + 2 * b]) | size_t(p[2 + 2 * b]) << 8;
+        out.push_back(r.pos()[at]);
+        at += size_t(dir[2 * b]) | size_t(dir[2 * b + 1]) << 8;
     }
     return out;
 }
@@ -310,6 +318,14 @@ struct Bytes {
     Bytes& u16(unsigned v) { return u8(v & 0xFF).u8(v >> 8); }
     Bytes& u32(uint32_t v) { return u16(v & 0xFFFF).u16(v >> 16); }
     Bytes& u64(uint64_t v) { return u32(uint32_t(v)).u32(uint32_t(v >> 32)); }
+    Bytes& varint(uint64_t v) {
+        while (v >= 0x80) {
+            u8(unsigned(v & 0x7F) | 0x80);
+            v >>= 7;
+        }
+        return u8(unsigned(v));
+    }
+    Bytes& zz(int64_t v) { return varint(alp::zigzag(v)); }
     Bytes& add(const Bytes& o) {
         b.insert(b.end(), o.b.begin(), o.b.end());
         return *this;
@@ -318,8 +334,8 @@ struct Bytes {
     Bytes& ints(const std::vector<int64_t>& v, unsigned order = 0) {
         std::vector<uint64_t> r;
         u8(order);
-        if (order >= 1) u64(uint64_t(v[0]));
-        if (order == 2) u64(uint64_t(v[1]) - uint64_t(v[0]));
+        if (order >= 1) zz(v[0]);
+        if (order == 2) zz(int64_t(uint64_t(v[1]) - uint64_t(v[0])));
         for (size_t i = order; i < v.size(); ++i) {
             uint64_t x = uint64_t(v[i]);
             if (order >= 1) x -= uint64_t(v[i - 1]);
@@ -331,7 +347,7 @@ struct Bytes {
         uint64_t span = 0;
         for (auto& x : r) span = std::max(span, x -= uint64_t(mn));
         const unsigned w = unsigned(std::bit_width(span));
-        u8(w).u64(uint64_t(mn));
+        u8(w).zz(mn);
         alp::Writer out;
         alp::pack(r.data(), r.size(), w, out);
         b.insert(b.end(), out.bytes.begin(), out.bytes.end());
@@ -348,23 +364,24 @@ std::vector<uint8_t> one_block(const Bytes& block, uint8_t sections = 0) {
 
 TEST(AlpFormat, AlpBlockFollowsTheDocumentedFormula) {
     Bytes blk;
-    blk.u8(1).u8(2).u8(0).u16(1).ints({1234, -5, 0});
+    blk.u8(1).u8(2).u8(0).varint(1).ints({1234, -5, 0});
     blk.u16(1).u64(0x7FF8DEADBEEF0001ull);  // exception at position 1: a NaN with a payload
     const auto out = dec<double>(one_block(blk), 3);
     EXPECT_EQ(bits_of(out[0]), bits_of(1234.0 * 1.0 * 0.01));
     EXPECT_EQ(bits_of(out[1]), 0x7FF8DEADBEEF0001ull);
     EXPECT_EQ(bits_of(out[2]), bits_of(0.0));
-    // float32: e = 3, f = 1 -> n * 10 * 0.001f in float arithmetic.
+    // float32: e = 3, f = 1 -> n * 10 * 0.001.
     Bytes b32;
-    b32.u8(1).u8(3).u8(1).u16(0).ints({-271, 5});
+    b32.u8(1).u8(3).u8(1).varint(0).ints({-271, 5});
     const auto f = dec<float>(one_block(b32), 2);
-    EXPECT_EQ(bits_of(f[0]), bits_of(-271.0f * 10.0f * 0.001f));
-    EXPECT_EQ(bits_of(f[1]), bits_of(5.0f * 10.0f * 0.001f));
+    // float32: the same double arithmetic, rounded to float once.
+    EXPECT_EQ(bits_of(f[0]), bits_of(float(-271.0 * 10.0 * 0.001)));
+    EXPECT_EQ(bits_of(f[1]), bits_of(float(5.0 * 10.0 * 0.001)));
 }
 
 TEST(AlpFormat, AlpRdBlock) {
     Bytes blk;
-    blk.u8(2).u8(48).u8(2).u16(0x3FF0).u16(0x4000).u16(1);  // r = 48, two left values, one exception
+    blk.u8(2).u8(48).u8(2).u16(0x3FF0).u16(0x4000).varint(1);  // r = 48, two left values, one exception
     alp::Writer codes, rights;
     const uint64_t c[2] = {1, 0}, r[2] = {5, 7};
     alp::pack(c, 2, 1, codes);
@@ -387,7 +404,7 @@ TEST(AlpFormat, DeltaRleF32AndDictBlocks) {
               (std::vector<int64_t>{5, -3, std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min()}));
 
     Bytes rle;
-    rle.u8(4).u16(2).ints({2, 0}).u8(0).u64(bits_of(1.5)).u64(bits_of(-2.0));
+    rle.u8(4).varint(2).ints({2, 0}).u8(0).u64(bits_of(1.5)).u64(bits_of(-2.0));
     EXPECT_TRUE(SameBits(dec<double>(one_block(rle), 4), std::vector<double>{1.5, 1.5, 1.5, -2.0}));
 
     Bytes f32;
@@ -416,41 +433,41 @@ void expect_corrupt(const std::vector<uint8_t>& p, size_t n, const std::string& 
 
 TEST(AlpFormat, MalformedPayloadsAreRejected) {
     Bytes good;
-    good.u8(1).u8(2).u8(0).u16(0).ints({1234, -5, 0});
+    good.u8(1).u8(2).u8(0).varint(0).ints({1234, -5, 0});
     ASSERT_NO_THROW(dec<double>(one_block(good), 3));
     expect_corrupt<double>(one_block(good, 4), 3, "unknown section bit");
     expect_corrupt<double>(one_block(Bytes().u8(7)), 1, "unknown method");
-    expect_corrupt<double>(one_block(Bytes().u8(1).u8(19).u8(0).u16(0).ints({1})), 1, "exponent 19");
-    expect_corrupt<float>(one_block(Bytes().u8(1).u8(11).u8(0).u16(0).ints({1})), 1, "float32 exponent 11");
-    expect_corrupt<double>(one_block(Bytes().u8(1).u8(2).u8(3).u16(0).ints({1})), 1, "factor above exponent");
-    expect_corrupt<double>(one_block(Bytes().u8(1).u8(2).u8(0).u16(2).ints({1, 2}).u16(1).u16(1).u64(0).u64(0)), 2,
+    expect_corrupt<double>(one_block(Bytes().u8(1).u8(19).u8(0).varint(0).ints({1})), 1, "exponent 19");
+    expect_corrupt<float>(one_block(Bytes().u8(1).u8(11).u8(0).varint(0).ints({1})), 1, "float32 exponent 11");
+    expect_corrupt<double>(one_block(Bytes().u8(1).u8(2).u8(3).varint(0).ints({1})), 1, "factor above exponent");
+    expect_corrupt<double>(one_block(Bytes().u8(1).u8(2).u8(0).varint(2).ints({1, 2}).u16(1).u16(1).u64(0).u64(0)), 2,
                            "repeated exception position");
-    expect_corrupt<double>(one_block(Bytes().u8(1).u8(2).u8(0).u16(1).ints({1, 2}).u16(2).u64(0)), 2,
+    expect_corrupt<double>(one_block(Bytes().u8(1).u8(2).u8(0).varint(1).ints({1, 2}).u16(2).u64(0)), 2,
                            "exception position past the block");
-    expect_corrupt<double>(one_block(Bytes().u8(1).u8(2).u8(0).u16(3).ints({1, 2})), 2, "more exceptions than values");
-    expect_corrupt<int64_t>(one_block(Bytes().u8(1).u8(2).u8(0).u16(0).ints({1})), 1, "alp in an int64 stream");
+    expect_corrupt<double>(one_block(Bytes().u8(1).u8(2).u8(0).varint(3).ints({1, 2})), 2, "more exceptions than values");
+    expect_corrupt<int64_t>(one_block(Bytes().u8(1).u8(2).u8(0).varint(0).ints({1})), 1, "alp in an int64 stream");
     expect_corrupt<float>(one_block(Bytes().u8(6).u8(0).u8(0).u32(0)), 1, "f32 in a float32 stream");
     expect_corrupt<double>(one_block(Bytes().u8(6).u8(2).u8(0).u32(0)), 1, "unknown f32 flags");
     // integer streams
-    expect_corrupt<int64_t>(one_block(Bytes().u8(3).u8(0x10).u8(0).u64(0)), 1, "integer header high bits");
-    expect_corrupt<int64_t>(one_block(Bytes().u8(3).u8(3).u64(0).u64(0).u64(0).u8(0).u64(0)), 4, "order 3");
-    expect_corrupt<int64_t>(one_block(Bytes().u8(3).u8(1).u64(5).u8(0).u64(0)), 1, "order not below m");
-    expect_corrupt<int64_t>(one_block(Bytes().u8(3).u8(0).u8(65).u64(0)), 1, "width 65");
+    expect_corrupt<int64_t>(one_block(Bytes().u8(3).u8(0x10).u8(0).zz(0)), 1, "integer header high bits");
+    expect_corrupt<int64_t>(one_block(Bytes().u8(3).u8(3).zz(0).zz(0).zz(0).u8(0).zz(0)), 4, "order 3");
+    expect_corrupt<int64_t>(one_block(Bytes().u8(3).u8(1).zz(5).u8(0).zz(0)), 1, "order not below m");
+    expect_corrupt<int64_t>(one_block(Bytes().u8(3).u8(0).u8(65).zz(0)), 1, "width 65");
     expect_corrupt<int64_t>(one_block(Bytes().u8(3).u8(4).u8(0)), 1, "entropy stream without models");
     // alp_rd
-    expect_corrupt<double>(one_block(Bytes().u8(2).u8(47).u8(1).u16(0).u16(0)), 1, "right width below W-16");
-    expect_corrupt<double>(one_block(Bytes().u8(2).u8(64).u8(1).u16(0).u16(0)), 1, "right width W");
+    expect_corrupt<double>(one_block(Bytes().u8(2).u8(47).u8(1).u16(0).varint(0)), 1, "right width below W-16");
+    expect_corrupt<double>(one_block(Bytes().u8(2).u8(64).u8(1).u16(0).varint(0)), 1, "right width W");
     expect_corrupt<double>(one_block(Bytes().u8(2).u8(60).u8(0).u16(0)), 1, "empty left dictionary");
-    expect_corrupt<double>(one_block(Bytes().u8(2).u8(60).u8(1).u16(16).u16(0).u64(0)), 1, "left entry too wide");
+    expect_corrupt<double>(one_block(Bytes().u8(2).u8(60).u8(1).u16(16).varint(0).u64(0)), 1, "left entry too wide");
     {
         Bytes b;  // three entries, 2-bit codes, one code is 3
-        b.u8(2).u8(60).u8(3).u16(1).u16(2).u16(3).u16(0).u8(0x03).u8(0);
+        b.u8(2).u8(60).u8(3).u16(1).u16(2).u16(3).varint(0).u8(0x03).u8(0);
         expect_corrupt<double>(one_block(b), 1, "code outside the dictionary");
     }
     // rle / dict / nesting
-    expect_corrupt<double>(one_block(Bytes().u8(4).u16(2).ints({0, 0}).u8(0).u64(0).u64(0)), 3, "runs short of m");
-    expect_corrupt<double>(one_block(Bytes().u8(4).u16(0)), 1, "zero runs");
-    expect_corrupt<double>(one_block(Bytes().u8(4).u16(1).ints({1}).u8(4).u16(1).ints({1}).u8(0).u64(0)), 2,
+    expect_corrupt<double>(one_block(Bytes().u8(4).varint(2).ints({0, 0}).u8(0).u64(0).u64(0)), 3, "runs short of m");
+    expect_corrupt<double>(one_block(Bytes().u8(4).varint(0)), 1, "zero runs");
+    expect_corrupt<double>(one_block(Bytes().u8(4).varint(1).ints({1}).u8(4).varint(1).ints({1}).u8(0).u64(0)), 2,
                            "rle nested in rle");
     expect_corrupt<double>(one_block(Bytes().u8(5).ints({1, 1})), 2, "dict block without a dictionary");
     // directory and framing

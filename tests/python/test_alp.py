@@ -10,8 +10,6 @@
 from __future__ import annotations
 
 import struct
-from fractions import Fraction
-
 import numpy as np
 import pytest
 
@@ -25,18 +23,8 @@ WIDTH = {"float64": 64, "float32": 32, "int64": 64}
 # ---- a reader written from docs/format.md ---------------------------------------------------------------
 
 
-def _nearest_float32_of_ten_to_minus(e: int) -> np.float32:
-    """The float32 nearest to 10**-e (the page's I[e] for float32), found exactly with fractions."""
-    target = Fraction(1, 10**e)
-    guess = np.float32(10.0**-e)
-    cands = [np.nextafter(guess, np.float32(0)), guess, np.nextafter(guess, np.float32(1))]
-    return min(cands, key=lambda c: abs(Fraction(float(c)) - target))
-
-
 F64 = [float(10**j) for j in range(19)]
 I64 = [float(f"1e-{j}") for j in range(19)]  # Python parses decimal literals correctly rounded
-F32 = [np.float32(10**j) for j in range(11)]
-I32 = [_nearest_float32_of_ten_to_minus(j) for j in range(11)]
 MASK64 = (1 << 64) - 1
 
 
@@ -62,6 +50,19 @@ class Cursor:
     def u64(self) -> int:
         return struct.unpack("<Q", self.take(8))[0]
 
+    def varint(self) -> int:
+        v, shift = 0, 0
+        while True:
+            b = self.u8()
+            v |= (b & 0x7F) << shift
+            shift += 7
+            if not b & 0x80:
+                return v
+
+    def zigzag(self) -> int:
+        u = self.varint()
+        return ((u >> 1) ^ -(u & 1)) & MASK64
+
     def packed(self, m: int, w: int) -> list[int]:
         """m values of w bits, LSB first."""
         raw = self.take((m * w + 7) // 8)
@@ -75,11 +76,11 @@ def read_ints(c: Cursor, m: int, models) -> list[int]:
     hdr = c.u8()
     order, coder = hdr & 3, (hdr >> 2) & 3
     assert hdr >> 4 == 0 and order < 3 and order < m
-    start = [c.u64() for _ in range(order)]
+    start = [c.zigzag() for _ in range(order)]
     rc = m - order
     if coder == 0:
         w = c.u8()
-        base = c.u64()
+        base = c.zigzag()
         resid = [(r + base) & MASK64 for r in c.packed(rc, w)]
     else:
         assert coder == 1
@@ -98,7 +99,31 @@ def read_ints(c: Cursor, m: int, models) -> list[int]:
 
 
 def read_entropy(c: Cursor, rc: int, model) -> list[int]:
-    raise AssertionError("entropy-coded streams are not described yet")
+    """rANS over bins: four states, symbol i with state i mod 4; then the offsets, LSB first."""
+    log2, bins = model
+    cum, slot_bin = [], []
+    for b, (lower, width, weight) in enumerate(bins):
+        cum.append(len(slot_bin))
+        slot_bin += [b] * weight
+    x = [c.u32() for _ in range(4)]
+    chosen = []
+    for i in range(rc):
+        j = i % 4
+        slot = x[j] & ((1 << log2) - 1)
+        b = slot_bin[slot]
+        x[j] = bins[b][2] * (x[j] >> log2) + slot - cum[b]
+        if x[j] < 1 << 16:
+            x[j] = (x[j] << 16) | c.u16()
+        chosen.append(b)
+    assert x == [1 << 16] * 4, "rANS states must end where the encoder started"
+    total = sum(bins[b][1] for b in chosen)
+    bits = int.from_bytes(c.take((total + 7) // 8), "little")
+    out, pos = [], 0
+    for b in chosen:
+        lower, width, _ = bins[b]
+        out.append((lower + ((bits >> pos) & ((1 << width) - 1))) & MASK64)
+        pos += width
+    return out
 
 
 def signed(u: int) -> int:
@@ -106,14 +131,14 @@ def signed(u: int) -> int:
 
 
 def alp_value(n: int, e: int, f: int, w: int) -> int:
-    """Bits of n * F[f] * I[e] with the page's magic-constant conversion, in the value's precision."""
+    """Bits of n * F[f] * I[e] in double arithmetic with the page's magic-constant conversion; float32
+    rounds that double to float32 once at the end."""
+    m = struct.unpack("<Q", struct.pack("<d", 6755399441055744.0))[0]
+    x = struct.unpack("<d", struct.pack("<Q", (m + n) & MASK64))[0] - 6755399441055744.0
+    d = x * F64[f] * I64[e]
     if w == 64:
-        m = struct.unpack("<Q", struct.pack("<d", 6755399441055744.0))[0]
-        x = struct.unpack("<d", struct.pack("<Q", (m + n) & MASK64))[0] - 6755399441055744.0
-        return struct.unpack("<Q", struct.pack("<d", x * F64[f] * I64[e]))[0]
-    m = np.uint32(0x4B400000)
-    x = np.array([(int(m) + n) & 0xFFFFFFFF], dtype=np.uint32).view(np.float32)[0] - np.float32(12582912.0)
-    return int(np.array([x * F32[f] * I32[e]], dtype=np.float32).view(np.uint32)[0])
+        return struct.unpack("<Q", struct.pack("<d", d))[0]
+    return int(np.array([d], dtype=np.float64).astype(np.float32).view(np.uint32)[0])
 
 
 def read_block(c: Cursor, m: int, w: int, ctx, nested: bool = False) -> list[int]:
@@ -124,7 +149,7 @@ def read_block(c: Cursor, m: int, w: int, ctx, nested: bool = False) -> list[int
         return [int.from_bytes(c.take(w // 8), "little") for _ in range(m)]
     if method == 1:
         e, f = c.u8(), c.u8()
-        k = c.u16()
+        k = c.varint()
         n = read_ints(c, m, ctx["models"])
         out = [alp_value(signed(x), e, f, w) for x in n]
         pos = [c.u16() for _ in range(k)]
@@ -135,7 +160,7 @@ def read_block(c: Cursor, m: int, w: int, ctx, nested: bool = False) -> list[int
         r = c.u8()
         d = c.u8()
         left = [c.u16() for _ in range(d)]
-        k = c.u16()
+        k = c.varint()
         codes = c.packed(m, (d - 1).bit_length())
         rights = c.packed(m, r)
         out = [left[code] << r | right for code, right in zip(codes, rights)]
@@ -148,7 +173,7 @@ def read_block(c: Cursor, m: int, w: int, ctx, nested: bool = False) -> list[int
         return [x & ((1 << w) - 1) for x in read_ints(c, m, ctx["models"])]
     assert not nested
     if method == 4:
-        runs = c.u16()
+        runs = c.varint()
         lengths = read_ints(c, runs, ctx["models"])
         vals = read_block(c, runs, w, ctx, nested=True)
         out = []
@@ -208,7 +233,19 @@ def read_payload(payload: bytes, n: int, dtype: str) -> list[int]:
 
 
 def read_models(c: Cursor):
-    raise AssertionError("models are not described yet")
+    """(log2 table size, [(lower, width, weight), ...]) for each model."""
+    models = []
+    for _ in range(c.u8()):
+        log2 = c.u8()
+        lower, bins = 0, []
+        for _ in range(c.u16()):
+            weight = c.varint()
+            width = c.u8()
+            lower = (lower + c.zigzag()) & MASK64
+            bins.append((lower, width, weight))
+        assert sum(b[2] for b in bins) == 1 << log2
+        models.append((log2, bins))
+    return models
 
 
 def reference_decode(blob: bytes) -> np.ndarray:
@@ -312,6 +349,14 @@ def test_reference_reader_on_real_series(name):
 # ---- accounting -----------------------------------------------------------------------------------------
 
 
+def zigzag(v: int) -> int:
+    return 2 * v if v >= 0 else -2 * v - 1
+
+
+def varint_size(u: int) -> int:
+    return max(1, -(-u.bit_length() // 7))
+
+
 def for_stream_bytes(v: list[int]) -> int:
     """Size of an integer stream with the best delta order, frame of reference and bit packing (the page:
     header byte, the order's start values, width byte, 8-byte base, packed residuals)."""
@@ -324,7 +369,9 @@ def for_stream_bytes(v: list[int]) -> int:
         if order:
             cur = [b - a for a, b in zip(cur[:-1], cur[1:])]
         width = (max(cur) - min(cur)).bit_length()
-        size = 1 + 8 * order + 1 + 8 + (len(cur) * width + 7) // 8
+        starts = sum(varint_size(zigzag(s)) for s in ([int(v[0])] if order >= 1 else [])
+                     + ([int(v[1]) - int(v[0])] if order == 2 else []))
+        size = 1 + starts + 1 + varint_size(zigzag(min(cur))) + (len(cur) * width + 7) // 8
         best = size if best is None else min(best, size)
     return best
 
@@ -333,7 +380,7 @@ def for_stream_bytes(v: list[int]) -> int:
 def test_decimal_payload_is_the_integers_packed(digits):
     # Values built by the page's formula with exponent `digits` and factor 0 (n * 1 * I[digits]), so that
     # pair has no exceptions and no pair gives smaller integers: each block is method, exponent, factor,
-    # exception count, and the integers as the best integer stream.
+    # exception count (a one-byte varint 0), and the integers as the best integer stream.
     rng = np.random.default_rng(digits)
     ints = (20 * 10**digits + np.cumsum(rng.integers(-50, 51, 5000))).astype(np.int64)
     x = ints.astype(np.float64) * 1.0 * I64[digits]
@@ -341,7 +388,7 @@ def test_decimal_payload_is_the_integers_packed(digits):
     nblocks = -(-x.size // BLOCK)
     expected = 1 + 2 * nblocks
     for b in range(nblocks):
-        expected += 1 + 2 + 2 + for_stream_bytes(ints[b * BLOCK:(b + 1) * BLOCK].tolist())
+        expected += 1 + 2 + 1 + for_stream_bytes(ints[b * BLOCK:(b + 1) * BLOCK].tolist())
     blob = tsquash.encode(x, "alp")
     assert tsquash.info(blob)["payload_size"] == expected
     assert set(block_methods(blob)) == {1}

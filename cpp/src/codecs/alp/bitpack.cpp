@@ -79,7 +79,7 @@ void unpack(const uint8_t* src, const uint8_t* src_end, size_t m, unsigned w, ui
     uint8_t pad[kBlockValues * 8 + 16 + 8];
     const size_t have = packed_size(m, w);
     if (need > sizeof(pad)) corrupt("bit-packed run larger than a block");
-    std::memcpy(pad, src, have);
+    if (have) std::memcpy(pad, src, have);
     std::memset(pad + have, 0, need - have);
     table[w](pad, groups, dst);
 }

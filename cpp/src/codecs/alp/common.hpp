@@ -67,36 +67,36 @@ inline constexpr double kF10[19] = {1e0,  1e1,  1e2,  1e3,  1e4,  1e5,  1e6,  1e
                                     1e10, 1e11, 1e12, 1e13, 1e14, 1e15, 1e16, 1e17, 1e18};
 inline constexpr double kIF10[19] = {1e0,   1e-1,  1e-2,  1e-3,  1e-4,  1e-5,  1e-6,  1e-7,  1e-8,  1e-9,
                                      1e-10, 1e-11, 1e-12, 1e-13, 1e-14, 1e-15, 1e-16, 1e-17, 1e-18};
-inline constexpr float kF10f[11] = {1e0f, 1e1f, 1e2f, 1e3f, 1e4f, 1e5f, 1e6f, 1e7f, 1e8f, 1e9f, 1e10f};
-inline constexpr float kIF10f[11] = {1e0f,  1e-1f, 1e-2f, 1e-3f, 1e-4f, 1e-5f,
-                                     1e-6f, 1e-7f, 1e-8f, 1e-9f, 1e-10f};
 
 // 2^52 + 2^51: adding it to a double of magnitude below 2^51 leaves the rounded integer in the low mantissa.
 inline constexpr double kMagic = 6755399441055744.0;
 inline constexpr uint64_t kMagicBits = 0x4338000000000000ull;
-// 2^23 + 2^22 for float.
-inline constexpr float kMagicF = 12582912.0f;
-inline constexpr uint32_t kMagicBitsF = 0x4B400000u;
 
 // Nearest integer (ties to even) of x when |x| < 2^51; some other integer otherwise (never UB).
 inline int64_t round_to_int(double x) {
     return int64_t(std::bit_cast<uint64_t>(x + kMagic) - kMagicBits);
 }
-inline int64_t round_to_int(float x) {
-    return int64_t(int32_t(std::bit_cast<uint32_t>(x + kMagicF) - kMagicBitsF));
-}
-// Exact for |n| < 2^51 (double) / 2^22 (float); a deterministic value otherwise.
+
+// Exact for |n| < 2^51; a deterministic value otherwise.
 inline double int_to_fp(int64_t n, double) { return std::bit_cast<double>(uint64_t(n) + kMagicBits) - kMagic; }
-inline float int_to_fp(int64_t n, float) { return std::bit_cast<float>(uint32_t(n) + kMagicBitsF) - kMagicF; }
 
 inline double alp_encode_value(double v, unsigned e, unsigned f) { return v * kF10[e] * kIF10[f]; }
-inline float alp_encode_value(float v, unsigned e, unsigned f) { return v * kF10f[e] * kIF10f[f]; }
-inline double alp_decode_value(int64_t n, unsigned e, unsigned f, double tag) {
-    return int_to_fp(n, tag) * kF10[f] * kIF10[e];
+inline double alp_decode_value(int64_t n, unsigned e, unsigned f, double) {
+    return int_to_fp(n, 0.0) * kF10[f] * kIF10[e];
 }
-inline float alp_decode_value(int64_t n, unsigned e, unsigned f, float tag) {
-    return int_to_fp(n, tag) * kF10f[f] * kIF10f[e];
+// float32 goes through double arithmetic and one final rounding: the double product is within an ulp of
+// n / 10^(e-f), so rounding it to float gives the float nearest the decimal (what a parser gives) unless
+// the decimal lies almost exactly halfway between two floats.
+inline double alp_encode_value(float v, unsigned e, unsigned f) { return double(v) * kF10[e] * kIF10[f]; }
+inline float alp_decode_value(int64_t n, unsigned e, unsigned f, float) {
+    return float(int_to_fp(n, 0.0) * kF10[f] * kIF10[e]);
 }
+
+inline unsigned bit_width_u(uint64_t v) { return unsigned(std::bit_width(v)); }
+inline uint64_t zigzag(int64_t v) { return (uint64_t(v) << 1) ^ uint64_t(v >> 63); }
+inline int64_t unzigzag(uint64_t u) { return int64_t(u >> 1) ^ -int64_t(u & 1); }
+
+inline size_t varint_size(uint64_t v) { return v < 0x80 ? 1 : size_t(bit_width_u(v) + 6) / 7; }
 
 // Bit width of v: 0 for 0, 64 for values with the top bit set.
 inline unsigned bit_width64(uint64_t v) { return unsigned(std::bit_width(v)); }

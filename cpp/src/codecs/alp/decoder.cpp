@@ -35,12 +35,12 @@ void decode_intseq(Reader& r, size_t m, int64_t* out, const Shared& sh) {
     if ((hdr & 0xF0) || order == 3 || coder > 1) corrupt("bad integer stream header");
     if (order >= m) corrupt("delta order not below the value count");
     auto* u = reinterpret_cast<uint64_t*>(out);  // same object, unsigned view: wrapping arithmetic
-    for (unsigned k = 0; k < order; ++k) u[k] = r.u64("delta start");
+    for (unsigned k = 0; k < order; ++k) u[k] = uint64_t(unzigzag(r.varint("delta start")));
     const size_t rc = m - order;
     if (coder == 0) {
         const unsigned w = r.u8("bit width");
         if (w > 64) corrupt("bit width above 64");
-        const uint64_t base = r.u64("frame of reference");
+        const uint64_t base = uint64_t(unzigzag(r.varint("frame of reference")));
         const uint8_t* src = r.take(packed_size(rc, w), "bit-packed integers");
         unpack(src, r.hard_end(), rc, w, u + order);
         for (size_t i = order; i < m; ++i) u[i] += base;
@@ -81,14 +81,14 @@ template <class T>
 void decode_alp(Reader& r, size_t m, U<T>* out, const Shared& sh, Work& w) {
     const unsigned e = r.u8("exponent"), f = r.u8("factor");
     if (e > Traits<T>::kMaxE || f > e) corrupt("exponent or factor out of range");
-    const size_t nexc = r.u16("exception count");
+    const uint64_t nexc = r.varint("exception count");
     if (nexc > m) corrupt("more exceptions than values");
     decode_intseq(r, m, w.ints, sh);
     const int64_t* n = w.ints;
     for (size_t i = 0; i < m; ++i) out[i] = std::bit_cast<U<T>>(alp_decode_value(n[i], e, f, T{}));
-    const uint8_t* pos = r.take(2 * nexc, "exception positions");
-    const uint8_t* vals = r.take(sizeof(U<T>) * nexc, "exception values");
-    patch_exceptions<T>(pos, vals, nexc, m, out);
+    const uint8_t* pos = r.take(2 * size_t(nexc), "exception positions");
+    const uint8_t* vals = r.take(sizeof(U<T>) * size_t(nexc), "exception values");
+    patch_exceptions<T>(pos, vals, size_t(nexc), m, out);
 }
 
 template <class T>
@@ -105,7 +105,7 @@ void decode_alp_rd(Reader& r, size_t m, U<T>* out, Work& w) {
         if (v >> lw) corrupt("left dictionary entry wider than the left part");
         dict[j] = U<T>(v) << rb;
     }
-    const size_t nexc = r.u16("exception count");
+    const uint64_t nexc = r.varint("exception count");
     if (nexc > m) corrupt("more exceptions than values");
     const unsigned cb = bit_width64(k - 1);
     unpack(r.take(packed_size(m, cb), "left codes"), r.hard_end(), m, cb, w.a);
@@ -114,8 +114,8 @@ void decode_alp_rd(Reader& r, size_t m, U<T>* out, Work& w) {
     if (worst >= k) corrupt("left code outside the dictionary");
     unpack(r.take(packed_size(m, rb), "right parts"), r.hard_end(), m, rb, w.b);
     for (size_t i = 0; i < m; ++i) out[i] = dict[w.a[i]] | U<T>(w.b[i]);
-    const uint8_t* pos = r.take(2 * nexc, "exception positions");
-    const uint8_t* left = r.take(2 * nexc, "exception left parts");
+    const uint8_t* pos = r.take(2 * size_t(nexc), "exception positions");
+    const uint8_t* left = r.take(2 * size_t(nexc), "exception left parts");
     size_t prev = 0;
     for (size_t j = 0; j < nexc; ++j) {
         const size_t p = Reader::load<uint16_t>(pos + 2 * j);
@@ -156,9 +156,9 @@ void decode_body(Reader& r, size_t m, U<T>* out, const Shared& sh, int depth) {
             for (size_t i = 0; i < m; ++i) out[i] = U<T>(w.ints[i]);
             return;
         case kRle: {
-            const size_t runs = r.u16("run count");
+            const uint64_t runs = r.varint("run count");
             if (runs < 1 || runs > m) corrupt("run count out of range");
-            decode_intseq(r, runs, w.ints, sh);
+            decode_intseq(r, size_t(runs), w.ints, sh);
             uint64_t total = 0;
             for (size_t j = 0; j < runs; ++j) {
                 const uint64_t len = uint64_t(w.ints[j]);
@@ -167,7 +167,7 @@ void decode_body(Reader& r, size_t m, U<T>* out, const Shared& sh, int depth) {
             }
             if (total != m) corrupt("run lengths do not add up to the block");
             auto* vals = reinterpret_cast<U<T>*>(w.vals);
-            decode_body<T>(r, runs, vals, sh, 1);
+            decode_body<T>(r, size_t(runs), vals, sh, 1);
             size_t at = 0;
             for (size_t j = 0; j < runs; ++j) {
                 const size_t len = size_t(w.ints[j]) + 1;

@@ -10,6 +10,7 @@
 
 #include "common.hpp"
 #include "encoder.hpp"
+#include "entropy.hpp"
 
 namespace tsquash::codecs::alp {
 
@@ -75,7 +76,10 @@ OrderChoice choose_order(const int64_t* v, size_t m, unsigned max_order) {
     best.bytes = SIZE_MAX;
     for (unsigned o = 0; o <= max_order && o < m; ++o) {
         const unsigned w = bit_width64(uint64_t(mx[o]) - uint64_t(mn[o]));
-        const size_t bytes = 1 + 8 * o + 1 + 8 + packed_size(m - o, w);
+        size_t starts = 0;
+        if (o >= 1) starts += varint_size(zigzag(v[0]));
+        if (o >= 2) starts += varint_size(zigzag(wrap_sub(v[1], v[0])));
+        const size_t bytes = 1 + starts + 1 + varint_size(zigzag(mn[o])) + packed_size(m - o, w);
         if (bytes < best.bytes) best = {o, mn[o], w, bytes};
     }
     return best;
@@ -93,17 +97,17 @@ void write_intseq(const int64_t* v, size_t m, unsigned max_order, Writer& out, S
     if (c.order == 0) {
         for (size_t i = 0; i < m; ++i) resid[i] = uint64_t(v[i]);
     } else if (c.order == 1) {
-        out.u64(uint64_t(v[0]));
+        out.varint(zigzag(v[0]));
         for (size_t i = 1; i < m; ++i) resid[i - 1] = uint64_t(v[i]) - uint64_t(v[i - 1]);
     } else {
-        out.u64(uint64_t(v[0]));
-        out.u64(uint64_t(v[1]) - uint64_t(v[0]));
+        out.varint(zigzag(v[0]));
+        out.varint(zigzag(wrap_sub(v[1], v[0])));
         for (size_t i = 2; i < m; ++i)
             resid[i - 2] = (uint64_t(v[i]) - uint64_t(v[i - 1])) - (uint64_t(v[i - 1]) - uint64_t(v[i - 2]));
     }
-    if (log) log->add(start, out.size() - start, resid, rc, context);
+    if (log) log->add(start, out.size() - start, resid, rc, context | (c.order << 24));
     out.u8(uint8_t(c.width));
-    out.u64(uint64_t(c.min));
+    out.varint(zigzag(c.min));
     for (size_t i = 0; i < rc; ++i) resid[i] -= uint64_t(c.min);
     pack(resid, rc, c.width, out);
     if (log) log->finish_last(out.size() - start);
@@ -201,7 +205,7 @@ void encode_alp(const T* v, size_t m, Combo c, const EncodeOptions& opt, Writer&
     out.u8(kAlp);
     out.u8(uint8_t(e));
     out.u8(uint8_t(f));
-    out.u16(uint16_t(nexc));
+    out.varint(nexc);
     write_intseq(ints, m, opt.max_order, out, log, kCtxAlp | (uint32_t(e - f) << 8) | (sizeof(T) == 4 ? 1u << 16 : 0));
     for (size_t k = 0; k < nexc; ++k) out.u16(pos[k]);
     for (size_t k = 0; k < nexc; ++k) out.put(bits_of(v[pos[k]]));
@@ -321,7 +325,7 @@ void encode_alp_rd(const T* v, size_t m, unsigned rb, KeyCounter& kc, Writer& ou
     out.u8(uint8_t(rb));
     out.u8(uint8_t(k));
     for (unsigned j = 0; j < k; ++j) out.u16(top[j].second);
-    out.u16(uint16_t(nexc));
+    out.varint(nexc);
     pack(codes, m, cb, out);
     pack(rights, m, rb, out);
     for (size_t j = 0; j < nexc; ++j) out.u16(pos[j]);
@@ -515,7 +519,7 @@ struct SeriesEncoder {
         Writer& nb = encode_base(vals, runs, 1, log ? &nested_log : nullptr);
         w.clear();
         w.u8(kRle);
-        w.u16(uint16_t(runs));
+        w.varint(runs);
         write_intseq(lens, runs, opt.max_order, w, log, kCtxRunLengths);
         append_nested(w, nb, nested_log, log);
         return true;
@@ -532,6 +536,8 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
     const size_t nblocks = (n + kBlockValues - 1) / kBlockValues;
     std::vector<uint16_t> dir(nblocks);
     Writer blocks;
+    SeqLog log, block_log;
+    SeqLog* want_log = opt.automatic ? &block_log : nullptr;
     for (size_t g = 0; g < nblocks; g += kRowgroupBlocks) {
         const size_t first = g * kBlockValues;
         const size_t gn = std::min(n - first, kRowgroupBlocks * kBlockValues);
@@ -540,13 +546,18 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
             const size_t at = b * kBlockValues;
             const size_t m = std::min(kBlockValues, n - at);
             const size_t before = blocks.size();
-            Writer& w = enc.encode_block(values.data() + at, m, nullptr);
+            block_log.clear();
+            Writer& w = enc.encode_block(values.data() + at, m, want_log);
+            if (want_log) log.take(block_log, before);
             blocks.append(w.bytes.data(), w.size());
             dir[b] = uint16_t(blocks.size() - before);
         }
     }
+    std::vector<Model> models;
+    if (opt.automatic) models = apply_entropy(blocks, dir, log);
     Writer out;
-    out.u8(0);
+    out.u8(models.empty() ? 0 : kSectionModels);
+    if (!models.empty()) write_models(models, out);
     for (uint16_t s : dir) out.u16(s);
     out.append(blocks.bytes.data(), blocks.size());
     return std::move(out.bytes);

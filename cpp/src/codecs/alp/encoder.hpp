@@ -57,6 +57,11 @@ struct SeqLog {
     }
 };
 
+struct Model;
+// The entropy stage over a finished block area: returns the models kept (empty: nothing changed), with the
+// blocks and their directory sizes rewritten to use them.
+std::vector<Model> apply_entropy(Writer& blocks, std::vector<uint16_t>& dir, const SeqLog& log);
+
 // Writes an integer stream (docs/format.md "integer streams") with frame of reference and bit packing,
 // choosing the delta order (up to max_order) that packs smallest.
 void write_intseq(const int64_t* v, size_t m, unsigned max_order, Writer& out, SeqLog* log, uint32_t context);

@@ -1,12 +1,366 @@
+// The entropy stage (docs/format.md, "models and entropy-coded streams"): bins + four interleaved rANS
+// states over a shared table, offsets as packed bits; and, for the encoder, building a model from a sample.
 #include "entropy.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <queue>
 
 namespace tsquash::codecs::alp {
 
-std::vector<Model> read_models(Reader&) { corrupt("entropy models are not supported yet"); }
-void write_models(const std::vector<Model>&, Writer&) {}
-void ans_decode(Reader&, size_t, const Model&, uint64_t*) { corrupt("entropy coding is not supported yet"); }
-void ans_encode(const uint64_t*, const uint16_t*, size_t, const Model&, Writer&) {}
-double ans_cost_bits(const uint16_t*, size_t, const Model&) { return 0; }
-void Model::finalize() {}
+void Model::finalize() {
+    uint32_t cum = 0;
+    slot_bin.assign(size_t(1) << log2, 0);
+    for (size_t b = 0; b < bins.size(); ++b) {
+        bins[b].cum = cum;
+        for (uint32_t k = 0; k < bins[b].weight; ++k) slot_bin[cum + k] = uint16_t(b);
+        cum += bins[b].weight;
+    }
+}
+
+std::vector<Model> read_models(Reader& r) {
+    const unsigned k = r.u8("model count");
+    if (k < 1 || k > kMaxModels) corrupt("model count out of range");
+    std::vector<Model> models(k);
+    for (Model& m : models) {
+        m.log2 = r.u8("model table size");
+        if (m.log2 < kAnsMinLog2 || m.log2 > kAnsMaxLog2) corrupt("model table size out of range");
+        const uint32_t total = 1u << m.log2;
+        const unsigned nb = r.u16("bin count");
+        if (nb < 1 || nb > total) corrupt("bin count out of range");
+        m.bins.resize(nb);
+        uint64_t sum = 0, lower = 0;
+        for (Bin& b : m.bins) {
+            const uint64_t w = r.varint("bin weight");
+            if (w < 1 || w > total) corrupt("bin weight out of range");
+            sum += w;
+            b.weight = uint32_t(w);
+            b.width = r.u8("bin width");
+            if (b.width > 64) corrupt("bin width above 64");
+            lower += uint64_t(unzigzag(r.varint("bin lower bound")));
+            b.lower = lower;
+        }
+        if (sum != total) corrupt("bin weights do not add up to the table size");
+        m.finalize();
+    }
+    return models;
+}
+
+void write_models(const std::vector<Model>& models, Writer& w) {
+    w.u8(uint8_t(models.size()));
+    for (const Model& m : models) {
+        w.u8(uint8_t(m.log2));
+        w.u16(uint16_t(m.bins.size()));
+        uint64_t prev = 0;
+        for (const Bin& b : m.bins) {
+            w.varint(b.weight);
+            w.u8(b.width);
+            w.varint(zigzag(int64_t(b.lower - prev)));
+            prev = b.lower;
+        }
+    }
+}
+
+// ---- decoding --------------------------------------------------------------------------------------------
+
+void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst) {
+    const uint8_t* s = r.take(4 * kAnsStates, "rANS states");
+    uint32_t x[kAnsStates];
+    for (unsigned j = 0; j < kAnsStates; ++j) {
+        x[j] = Reader::load<uint32_t>(s + 4 * j);
+        if (x[j] < kAnsLow) corrupt("rANS state below its lower bound");
+    }
+    // The words follow; how many is only known once the last symbol is decoded.
+    const uint8_t* word = r.pos();
+    const uint8_t* const wend = r.end();
+    const unsigned L = model.log2;
+    const uint32_t mask = (1u << L) - 1;
+    const Bin* bins = model.bins.data();
+    const uint16_t* slot_bin = model.slot_bin.data();
+    uint16_t bin_of[kScratch];
+    for (size_t i = 0; i < rc; ++i) {
+        uint32_t& st = x[i % kAnsStates];
+        const uint32_t slot = st & mask;
+        const uint16_t b = slot_bin[slot];
+        bin_of[i] = b;
+        st = bins[b].weight * (st >> L) + slot - bins[b].cum;
+        if (st < kAnsLow) {
+            if (wend - word < 2) corrupt("rANS stream runs out");
+            st = (st << 16) | Reader::load<uint16_t>(word);
+            word += 2;
+        }
+    }
+    for (unsigned j = 0; j < kAnsStates; ++j)
+        if (x[j] != kAnsLow) corrupt("rANS stream does not end in its initial state");
+    r.take(size_t(word - r.pos()), "rANS words");
+    // Offsets, LSB first, as many bits as the bins say.
+    uint64_t total = 0;
+    for (size_t i = 0; i < rc; ++i) total += bins[bin_of[i]].width;
+    const size_t obytes = size_t((total + 7) / 8);
+    const uint8_t* o = r.take(obytes, "offset bits");
+    if (total == 0) {
+        for (size_t i = 0; i < rc; ++i) dst[i] = bins[bin_of[i]].lower;
+        return;
+    }
+    // Word loads may run 16 bytes past the field; use a padded copy when the buffer ends sooner.
+    uint8_t pad[kBlockValues * 8 + 32];
+    const uint8_t* src = o;
+    if (size_t(r.hard_end() - o) < obytes + 16) {
+        std::memcpy(pad, o, obytes);
+        std::memset(pad + obytes, 0, 16);
+        src = pad;
+    }
+    uint64_t pos = 0;
+    for (size_t i = 0; i < rc; ++i) {
+        const Bin& b = bins[bin_of[i]];
+        const unsigned w = b.width;
+        const uint8_t* p = src + (pos >> 3);
+        const unsigned sh = unsigned(pos & 7);
+        uint64_t lo = Reader::load<uint64_t>(p) >> sh;
+        if (w + sh > 64) lo |= uint64_t(p[8]) << (64 - sh);
+        const uint64_t off = w == 64 ? lo : lo & ((1ull << w) - 1);
+        dst[i] = b.lower + off;
+        pos += w;
+    }
+    // Padding bits of the last byte must be zero (one encoding per stream).
+    if (total % 8 && (o[obytes - 1] >> (total % 8))) corrupt("offset padding bits not zero");
+}
+
+// ---- encoding --------------------------------------------------------------------------------------------
+
+void ans_encode(const uint64_t* resid, const uint16_t* bin_of, size_t rc, const Model& model, Writer& out) {
+    const unsigned L = model.log2;
+    uint32_t x[kAnsStates];
+    for (auto& v : x) v = kAnsLow;
+    uint16_t words[kScratch * 2 + 8];
+    size_t nw = 0;
+    for (size_t i = rc; i-- > 0;) {
+        const Bin& b = model.bins[bin_of[i]];
+        uint32_t& st = x[i % kAnsStates];
+        const uint64_t limit = uint64_t(b.weight) << (32 - L);
+        while (st >= limit) {
+            words[nw++] = uint16_t(st);
+            st >>= 16;
+        }
+        st = ((st / b.weight) << L) + (st % b.weight) + b.cum;
+    }
+    for (unsigned j = 0; j < kAnsStates; ++j) out.u32(x[j]);
+    for (size_t k = nw; k-- > 0;) out.u16(words[k]);
+    uint64_t total = 0;
+    for (size_t i = 0; i < rc; ++i) total += model.bins[bin_of[i]].width;
+    const size_t obytes = size_t((total + 7) / 8);
+    uint8_t* o = out.grow(obytes + 8);
+    std::memset(o, 0, obytes + 8);
+    uint64_t pos = 0;
+    for (size_t i = 0; i < rc; ++i) {
+        const Bin& b = model.bins[bin_of[i]];
+        if (!b.width) continue;
+        const uint64_t off = resid[i] - b.lower;
+        uint8_t* p = o + (pos >> 3);
+        const unsigned sh = unsigned(pos & 7);
+        uint64_t cur;
+        std::memcpy(&cur, p, 8);
+        cur |= off << sh;
+        std::memcpy(p, &cur, 8);
+        if (b.width + sh > 64) p[8] |= uint8_t(off >> (64 - sh));
+        pos += b.width;
+    }
+    out.bytes.resize(out.bytes.size() - 8);
+}
+
+double ans_cost_bits(const uint16_t* bin_of, size_t rc, const Model& model) {
+    double bits = 8.0 * (1 + 4 * kAnsStates) + 8;  // model index, the states, word and byte rounding
+    for (size_t i = 0; i < rc; ++i) {
+        const Bin& b = model.bins[bin_of[i]];
+        bits += model.cost[bin_of[i]] + b.width;
+    }
+    return bits;
+}
+
+// ---- building a model --------------------------------------------------------------------------------------
+
+namespace {
+
+inline unsigned span_width(int64_t lo, int64_t hi) { return bit_width64(uint64_t(hi) - uint64_t(lo)); }
+
+}  // namespace
+
+bool Model::find(uint64_t r, uint16_t& bin) const {
+    // Bins are sorted by lower bound as signed values; the candidate is the last with lower <= r.
+    const int64_t v = int64_t(r);
+    size_t lo = 0, hi = bins.size();
+    while (hi - lo > 1) {
+        const size_t mid = (lo + hi) / 2;
+        if (int64_t(bins[mid].lower) <= v) lo = mid; else hi = mid;
+    }
+    if (int64_t(bins[lo].lower) > v) return false;
+    const uint64_t off = r - bins[lo].lower;
+    if (bins[lo].width < 64 && (off >> bins[lo].width)) return false;  // outside what the model was built for
+    bin = uint16_t(lo);
+    return true;
+}
+
+Model build_model(std::vector<int64_t>& sample, int64_t global_min, int64_t global_max) {
+    std::sort(sample.begin(), sample.end());
+    const size_t s = sample.size();
+    // Atoms: the distinct values with their counts; when there are too many, consecutive ones are grouped
+    // into quantile groups of about equal population (a value that alone fills a group stays alone).
+    struct Atom {
+        int64_t lo, hi;
+        uint64_t count;
+    };
+    std::vector<Atom> atoms;
+    for (size_t i = 0; i < s;) {
+        size_t j = i + 1;
+        while (j < s && sample[j] == sample[i]) ++j;
+        atoms.push_back({sample[i], sample[i], uint64_t(j - i)});
+        i = j;
+    }
+    constexpr size_t kMaxAtoms = 4096;
+    if (atoms.size() > kMaxAtoms) {
+        const uint64_t per = std::max<uint64_t>(1, s / (kMaxAtoms / 2));
+        std::vector<Atom> grouped;
+        for (const Atom& at : atoms) {
+            if (!grouped.empty() && grouped.back().count < per && at.count < per) {
+                grouped.back().hi = at.hi;
+                grouped.back().count += at.count;
+            } else {
+                grouped.push_back(at);
+            }
+        }
+        atoms.swap(grouped);
+    }
+    // Greedy bottom-up merging of neighbouring bins while it lowers the cost: count * (code bits + offset
+    // bits) plus about 24 bits for each bin's table entry.
+    const double total = double(s);
+    auto cost = [&](uint64_t c, unsigned w) { return double(c) * (std::log2(total / double(c)) + w) + 24.0; };
+    struct Node {
+        int64_t lo, hi;
+        uint64_t count;
+        size_t prev, next;
+        unsigned version;
+        bool alive;
+    };
+    const size_t a = atoms.size();
+    const size_t none = SIZE_MAX;
+    std::vector<Node> nodes(a);
+    for (size_t i = 0; i < a; ++i)
+        nodes[i] = {atoms[i].lo, atoms[i].hi, atoms[i].count, i ? i - 1 : none, i + 1 < a ? i + 1 : none, 0, true};
+    struct Cand {
+        double gain;
+        size_t left;
+        unsigned vl, vr;
+        bool operator<(const Cand& o) const { return gain < o.gain || (gain == o.gain && left > o.left); }
+    };
+    auto merge_gain = [&](size_t l) {
+        const Node& x = nodes[l];
+        const Node& y = nodes[x.next];
+        return cost(x.count, span_width(x.lo, x.hi)) + cost(y.count, span_width(y.lo, y.hi)) -
+               cost(x.count + y.count, span_width(x.lo, y.hi));
+    };
+    std::priority_queue<Cand> heap;
+    for (size_t i = 0; i + 1 < a; ++i) heap.push({merge_gain(i), i, 0, 0});
+    while (!heap.empty()) {
+        const Cand c = heap.top();
+        heap.pop();
+        if (c.gain <= 0) break;
+        Node& x = nodes[c.left];
+        if (!x.alive || x.next == none || x.version != c.vl || nodes[x.next].version != c.vr) continue;
+        Node& y = nodes[x.next];
+        x.hi = y.hi;
+        x.count += y.count;
+        x.next = y.next;
+        y.alive = false;
+        ++x.version;
+        if (x.next != none) nodes[x.next].prev = c.left;
+        if (x.prev != none) heap.push({merge_gain(x.prev), x.prev, nodes[x.prev].version, x.version});
+        if (x.next != none) heap.push({merge_gain(c.left), c.left, x.version, nodes[x.next].version});
+    }
+    struct Range {
+        int64_t lo;
+        unsigned width;
+        uint64_t count;
+    };
+    std::vector<Range> data;
+    for (size_t i = 0; i != none && i < a; i = nodes[i].next)
+        if (nodes[i].alive) data.push_back({nodes[i].lo, span_width(nodes[i].lo, nodes[i].hi), nodes[i].count});
+    // Make the bins a partition of [global_min, global_max]: each value belongs to the last bin whose lower
+    // bound is at or below it, so a bin must reach the next one's lower bound; where its own width falls
+    // short, a gap bin (weight 1) covers the rest. Values the sample missed still find a bin.
+    std::vector<Range> all;
+    auto end_of = [](int64_t lo, unsigned w, bool& saturated) {  // first value past [lo, lo + 2^w)
+        const uint64_t room = uint64_t(std::numeric_limits<int64_t>::max()) - uint64_t(lo);
+        saturated = w >= 64 || (uint64_t(1) << w) > room;
+        return saturated ? std::numeric_limits<int64_t>::max() : int64_t(uint64_t(lo) + (uint64_t(1) << w));
+    };
+    if (data.front().lo > global_min) all.push_back({global_min, span_width(global_min, data.front().lo - 1), 0});
+    for (size_t k = 0; k < data.size(); ++k) {
+        all.push_back(data[k]);
+        const bool last = k + 1 == data.size();
+        if (last && global_max == std::numeric_limits<int64_t>::max()) {
+            bool sat = false;
+            const int64_t end = end_of(data[k].lo, data[k].width, sat);
+            if (!sat) all.push_back({end, span_width(end, global_max), 0});
+            break;
+        }
+        const int64_t next_lo = last ? global_max + 1 : data[k + 1].lo;
+        bool sat = false;
+        const int64_t end = end_of(data[k].lo, data[k].width, sat);
+        if (!sat && end < next_lo) all.push_back({end, span_width(end, next_lo - 1), 0});
+    }
+    Model m;
+    // A table with at least twice as many slots as bins, so weights keep some precision.
+    m.log2 = kAnsMinLog2 + 4;
+    while (m.log2 < kAnsMaxLog2 && (size_t(1) << m.log2) < 2 * all.size()) ++m.log2;
+    while (all.size() > (size_t(1) << m.log2) / 2) {  // too many bins even so: merge the rarest neighbours
+        size_t best = 0;
+        for (size_t k = 0; k + 1 < all.size(); ++k)
+            if (all[k].count + all[k + 1].count < all[best].count + all[best + 1].count) best = k;
+        const int64_t hi = all[best + 1].width >= 64 ? std::numeric_limits<int64_t>::max()
+                                                     : int64_t(uint64_t(all[best + 1].lo) + ((1ull << all[best + 1].width) - 1));
+        all[best].width = std::max(span_width(all[best].lo, hi), all[best].width);
+        all[best].count += all[best + 1].count;
+        all.erase(all.begin() + long(best) + 1);
+    }
+    const uint32_t slots = 1u << m.log2;
+    // Weights: proportional to counts, at least 1, adding up to the table size (largest remainders).
+    uint64_t counted = 0;
+    for (const Range& r : all) counted += r.count;
+    const uint32_t free_slots = slots - uint32_t(all.size());
+    std::vector<uint32_t> wts(all.size(), 1);
+    uint32_t used = uint32_t(all.size());
+    std::vector<std::pair<double, size_t>> rema;
+    for (size_t k = 0; k < all.size(); ++k) {
+        const double exact = counted ? double(all[k].count) * free_slots / double(counted) : 0;
+        const uint32_t fl = uint32_t(exact);
+        wts[k] += fl;
+        used += fl;
+        rema.push_back({exact - fl, k});
+    }
+    std::stable_sort(rema.begin(), rema.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
+    for (size_t k = 0; used < slots; ++k, ++used) ++wts[rema[k % rema.size()].second];
+    for (size_t k = 0; k < all.size(); ++k) {
+        Bin b;
+        b.lower = uint64_t(all[k].lo);
+        b.width = uint8_t(all[k].width);
+        b.weight = wts[k];
+        m.bins.push_back(b);
+    }
+    m.finalize();
+    m.prepare_costs();
+    return m;
+}
+
+void Model::prepare_costs() {
+    cost.resize(bins.size());
+    for (size_t b = 0; b < bins.size(); ++b) cost[b] = double(log2) - std::log2(double(bins[b].weight));
+}
+
+size_t model_bytes(const Model& m) {
+    Writer w;
+    write_models({m}, w);
+    return w.size() - 1;
+}
 
 }  // namespace tsquash::codecs::alp

@@ -10,7 +10,7 @@
 namespace tsquash::codecs::alp {
 
 inline constexpr unsigned kAnsMinLog2 = 6;
-inline constexpr unsigned kAnsMaxLog2 = 12;
+inline constexpr unsigned kAnsMaxLog2 = 14;
 inline constexpr uint32_t kAnsLow = 1u << 16;  // state lower bound; states live in [2^16, 2^32)
 inline constexpr unsigned kAnsStates = 4;
 inline constexpr size_t kMaxModels = 64;
@@ -24,10 +24,19 @@ struct Bin {
 
 struct Model {
     unsigned log2 = 0;
-    std::vector<Bin> bins;
+    std::vector<Bin> bins;           // sorted by lower bound (as signed values)
     std::vector<uint16_t> slot_bin;  // decoder: slot -> bin index (2^log2 entries)
+    std::vector<double> cost;        // encoder: bits of each bin's code
     void finalize();                 // cum and slot_bin from the weights
+    void prepare_costs();
+    // Encoder: a bin holding residual r, if any.
+    bool find(uint64_t r, uint16_t& bin) const;
 };
+
+// A model for residuals like those in the sample (sorted in place), covering [global_min, global_max].
+Model build_model(std::vector<int64_t>& sample, int64_t global_min, int64_t global_max);
+// Bytes the model takes in the models section.
+size_t model_bytes(const Model& m);
 
 // Section bytes <-> models (docs/format.md "models section").
 std::vector<Model> read_models(Reader& r);
@@ -37,7 +46,8 @@ void write_models(const std::vector<Model>& models, Writer& w);
 void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst);
 // Encoder side: bins[i] is the bin of residual i (the caller found it). Appends the coded run.
 void ans_encode(const uint64_t* resid, const uint16_t* bins, size_t rc, const Model& model, Writer& out);
-// Bits the run would take (rANS payload estimated from the weights, offsets exact), without writing.
+// Bits the run would take after the header byte and delta starts (rANS payload estimated from the weights,
+// offsets exact, sizes and states included), without writing.
 double ans_cost_bits(const uint16_t* bins, size_t rc, const Model& model);
 
 }  // namespace tsquash::codecs::alp
