@@ -418,7 +418,7 @@ TEST(AlpFormat, DeltaRleF32AndDictBlocks) {
     raw2.u8(0).u64(bits_of(7.0)).u64(bits_of(9.0));
     dict_payload.u8(0).u16(unsigned(raw2.b.size())).add(raw2);
     Bytes blk;
-    blk.u8(5).ints({1, 0, 2, 2}).u8(0).u64(bits_of(3.0));
+    blk.u8(5).ints({2, 0, 3, 1}).u8(0).u64(bits_of(3.0));  // entry 0, escape, entry 1, repeat
     Bytes p;
     p.u8(2).u32(2).u32(uint32_t(dict_payload.b.size())).add(dict_payload).u16(unsigned(blk.b.size())).add(blk);
     EXPECT_TRUE(SameBits(dec<double>(p.b, 4), std::vector<double>{7.0, 3.0, 9.0, 9.0}));
@@ -469,7 +469,7 @@ TEST(AlpFormat, MalformedPayloadsAreRejected) {
     expect_corrupt<double>(one_block(Bytes().u8(4).varint(0)), 1, "zero runs");
     expect_corrupt<double>(one_block(Bytes().u8(4).varint(1).ints({1}).u8(4).varint(1).ints({1}).u8(0).u64(0)), 2,
                            "rle nested in rle");
-    expect_corrupt<double>(one_block(Bytes().u8(5).ints({1, 1})), 2, "dict block without a dictionary");
+    expect_corrupt<double>(one_block(Bytes().u8(5).ints({2, 2})), 2, "dict block without a dictionary");
     // directory and framing
     {
         auto p = one_block(good);
@@ -500,7 +500,7 @@ TEST(AlpFormat, MalformedPayloadsAreRejected) {
         Bytes dp;
         dp.u8(0).u16(unsigned(raw1.b.size())).add(raw1);
         Bytes blk;
-        blk.u8(5).ints({1, 2});
+        blk.u8(5).ints({2, 3});
         auto build = [&](uint32_t d, uint8_t inner_sections) {
             Bytes inner = dp;
             inner.b[0] = inner_sections;
@@ -512,6 +512,9 @@ TEST(AlpFormat, MalformedPayloadsAreRejected) {
         expect_corrupt<double>(build(0, 0), 2, "empty dictionary");
         expect_corrupt<double>(build(3, 0), 2, "dictionary larger than the series");
         expect_corrupt<double>(build(1, 2), 2, "dictionary with its own sections");
+        blk = Bytes();
+        blk.u8(5).ints({1, 2});
+        expect_corrupt<double>(build(1, 0), 2, "repeat code at the start of a block");
     }
 }
 

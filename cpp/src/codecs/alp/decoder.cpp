@@ -177,6 +177,7 @@ void decode_body(Reader& r, size_t m, U<T>* out, const Shared& sh, int depth) {
             return;
         }
         case kDict: {
+            // Codes: 0 = the next escaped value, 1 = the previous value again, c >= 2 = dictionary entry c - 2.
             if (sh.dict_size == 0) corrupt("dictionary block without a dictionary");
             decode_intseq(r, m, w.ints, sh);
             size_t escapes = 0;
@@ -186,14 +187,18 @@ void decode_body(Reader& r, size_t m, U<T>* out, const Shared& sh, int depth) {
                 worst = std::max(worst, c);
                 escapes += c == 0;
             }
-            if (worst > sh.dict_size) corrupt("dictionary code out of range");
+            if (worst > sh.dict_size + 1) corrupt("dictionary code out of range");
+            if (w.ints[0] == 1) corrupt("repeat code at the start of a block");
             auto* esc = reinterpret_cast<U<T>*>(w.vals);
             if (escapes) decode_body<T>(r, escapes, esc, sh, 1);
             const auto* dict = static_cast<const U<T>*>(sh.dict);
             size_t j = 0;
+            U<T> prev = 0;
             for (size_t i = 0; i < m; ++i) {
                 const uint64_t c = uint64_t(w.ints[i]);
-                out[i] = c ? dict[c - 1] : esc[j++];
+                const U<T> v = c >= 2 ? dict[c - 2] : c == 1 ? prev : esc[j++];
+                out[i] = v;
+                prev = v;
             }
             return;
         }

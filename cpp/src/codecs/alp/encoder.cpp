@@ -334,6 +334,55 @@ void encode_alp_rd(const T* v, size_t m, unsigned rb, KeyCounter& kc, Writer& ou
 
 }  // namespace
 
+// ---- series dictionary ------------------------------------------------------------------------------------
+
+// Open addressing from bit patterns to a payload (a count, or a dictionary index + 1); 0 means empty.
+template <class Ub>
+struct BitsTable {
+    std::vector<Ub> keys;
+    std::vector<uint32_t> vals;
+    size_t mask = 0;
+    explicit BitsTable(size_t n) {
+        size_t cap = 16;
+        while (cap < 2 * n) cap <<= 1;
+        keys.assign(cap, 0);
+        vals.assign(cap, 0);
+        mask = cap - 1;
+    }
+    static size_t hash(Ub k) { return size_t((uint64_t(k) * 0x9E3779B97F4A7C15ull) >> 20); }
+    uint32_t& slot(Ub k) {
+        size_t h = hash(k) & mask;
+        while (vals[h] != 0 && keys[h] != k) h = (h + 1) & mask;
+        keys[h] = k;
+        return vals[h];
+    }
+    uint32_t find(Ub k) const {
+        size_t h = hash(k) & mask;
+        while (vals[h] != 0) {
+            if (keys[h] == k) return vals[h];
+            h = (h + 1) & mask;
+        }
+        return 0;
+    }
+};
+
+// The values that occur more than once, sorted as unsigned bit patterns; `repeats` gets how many values
+// of the series are such repeats.
+template <class Ub>
+std::vector<Ub> repeated_values(const Ub* v, size_t n, size_t& covered) {
+    BitsTable<Ub> counts(n);
+    for (size_t i = 0; i < n; ++i) ++counts.slot(v[i]);
+    std::vector<Ub> out;
+    covered = 0;
+    for (size_t h = 0; h <= counts.mask; ++h)
+        if (counts.vals[h] >= 2) {
+            out.push_back(counts.keys[h]);
+            covered += counts.vals[h];
+        }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
 // ---- per-series encoder ----------------------------------------------------------------------------------
 
 template <class T>
@@ -346,6 +395,7 @@ struct SeriesEncoder {
     Writer cand[2][4];  // base-method candidates, per nesting depth
     Writer comp[3];     // nesting candidates at the top level: F32, RLE, DICT
     std::unique_ptr<SeriesEncoder<float>> narrow;  // float64 only: encodes the float32 inside F32 blocks
+    const BitsTable<Ub>* dict = nullptr;           // the series dictionary, when there is one
 
     SeriesEncoder(const EncodeOptions& o, KeyCounter* k) : opt(o), kc(k) {}
 
@@ -445,8 +495,38 @@ struct SeriesEncoder {
             if (encode_f32(v, m, comp[0], log ? &comp_log[0] : nullptr)) consider(0);
         }
         if (encode_rle(v, m, comp[1], log ? &comp_log[1] : nullptr)) consider(1);
+        if (dict && encode_dict(v, m, comp[2], log ? &comp_log[2] : nullptr)) consider(2);
         if (log) log->take(*best_log);
         return *best;
+    }
+
+    // Codes into the series dictionary: 0 = escape (the value follows in a nested block), 1 = the previous
+    // value again, c >= 2 = entry c - 2.
+    bool encode_dict(const T* v, size_t m, Writer& w, SeqLog* log) {
+        int64_t codes[kScratch];
+        T esc[kScratch];
+        size_t nesc = 0;
+        for (size_t i = 0; i < m; ++i) {
+            const Ub b = bits_of(v[i]);
+            if (i > 0 && b == bits_of(v[i - 1])) {
+                codes[i] = 1;
+                continue;
+            }
+            const uint32_t idx = dict->find(b);
+            codes[i] = idx ? int64_t(idx) + 1 : 0;
+            esc[nesc] = v[i];
+            nesc += idx == 0;
+        }
+        if (nesc * 8 > m * 7) return false;  // hardly anything in the dictionary
+        w.clear();
+        w.u8(kDict);
+        write_intseq(codes, m, opt.max_order, w, log, kCtxDictCodes);
+        if (nesc) {
+            SeqLog nested_log;
+            Writer& nb = encode_base(esc, nesc, 1, log ? &nested_log : nullptr);
+            append_nested(w, nb, nested_log, log);
+        }
+        return true;
     }
 
     // Appends a nested block's bytes and its integer streams (offsets moved to where the bytes land).
@@ -526,40 +606,87 @@ struct SeriesEncoder {
     }
 };
 
-template <class T>
-std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOptions& opt) {
-    auto kc_owner = std::make_unique<KeyCounter>();
-    KeyCounter& kc = *kc_owner;
-    SeriesEncoder<T> enc(opt, &kc);
-    std::vector<T> values(n);
-    std::memcpy(values.data(), raw, n * sizeof(T));  // aligned copy: callers may hand unaligned memory
-    const size_t nblocks = (n + kBlockValues - 1) / kBlockValues;
-    std::vector<uint16_t> dir(nblocks);
+struct BlockPass {
     Writer blocks;
-    SeqLog log, block_log;
-    SeqLog* want_log = opt.automatic ? &block_log : nullptr;
+    std::vector<uint16_t> dir;
+    SeqLog log;
+};
+
+template <class T>
+void run_blocks(SeriesEncoder<T>& enc, const T* values, size_t n, bool want_log, BlockPass& pass) {
+    const size_t nblocks = (n + kBlockValues - 1) / kBlockValues;
+    pass.dir.assign(nblocks, 0);
+    pass.blocks.clear();
+    pass.log.clear();
+    SeqLog block_log;
     for (size_t g = 0; g < nblocks; g += kRowgroupBlocks) {
         const size_t first = g * kBlockValues;
         const size_t gn = std::min(n - first, kRowgroupBlocks * kBlockValues);
-        enc.analyse(values.data() + first, gn);
+        enc.analyse(values + first, gn);
         for (size_t b = g; b < std::min(nblocks, g + kRowgroupBlocks); ++b) {
             const size_t at = b * kBlockValues;
             const size_t m = std::min(kBlockValues, n - at);
-            const size_t before = blocks.size();
+            const size_t before = pass.blocks.size();
             block_log.clear();
-            Writer& w = enc.encode_block(values.data() + at, m, want_log);
-            if (want_log) log.take(block_log, before);
-            blocks.append(w.bytes.data(), w.size());
-            dir[b] = uint16_t(blocks.size() - before);
+            Writer& w = enc.encode_block(values + at, m, want_log ? &block_log : nullptr);
+            if (want_log) pass.log.take(block_log, before);
+            pass.blocks.append(w.bytes.data(), w.size());
+            pass.dir[b] = uint16_t(pass.blocks.size() - before);
+        }
+    }
+}
+
+// A dictionary pays when a large share of the values repeat and the plain blocks are expensive.
+constexpr size_t kDictMinBitsPerValue = 12;
+
+template <class T>
+std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOptions& opt) {
+    using Ub = U<T>;
+    auto kc_owner = std::make_unique<KeyCounter>();
+    SeriesEncoder<T> enc(opt, kc_owner.get());
+    std::vector<T> values(n);
+    std::memcpy(values.data(), raw, n * sizeof(T));  // aligned copy: callers may hand unaligned memory
+    BlockPass pass;
+    run_blocks(enc, values.data(), n, opt.models, pass);
+
+    std::vector<uint8_t> dict_payload;
+    size_t dict_size = 0;
+    if (opt.dict && pass.blocks.size() * 8 > n * kDictMinBitsPerValue) {
+        std::vector<Ub> bits(n);
+        std::memcpy(bits.data(), values.data(), n * sizeof(T));
+        size_t covered = 0;
+        const std::vector<Ub> dict = repeated_values(bits.data(), n, covered);
+        if (dict.size() >= 16 && covered * 8 >= n) {
+            EncodeOptions inner = opt;
+            inner.models = false;
+            inner.dict = false;
+            dict_payload = encode_series<T>(reinterpret_cast<const uint8_t*>(dict.data()), dict.size(), inner);
+            BitsTable<Ub> index(dict.size());
+            for (size_t k = 0; k < dict.size(); ++k) index.slot(dict[k]) = uint32_t(k + 1);
+            enc.dict = &index;
+            BlockPass with_dict;
+            run_blocks(enc, values.data(), n, opt.models, with_dict);
+            enc.dict = nullptr;
+            if (with_dict.blocks.size() + 9 + dict_payload.size() < pass.blocks.size()) {
+                pass = std::move(with_dict);
+                dict_size = dict.size();
+            } else {
+                dict_payload.clear();
+            }
         }
     }
     std::vector<Model> models;
-    if (opt.automatic) models = apply_entropy(blocks, dir, log);
+    if (opt.models) models = apply_entropy(pass.blocks, pass.dir, pass.log);
     Writer out;
-    out.u8(models.empty() ? 0 : kSectionModels);
+    out.u8(uint8_t((models.empty() ? 0 : kSectionModels) | (dict_size ? kSectionDict : 0)));
     if (!models.empty()) write_models(models, out);
-    for (uint16_t s : dir) out.u16(s);
-    out.append(blocks.bytes.data(), blocks.size());
+    if (dict_size) {
+        out.u32(uint32_t(dict_size));
+        out.u32(uint32_t(dict_payload.size()));
+        out.append(dict_payload.data(), dict_payload.size());
+    }
+    for (uint16_t s : pass.dir) out.u16(s);
+    out.append(pass.blocks.bytes.data(), pass.blocks.size());
     return std::move(out.bytes);
 }
 
@@ -570,6 +697,8 @@ std::vector<uint8_t> encode(const void* values, size_t n, Profile profile) {
     opt.automatic = profile == Profile::automatic;
     opt.max_order = 2;
     opt.float_delta = opt.automatic;
+    opt.models = opt.automatic;
+    opt.dict = opt.automatic && n <= 0xFFFFFFFFu;
     return encode_series<T>(static_cast<const uint8_t*>(values), n, opt);
 }
 

@@ -11,6 +11,8 @@ struct EncodeOptions {
     bool automatic = false;   // the `auto` profile: every method and the entropy stage
     unsigned max_order = 2;   // highest delta order an integer stream may use
     bool float_delta = false; // try integer deltas on float bit patterns
+    bool models = false;      // entropy stage (models section)
+    bool dict = false;        // series dictionary (dictionary section) when repeats abound
 };
 
 // Integer streams are tagged with a context so the entropy stage gives streams of one kind a shared model.
