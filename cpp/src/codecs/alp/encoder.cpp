@@ -5,6 +5,7 @@
 // series dictionary, float32 detection and, afterwards, the entropy stage (entropy_stage.cpp).
 #include <algorithm>
 #include <array>
+#include <cmath>
 #include <limits>
 #include <memory>
 
@@ -48,7 +49,32 @@ struct OrderChoice {
 
 inline int64_t wrap_sub(int64_t a, int64_t b) { return int64_t(uint64_t(a) - uint64_t(b)); }
 
-OrderChoice choose_order(const int64_t* v, size_t m, unsigned max_order) {
+// Rough entropy-coded size of each order's residuals: residuals are put in classes by the bit width of
+// their (zigzagged) distance from a centre (the median for order 0, zero for deltas); a class costs its
+// share's code length plus its width - 1 raw bits, which is about what bins and offsets pay.
+double class_estimate(const uint32_t* hist, size_t n) {
+    double bits = 0;
+    for (unsigned k = 0; k <= 64; ++k)
+        if (hist[k]) bits += double(hist[k]) * ((k ? k - 1 : 0) + std::log2(double(n) / double(hist[k])));
+    return bits;
+}
+
+void order_proxies(const int64_t* v, size_t m, unsigned max_order, double* proxy) {
+    int64_t tmp[kScratch];
+    std::memcpy(tmp, v, m * sizeof(int64_t));
+    std::nth_element(tmp, tmp + m / 2, tmp + m);
+    const int64_t c0 = tmp[m / 2];
+    uint32_t h[3][65] = {};
+    for (size_t i = 0; i < m; ++i) ++h[0][bit_width64(zigzag(wrap_sub(v[i], c0)))];
+    if (max_order >= 1)
+        for (size_t i = 1; i < m; ++i) ++h[1][bit_width64(zigzag(wrap_sub(v[i], v[i - 1])))];
+    if (max_order >= 2)
+        for (size_t i = 2; i < m; ++i)
+            ++h[2][bit_width64(zigzag(wrap_sub(wrap_sub(v[i], v[i - 1]), wrap_sub(v[i - 1], v[i - 2]))))];
+    for (unsigned o = 0; o <= max_order; ++o) proxy[o] = class_estimate(h[o], m - o);
+}
+
+OrderChoice choose_order(const int64_t* v, size_t m, unsigned max_order, bool for_entropy) {
     int64_t mn[3], mx[3];
     for (int k = 0; k < 3; ++k) {
         mn[k] = std::numeric_limits<int64_t>::max();
@@ -72,15 +98,22 @@ OrderChoice choose_order(const int64_t* v, size_t m, unsigned max_order) {
             mx[2] = std::max(mx[2], d);
         }
     }
+    double proxy[3] = {0, 0, 0};
+    if (for_entropy) order_proxies(v, m, std::min<unsigned>(max_order, unsigned(m - 1)), proxy);
     OrderChoice best;
     best.bytes = SIZE_MAX;
+    double best_key = std::numeric_limits<double>::infinity();
     for (unsigned o = 0; o <= max_order && o < m; ++o) {
         const unsigned w = bit_width64(uint64_t(mx[o]) - uint64_t(mn[o]));
         size_t starts = 0;
         if (o >= 1) starts += varint_size(zigzag(v[0]));
         if (o >= 2) starts += varint_size(zigzag(wrap_sub(v[1], v[0])));
         const size_t bytes = 1 + starts + 1 + varint_size(zigzag(mn[o])) + packed_size(m - o, w);
-        if (bytes < best.bytes) best = {o, mn[o], w, bytes};
+        const double key = for_entropy ? proxy[o] + 8.0 * double(starts) : double(bytes);
+        if (key < best_key) {
+            best_key = key;
+            best = {o, mn[o], w, bytes};
+        }
     }
     return best;
 }
@@ -89,7 +122,8 @@ OrderChoice choose_order(const int64_t* v, size_t m, unsigned max_order) {
 
 // Writes an integer stream; records it for the entropy stage when a log is given.
 void write_intseq(const int64_t* v, size_t m, unsigned max_order, Writer& out, SeqLog* log, uint32_t context) {
-    const OrderChoice c = choose_order(v, m, max_order);
+    // With the entropy stage ahead (a log is kept), the order is chosen for it rather than for packing.
+    const OrderChoice c = choose_order(v, m, max_order, log != nullptr);
     const size_t start = out.size();
     out.u8(uint8_t(c.order));
     uint64_t resid[kScratch];

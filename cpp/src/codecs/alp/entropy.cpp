@@ -201,7 +201,7 @@ bool Model::find(uint64_t r, uint16_t& bin) const {
     return true;
 }
 
-Model build_model(std::vector<int64_t>& sample, int64_t global_min, int64_t global_max) {
+Model build_model(std::vector<int64_t>& sample, size_t population, int64_t global_min, int64_t global_max) {
     std::sort(sample.begin(), sample.end());
     const size_t s = sample.size();
     // Atoms: the distinct values with their counts; when there are too many, consecutive ones are grouped
@@ -232,9 +232,10 @@ Model build_model(std::vector<int64_t>& sample, int64_t global_min, int64_t glob
         atoms.swap(grouped);
     }
     // Greedy bottom-up merging of neighbouring bins while it lowers the cost: count * (code bits + offset
-    // bits) plus about 24 bits for each bin's table entry.
+    // bits) plus what a bin's table entry takes (about five bytes), scaled to the sample.
     const double total = double(s);
-    auto cost = [&](uint64_t c, unsigned w) { return double(c) * (std::log2(total / double(c)) + w) + 24.0; };
+    const double kBinBits = 40.0 * double(s) / double(std::max<size_t>(population, s));
+    auto cost = [&](uint64_t c, unsigned w) { return double(c) * (std::log2(total / double(c)) + w) + kBinBits; };
     struct Node {
         int64_t lo, hi;
         uint64_t count;

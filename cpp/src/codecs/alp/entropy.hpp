@@ -33,8 +33,9 @@ struct Model {
     bool find(uint64_t r, uint16_t& bin) const;
 };
 
-// A model for residuals like those in the sample (sorted in place), covering [global_min, global_max].
-Model build_model(std::vector<int64_t>& sample, int64_t global_min, int64_t global_max);
+// A model for residuals like those in the sample (sorted in place) of `population` residuals, covering
+// [global_min, global_max].
+Model build_model(std::vector<int64_t>& sample, size_t population, int64_t global_min, int64_t global_max);
 // Bytes the model takes in the models section.
 size_t model_bytes(const Model& m);
 

@@ -57,7 +57,7 @@ std::vector<Model> apply_entropy(Writer& blocks, std::vector<uint16_t>& dir, con
                 if (at % stride == 0) sample.push_back(int64_t(log.arena[e.first + i]));
         }
         Candidate c;
-        c.model = build_model(sample, mn, mx);
+        c.model = build_model(sample, total, mn, mx);
         for (size_t k : idx) {
             const SeqEntry& e = log.entries[k];
             Choice ch;
