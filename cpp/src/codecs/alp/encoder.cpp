@@ -120,17 +120,15 @@ OrderChoice choose_order(const int64_t* v, size_t m, unsigned max_order, bool fo
 
 }  // namespace
 
-// Writes an integer stream; records it for the entropy stage when a log is given.
-void write_intseq(const int64_t* v, size_t m, unsigned max_order, Writer& out, SeqLog* log, uint32_t context) {
-    // With the entropy stage ahead (a log is kept), the order is chosen for it rather than for packing.
-    const OrderChoice c = choose_order(v, m, max_order, log != nullptr);
+namespace {
+
+// Header byte + delta starts, and the residuals, of order o.
+size_t stream_head(const int64_t* v, size_t m, unsigned o, Writer& out, uint64_t* resid) {
     const size_t start = out.size();
-    out.u8(uint8_t(c.order));
-    uint64_t resid[kScratch];
-    const size_t rc = m - c.order;
-    if (c.order == 0) {
+    out.u8(uint8_t(o));
+    if (o == 0) {
         for (size_t i = 0; i < m; ++i) resid[i] = uint64_t(v[i]);
-    } else if (c.order == 1) {
+    } else if (o == 1) {
         out.varint(zigzag(v[0]));
         for (size_t i = 1; i < m; ++i) resid[i - 1] = uint64_t(v[i]) - uint64_t(v[i - 1]);
     } else {
@@ -139,7 +137,27 @@ void write_intseq(const int64_t* v, size_t m, unsigned max_order, Writer& out, S
         for (size_t i = 2; i < m; ++i)
             resid[i - 2] = (uint64_t(v[i]) - uint64_t(v[i - 1])) - (uint64_t(v[i - 1]) - uint64_t(v[i - 2]));
     }
-    if (log) log->add(start, out.size() - start, resid, rc, context | (c.order << 24));
+    return out.size() - start;
+}
+
+}  // namespace
+
+// Writes an integer stream with frame of reference, in the delta order that packs smallest. With a log (the
+// entropy stage follows), it also records the residuals of the order an entropy coder would prefer, with
+// that order's header, so the stage can put an entropy-coded stream of either order in its place.
+void write_intseq(const int64_t* v, size_t m, unsigned max_order, Writer& out, SeqLog* log, uint32_t context) {
+    const OrderChoice c = choose_order(v, m, max_order, false);
+    const size_t start = out.size();
+    uint64_t resid[kScratch];
+    const size_t rc = m - c.order;
+    stream_head(v, m, c.order, out, resid);
+    if (log) {
+        const OrderChoice ce = choose_order(v, m, max_order, true);
+        Writer head;
+        uint64_t eresid[kScratch];
+        stream_head(v, m, ce.order, head, eresid);
+        log->add(start, head.bytes, eresid, m - ce.order, context | (ce.order << 24));
+    }
     out.u8(uint8_t(c.width));
     out.varint(zigzag(c.min));
     for (size_t i = 0; i < rc; ++i) resid[i] -= uint64_t(c.min);

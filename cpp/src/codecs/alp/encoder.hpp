@@ -26,24 +26,28 @@ inline constexpr uint32_t kCtxF32Corr = 5;
 // stage can re-code a stream in place (nothing in a block records a stream's length, so splicing in a
 // different coding of one stream leaves the rest of the block valid).
 struct SeqEntry {
-    size_t start = 0;     // offset of the stream's header byte in the block
-    size_t head = 0;      // bytes of header byte + delta starts
-    size_t length = 0;    // bytes of the whole frame-of-reference coding
+    size_t start = 0;      // offset of the stream's header byte in the block
+    size_t length = 0;     // bytes of the stream as written (frame of reference)
     uint32_t context = 0;
-    size_t first = 0;     // residuals at arena[first, first + count)
+    size_t head_first = 0; // header byte + delta starts for an entropy-coded version, at heads[...]
+    size_t head_len = 0;
+    size_t first = 0;      // that version's residuals at arena[first, first + count)
     size_t count = 0;
 };
 
 struct SeqLog {
     std::vector<SeqEntry> entries;
     std::vector<uint64_t> arena;
+    std::vector<uint8_t> heads;
 
     void clear() {
         entries.clear();
         arena.clear();
+        heads.clear();
     }
-    void add(size_t start, size_t head, const uint64_t* resid, size_t rc, uint32_t context) {
-        entries.push_back({start, head, 0, context, arena.size(), rc});
+    void add(size_t start, const std::vector<uint8_t>& head, const uint64_t* resid, size_t rc, uint32_t context) {
+        entries.push_back({start, 0, context, heads.size(), head.size(), arena.size(), rc});
+        heads.insert(heads.end(), head.begin(), head.end());
         arena.insert(arena.end(), resid, resid + rc);
     }
     void finish_last(size_t length) { entries.back().length = length; }
@@ -52,10 +56,12 @@ struct SeqLog {
         for (SeqEntry e : other.entries) {
             e.start += shift;
             e.first += arena.size();
+            e.head_first += heads.size();
             entries.push_back(e);
         }
-        // entries above already point past the current arena end; now append the residuals
+        // entries above already point past the current arena ends; now append the contents
         arena.insert(arena.end(), other.arena.begin(), other.arena.end());
+        heads.insert(heads.end(), other.heads.begin(), other.heads.end());
     }
 };
 

@@ -65,8 +65,8 @@ std::vector<Model> apply_entropy(Writer& blocks, std::vector<uint16_t>& dir, con
             bool covered = true;
             for (size_t i = 0; i < e.count && covered; ++i) covered = c.model.find(log.arena[e.first + i], ch.bins[i]);
             if (!covered) continue;
-            const double ans = ans_cost_bits(ch.bins.data(), e.count, c.model) / 8;
-            const double fr = double(e.length - e.head);
+            const double ans = double(e.head_len) + ans_cost_bits(ch.bins.data(), e.count, c.model) / 8;
+            const double fr = double(e.length);
             if (ans + 1 < fr) {
                 c.savings += fr - ans;
                 choice[k] = std::move(ch);
@@ -104,8 +104,8 @@ std::vector<Model> apply_entropy(Writer& blocks, std::vector<uint16_t>& dir, con
             const Choice& ch = choice[next];
             if (ch.model < 0) continue;
             tmp.clear();
-            tmp.u8(uint8_t(blocks.bytes[e.start] | 4));
-            tmp.append(blocks.bytes.data() + e.start + 1, e.head - 1);
+            tmp.u8(uint8_t(log.heads[e.head_first] | 4));
+            tmp.append(log.heads.data() + e.head_first + 1, e.head_len - 1);
             tmp.u8(uint8_t(ch.model));
             ans_encode(log.arena.data() + e.first, ch.bins.data(), e.count, models[size_t(ch.model)], tmp);
             if (tmp.size() >= e.length) continue;
