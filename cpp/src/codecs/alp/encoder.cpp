@@ -60,21 +60,29 @@ double class_estimate(const uint32_t* hist, size_t n) {
 }
 
 void order_proxies(const int64_t* v, size_t m, unsigned max_order, double* proxy) {
-    int64_t tmp[kScratch];
-    std::memcpy(tmp, v, m * sizeof(int64_t));
-    std::nth_element(tmp, tmp + m / 2, tmp + m);
-    const int64_t c0 = tmp[m / 2];
+    // Every other value is plenty for an estimate; the centre of order 0 is the median of a few.
+    int64_t few[64];
+    const size_t nf = std::min<size_t>(64, m);
+    for (size_t j = 0; j < nf; ++j) few[j] = v[j * m / nf];
+    std::nth_element(few, few + nf / 2, few + nf);
+    const int64_t c0 = few[nf / 2];
     uint32_t h[3][65] = {};
-    for (size_t i = 0; i < m; ++i) ++h[0][bit_width64(zigzag(wrap_sub(v[i], c0)))];
+    for (size_t i = 0; i < m; i += 2) ++h[0][bit_width64(zigzag(wrap_sub(v[i], c0)))];
     if (max_order >= 1)
-        for (size_t i = 1; i < m; ++i) ++h[1][bit_width64(zigzag(wrap_sub(v[i], v[i - 1])))];
+        for (size_t i = 1; i < m; i += 2) ++h[1][bit_width64(zigzag(wrap_sub(v[i], v[i - 1])))];
     if (max_order >= 2)
-        for (size_t i = 2; i < m; ++i)
+        for (size_t i = 2; i < m; i += 2)
             ++h[2][bit_width64(zigzag(wrap_sub(wrap_sub(v[i], v[i - 1]), wrap_sub(v[i - 1], v[i - 2]))))];
-    for (unsigned o = 0; o <= max_order; ++o) proxy[o] = class_estimate(h[o], m - o);
+    for (unsigned o = 0; o <= max_order; ++o) {
+        uint64_t n = 0;
+        for (unsigned k = 0; k <= 64; ++k) n += h[o][k];
+        proxy[o] = class_estimate(h[o], n);
+    }
 }
 
-OrderChoice choose_order(const int64_t* v, size_t m, unsigned max_order, bool for_entropy) {
+// The order that packs smallest, and (for_entropy) the one an entropy coder would prefer.
+void choose_order(const int64_t* v, size_t m, unsigned max_order, bool for_entropy, OrderChoice& packed,
+                  unsigned& entropy_order) {
     int64_t mn[3], mx[3];
     for (int k = 0; k < 3; ++k) {
         mn[k] = std::numeric_limits<int64_t>::max();
@@ -98,24 +106,25 @@ OrderChoice choose_order(const int64_t* v, size_t m, unsigned max_order, bool fo
             mx[2] = std::max(mx[2], d);
         }
     }
+    const unsigned top = std::min<unsigned>(max_order, unsigned(m - 1));
     double proxy[3] = {0, 0, 0};
-    if (for_entropy) order_proxies(v, m, std::min<unsigned>(max_order, unsigned(m - 1)), proxy);
-    OrderChoice best;
-    best.bytes = SIZE_MAX;
+    if (for_entropy) order_proxies(v, m, top, proxy);
+    packed.bytes = SIZE_MAX;
     double best_key = std::numeric_limits<double>::infinity();
-    for (unsigned o = 0; o <= max_order && o < m; ++o) {
+    entropy_order = 0;
+    for (unsigned o = 0; o <= top; ++o) {
         const unsigned w = bit_width64(uint64_t(mx[o]) - uint64_t(mn[o]));
         size_t starts = 0;
         if (o >= 1) starts += varint_size(zigzag(v[0]));
         if (o >= 2) starts += varint_size(zigzag(wrap_sub(v[1], v[0])));
         const size_t bytes = 1 + starts + 1 + varint_size(zigzag(mn[o])) + packed_size(m - o, w);
-        const double key = for_entropy ? proxy[o] + 8.0 * double(starts) : double(bytes);
-        if (key < best_key) {
+        if (bytes < packed.bytes) packed = {o, mn[o], w, bytes};
+        const double key = proxy[o] + 8.0 * double(starts);
+        if (for_entropy && key < best_key) {
             best_key = key;
-            best = {o, mn[o], w, bytes};
+            entropy_order = o;
         }
     }
-    return best;
 }
 
 }  // namespace
@@ -146,17 +155,18 @@ size_t stream_head(const int64_t* v, size_t m, unsigned o, Writer& out, uint64_t
 // entropy stage follows), it also records the residuals of the order an entropy coder would prefer, with
 // that order's header, so the stage can put an entropy-coded stream of either order in its place.
 void write_intseq(const int64_t* v, size_t m, unsigned max_order, Writer& out, SeqLog* log, uint32_t context) {
-    const OrderChoice c = choose_order(v, m, max_order, false);
+    OrderChoice c;
+    unsigned eorder = 0;
+    choose_order(v, m, max_order, log != nullptr, c, eorder);
     const size_t start = out.size();
     uint64_t resid[kScratch];
     const size_t rc = m - c.order;
     stream_head(v, m, c.order, out, resid);
     if (log) {
-        const OrderChoice ce = choose_order(v, m, max_order, true);
         Writer head;
         uint64_t eresid[kScratch];
-        stream_head(v, m, ce.order, head, eresid);
-        log->add(start, head.bytes, eresid, m - ce.order, context | (ce.order << 24));
+        stream_head(v, m, eorder, head, eresid);
+        log->add(start, head.bytes, eresid, m - eorder, context | (eorder << 24));
     }
     out.u8(uint8_t(c.width));
     out.varint(zigzag(c.min));

@@ -130,20 +130,22 @@ void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst) {
 // ---- encoding --------------------------------------------------------------------------------------------
 
 void ans_encode(const uint64_t* resid, const uint16_t* bin_of, size_t rc, const Model& model, Writer& out) {
-    const unsigned L = model.log2;
     uint32_t x[kAnsStates];
     for (auto& v : x) v = kAnsLow;
     uint16_t words[kScratch * 2 + 8];
     size_t nw = 0;
+    const Model::EncSym* syms = model.enc.data();
     for (size_t i = rc; i-- > 0;) {
-        const Bin& b = model.bins[bin_of[i]];
+        const Model::EncSym& e = syms[bin_of[i]];
         uint32_t& st = x[i % kAnsStates];
-        const uint64_t limit = uint64_t(b.weight) << (32 - L);
-        while (st >= limit) {
+        if (st >= e.limit) {  // one renormalisation at most: states stay below 2^32
             words[nw++] = uint16_t(st);
             st >>= 16;
         }
-        st = ((st / b.weight) << L) + (st % b.weight) + b.cum;
+        // st / weight by a multiplication with a 64-bit reciprocal (exact for 32-bit states and weights up
+        // to 2^14), then the rANS step x -> (x / w) * 2^L + x mod w + cum written as x + cum + q * (2^L - w).
+        const uint32_t q = e.rcp ? uint32_t((static_cast<unsigned __int128>(st) * e.rcp) >> 64) : st;
+        st += e.bias + q * e.cmpl;
     }
     for (unsigned j = 0; j < kAnsStates; ++j) out.u32(x[j]);
     for (size_t k = nw; k-- > 0;) out.u16(words[k]);
@@ -187,37 +189,57 @@ inline unsigned span_width(int64_t lo, int64_t hi) { return bit_width64(uint64_t
 }  // namespace
 
 bool Model::find(uint64_t r, uint16_t& bin) const {
-    // Bins are sorted by lower bound as signed values; the candidate is the last with lower <= r.
     const int64_t v = int64_t(r);
-    size_t lo = 0, hi = bins.size();
-    while (hi - lo > 1) {
-        const size_t mid = (lo + hi) / 2;
-        if (int64_t(bins[mid].lower) <= v) lo = mid; else hi = mid;
+    size_t k;
+    const uint64_t rel = r - uint64_t(lut_base);
+    if (rel < lut.size()) {
+        k = lut[rel];
+    } else {
+        // The last bin whose lower bound is at or below v (bins sorted by lower bound, as signed values).
+        const size_t n = lowers.size();
+        if (v < lowers[0]) return false;
+        size_t lo = 0, len = n;
+        while (len > 1) {
+            const size_t half = len / 2;
+            lo = lowers[lo + half] <= v ? lo + half : lo;
+            len -= half;
+        }
+        k = lo;
     }
-    if (int64_t(bins[lo].lower) > v) return false;
-    const uint64_t off = r - bins[lo].lower;
-    if (bins[lo].width < 64 && (off >> bins[lo].width)) return false;  // outside what the model was built for
-    bin = uint16_t(lo);
+    const uint64_t off = r - bins[k].lower;
+    if (bins[k].width < 64 && (off >> bins[k].width)) return false;  // outside what the model was built for
+    bin = uint16_t(k);
     return true;
 }
 
 Model build_model(std::vector<int64_t>& sample, size_t population, int64_t global_min, int64_t global_max) {
-    std::sort(sample.begin(), sample.end());
     const size_t s = sample.size();
-    // Atoms: the distinct values with their counts; when there are too many, consecutive ones are grouped
-    // into quantile groups of about equal population (a value that alone fills a group stays alone).
+    // Atoms: the distinct values with their counts (counted in a hash table, then only the distinct values
+    // sorted: residuals usually take far fewer values than there are); when there are too many, consecutive
+    // ones are grouped into quantile groups of about equal population (a value that alone fills a group
+    // stays alone).
     struct Atom {
         int64_t lo, hi;
         uint64_t count;
     };
     std::vector<Atom> atoms;
-    for (size_t i = 0; i < s;) {
-        size_t j = i + 1;
-        while (j < s && sample[j] == sample[i]) ++j;
-        atoms.push_back({sample[i], sample[i], uint64_t(j - i)});
-        i = j;
+    {
+        size_t cap = 64;
+        while (cap < 2 * s) cap <<= 1;
+        std::vector<int64_t> keys(cap);
+        std::vector<uint32_t> counts(cap, 0);
+        for (int64_t v : sample) {
+            size_t h = size_t((uint64_t(v) * 0x9E3779B97F4A7C15ull) >> 17) & (cap - 1);
+            while (counts[h] && keys[h] != v) h = (h + 1) & (cap - 1);
+            keys[h] = v;
+            ++counts[h];
+        }
+        for (size_t h = 0; h < cap; ++h)
+            if (counts[h]) atoms.push_back({keys[h], keys[h], counts[h]});
+        std::sort(atoms.begin(), atoms.end(), [](const Atom& x, const Atom& y) { return x.lo < y.lo; });
     }
-    constexpr size_t kMaxAtoms = 4096;
+    // A bin needs a few values to pay for its table entry: small populations get fewer atoms.
+    const size_t kMaxAtoms = std::clamp<size_t>(population / 4, 256, 4096);
     if (atoms.size() > kMaxAtoms) {
         const uint64_t per = std::max<uint64_t>(1, s / (kMaxAtoms / 2));
         std::vector<Atom> grouped;
@@ -349,13 +371,42 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
         m.bins.push_back(b);
     }
     m.finalize();
-    m.prepare_costs();
+    m.prepare_costs(population);
     return m;
 }
 
-void Model::prepare_costs() {
+void Model::prepare_costs(size_t population) {
+    enc.resize(bins.size());
+    for (size_t b = 0; b < bins.size(); ++b) {
+        const uint32_t w = bins[b].weight, start = bins[b].cum;
+        EncSym& e = enc[b];
+        e.limit = uint64_t(w) << (32 - log2);
+        e.cmpl = (1u << log2) - w;
+        e.bias = start;
+        e.rcp = w == 1 ? 0 : ~0ull / w + 1;  // ceil(2^64 / w); weight 1 divides by itself (q = x)
+    }
     cost.resize(bins.size());
-    for (size_t b = 0; b < bins.size(); ++b) cost[b] = double(log2) - std::log2(double(bins[b].weight));
+    lowers.resize(bins.size());
+    for (size_t b = 0; b < bins.size(); ++b) {
+        cost[b] = double(log2) - std::log2(double(bins[b].weight));
+        lowers[b] = int64_t(bins[b].lower);
+    }
+    // A direct table when the bins up to the last one's lower bound span few values (and the table is not
+    // much larger than the residuals it will serve).
+    lut.clear();
+    const uint64_t span = uint64_t(lowers.back()) - uint64_t(lowers.front());
+    if (span < (1u << 16) && span <= 4 * population + 4096) {
+        lut_base = lowers.front();
+        const uint64_t last_reach = bins.back().width >= 16 ? (1u << 16) : (1ull << bins.back().width);
+        const size_t size = size_t(std::min<uint64_t>(span + last_reach, 1u << 17));
+        lut.resize(size);
+        size_t k = 0;
+        for (size_t i = 0; i < size; ++i) {
+            const int64_t v = int64_t(uint64_t(lut_base) + i);
+            while (k + 1 < lowers.size() && lowers[k + 1] <= v) ++k;
+            lut[i] = uint16_t(k);
+        }
+    }
 }
 
 size_t model_bytes(const Model& m) {

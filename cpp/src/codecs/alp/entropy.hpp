@@ -27,8 +27,20 @@ struct Model {
     std::vector<Bin> bins;           // sorted by lower bound (as signed values)
     std::vector<uint16_t> slot_bin;  // decoder: slot -> bin index (2^log2 entries)
     std::vector<double> cost;        // encoder: bits of each bin's code
+    // Encoder lookup: bins' lower bounds as signed values, and for models spanning a narrow range a direct
+    // table from (r - lut_base) to the bin.
+    std::vector<int64_t> lowers;
+    std::vector<uint16_t> lut;
+    int64_t lut_base = 0;
     void finalize();                 // cum and slot_bin from the weights
-    void prepare_costs();
+    // Encoder: per bin the constants of a division-free rANS step.
+    struct EncSym {
+        uint64_t limit;
+        uint64_t rcp;
+        uint32_t bias, cmpl;
+    };
+    std::vector<EncSym> enc;
+    void prepare_costs(size_t population);  // cost, lowers, lut, enc
     // Encoder: a bin holding residual r, if any.
     bool find(uint64_t r, uint16_t& bin) const;
 };
