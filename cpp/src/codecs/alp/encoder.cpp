@@ -12,6 +12,7 @@
 #include "common.hpp"
 #include "encoder.hpp"
 #include "entropy.hpp"
+#include "kernels.hpp"
 
 namespace tsquash::codecs::alp {
 
@@ -84,28 +85,8 @@ void order_proxies(const int64_t* v, size_t m, unsigned max_order, double* proxy
 void choose_order(const int64_t* v, size_t m, unsigned max_order, bool for_entropy, OrderChoice& packed,
                   unsigned& entropy_order) {
     int64_t mn[3], mx[3];
-    for (int k = 0; k < 3; ++k) {
-        mn[k] = std::numeric_limits<int64_t>::max();
-        mx[k] = std::numeric_limits<int64_t>::min();
-    }
-    for (size_t i = 0; i < m; ++i) {
-        mn[0] = std::min(mn[0], v[i]);
-        mx[0] = std::max(mx[0], v[i]);
-    }
-    if (max_order >= 1 && m >= 2) {
-        for (size_t i = 1; i < m; ++i) {
-            const int64_t d = wrap_sub(v[i], v[i - 1]);
-            mn[1] = std::min(mn[1], d);
-            mx[1] = std::max(mx[1], d);
-        }
-    }
-    if (max_order >= 2 && m >= 3) {
-        for (size_t i = 2; i < m; ++i) {
-            const int64_t d = wrap_sub(wrap_sub(v[i], v[i - 1]), wrap_sub(v[i - 1], v[i - 2]));
-            mn[2] = std::min(mn[2], d);
-            mx[2] = std::max(mx[2], d);
-        }
-    }
+    kernels::ranges3(v, m, mn, mx);
+    (void)max_order;
     const unsigned top = std::min<unsigned>(max_order, unsigned(m - 1));
     double proxy[3] = {0, 0, 0};
     if (for_entropy) order_proxies(v, m, top, proxy);
@@ -245,24 +226,21 @@ Combo pick_combo(const T* v, size_t m, const std::vector<Combo>& combos) {
 template <class T>
 void encode_alp(const T* v, size_t m, Combo c, const EncodeOptions& opt, Writer& out, SeqLog* log) {
     int64_t ints[kScratch];
-    uint8_t ok[kScratch];
+    uint8_t bad[kScratch];
     const unsigned e = c.e, f = c.f;
-    for (size_t i = 0; i < m; ++i) {
-        const int64_t n = round_to_int(alp_encode_value(v[i], e, f));
-        ints[i] = n;
-        ok[i] = bits_of(alp_decode_value(n, e, f, T{})) == bits_of(v[i]);
-    }
-    // Exceptions take a neighbour's integer so they widen neither the frame nor the deltas.
     uint16_t pos[kScratch];
     size_t nexc = 0;
-    size_t first_ok = 0;
-    while (first_ok < m && !ok[first_ok]) ++first_ok;
-    int64_t last = first_ok < m ? ints[first_ok] : 0;
-    for (size_t i = 0; i < m; ++i) {
-        pos[nexc] = uint16_t(i);
-        nexc += !ok[i];
-        ints[i] = ok[i] ? ints[i] : last;
-        last = ints[i];
+    if (kernels::alp_encode(v, m, e, f, ints, bad)) {
+        // Exceptions take a neighbour's integer so they widen neither the frame nor the deltas.
+        size_t first_ok = 0;
+        while (first_ok < m && bad[first_ok]) ++first_ok;
+        int64_t last = first_ok < m ? ints[first_ok] : 0;
+        for (size_t i = 0; i < m; ++i) {
+            pos[nexc] = uint16_t(i);
+            nexc += bad[i];
+            ints[i] = bad[i] ? last : ints[i];
+            last = ints[i];
+        }
     }
     out.u8(kAlp);
     out.u8(uint8_t(e));
