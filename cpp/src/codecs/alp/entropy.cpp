@@ -12,10 +12,18 @@ namespace tsquash::codecs::alp {
 void Model::finalize() {
     uint32_t cum = 0;
     slot_bin.assign(size_t(1) << log2, 0);
+    slot_step.assign(size_t(1) << log2, 0);
+    dec_lower.resize(bins.size());
+    dec_width.resize(bins.size());
     for (size_t b = 0; b < bins.size(); ++b) {
         bins[b].cum = cum;
-        for (uint32_t k = 0; k < bins[b].weight; ++k) slot_bin[cum + k] = uint16_t(b);
+        for (uint32_t k = 0; k < bins[b].weight; ++k) {
+            slot_bin[cum + k] = uint16_t(b);
+            slot_step[cum + k] = bins[b].weight << 16 | k;
+        }
         cum += bins[b].weight;
+        dec_lower[b] = bins[b].lower;
+        dec_width[b] = bins[b].width;
     }
 }
 
@@ -76,31 +84,46 @@ void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst) {
     const uint8_t* const wend = r.end();
     const unsigned L = model.log2;
     const uint32_t mask = (1u << L) - 1;
-    const Bin* bins = model.bins.data();
     const uint16_t* slot_bin = model.slot_bin.data();
+    const uint32_t* slot_step = model.slot_step.data();
+    const uint64_t* lowers = model.dec_lower.data();
+    const uint8_t* widths = model.dec_width.data();
     uint16_t bin_of[kScratch];
-    for (size_t i = 0; i < rc; ++i) {
-        uint32_t& st = x[i % kAnsStates];
+    // Four states in registers, one symbol each per round: their dependency chains overlap. A slot's
+    // weight and its distance from the bin's first slot come in one load.
+    uint32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+    auto step = [&](uint32_t& st, size_t i) {
         const uint32_t slot = st & mask;
-        const uint16_t b = slot_bin[slot];
-        bin_of[i] = b;
-        st = bins[b].weight * (st >> L) + slot - bins[b].cum;
+        bin_of[i] = slot_bin[slot];
+        const uint32_t e = slot_step[slot];
+        st = (e >> 16) * (st >> L) + (e & 0xFFFF);
         if (st < kAnsLow) {
             if (wend - word < 2) corrupt("rANS stream runs out");
             st = (st << 16) | Reader::load<uint16_t>(word);
             word += 2;
         }
+    };
+    size_t i = 0;
+    for (; i + 4 <= rc; i += 4) {
+        step(x0, i);
+        step(x1, i + 1);
+        step(x2, i + 2);
+        step(x3, i + 3);
     }
+    if (i < rc) step(x0, i++);
+    if (i < rc) step(x1, i++);
+    if (i < rc) step(x2, i++);
+    x[0] = x0, x[1] = x1, x[2] = x2, x[3] = x3;
     for (unsigned j = 0; j < kAnsStates; ++j)
         if (x[j] != kAnsLow) corrupt("rANS stream does not end in its initial state");
     r.take(size_t(word - r.pos()), "rANS words");
     // Offsets, LSB first, as many bits as the bins say.
     uint64_t total = 0;
-    for (size_t i = 0; i < rc; ++i) total += bins[bin_of[i]].width;
+    for (size_t k = 0; k < rc; ++k) total += widths[bin_of[k]];
     const size_t obytes = size_t((total + 7) / 8);
     const uint8_t* o = r.take(obytes, "offset bits");
     if (total == 0) {
-        for (size_t i = 0; i < rc; ++i) dst[i] = bins[bin_of[i]].lower;
+        for (size_t k = 0; k < rc; ++k) dst[k] = lowers[bin_of[k]];
         return;
     }
     // Word loads may run 16 bytes past the field; use a padded copy when the buffer ends sooner.
@@ -112,15 +135,16 @@ void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst) {
         src = pad;
     }
     uint64_t pos = 0;
-    for (size_t i = 0; i < rc; ++i) {
-        const Bin& b = bins[bin_of[i]];
-        const unsigned w = b.width;
+    for (size_t k = 0; k < rc; ++k) {
+        const unsigned b = bin_of[k];
+        const unsigned w = widths[b];
         const uint8_t* p = src + (pos >> 3);
         const unsigned sh = unsigned(pos & 7);
         uint64_t lo = Reader::load<uint64_t>(p) >> sh;
-        if (w + sh > 64) lo |= uint64_t(p[8]) << (64 - sh);
-        const uint64_t off = w == 64 ? lo : lo & ((1ull << w) - 1);
-        dst[i] = b.lower + off;
+        if (w + sh > 64) [[unlikely]] lo |= uint64_t(p[8]) << (64 - sh);
+        // (2 << (w - 1)) - 1 is the w-bit mask for w = 1..64 without a shift by 64; w = 0 masks to 0.
+        const uint64_t mask_w = w ? (uint64_t(2) << (w - 1)) - 1 : 0;
+        dst[k] = lowers[b] + (lo & mask_w);
         pos += w;
     }
     // Padding bits of the last byte must be zero (one encoding per stream).

@@ -26,6 +26,9 @@ struct Model {
     unsigned log2 = 0;
     std::vector<Bin> bins;           // sorted by lower bound (as signed values)
     std::vector<uint16_t> slot_bin;  // decoder: slot -> bin index (2^log2 entries)
+    std::vector<uint32_t> slot_step; // decoder: slot -> weight << 16 | (slot - cum), one load per symbol
+    std::vector<uint64_t> dec_lower; // decoder: per bin, lower bound and offset width, in flat arrays
+    std::vector<uint8_t> dec_width;
     std::vector<double> cost;        // encoder: bits of each bin's code
     // Encoder lookup: bins' lower bounds as signed values, and for models spanning a narrow range a direct
     // table from (r - lut_base) to the bin.
