@@ -364,7 +364,7 @@ std::vector<uint8_t> one_block(const Bytes& block, uint8_t sections = 0) {
 
 TEST(AlpFormat, AlpBlockFollowsTheDocumentedFormula) {
     Bytes blk;
-    blk.u8(1).u8(2).u8(0).varint(1).ints({1234, -5, 0});
+    blk.u8(1).u8(2).u8(0).varint(1).varint(0).ints({1234, -5, 0});
     blk.u16(1).u64(0x7FF8DEADBEEF0001ull);  // exception at position 1: a NaN with a payload
     const auto out = dec<double>(one_block(blk), 3);
     EXPECT_EQ(bits_of(out[0]), bits_of(1234.0 * 1.0 * 0.01));
@@ -372,11 +372,27 @@ TEST(AlpFormat, AlpBlockFollowsTheDocumentedFormula) {
     EXPECT_EQ(bits_of(out[2]), bits_of(0.0));
     // float32: e = 3, f = 1 -> n * 10 * 0.001.
     Bytes b32;
-    b32.u8(1).u8(3).u8(1).varint(0).ints({-271, 5});
+    b32.u8(1).u8(3).u8(1).varint(0).varint(0).ints({-271, 5});
     const auto f = dec<float>(one_block(b32), 2);
     // float32: the same double arithmetic, rounded to float once.
     EXPECT_EQ(bits_of(f[0]), bits_of(float(-271.0 * 10.0 * 0.001)));
     EXPECT_EQ(bits_of(f[1]), bits_of(float(5.0 * 10.0 * 0.001)));
+}
+
+TEST(AlpFormat, AlpSecondPairDecodesItsPositions) {
+    // Main pair (2, 0); position 1 decodes through the second pair (17, 15) from the same integer.
+    Bytes blk;
+    blk.u8(1).u8(2).u8(0).varint(0).varint(1).u8(17).u8(15).ints({1234, 777, 5}).u16(1);
+    const auto out = dec<double>(one_block(blk), 3);
+    EXPECT_EQ(bits_of(out[0]), bits_of(1234.0 * 1.0 * 0.01));
+    EXPECT_EQ(bits_of(out[1]), bits_of(777.0 * 1e15 * 1e-17));
+    EXPECT_EQ(bits_of(out[2]), bits_of(5.0 * 1.0 * 0.01));
+    Bytes bad;
+    bad.u8(1).u8(2).u8(0).varint(0).varint(1).u8(17).u8(18).ints({1, 2}).u16(0);
+    EXPECT_THROW(dec<double>(one_block(bad), 2), CorruptStream);  // factor above exponent
+    Bytes unordered;
+    unordered.u8(1).u8(2).u8(0).varint(0).varint(2).u8(3).u8(1).ints({1, 2}).u16(1).u16(1);
+    EXPECT_THROW(dec<double>(one_block(unordered), 2), CorruptStream);
 }
 
 TEST(AlpFormat, AlpRdBlock) {
@@ -433,19 +449,19 @@ void expect_corrupt(const std::vector<uint8_t>& p, size_t n, const std::string& 
 
 TEST(AlpFormat, MalformedPayloadsAreRejected) {
     Bytes good;
-    good.u8(1).u8(2).u8(0).varint(0).ints({1234, -5, 0});
+    good.u8(1).u8(2).u8(0).varint(0).varint(0).ints({1234, -5, 0});
     ASSERT_NO_THROW(dec<double>(one_block(good), 3));
     expect_corrupt<double>(one_block(good, 4), 3, "unknown section bit");
     expect_corrupt<double>(one_block(Bytes().u8(7)), 1, "unknown method");
-    expect_corrupt<double>(one_block(Bytes().u8(1).u8(19).u8(0).varint(0).ints({1})), 1, "exponent 19");
-    expect_corrupt<float>(one_block(Bytes().u8(1).u8(11).u8(0).varint(0).ints({1})), 1, "float32 exponent 11");
-    expect_corrupt<double>(one_block(Bytes().u8(1).u8(2).u8(3).varint(0).ints({1})), 1, "factor above exponent");
-    expect_corrupt<double>(one_block(Bytes().u8(1).u8(2).u8(0).varint(2).ints({1, 2}).u16(1).u16(1).u64(0).u64(0)), 2,
+    expect_corrupt<double>(one_block(Bytes().u8(1).u8(19).u8(0).varint(0).varint(0).ints({1})), 1, "exponent 19");
+    expect_corrupt<float>(one_block(Bytes().u8(1).u8(11).u8(0).varint(0).varint(0).ints({1})), 1, "float32 exponent 11");
+    expect_corrupt<double>(one_block(Bytes().u8(1).u8(2).u8(3).varint(0).varint(0).ints({1})), 1, "factor above exponent");
+    expect_corrupt<double>(one_block(Bytes().u8(1).u8(2).u8(0).varint(2).varint(0).ints({1, 2}).u16(1).u16(1).u64(0).u64(0)), 2,
                            "repeated exception position");
-    expect_corrupt<double>(one_block(Bytes().u8(1).u8(2).u8(0).varint(1).ints({1, 2}).u16(2).u64(0)), 2,
+    expect_corrupt<double>(one_block(Bytes().u8(1).u8(2).u8(0).varint(1).varint(0).ints({1, 2}).u16(2).u64(0)), 2,
                            "exception position past the block");
-    expect_corrupt<double>(one_block(Bytes().u8(1).u8(2).u8(0).varint(3).ints({1, 2})), 2, "more exceptions than values");
-    expect_corrupt<int64_t>(one_block(Bytes().u8(1).u8(2).u8(0).varint(0).ints({1})), 1, "alp in an int64 stream");
+    expect_corrupt<double>(one_block(Bytes().u8(1).u8(2).u8(0).varint(3).varint(0).ints({1, 2})), 2, "more exceptions than values");
+    expect_corrupt<int64_t>(one_block(Bytes().u8(1).u8(2).u8(0).varint(0).varint(0).ints({1})), 1, "alp in an int64 stream");
     expect_corrupt<float>(one_block(Bytes().u8(6).u8(0).u8(0).u32(0)), 1, "f32 in a float32 stream");
     expect_corrupt<double>(one_block(Bytes().u8(6).u8(2).u8(0).u32(0)), 1, "unknown f32 flags");
     // integer streams

@@ -150,11 +150,16 @@ def read_block(c: Cursor, m: int, w: int, ctx, nested: bool = False) -> list[int
     if method == 1:
         e, f = c.u8(), c.u8()
         k = c.varint()
+        k2 = c.varint()
+        e2, f2 = (c.u8(), c.u8()) if k2 else (0, 0)
         n = read_ints(c, m, ctx["models"])
         out = [alp_value(signed(x), e, f, w) for x in n]
         pos = [c.u16() for _ in range(k)]
-        for p in pos:
-            out[p] = int.from_bytes(c.take(w // 8), "little")
+        vals = [int.from_bytes(c.take(w // 8), "little") for _ in range(k)]
+        for p in [c.u16() for _ in range(k2)]:
+            out[p] = alp_value(signed(n[p]), e2, f2, w)
+        for p, v in zip(pos, vals):
+            out[p] = v
         return out
     if method == 2:
         r = c.u8()
@@ -384,7 +389,7 @@ def for_stream_bytes(v: list[int]) -> int:
 def test_decimal_payload_is_the_integers_packed(digits):
     # Values built by the page's formula with exponent `digits` and factor 0 (n * 1 * I[digits]), so that
     # pair has no exceptions and no pair gives smaller integers: each block is method, exponent, factor,
-    # exception count (a one-byte varint 0), and the integers as the best integer stream.
+    # exception and second-pair counts (one-byte varints, 0), and the integers as the best integer stream.
     rng = np.random.default_rng(digits)
     ints = (20 * 10**digits + np.cumsum(rng.integers(-50, 51, 5000))).astype(np.int64)
     x = ints.astype(np.float64) * 1.0 * I64[digits]
@@ -392,7 +397,7 @@ def test_decimal_payload_is_the_integers_packed(digits):
     nblocks = -(-x.size // BLOCK)
     expected = 1 + 2 * nblocks
     for b in range(nblocks):
-        expected += 1 + 2 + 1 + for_stream_bytes(ints[b * BLOCK:(b + 1) * BLOCK].tolist())
+        expected += 1 + 2 + 1 + 1 + for_stream_bytes(ints[b * BLOCK:(b + 1) * BLOCK].tolist())
     blob = tsquash.encode(x, "alp")
     assert tsquash.info(blob)["payload_size"] == expected
     assert set(block_methods(blob)) == {1}

@@ -83,11 +83,27 @@ void decode_alp(Reader& r, size_t m, U<T>* out, const Shared& sh, Work& w) {
     if (e > Traits<T>::kMaxE || f > e) corrupt("exponent or factor out of range");
     const uint64_t nexc = r.varint("exception count");
     if (nexc > m) corrupt("more exceptions than values");
+    const uint64_t n2 = r.varint("second-pair count");
+    if (n2 > m) corrupt("more second-pair values than values");
+    unsigned e2 = 0, f2 = 0;
+    if (n2) {
+        e2 = r.u8("second exponent");
+        f2 = r.u8("second factor");
+        if (e2 > Traits<T>::kMaxE || f2 > e2) corrupt("second exponent or factor out of range");
+    }
     decode_intseq(r, m, w.ints, sh);
     const int64_t* n = w.ints;
     for (size_t i = 0; i < m; ++i) out[i] = std::bit_cast<U<T>>(alp_decode_value(n[i], e, f, T{}));
     const uint8_t* pos = r.take(2 * size_t(nexc), "exception positions");
     const uint8_t* vals = r.take(sizeof(U<T>) * size_t(nexc), "exception values");
+    const uint8_t* pos2 = r.take(2 * size_t(n2), "second-pair positions");
+    size_t prev = 0;
+    for (size_t k = 0; k < n2; ++k) {
+        const size_t p = Reader::load<uint16_t>(pos2 + 2 * k);
+        if (p >= m || (k > 0 && p <= prev)) corrupt("second-pair positions out of range or out of order");
+        prev = p;
+        out[p] = std::bit_cast<U<T>>(alp_decode_value(n[p], e2, f2, T{}));
+    }
     patch_exceptions<T>(pos, vals, size_t(nexc), m, out);
 }
 

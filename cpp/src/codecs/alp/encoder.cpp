@@ -228,10 +228,29 @@ void encode_alp(const T* v, size_t m, Combo c, const EncodeOptions& opt, Writer&
     int64_t ints[kScratch];
     uint8_t bad[kScratch];
     const unsigned e = c.e, f = c.f;
-    uint16_t pos[kScratch];
-    size_t nexc = 0;
+    uint16_t pos[kScratch], pos2[kScratch];
+    size_t nexc = 0, n2 = 0;
+    unsigned e2 = 0, f2 = 0;
     if (kernels::alp_encode(v, m, e, f, ints, bad)) {
-        // Exceptions take a neighbour's integer so they widen neither the frame nor the deltas.
+        // Most values the pair (e, f) misses come out right through another pair with the same e - f,
+        // from the same integer: find the pair that rescues most, and mark those values as its.
+        const unsigned d = e - f;
+        size_t best = 0;
+        for (unsigned ee = d; ee <= Traits<T>::kMaxE; ++ee) {
+            if (ee == e) continue;
+            size_t fixed = 0;
+            for (size_t i = 0; i < m; ++i)
+                fixed += bad[i] && bits_of(alp_decode_value(ints[i], ee, ee - d, T{})) == bits_of(v[i]);
+            if (fixed > best) best = fixed, e2 = ee, f2 = ee - d;
+        }
+        if (best)
+            for (size_t i = 0; i < m; ++i)
+                if (bad[i] && bits_of(alp_decode_value(ints[i], e2, f2, T{})) == bits_of(v[i])) {
+                    bad[i] = 0;
+                    pos2[n2++] = uint16_t(i);
+                }
+        // The rest are exceptions; they take a neighbour's integer so they widen neither the frame nor
+        // the deltas.
         size_t first_ok = 0;
         while (first_ok < m && bad[first_ok]) ++first_ok;
         int64_t last = first_ok < m ? ints[first_ok] : 0;
@@ -246,9 +265,15 @@ void encode_alp(const T* v, size_t m, Combo c, const EncodeOptions& opt, Writer&
     out.u8(uint8_t(e));
     out.u8(uint8_t(f));
     out.varint(nexc);
+    out.varint(n2);
+    if (n2) {
+        out.u8(uint8_t(e2));
+        out.u8(uint8_t(f2));
+    }
     write_intseq(ints, m, opt.max_order, out, log, kCtxAlp | (uint32_t(e - f) << 8) | (sizeof(T) == 4 ? 1u << 16 : 0));
     for (size_t k = 0; k < nexc; ++k) out.u16(pos[k]);
     for (size_t k = 0; k < nexc; ++k) out.put(bits_of(v[pos[k]]));
+    for (size_t k = 0; k < n2; ++k) out.u16(pos2[k]);
 }
 
 // ---- high precision (ALP-RD) -----------------------------------------------------------------------------
