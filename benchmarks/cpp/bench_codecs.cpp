@@ -6,6 +6,7 @@
 //
 // Names read  <api>/<direction>/<codec>/<dtype>/<series>:
 //   api  container  tsquash::container::encode / decode: header, CRC32C of header and payload, dispatch
+//                   (the only way to run alp and auto, whose blocks are encoded as a whole)
 //        codec      the codec class alone (XxxEncoder::push + finish, XxxDecoder::next), on one series, so
 //                   the cost of the container is the difference between the two rows
 // Throughput is bytes of raw input (8 or 4 per value) per second. The bits_per_value counter is payload bits
@@ -258,8 +259,9 @@ int main(int argc, char** argv) {
     static std::vector<float> as_float32;
     static std::vector<int64_t> timestamps;
 
-    static const tc::CodecId kCodecs[] = {tc::CodecId::raw,      tc::CodecId::gorilla, tc::CodecId::chimp,
-                                          tc::CodecId::chimp128, tc::CodecId::tsxor,   tc::CodecId::fpc};
+    static const tc::CodecId kCodecs[] = {tc::CodecId::raw,   tc::CodecId::gorilla, tc::CodecId::chimp,
+                                          tc::CodecId::chimp128, tc::CodecId::tsxor, tc::CodecId::fpc,
+                                          tc::CodecId::alp,   tc::CodecId::automatic};
     for (tc::CodecId codec : kCodecs)
         for (const auto& s : series) register_container<double>(codec, "float64/" + s.name, &s.values);
 
@@ -276,6 +278,8 @@ int main(int argc, char** argv) {
     timestamps = synthetic_timestamps(pick->values.size());
     register_container<int64_t>(tc::CodecId::raw, "int64/synthetic_timestamps", &timestamps);
     register_container<int64_t>(tc::CodecId::gorilla, "int64/synthetic_timestamps", &timestamps);
+    register_container<int64_t>(tc::CodecId::alp, "int64/synthetic_timestamps", &timestamps);
+    register_container<int64_t>(tc::CodecId::automatic, "int64/synthetic_timestamps", &timestamps);
     benchmark::RegisterBenchmark("codec/encode/delta_of_delta/int64/synthetic_timestamps", [](benchmark::State& s) {
         codec_encode<int64_t>(s, &timestamps, [](size_t n) { return cd::DeltaOfDeltaEncoder(n); });
     });

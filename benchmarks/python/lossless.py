@@ -47,7 +47,7 @@ REPO = Path(__file__).resolve().parents[2]
 DEFAULT_DATASETS = REPO.parent / "shared" / "datasets"
 DEFAULT_OUT = REPO / "benchmarks" / "results"
 
-TSQUASH_CODECS = ("gorilla", "chimp", "chimp128", "tsxor", "fpc")
+TSQUASH_CODECS = ("gorilla", "chimp", "chimp128", "tsxor", "fpc", "alp", "auto")
 
 # Chimp128 payload bits per value reported for these series in the literature (header excluded).
 CHIMP128_REFERENCE = {
@@ -63,6 +63,12 @@ TSXOR_ORIGINAL_ENCODE_MB_S = 22.0
 TSXOR_TARGET_FACTOR = 3.0
 XOR_VS_ZSTD_ENCODE = 2.0  # gorilla / chimp compress MB/s >= this x zstd-3
 XOR_VS_ZSTD_DECODE = 0.8  # gorilla / chimp decompress MB/s >= this x zstd-3
+# Issue 6 (the block codecs): auto no larger than the best of these on every series; speed on decimal data.
+AUTO_SIZE_PEERS = ("pcodec-8", "zstd-19", "alp")
+AUTO_AVERAGE_BELOW = 23.8  # bits/value, zstd-19's value-weighted average over the issue's wider suite
+DECIMAL_SERIES = ("city_temperature", "stocks_usa", "stocks_de", "dew_point_temp")
+DECODE_TARGET_MB_S = 3000.0
+ENCODE_TARGET_MB_S = 1000.0
 MIN_TIMED_SECONDS = 0.02
 
 
@@ -437,6 +443,52 @@ def targets_section(run: Run, series: list[str], methods: list[str]) -> list[str
             f"{len(below)} of {len(series)} series below the target"
             + (f": {', '.join(below)}." if below else "."),
         ]
+    out += [""] + block_codec_targets(run, series, methods)
+    return out
+
+
+def block_codec_targets(run: Run, series: list[str], methods: list[str]) -> list[str]:
+    """Issue 6: auto's size against pcodec-8, zstd-19 and alp on every series; alp/auto speed on decimal data;
+    auto's encode speed against zstd-3 on every series."""
+    by = _by(run)
+    out = ["### Block codecs (alp, auto): size", ""]
+    peers = [m for m in AUTO_SIZE_PEERS if m in methods]
+    if "auto" not in methods or not peers:
+        return out + ["(not measured: needs auto and at least one of " + ", ".join(AUTO_SIZE_PEERS) + ")"]
+    out += [f"Target: `auto` takes no more bits than the best of {', '.join(peers)} on every series, and its "
+            f"value-weighted average is below {AUTO_AVERAGE_BELOW:g} bits/value.", ""]
+    rows, fails = [], []
+    for s in series:
+        best_name = min(peers, key=lambda m: by[(s, m)].bits_per_value)
+        best = by[(s, best_name)].bits_per_value
+        got = by[(s, "auto")].bits_per_value
+        ok = got <= best
+        fails += [] if ok else [s]
+        rows.append([s, f"{got:.2f}", f"{best:.2f} ({best_name})", f"{got / best - 1:+.1%}", _ok(ok)])
+    avg = _aggregate(run, "auto", series)["bits"]
+    rows.append(["*weighted average*", f"{avg:.2f}", "", "", _ok(avg < AUTO_AVERAGE_BELOW)])
+    out += _table(["series", "auto bits/value", "best peer", "auto vs best", "auto <= best"], rows)
+    out += ["", f"{len(fails)} of {len(series)} series above the best peer" + (f": {', '.join(fails)}." if fails
+                                                                              else ".")]
+    out += ["", "### Block codecs: speed", ""]
+    dec = [s for s in DECIMAL_SERIES if s in series]
+    if not dec:
+        return out + ["(not measured: none of the decimal series " + ", ".join(DECIMAL_SERIES) + " was run)"]
+    out += [f"Targets on decimal data ({', '.join(dec)}): decompress >= {DECODE_TARGET_MB_S:g} MB/s and compress "
+            f">= {ENCODE_TARGET_MB_S:g} MB/s, single-threaded (total bytes / total time over these series).", ""]
+    rows = []
+    for m in ("alp", "auto"):
+        if m not in methods:
+            continue
+        a = _aggregate(run, m, dec)
+        rows.append([m, f"{a['compress']:.0f}", _ok(a["compress"] >= ENCODE_TARGET_MB_S), f"{a['decompress']:.0f}",
+                     _ok(a["decompress"] >= DECODE_TARGET_MB_S)])
+    out += _table(["method", "compress MB/s", f">= {ENCODE_TARGET_MB_S:g}", "decompress MB/s",
+                   f">= {DECODE_TARGET_MB_S:g}"], rows)
+    if "zstd-3" in methods:
+        slow = [s for s in series if by[(s, "auto")].compress_mb_s < by[(s, "zstd-3")].compress_mb_s]
+        out += ["", f"`auto` compresses slower than zstd-3 on {len(slow)} of {len(series)} series"
+                + (f": {', '.join(slow)}." if slow else ".")]
     return out
 
 

@@ -16,8 +16,10 @@ def encode(values, codec: str = "chimp128", **params) -> bytes:
     """Compress a 1-D float64, float32 or int64 array (or pandas Series) into self-describing bytes.
 
     ``codec`` is one of :func:`available_codecs` (``raw``, ``gorilla``, ``chimp``, ``chimp128``, ``tsxor``,
-    ``fpc``); ``params`` are that codec's parameters, e.g. ``encode(x, "tsxor", window=64)``. int64 input
-    (timestamps) is delta-of-delta coded by ``gorilla``.
+    ``fpc``, ``alp``, ``auto``); ``params`` are that codec's parameters, e.g. ``encode(x, "tsxor", window=64)``.
+    ``auto`` picks the smallest method per block of 1024 values and is usually the smallest overall; ``alp``
+    is its fast subset. int64 input (timestamps) is delta-of-delta coded by ``gorilla`` and delta/FOR coded
+    by ``alp`` and ``auto``.
     """
     return _core.encode(as_values(values), codec, params)
 

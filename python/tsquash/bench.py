@@ -20,7 +20,7 @@ import numpy as np
 from . import _core
 
 DISPLAY = {"raw": "Raw", "gorilla": "Gorilla", "chimp": "Chimp", "chimp128": "Chimp128", "tsxor": "TSXor",
-           "fpc": "FPC"}
+           "fpc": "FPC", "alp": "ALP", "auto": "auto"}
 
 
 @dataclass

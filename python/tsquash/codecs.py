@@ -49,7 +49,7 @@ class Codec:
         return {p["name"]: getattr(self, p["name"]) for p in _SPECS[self.name]["params"]}
 
     def encode(self, values) -> bytes:
-        """Compress a float64/float32 (int64 for gorilla and raw) array. Multi-dimensional C-contiguous
+        """Compress a float64/float32 (int64 for gorilla, raw, alp and auto) array. Multi-dimensional C-contiguous
         arrays are flattened (their shape is the caller's to keep, as with any numcodecs codec)."""
         arr = np.asarray(values.to_numpy() if hasattr(values, "to_numpy") else values)
         if arr.ndim > 1 and (arr.flags.c_contiguous or arr.flags.f_contiguous):
@@ -140,7 +140,21 @@ class FPC(Codec):
         super().__init__(table_log2=table_log2)
 
 
-ALL = {cls.name: cls for cls in (Raw, Gorilla, Chimp, Chimp128, TSXor, FPC)}
+class Alp(Codec):
+    """Decimal-aware blocks of 1024 (ALP, SIGMOD 2024): decimals become exact integers, frame of reference and
+    bit packing; a left-part dictionary for high-precision values; deltas for int64. Fast to decode."""
+
+    name = "alp"
+
+
+class Auto(Codec):
+    """Per block of 1024 values, the smallest of: decimal (ALP), high precision, integer deltas, runs, a series
+    dictionary, float32-derived doubles, raw; integer streams entropy-coded where that pays."""
+
+    name = "auto"
+
+
+ALL = {cls.name: cls for cls in (Raw, Gorilla, Chimp, Chimp128, TSXor, FPC, Alp, Auto)}
 
 
 def get(name: str, **params) -> Codec:

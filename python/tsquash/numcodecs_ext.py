@@ -28,5 +28,7 @@ Chimp = _numcodecs_class(_c.Chimp)
 Chimp128 = _numcodecs_class(_c.Chimp128)
 TSXor = _numcodecs_class(_c.TSXor)
 FPC = _numcodecs_class(_c.FPC)
+Alp = _numcodecs_class(_c.Alp)
+Auto = _numcodecs_class(_c.Auto)
 
-__all__ = ["Raw", "Gorilla", "Chimp", "Chimp128", "TSXor", "FPC"]
+__all__ = ["Raw", "Gorilla", "Chimp", "Chimp128", "TSXor", "FPC", "Alp", "Auto"]

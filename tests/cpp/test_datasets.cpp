@@ -59,6 +59,8 @@ const std::vector<Setting> kSettings = {
     {container::CodecId::chimp128, {}, "chimp128"},
     {container::CodecId::tsxor, {127}, "tsxor(127)"},
     {container::CodecId::fpc, {16}, "fpc(16)"},
+    {container::CodecId::alp, {}, "alp"},
+    {container::CodecId::automatic, {}, "auto"},
 };
 
 // One setting per codec: parameter variants are covered by the synthetic tests, and the real data is large

@@ -105,7 +105,8 @@ TEST(Registry, IdsAndNamesAreUniqueAndResolve) {
         }
     }
     for (const char* n : {"raw", "gorilla", "chimp", "chimp128", "tsxor", "fpc"}) EXPECT_EQ(names.count(n), 1u) << n;
-    EXPECT_THROW(container::codec_spec(CodecId(6)), CorruptStream);
+    for (const char* n : {"alp", "auto"}) EXPECT_EQ(names.count(n), 1u) << n;
+    EXPECT_THROW(container::codec_spec(CodecId(8)), CorruptStream);
     EXPECT_THROW(container::codec_spec(CodecId(255)), CorruptStream);
     EXPECT_THROW(container::codec_spec("zstd"), InvalidArgument);
     EXPECT_THROW(container::codec_spec(""), InvalidArgument);
@@ -122,11 +123,13 @@ TEST(Registry, Dtypes) {
     EXPECT_EQ(container::dtype_size(Dtype::float32), 4u);
     EXPECT_EQ(container::dtype_size(Dtype::int64), 8u);
     EXPECT_STREQ(container::dtype_name(Dtype::float32), "float32");
-    // int64 belongs to raw and gorilla only.
+    // int64 belongs to raw, gorilla and the block codecs (alp, auto) only.
     for (const auto& s : container::codec_specs()) {
         EXPECT_TRUE(s.supports(Dtype::float64)) << s.name;
         EXPECT_TRUE(s.supports(Dtype::float32)) << s.name;
-        EXPECT_EQ(s.supports(Dtype::int64), s.name == "raw" || s.name == "gorilla") << s.name;
+        EXPECT_EQ(s.supports(Dtype::int64), s.name == "raw" || s.name == "gorilla" || s.name == "alp" ||
+                                                s.name == "auto")
+            << s.name;
     }
 }
 
@@ -173,7 +176,7 @@ TEST(Encoder, RejectsBadParamBytesAndUnknownCodec) {
     EXPECT_THROW(container::Encoder(CodecId::fpc, Dtype::float32, {0}), InvalidArgument);
     EXPECT_THROW(container::Encoder(CodecId::fpc, Dtype::float32, {25}), InvalidArgument);
     EXPECT_THROW(container::Encoder(CodecId::gorilla, Dtype::float64, {1}), InvalidArgument);
-    EXPECT_THROW(container::Encoder(CodecId(6), Dtype::float64, {}), InvalidArgument);
+    EXPECT_THROW(container::Encoder(CodecId(8), Dtype::float64, {}), InvalidArgument);
     EXPECT_THROW(container::Encoder(CodecId(200), Dtype::float64, {}), InvalidArgument);
 }
 
@@ -362,10 +365,13 @@ TEST_P(StreamTest, WrongCountRejected) {
         } catch (const CorruptStream&) {
         }
     }
-    // A count above what min_bits_per_value allows is refused by the header alone, before any allocation.
+    // A count above what the payload size allows (min_bits_per_value, or three bytes per block for the block
+    // codecs) is refused by the header alone, before any allocation.
     const auto& spec = container::codec_spec(cfg().codec);
     const uint64_t payload = container::read_header(s.data(), s.size()).payload_size;
-    const auto big = set_count(payload * 8 / spec.min_bits_per_value + 2);
+    EXPECT_EQ(spec.max_count(payload), spec.block_values ? (payload - 1) / 3 * spec.block_values
+                                                         : payload * 8 / spec.min_bits_per_value + 1);
+    const auto big = set_count(spec.max_count(payload) + 1);
     EXPECT_THROW(container::read_header(big.data(), big.size()), CorruptStream);
 }
 
@@ -379,7 +385,7 @@ TEST_P(StreamTest, HeaderFieldsValidatedBehindTheChecksum) {
         return t;
     };
     for (uint8_t v : {0, 2, 3, 255}) EXPECT_THROW(decode_bytes(edited(kOffVersion, v)), CorruptStream) << int(v);
-    for (uint8_t v : {6, 7, 100, 255}) EXPECT_THROW(decode_bytes(edited(kOffCodec, v)), CorruptStream) << int(v);
+    for (uint8_t v : {8, 9, 100, 255}) EXPECT_THROW(decode_bytes(edited(kOffCodec, v)), CorruptStream) << int(v);
     for (uint8_t v : {0, 4, 255}) EXPECT_THROW(decode_bytes(edited(kOffDtype, v)), CorruptStream) << int(v);
     for (size_t i = 0; i < np; ++i)
         for (uint8_t v : {0, 128, 200, 255}) {
@@ -463,7 +469,7 @@ TEST(CraftedStream, CountWithinBoundButPayloadShort) {
         const auto params = container::resolve_params(s, {});
         const auto good = container::encode(s.id, Dtype::float64, params, v.data(), v.size());
         const auto h = container::read_header(good.data(), good.size());
-        const uint64_t bound = h.payload_size * 8 / s.min_bits_per_value + 1;
+        const uint64_t bound = s.max_count(h.payload_size);
         auto t = good;
         set_u64(t, kOffCount, bound);
         resign(t);

@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "fuzz_common.hpp"
+#include "tsquash/codecs/alp.hpp"
 #include "tsquash/codecs/chimp.hpp"
 #include "tsquash/codecs/fpc.hpp"
 #include "tsquash/codecs/gorilla.hpp"
@@ -131,6 +132,37 @@ void timestamp_seeds() {
                    fuzz::make_input(false, 0, uint16_t(v.size()), payload_of<int64_t>(DeltaOfDeltaEncoder(), v)));
 }
 
+// alp/auto payloads: byte 0 = dtype (0 f64, 1 f32, 2 int64), byte 1 = profile, then count and payload.
+template <class T>
+void alp_seed(const std::string& name, uint8_t dtype, const std::vector<T>& v) {
+    namespace alp = tsquash::codecs::alp;
+    for (int auto_profile = 0; auto_profile < 2; ++auto_profile) {
+        const auto payload =
+            alp::encode<T>(v.data(), v.size(), auto_profile ? alp::Profile::automatic : alp::Profile::alp);
+        std::vector<uint8_t> in = {dtype, uint8_t(auto_profile), uint8_t(v.size() & 0xFF), uint8_t(v.size() >> 8)};
+        in.insert(in.end(), payload.begin(), payload.end());
+        write_file("alp", name + (auto_profile ? "_auto" : "_alp"), in);
+    }
+}
+
+void alp_seeds() {
+    for (const auto& [name, v] : sample_sets<double>()) alp_seed("f64_" + name, 0, v);
+    for (const auto& [name, v] : sample_sets<float>()) alp_seed("f32_" + name, 1, v);
+    // Longer series, so the directory holds several blocks and each method shows up.
+    Lcg rng{7};
+    std::vector<double> blocks;
+    long long ticks = 5000;
+    for (int i = 0; i < 1100; ++i) blocks.push_back(double(ticks += (long long)(rng.next() % 41) - 20) / 100);
+    for (int i = 0; i < 300; ++i) blocks.push_back(double(float(double(rng.next() % 100000) / 997)));
+    for (int i = 0; i < 300; ++i) blocks.push_back(double(i / 25) * 0.5);
+    for (int i = 0; i < 400; ++i) blocks.push_back(from_bits_of<double>(rng.next() * 0x9E3779B97F4A7C15ull));
+    alp_seed("f64_blocks", 0, blocks);
+    std::vector<int64_t> ts;
+    for (int i = 0; i < 1500; ++i) ts.push_back(1700000000000 + i * 1000 + (long long)(rng.next() % 5) - 2);
+    for (int i = 0; i < 200; ++i) ts.push_back(i / 40);
+    alp_seed("i64_timestamps", 2, ts);
+}
+
 void stream_seeds() {
     using namespace tsquash::container;
     const auto walk64 = sample_sets<double>()[0].second;
@@ -158,10 +190,12 @@ int main(int argc, char** argv) {
         return 2;
     }
     g_root = argv[1];
-    for (const char* name : {"gorilla", "gorilla_ts", "chimp", "chimp128", "tsxor", "fpc", "stream"}) fresh_dir(name);
+    for (const char* name : {"gorilla", "gorilla_ts", "chimp", "chimp128", "tsxor", "fpc", "stream", "alp"})
+        fresh_dir(name);
     float_codec_seeds<double>();
     float_codec_seeds<float>();
     timestamp_seeds();
     stream_seeds();
+    alp_seeds();
     return 0;
 }

@@ -22,8 +22,8 @@ FIXTURES_DIR = REPO_ROOT / "tests" / "fixtures"
 
 # The codec family of the first milestone, and which dtypes each one takes. Written out here rather than
 # read from tsquash.available_codecs() so that a codec silently dropping a dtype makes tests fail.
-FLOAT_CODECS = ("raw", "gorilla", "chimp", "chimp128", "tsxor", "fpc")
-INT_CODECS = ("raw", "gorilla")
+FLOAT_CODECS = ("raw", "gorilla", "chimp", "chimp128", "tsxor", "fpc", "alp", "auto")
+INT_CODECS = ("raw", "gorilla", "alp", "auto")
 FLOAT_DTYPES = ("float64", "float32")
 CODEC_DTYPES = [(c, d) for c in FLOAT_CODECS for d in FLOAT_DTYPES] + [(c, "int64") for c in INT_CODECS]
 
@@ -36,6 +36,8 @@ PARAM_CHOICES = {
     "chimp128": [{}],
     "tsxor": [{"window": 1}, {"window": 2}, {"window": 7}, {"window": 127}],
     "fpc": [{"table_log2": 1}, {"table_log2": 5}, {"table_log2": 16}],
+    "alp": [{}],
+    "auto": [{}],
 }
 
 UINT = {np.dtype(np.float64): np.uint64, np.dtype(np.float32): np.uint32, np.dtype(np.int64): np.uint64,

@@ -192,7 +192,8 @@ def test_codecs_lists_every_codec_with_its_parameters(capsys):
     assert names == [c["name"] for c in tsquash.available_codecs()]
     assert "window=127 (1..127)" in out and "table_log2=16 (1..24)" in out
     status, out, _ = run(capsys, "codecs", "--json")
-    assert {c["name"] for c in json.loads(out)} == {"raw", "gorilla", "chimp", "chimp128", "tsxor", "fpc"}
+    assert {c["name"] for c in json.loads(out)} == {"raw", "gorilla", "chimp", "chimp128", "tsxor", "fpc",
+                                                        "alp", "auto"}
 
 
 # ------------------------------------------------------------------------------------------- errors

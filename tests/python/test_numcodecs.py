@@ -44,7 +44,7 @@ def test_entry_points_work_without_importing_tsquash_first():
         import numcodecs
         before = "tsquash" in sys.modules
         results = {}
-        for name in ["raw", "gorilla", "chimp", "chimp128", "tsxor", "fpc"]:
+        for name in ["raw", "gorilla", "chimp", "chimp128", "tsxor", "fpc", "alp", "auto"]:
             codec = numcodecs.get_codec({"id": "tsquash." + name})
             x = np.array([1.5, -0.0, float("nan"), 2.25, 2.25, 1e-310], dtype=np.float64)
             y = codec.decode(codec.encode(x))

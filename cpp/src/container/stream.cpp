@@ -3,6 +3,7 @@
 #include <bit>
 #include <cstring>
 
+#include "tsquash/codecs/alp.hpp"
 #include "tsquash/codecs/chimp.hpp"
 #include "tsquash/codecs/fpc.hpp"
 #include "tsquash/codecs/gorilla.hpp"
@@ -18,6 +19,7 @@ static_assert(std::endian::native == std::endian::little, "tsquash's raw codec a
 namespace tsquash::container {
 
 using namespace tsquash::codecs;
+namespace alp = tsquash::codecs::alp;
 
 size_t dtype_size(Dtype d) { return d == Dtype::float32 ? 4 : 8; }
 
@@ -43,6 +45,18 @@ bool CodecSpec::supports(Dtype d) const {
     return false;
 }
 
+uint64_t CodecSpec::max_count(uint64_t payload_size) const {
+    if (block_values) {
+        // A sections byte, then per block a 2-byte directory entry and at least a method byte.
+        if (payload_size < 4) return 0;
+        const uint64_t blocks = (payload_size - 1) / 3;
+        return blocks > UINT64_MAX / block_values ? UINT64_MAX : blocks * block_values;
+    }
+    return payload_size * 8 / min_bits_per_value + 1;
+}
+
+static bool is_block_codec(CodecId c) { return c == CodecId::alp || c == CodecId::automatic; }
+
 const std::vector<CodecSpec>& codec_specs() {
     static const std::vector<CodecSpec> specs = {
         {CodecId::raw, "raw", "values stored as little-endian bytes",
@@ -60,6 +74,12 @@ const std::vector<CodecSpec>& codec_specs() {
          {Dtype::float64, Dtype::float32},
          {{"table_log2", kFpcMinTableLog2, kFpcMaxTableLog2, kFpcDefaultTableLog2,
            "log2 of the entries in each predictor table (1..24)"}}, 4},
+        {CodecId::alp, "alp", "decimal-aware blocks of 1024 (ALP, SIGMOD 2024): exact decimal integers, "
+         "frame of reference and bit packing; a left-part dictionary for high-precision values; int64 deltas",
+         {Dtype::float64, Dtype::float32, Dtype::int64}, {}, 1, 1024},
+        {CodecId::automatic, "auto", "per-block choice of the smallest method: decimal, high-precision, deltas, "
+         "runs, series dictionary, float32-derived doubles, raw; entropy-coded integer streams",
+         {Dtype::float64, Dtype::float32, Dtype::int64}, {}, 1, 1024},
     };
     return specs;
 }
@@ -168,7 +188,7 @@ Header read_header(const uint8_t* data, size_t size) {
     if (h.payload_size < available)
         throw CorruptStream("stream has " + std::to_string(available - h.payload_size) +
                             " unexpected bytes after its payload");
-    if (h.count > 0 && h.count - 1 > h.payload_size * 8 / spec.min_bits_per_value)
+    if (h.count > 0 && h.count > spec.max_count(h.payload_size))
         throw CorruptStream("value count " + std::to_string(h.count) + " cannot fit in a payload of " +
                             std::to_string(h.payload_size) + " bytes");
     return h;
@@ -202,9 +222,28 @@ struct EncoderImpl final : Encoder::Impl {
     Enc enc;
 };
 
+// Block-framed codecs see the whole series at finish() (their sampling and shared sections need it).
+template <class T>
+struct BlockEncoderImpl final : Encoder::Impl {
+    BlockEncoderImpl(alp::Profile p, size_t expected) : profile(p) { bytes.reserve(expected * sizeof(T)); }
+    void push(const void* values, size_t n) override {
+        const auto* b = static_cast<const uint8_t*>(values);
+        bytes.insert(bytes.end(), b, b + n * sizeof(T));
+    }
+    std::vector<uint8_t> finish() override {
+        return alp::encode<T>(bytes.data(), bytes.size() / sizeof(T), profile);
+    }
+    alp::Profile profile;
+    std::vector<uint8_t> bytes;
+};
+
+alp::Profile profile_of(CodecId c) { return c == CodecId::alp ? alp::Profile::alp : alp::Profile::automatic; }
+
 template <class T>
 std::unique_ptr<Encoder::Impl> make_float_encoder(CodecId c, const std::vector<uint8_t>& p, size_t expected) {
     switch (c) {
+        case CodecId::alp:
+        case CodecId::automatic: return std::make_unique<BlockEncoderImpl<T>>(profile_of(c), expected);
         case CodecId::raw: return std::make_unique<EncoderImpl<T, RawEncoder<T>>>(expected);
         case CodecId::gorilla: return std::make_unique<EncoderImpl<T, GorillaEncoder<T>>>(expected);
         case CodecId::chimp: return std::make_unique<EncoderImpl<T, ChimpEncoder<T>>>(expected);
@@ -221,6 +260,7 @@ std::unique_ptr<Encoder::Impl> make_encoder(CodecId c, Dtype d, const std::vecto
         case Dtype::float32: return make_float_encoder<float>(c, p, expected);
         case Dtype::int64:
             if (c == CodecId::gorilla) return std::make_unique<EncoderImpl<int64_t, DeltaOfDeltaEncoder>>(expected);
+            if (is_block_codec(c)) return std::make_unique<BlockEncoderImpl<int64_t>>(profile_of(c), expected);
             return std::make_unique<EncoderImpl<int64_t, RawEncoder<int64_t>>>(expected);
     }
     throw InvalidArgument("unknown dtype");
@@ -228,8 +268,7 @@ std::unique_ptr<Encoder::Impl> make_encoder(CodecId c, Dtype d, const std::vecto
 
 }  // namespace
 
-Encoder::Encoder(CodecId codec, Dtype dtype, std::vector<uint8_t> params, size_t expected_values)
-    : codec_(codec), dtype_(dtype), params_(std::move(params)) {
+static void check_encoder_args(CodecId codec, Dtype dtype, const std::vector<uint8_t>& params) {
     const CodecSpec* spec = nullptr;
     for (const auto& s : codec_specs())
         if (s.id == codec) spec = &s;
@@ -239,7 +278,12 @@ Encoder::Encoder(CodecId codec, Dtype dtype, std::vector<uint8_t> params, size_t
         for (Dtype x : spec->dtypes) ok += (ok.empty() ? "" : ", ") + std::string(dtype_name(x));
         throw TypeMismatch(spec->name + " does not encode " + dtype_name(dtype) + " (it takes " + ok + ")");
     }
-    check_params(*spec, params_, false);
+    check_params(*spec, params, false);
+}
+
+Encoder::Encoder(CodecId codec, Dtype dtype, std::vector<uint8_t> params, size_t expected_values)
+    : codec_(codec), dtype_(dtype), params_(std::move(params)) {
+    check_encoder_args(codec, dtype, params_);
     impl_ = make_encoder(codec, dtype, params_, expected_values);
 }
 
@@ -285,9 +329,19 @@ struct DecoderImpl final : Decoder::Impl {
 };
 
 template <class T>
+struct BlockDecoderImpl final : Decoder::Impl {
+    BlockDecoderImpl(const uint8_t* d, size_t n, uint64_t count) : dec(d, n, count) {}
+    void read(void* out, size_t n) override { dec.read(out, n); }
+    void expect_end() override { dec.expect_end(); }
+    alp::Decoder<T> dec;
+};
+
+template <class T>
 std::unique_ptr<Decoder::Impl> make_float_decoder(CodecId c, const std::vector<uint8_t>& p, const uint8_t* d,
-                                                  size_t n) {
+                                                  size_t n, uint64_t count) {
     switch (c) {
+        case CodecId::alp:
+        case CodecId::automatic: return std::make_unique<BlockDecoderImpl<T>>(d, n, count);
         case CodecId::raw: return std::make_unique<DecoderImpl<T, RawDecoder<T>>>(d, n);
         case CodecId::gorilla: return std::make_unique<DecoderImpl<T, GorillaDecoder<T>>>(d, n);
         case CodecId::chimp: return std::make_unique<DecoderImpl<T, ChimpDecoder<T>>>(d, n);
@@ -306,10 +360,16 @@ Decoder::Decoder(const uint8_t* data, size_t size) : header_(read_header(data, s
     if (io::crc32c(payload, n) != header_.payload_crc)
         throw CorruptStream("payload checksum mismatch (corrupted payload)");
     switch (header_.dtype) {
-        case Dtype::float64: impl_ = make_float_decoder<double>(header_.codec, header_.params, payload, n); break;
-        case Dtype::float32: impl_ = make_float_decoder<float>(header_.codec, header_.params, payload, n); break;
+        case Dtype::float64:
+            impl_ = make_float_decoder<double>(header_.codec, header_.params, payload, n, header_.count);
+            break;
+        case Dtype::float32:
+            impl_ = make_float_decoder<float>(header_.codec, header_.params, payload, n, header_.count);
+            break;
         case Dtype::int64:
-            if (header_.codec == CodecId::gorilla)
+            if (is_block_codec(header_.codec))
+                impl_ = std::make_unique<BlockDecoderImpl<int64_t>>(payload, n, header_.count);
+            else if (header_.codec == CodecId::gorilla)
                 impl_ = std::make_unique<DecoderImpl<int64_t, DeltaOfDeltaDecoder>>(payload, n);
             else
                 impl_ = std::make_unique<DecoderImpl<int64_t, RawDecoder<int64_t>>>(payload, n);
@@ -333,6 +393,17 @@ size_t Decoder::read(void* out, size_t max) {
 
 std::vector<uint8_t> encode(CodecId codec, Dtype dtype, const std::vector<uint8_t>& params, const void* values,
                             size_t n) {
+    if (is_block_codec(codec)) {  // whole array at hand: no copy into a streaming buffer
+        check_encoder_args(codec, dtype, params);
+        const alp::Profile p = profile_of(codec);
+        std::vector<uint8_t> payload;
+        switch (dtype) {
+            case Dtype::float64: payload = alp::encode<double>(values, n, p); break;
+            case Dtype::float32: payload = alp::encode<float>(values, n, p); break;
+            case Dtype::int64: payload = alp::encode<int64_t>(values, n, p); break;
+        }
+        return write_stream(codec, dtype, params, n, payload);
+    }
     Encoder e(codec, dtype, params, n);
     e.push(values, n);
     return e.finish();

@@ -15,7 +15,10 @@ inline constexpr uint8_t kMagic[4] = {'T', 'S', 'Q', 'S'};
 inline constexpr uint8_t kFormatVersion = 1;
 inline constexpr size_t kFixedHeaderSize = 32;  // header bytes besides the parameters
 
-enum class CodecId : uint8_t { raw = 0, gorilla = 1, chimp = 2, chimp128 = 3, tsxor = 4, fpc = 5 };
+enum class CodecId : uint8_t {
+    raw = 0, gorilla = 1, chimp = 2, chimp128 = 3, tsxor = 4, fpc = 5,
+    alp = 6, automatic = 7,  // block-framed codecs (named "alp" and "auto")
+};
 enum class Dtype : uint8_t { float64 = 1, float32 = 2, int64 = 3 };
 
 size_t dtype_size(Dtype d);
@@ -36,8 +39,14 @@ struct CodecSpec {
     std::vector<ParamSpec> params;  // stored in the header as one byte each, in this order
     // Fewest payload bits any value after the first can take; bounds the count a header may claim.
     unsigned min_bits_per_value;
+    // Block-framed codecs (alp, auto): values per block. Their count is bounded by the blocks the payload
+    // can frame (3 bytes at least per block) instead of min_bits_per_value, since a block of repeats costs
+    // far less than a bit per value.
+    unsigned block_values = 0;
 
     bool supports(Dtype d) const;
+    // Largest count a payload of this many bytes can hold (the header check behind "count too large").
+    uint64_t max_count(uint64_t payload_size) const;
 };
 
 const std::vector<CodecSpec>& codec_specs();

@@ -1,0 +1,55 @@
+// The block-framed codecs `alp` and `auto` (docs/format.md, "alp and auto"): values are cut into blocks of
+// 1024, each block is coded by the method that suits it (decimal, high-precision, integer deltas, runs,
+// a series dictionary, float32-derived doubles, raw) and a directory of block sizes lets any block be
+// decoded without the others. Both codec ids share one payload grammar; `auto` lets its encoder use every
+// method and the entropy stage, `alp` only the fast ones.
+//
+// This header is the whole public surface; the implementation lives in cpp/src/codecs/alp/.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <vector>
+
+namespace tsquash::codecs::alp {
+
+inline constexpr size_t kBlockValues = 1024;
+
+enum class Profile : uint8_t {
+    alp,     // decimal (ALP), high precision (ALP-RD), integer deltas and raw blocks; bit-packing only
+    automatic,  // everything: + runs, dictionary, float32 detection, entropy-coded integer streams
+};
+
+// T is double, float or int64_t; values need not be aligned. The payload only; the stream header is the
+// container's business.
+template <class T>
+std::vector<uint8_t> encode(const void* values, size_t n, Profile profile);
+
+// Reads a payload of `count` values. The constructor validates the framing (sections, directory) and
+// decodes the shared sections; blocks are decoded on demand. Every read is bounds-checked and bad bytes
+// raise CorruptStream.
+template <class T>
+class Decoder {
+public:
+    Decoder(const uint8_t* payload, size_t size, uint64_t count);
+    ~Decoder();
+    Decoder(Decoder&&) noexcept;
+    Decoder& operator=(Decoder&&) noexcept;
+
+    uint64_t count() const;
+    size_t block_count() const;
+    // Values [first, first + n) of the series into out (n values of T, any alignment), decoding only the
+    // blocks that hold them.
+    void read_range(uint64_t first, size_t n, void* out);
+    // The next n values (sequential reading, as the streaming decoder does).
+    void read(void* out, size_t n);
+    // After the last value: nothing may be left (the framing already guarantees this; kept for symmetry).
+    void expect_end() const;
+
+    struct State;
+
+private:
+    std::unique_ptr<State> s_;
+};
+
+}  // namespace tsquash::codecs::alp

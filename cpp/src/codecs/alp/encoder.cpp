@@ -1,0 +1,774 @@
+// Encoder for the alp/auto payload. Per row group of 64 blocks a first sampling level picks up to five
+// decimal (exponent, factor) candidates and the high-precision split; per block a second level picks among
+// the candidates on 32 samples; then every method that may win is written in full into its own scratch
+// buffer and the smallest is kept (sizes are exact, not estimates). The `automatic` profile adds runs, the
+// series dictionary, float32 detection and, afterwards, the entropy stage (entropy_stage.cpp).
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <limits>
+#include <memory>
+
+#include "common.hpp"
+#include "encoder.hpp"
+#include "entropy.hpp"
+#include "kernels.hpp"
+
+namespace tsquash::codecs::alp {
+
+namespace {
+
+template <class T>
+using U = typename Traits<T>::U;
+
+constexpr size_t kRowgroupBlocks = 64;
+constexpr size_t kL1Blocks = 8;
+constexpr size_t kL1PerBlock = 16;
+constexpr size_t kL2Samples = 32;
+constexpr size_t kMaxCombos = 5;
+
+template <class T>
+inline U<T> bits_of(T v) {
+    return std::bit_cast<U<T>>(v);
+}
+
+template <class T>
+inline T load_value(const uint8_t* p) {
+    T v;
+    std::memcpy(&v, p, sizeof(T));
+    return v;
+}
+
+// ---- integer streams (frame of reference + bit packing; the entropy stage may re-code them later) ------
+
+struct OrderChoice {
+    unsigned order = 0;
+    int64_t min = 0;
+    unsigned width = 0;
+    size_t bytes = 0;
+};
+
+inline int64_t wrap_sub(int64_t a, int64_t b) { return int64_t(uint64_t(a) - uint64_t(b)); }
+
+// Rough entropy-coded size of each order's residuals: residuals are put in classes by the bit width of
+// their (zigzagged) distance from a centre (the median for order 0, zero for deltas); a class costs its
+// share's code length plus its width - 1 raw bits, which is about what bins and offsets pay.
+double class_estimate(const uint32_t* hist, size_t n) {
+    double bits = 0;
+    for (unsigned k = 0; k <= 64; ++k)
+        if (hist[k]) bits += double(hist[k]) * ((k ? k - 1 : 0) + std::log2(double(n) / double(hist[k])));
+    return bits;
+}
+
+void order_proxies(const int64_t* v, size_t m, unsigned max_order, double* proxy) {
+    // Every other value is plenty for an estimate; the centre of order 0 is the median of a few.
+    int64_t few[64];
+    const size_t nf = std::min<size_t>(64, m);
+    for (size_t j = 0; j < nf; ++j) few[j] = v[j * m / nf];
+    std::nth_element(few, few + nf / 2, few + nf);
+    const int64_t c0 = few[nf / 2];
+    uint32_t h[3][65] = {};
+    for (size_t i = 0; i < m; i += 2) ++h[0][bit_width64(zigzag(wrap_sub(v[i], c0)))];
+    if (max_order >= 1)
+        for (size_t i = 1; i < m; i += 2) ++h[1][bit_width64(zigzag(wrap_sub(v[i], v[i - 1])))];
+    if (max_order >= 2)
+        for (size_t i = 2; i < m; i += 2)
+            ++h[2][bit_width64(zigzag(wrap_sub(wrap_sub(v[i], v[i - 1]), wrap_sub(v[i - 1], v[i - 2]))))];
+    for (unsigned o = 0; o <= max_order; ++o) {
+        uint64_t n = 0;
+        for (unsigned k = 0; k <= 64; ++k) n += h[o][k];
+        proxy[o] = class_estimate(h[o], n);
+    }
+}
+
+// The order that packs smallest, and (for_entropy) the one an entropy coder would prefer.
+void choose_order(const int64_t* v, size_t m, unsigned max_order, bool for_entropy, OrderChoice& packed,
+                  unsigned& entropy_order) {
+    int64_t mn[3], mx[3];
+    kernels::ranges3(v, m, mn, mx);
+    (void)max_order;
+    const unsigned top = std::min<unsigned>(max_order, unsigned(m - 1));
+    double proxy[3] = {0, 0, 0};
+    if (for_entropy) order_proxies(v, m, top, proxy);
+    packed.bytes = SIZE_MAX;
+    double best_key = std::numeric_limits<double>::infinity();
+    entropy_order = 0;
+    for (unsigned o = 0; o <= top; ++o) {
+        const unsigned w = bit_width64(uint64_t(mx[o]) - uint64_t(mn[o]));
+        size_t starts = 0;
+        if (o >= 1) starts += varint_size(zigzag(v[0]));
+        if (o >= 2) starts += varint_size(zigzag(wrap_sub(v[1], v[0])));
+        const size_t bytes = 1 + starts + 1 + varint_size(zigzag(mn[o])) + packed_size(m - o, w);
+        if (bytes < packed.bytes) packed = {o, mn[o], w, bytes};
+        const double key = proxy[o] + 8.0 * double(starts);
+        if (for_entropy && key < best_key) {
+            best_key = key;
+            entropy_order = o;
+        }
+    }
+}
+
+}  // namespace
+
+namespace {
+
+// Header byte + delta starts, and the residuals, of order o.
+size_t stream_head(const int64_t* v, size_t m, unsigned o, Writer& out, uint64_t* resid) {
+    const size_t start = out.size();
+    out.u8(uint8_t(o));
+    if (o == 0) {
+        for (size_t i = 0; i < m; ++i) resid[i] = uint64_t(v[i]);
+    } else if (o == 1) {
+        out.varint(zigzag(v[0]));
+        for (size_t i = 1; i < m; ++i) resid[i - 1] = uint64_t(v[i]) - uint64_t(v[i - 1]);
+    } else {
+        out.varint(zigzag(v[0]));
+        out.varint(zigzag(wrap_sub(v[1], v[0])));
+        for (size_t i = 2; i < m; ++i)
+            resid[i - 2] = (uint64_t(v[i]) - uint64_t(v[i - 1])) - (uint64_t(v[i - 1]) - uint64_t(v[i - 2]));
+    }
+    return out.size() - start;
+}
+
+}  // namespace
+
+// Writes an integer stream with frame of reference, in the delta order that packs smallest. With a log (the
+// entropy stage follows), it also records the residuals of the order an entropy coder would prefer, with
+// that order's header, so the stage can put an entropy-coded stream of either order in its place.
+void write_intseq(const int64_t* v, size_t m, unsigned max_order, Writer& out, SeqLog* log, uint32_t context) {
+    OrderChoice c;
+    unsigned eorder = 0;
+    choose_order(v, m, max_order, log != nullptr, c, eorder);
+    const size_t start = out.size();
+    uint64_t resid[kScratch];
+    const size_t rc = m - c.order;
+    stream_head(v, m, c.order, out, resid);
+    if (log) {
+        Writer head;
+        uint64_t eresid[kScratch];
+        stream_head(v, m, eorder, head, eresid);
+        log->add(start, head.bytes, eresid, m - eorder, context | (eorder << 24));
+    }
+    out.u8(uint8_t(c.width));
+    out.varint(zigzag(c.min));
+    for (size_t i = 0; i < rc; ++i) resid[i] -= uint64_t(c.min);
+    pack(resid, rc, c.width, out);
+    if (log) log->finish_last(out.size() - start);
+}
+
+namespace {
+
+// ---- decimal (ALP) ---------------------------------------------------------------------------------------
+
+struct Combo {
+    uint8_t e = 0, f = 0;
+};
+
+// Estimated bits for a sample under one combo: packed width of the integers plus exceptions.
+template <class T>
+uint64_t combo_cost(const T* s, size_t ns, const Combo& c) {
+    int64_t mn = std::numeric_limits<int64_t>::max(), mx = std::numeric_limits<int64_t>::min();
+    size_t exc = 0;
+    for (size_t i = 0; i < ns; ++i) {
+        const int64_t n = round_to_int(alp_encode_value(s[i], c.e, c.f));
+        if (bits_of(alp_decode_value(n, c.e, c.f, T{})) == bits_of(s[i])) {
+            mn = std::min(mn, n);
+            mx = std::max(mx, n);
+        } else {
+            ++exc;
+        }
+    }
+    const unsigned w = exc == ns ? 0 : bit_width64(uint64_t(mx) - uint64_t(mn));
+    return uint64_t(ns) * w + uint64_t(exc) * (Traits<T>::kBits + 16);
+}
+
+// First sampling level: every combo on the samples, the best few kept (best first; ties keep the earlier,
+// so the smallest exponent among equals).
+template <class T>
+std::vector<Combo> find_combos(const T* s, size_t ns) {
+    std::vector<std::pair<uint64_t, Combo>> scored;
+    for (unsigned e = 0; e <= Traits<T>::kMaxE; ++e)
+        for (unsigned f = 0; f <= e; ++f) {
+            const Combo c{uint8_t(e), uint8_t(f)};
+            scored.push_back({combo_cost(s, ns, c), c});
+        }
+    std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    std::vector<Combo> out;
+    for (size_t i = 0; i < scored.size() && out.size() < kMaxCombos; ++i) out.push_back(scored[i].second);
+    return out;
+}
+
+template <class T>
+size_t sample_block(const T* v, size_t m, T* s) {
+    const size_t ns = std::min(m, kL2Samples);
+    for (size_t j = 0; j < ns; ++j) s[j] = v[j * m / ns];
+    return ns;
+}
+
+// Second level: the candidate that does best on this block's samples.
+template <class T>
+Combo pick_combo(const T* v, size_t m, const std::vector<Combo>& combos) {
+    if (combos.size() == 1) return combos[0];
+    T s[kL2Samples];
+    const size_t ns = sample_block(v, m, s);
+    Combo best = combos[0];
+    uint64_t best_cost = UINT64_MAX;
+    for (const Combo& c : combos) {
+        const uint64_t cost = combo_cost(s, ns, c);
+        if (cost < best_cost) {
+            best_cost = cost;
+            best = c;
+        }
+    }
+    return best;
+}
+
+template <class T>
+void encode_alp(const T* v, size_t m, Combo c, const EncodeOptions& opt, Writer& out, SeqLog* log) {
+    int64_t ints[kScratch];
+    uint8_t bad[kScratch];
+    const unsigned e = c.e, f = c.f;
+    uint16_t pos[kScratch], pos2[kScratch];
+    size_t nexc = 0, n2 = 0;
+    unsigned e2 = 0, f2 = 0;
+    if (kernels::alp_encode(v, m, e, f, ints, bad)) {
+        // Most values the pair (e, f) misses come out right through another pair with the same e - f,
+        // from the same integer: find the pair that rescues most, and mark those values as its.
+        const unsigned d = e - f;
+        size_t best = 0;
+        for (unsigned ee = d; ee <= Traits<T>::kMaxE; ++ee) {
+            if (ee == e) continue;
+            size_t fixed = 0;
+            for (size_t i = 0; i < m; ++i)
+                fixed += bad[i] && bits_of(alp_decode_value(ints[i], ee, ee - d, T{})) == bits_of(v[i]);
+            if (fixed > best) best = fixed, e2 = ee, f2 = ee - d;
+        }
+        if (best)
+            for (size_t i = 0; i < m; ++i)
+                if (bad[i] && bits_of(alp_decode_value(ints[i], e2, f2, T{})) == bits_of(v[i])) {
+                    bad[i] = 0;
+                    pos2[n2++] = uint16_t(i);
+                }
+        // The rest are exceptions; they take a neighbour's integer so they widen neither the frame nor
+        // the deltas.
+        size_t first_ok = 0;
+        while (first_ok < m && bad[first_ok]) ++first_ok;
+        int64_t last = first_ok < m ? ints[first_ok] : 0;
+        for (size_t i = 0; i < m; ++i) {
+            pos[nexc] = uint16_t(i);
+            nexc += bad[i];
+            ints[i] = bad[i] ? last : ints[i];
+            last = ints[i];
+        }
+    }
+    out.u8(kAlp);
+    out.u8(uint8_t(e));
+    out.u8(uint8_t(f));
+    out.varint(nexc);
+    out.varint(n2);
+    if (n2) {
+        out.u8(uint8_t(e2));
+        out.u8(uint8_t(f2));
+    }
+    write_intseq(ints, m, opt.max_order, out, log, kCtxAlp | (uint32_t(e - f) << 8) | (sizeof(T) == 4 ? 1u << 16 : 0));
+    for (size_t k = 0; k < nexc; ++k) out.u16(pos[k]);
+    for (size_t k = 0; k < nexc; ++k) out.put(bits_of(v[pos[k]]));
+    for (size_t k = 0; k < n2; ++k) out.u16(pos2[k]);
+}
+
+// ---- high precision (ALP-RD) -----------------------------------------------------------------------------
+
+// Counts of up to a block's worth of small keys (left parts, < 2^16): open addressing over 4096 slots,
+// cleared by a generation stamp instead of a memset per block.
+struct KeyCounter {
+    static constexpr size_t kSlots = 4096;
+    struct Slot {
+        uint32_t stamp = 0;
+        uint16_t key = 0;
+        uint32_t count = 0;
+    };
+    std::array<Slot, kSlots> slots{};
+    uint32_t gen = 0;
+    std::vector<uint16_t> keys;
+    void reset() {
+        keys.clear();
+        if (++gen == 0) {  // wrapped: start over
+            slots.fill(Slot{});
+            gen = 1;
+        }
+    }
+    void add(uint16_t k) {
+        size_t h = (uint32_t(k) * 0x9E3779B1u) >> 20;
+        while (slots[h].stamp == gen && slots[h].key != k) h = (h + 1) & (kSlots - 1);
+        Slot& s = slots[h];
+        if (s.stamp != gen) {
+            s = {gen, k, 0};
+            keys.push_back(k);
+        }
+        ++s.count;
+    }
+    uint32_t count_of(uint16_t k) const {
+        size_t h = (uint32_t(k) * 0x9E3779B1u) >> 20;
+        while (slots[h].stamp == gen && slots[h].key != k) h = (h + 1) & (kSlots - 1);
+        return slots[h].stamp == gen ? slots[h].count : 0;
+    }
+    // The up to 8 most frequent keys, most frequent first (ties: smaller key first).
+    std::vector<std::pair<uint32_t, uint16_t>> top8() {
+        std::vector<std::pair<uint32_t, uint16_t>> v;
+        v.reserve(keys.size());
+        for (uint16_t k : keys) v.push_back({count_of(k), k});
+        const size_t t = std::min<size_t>(8, v.size());
+        std::partial_sort(v.begin(), v.begin() + t, v.end(), [](const auto& a, const auto& b) {
+            return a.first != b.first ? a.first > b.first : a.second < b.second;
+        });
+        v.resize(t);
+        return v;
+    }
+};
+
+// Best dictionary size for the counts: bits of codes, exceptions (position + left part) and entries.
+inline unsigned best_dict_size(const std::vector<std::pair<uint32_t, uint16_t>>& top, size_t m, uint64_t* bits) {
+    unsigned best_k = 1;
+    uint64_t best = UINT64_MAX, covered = 0;
+    for (unsigned k = 1; k <= top.size(); ++k) {
+        covered += top[k - 1].first;
+        const uint64_t cost = uint64_t(m) * bit_width64(k - 1) + (m - covered) * 32 + 16 * k;
+        if (cost < best) {
+            best = cost;
+            best_k = k;
+        }
+    }
+    if (bits) *bits = best;
+    return best_k;
+}
+
+template <class T>
+unsigned find_rd_right(const T* s, size_t ns, KeyCounter& kc) {
+    constexpr unsigned W = Traits<T>::kBits;
+    unsigned best_rb = W - 16;
+    uint64_t best = UINT64_MAX;
+    for (unsigned lw = 1; lw <= 16; ++lw) {
+        const unsigned rb = W - lw;
+        kc.reset();
+        for (size_t i = 0; i < ns; ++i) kc.add(uint16_t(bits_of(s[i]) >> rb));
+        uint64_t dict_bits = 0;
+        best_dict_size(kc.top8(), ns, &dict_bits);
+        const uint64_t cost = dict_bits + uint64_t(ns) * rb;
+        if (cost < best) {
+            best = cost;
+            best_rb = rb;
+        }
+    }
+    return best_rb;
+}
+
+template <class T>
+void encode_alp_rd(const T* v, size_t m, unsigned rb, KeyCounter& kc, Writer& out) {
+    using Ub = U<T>;
+    kc.reset();
+    for (size_t i = 0; i < m; ++i) kc.add(uint16_t(bits_of(v[i]) >> rb));
+    const auto top = kc.top8();
+    const unsigned k = best_dict_size(top, m, nullptr);
+    const unsigned cb = bit_width64(k - 1);
+    uint64_t codes[kScratch], rights[kScratch];
+    uint16_t pos[kScratch], lefts[kScratch];
+    size_t nexc = 0;
+    const Ub rmask = Ub(~Ub(0)) >> (sizeof(Ub) * 8 - rb);
+    for (size_t i = 0; i < m; ++i) {
+        const Ub b = bits_of(v[i]);
+        const uint16_t left = uint16_t(b >> rb);
+        unsigned code = 8;
+        for (unsigned j = 0; j < k; ++j)
+            if (top[j].second == left) code = j;
+        rights[i] = uint64_t(b & rmask);
+        pos[nexc] = uint16_t(i);
+        lefts[nexc] = left;
+        nexc += code == 8;
+        codes[i] = code == 8 ? 0 : code;
+    }
+    out.u8(kAlpRd);
+    out.u8(uint8_t(rb));
+    out.u8(uint8_t(k));
+    for (unsigned j = 0; j < k; ++j) out.u16(top[j].second);
+    out.varint(nexc);
+    pack(codes, m, cb, out);
+    pack(rights, m, rb, out);
+    for (size_t j = 0; j < nexc; ++j) out.u16(pos[j]);
+    for (size_t j = 0; j < nexc; ++j) out.u16(lefts[j]);
+}
+
+}  // namespace
+
+// ---- series dictionary ------------------------------------------------------------------------------------
+
+// Open addressing from bit patterns to a payload (a count, or a dictionary index + 1); 0 means empty.
+template <class Ub>
+struct BitsTable {
+    std::vector<Ub> keys;
+    std::vector<uint32_t> vals;
+    size_t mask = 0;
+    explicit BitsTable(size_t n) {
+        size_t cap = 16;
+        while (cap < 2 * n) cap <<= 1;
+        keys.assign(cap, 0);
+        vals.assign(cap, 0);
+        mask = cap - 1;
+    }
+    static size_t hash(Ub k) { return size_t((uint64_t(k) * 0x9E3779B97F4A7C15ull) >> 20); }
+    uint32_t& slot(Ub k) {
+        size_t h = hash(k) & mask;
+        while (vals[h] != 0 && keys[h] != k) h = (h + 1) & mask;
+        keys[h] = k;
+        return vals[h];
+    }
+    uint32_t find(Ub k) const {
+        size_t h = hash(k) & mask;
+        while (vals[h] != 0) {
+            if (keys[h] == k) return vals[h];
+            h = (h + 1) & mask;
+        }
+        return 0;
+    }
+};
+
+// The values that occur more than once, sorted as unsigned bit patterns; `repeats` gets how many values
+// of the series are such repeats.
+template <class Ub>
+std::vector<Ub> repeated_values(const Ub* v, size_t n, size_t& covered) {
+    BitsTable<Ub> counts(n);
+    for (size_t i = 0; i < n; ++i) ++counts.slot(v[i]);
+    std::vector<Ub> out;
+    covered = 0;
+    for (size_t h = 0; h <= counts.mask; ++h)
+        if (counts.vals[h] >= 2) {
+            out.push_back(counts.keys[h]);
+            covered += counts.vals[h];
+        }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+// ---- per-series encoder ----------------------------------------------------------------------------------
+
+template <class T>
+struct SeriesEncoder {
+    using Ub = U<T>;
+    EncodeOptions opt;
+    std::vector<Combo> combos;
+    unsigned rd_right = Traits<T>::kBits - 16;
+    KeyCounter* kc;
+    Writer cand[2][4];  // base-method candidates, per nesting depth
+    Writer comp[3];     // nesting candidates at the top level: F32, RLE, DICT
+    std::unique_ptr<SeriesEncoder<float>> narrow;  // float64 only: encodes the float32 inside F32 blocks
+    const BitsTable<Ub>* dict = nullptr;           // the series dictionary, when there is one
+
+    SeriesEncoder(const EncodeOptions& o, KeyCounter* k) : opt(o), kc(k) {}
+
+    void analyse_samples(const T* s, size_t ns) {
+        if constexpr (Traits<T>::kFloat) {
+            combos = find_combos(s, ns);
+            rd_right = find_rd_right(s, ns, *kc);
+        } else {
+            (void)s, (void)ns;
+        }
+    }
+
+    // Row-group analysis from samples spread over the whole row group (not just its first block).
+    void analyse(const T* v, size_t n) {
+        T s[kL1Blocks * kL1PerBlock];
+        size_t ns = 0;
+        const size_t nb = (n + kBlockValues - 1) / kBlockValues;
+        const size_t pick = std::min(nb, kL1Blocks);
+        for (size_t j = 0; j < pick; ++j) {
+            const size_t b = j * nb / pick;
+            const size_t first = b * kBlockValues;
+            const size_t m = std::min(kBlockValues, n - first);
+            const size_t take = std::min(m, kL1PerBlock);
+            for (size_t t = 0; t < take; ++t) s[ns++] = v[first + t * m / take];
+        }
+        analyse_samples(s, ns);
+    }
+
+    // The smallest of the base methods (those a nested block may use). Returns the writer holding it.
+    Writer& encode_base(const T* v, size_t m, int depth, SeqLog* log) {
+        Writer* best = nullptr;
+        size_t best_size = 1 + m * sizeof(Ub);  // raw
+        SeqLog logs[3];
+        auto consider = [&](Writer& w) {
+            if (w.size() < best_size) {
+                best_size = w.size();
+                best = &w;
+            }
+        };
+        auto delta = [&](const int64_t* ints) {
+            Writer& wd = cand[depth][2];
+            wd.clear();
+            wd.u8(kDelta);
+            write_intseq(ints, m, opt.max_order, wd, log ? &logs[2] : nullptr, kCtxDelta);
+            consider(wd);
+        };
+        if constexpr (Traits<T>::kFloat) {
+            Writer& wa = cand[depth][0];
+            wa.clear();
+            encode_alp(v, m, pick_combo(v, m, combos), opt, wa, log ? &logs[0] : nullptr);
+            consider(wa);
+            // The split only pays when the decimal route costs more than a high-precision value would.
+            if (wa.size() * 8 > m * (Traits<T>::kBits - 20)) {
+                Writer& wr = cand[depth][1];
+                wr.clear();
+                encode_alp_rd(v, m, rd_right, *kc, wr);
+                consider(wr);
+                if (opt.float_delta) {
+                    int64_t ints[kScratch];
+                    for (size_t i = 0; i < m; ++i) ints[i] = int64_t(bits_of(v[i]));
+                    delta(ints);
+                }
+            }
+        } else {
+            int64_t ints[kScratch];
+            std::memcpy(ints, v, m * sizeof(int64_t));
+            delta(ints);
+        }
+        if (!best) {
+            Writer& w = cand[depth][3];
+            w.clear();
+            w.u8(kRaw);
+            w.append(v, m * sizeof(Ub));
+            return w;
+        }
+        if (log) log->take(logs[best - &cand[depth][0]]);
+        return *best;
+    }
+
+    // Top-level block: the base methods, then (auto) the nesting ones.
+    Writer& encode_block(const T* v, size_t m, SeqLog* log) {
+        SeqLog base_log;
+        Writer* best = &encode_base(v, m, 0, log ? &base_log : nullptr);
+        if (!opt.automatic) {
+            if (log) log->take(base_log);
+            return *best;
+        }
+        SeqLog comp_log[3];
+        SeqLog* best_log = &base_log;
+        auto consider = [&](int k) {
+            if (comp[k].size() < best->size()) {
+                best = &comp[k];
+                best_log = &comp_log[k];
+            }
+        };
+        if constexpr (std::is_same_v<T, double>) {
+            if (encode_f32(v, m, comp[0], log ? &comp_log[0] : nullptr)) consider(0);
+        }
+        if (encode_rle(v, m, comp[1], log ? &comp_log[1] : nullptr)) consider(1);
+        if (dict && encode_dict(v, m, comp[2], log ? &comp_log[2] : nullptr)) consider(2);
+        if (log) log->take(*best_log);
+        return *best;
+    }
+
+    // Codes into the series dictionary: 0 = escape (the value follows in a nested block), 1 = the previous
+    // value again, c >= 2 = entry c - 2.
+    bool encode_dict(const T* v, size_t m, Writer& w, SeqLog* log) {
+        int64_t codes[kScratch];
+        T esc[kScratch];
+        size_t nesc = 0;
+        for (size_t i = 0; i < m; ++i) {
+            const Ub b = bits_of(v[i]);
+            if (i > 0 && b == bits_of(v[i - 1])) {
+                codes[i] = 1;
+                continue;
+            }
+            const uint32_t idx = dict->find(b);
+            codes[i] = idx ? int64_t(idx) + 1 : 0;
+            esc[nesc] = v[i];
+            nesc += idx == 0;
+        }
+        if (nesc * 8 > m * 7) return false;  // hardly anything in the dictionary
+        w.clear();
+        w.u8(kDict);
+        write_intseq(codes, m, opt.max_order, w, log, kCtxDictCodes);
+        if (nesc) {
+            SeqLog nested_log;
+            Writer& nb = encode_base(esc, nesc, 1, log ? &nested_log : nullptr);
+            append_nested(w, nb, nested_log, log);
+        }
+        return true;
+    }
+
+    // Appends a nested block's bytes and its integer streams (offsets moved to where the bytes land).
+    static void append_nested(Writer& w, const Writer& nested, const SeqLog& nested_log, SeqLog* log) {
+        if (log) log->take(nested_log, w.size());
+        w.append(nested.bytes.data(), nested.size());
+    }
+
+    // Doubles that are float32 values, or within a few units in the last place of one (float32 data printed
+    // with 17 digits and parsed back): the float32 values through the float32 methods, plus corrections.
+    bool encode_f32(const T* v, size_t m, Writer& w, SeqLog* log) {
+        if constexpr (std::is_same_v<T, double>) {
+            float fv[kScratch];
+            int64_t corr[kScratch];
+            uint64_t any = 0;
+            size_t near = 0;
+            bool subnormal = false;
+            for (size_t i = 0; i < m; ++i) {
+                const float f = float(v[i]);
+                fv[i] = f;
+                const uint32_t fb = std::bit_cast<uint32_t>(f);
+                // Subnormal floats would widen differently on machines that flush them; never store them.
+                subnormal |= (fb & 0x7F800000u) == 0 && (fb & 0x007FFFFFu) != 0;
+                corr[i] = int64_t(std::bit_cast<uint64_t>(v[i]) - std::bit_cast<uint64_t>(double(f)));
+                any |= uint64_t(corr[i]);
+                near += uint64_t(corr[i]) + (1u << 16) < (2u << 16);
+            }
+            // Mostly far from float32 values (ordinary doubles): not worth trying.
+            if (subnormal || near * 8 < m * 7) return false;
+            if (!narrow) narrow = std::make_unique<SeriesEncoder<float>>(opt, kc);
+            float s[kL2Samples];
+            const size_t ns = sample_block(fv, m, s);
+            narrow->analyse_samples(s, ns);
+            SeqLog nested_log;
+            Writer& nb = narrow->encode_base(fv, m, 1, log ? &nested_log : nullptr);
+            w.clear();
+            w.u8(kF32);
+            w.u8(any ? 1 : 0);
+            if (any) write_intseq(corr, m, opt.max_order, w, log, kCtxF32Corr);
+            append_nested(w, nb, nested_log, log);
+            return true;
+        } else {
+            (void)v, (void)m, (void)w, (void)log;
+            return false;
+        }
+    }
+
+    // Runs of identical values: run lengths, then the run values as a nested block.
+    bool encode_rle(const T* v, size_t m, Writer& w, SeqLog* log) {
+        T vals[kScratch];
+        int64_t lens[kScratch];
+        size_t runs = 0;
+        Ub prev = bits_of(v[0]);
+        vals[0] = v[0];
+        lens[0] = 0;
+        for (size_t i = 1; i < m; ++i) {
+            const Ub b = bits_of(v[i]);
+            if (b != prev) {
+                ++runs;
+                vals[runs] = v[i];
+                lens[runs] = 0;
+                prev = b;
+            } else {
+                ++lens[runs];
+            }
+        }
+        ++runs;
+        if (runs * 4 > m * 3) return false;
+        SeqLog nested_log;
+        Writer& nb = encode_base(vals, runs, 1, log ? &nested_log : nullptr);
+        w.clear();
+        w.u8(kRle);
+        w.varint(runs);
+        write_intseq(lens, runs, opt.max_order, w, log, kCtxRunLengths);
+        append_nested(w, nb, nested_log, log);
+        return true;
+    }
+};
+
+struct BlockPass {
+    Writer blocks;
+    std::vector<uint16_t> dir;
+    SeqLog log;
+};
+
+template <class T>
+void run_blocks(SeriesEncoder<T>& enc, const T* values, size_t n, bool want_log, BlockPass& pass) {
+    const size_t nblocks = (n + kBlockValues - 1) / kBlockValues;
+    pass.dir.assign(nblocks, 0);
+    pass.blocks.clear();
+    pass.log.clear();
+    SeqLog block_log;
+    for (size_t g = 0; g < nblocks; g += kRowgroupBlocks) {
+        const size_t first = g * kBlockValues;
+        const size_t gn = std::min(n - first, kRowgroupBlocks * kBlockValues);
+        enc.analyse(values + first, gn);
+        for (size_t b = g; b < std::min(nblocks, g + kRowgroupBlocks); ++b) {
+            const size_t at = b * kBlockValues;
+            const size_t m = std::min(kBlockValues, n - at);
+            const size_t before = pass.blocks.size();
+            block_log.clear();
+            Writer& w = enc.encode_block(values + at, m, want_log ? &block_log : nullptr);
+            if (want_log) pass.log.take(block_log, before);
+            pass.blocks.append(w.bytes.data(), w.size());
+            pass.dir[b] = uint16_t(pass.blocks.size() - before);
+        }
+    }
+}
+
+// A dictionary pays when a large share of the values repeat and the plain blocks are expensive.
+constexpr size_t kDictMinBitsPerValue = 12;
+
+template <class T>
+std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOptions& opt) {
+    using Ub = U<T>;
+    auto kc_owner = std::make_unique<KeyCounter>();
+    SeriesEncoder<T> enc(opt, kc_owner.get());
+    std::vector<T> values(n);
+    std::memcpy(values.data(), raw, n * sizeof(T));  // aligned copy: callers may hand unaligned memory
+    BlockPass pass;
+    run_blocks(enc, values.data(), n, opt.models, pass);
+
+    std::vector<uint8_t> dict_payload;
+    size_t dict_size = 0;
+    if (opt.dict && pass.blocks.size() * 8 > n * kDictMinBitsPerValue) {
+        std::vector<Ub> bits(n);
+        std::memcpy(bits.data(), values.data(), n * sizeof(T));
+        size_t covered = 0;
+        const std::vector<Ub> dict = repeated_values(bits.data(), n, covered);
+        if (dict.size() >= 16 && covered * 8 >= n) {
+            EncodeOptions inner = opt;
+            inner.models = false;
+            inner.dict = false;
+            dict_payload = encode_series<T>(reinterpret_cast<const uint8_t*>(dict.data()), dict.size(), inner);
+            BitsTable<Ub> index(dict.size());
+            for (size_t k = 0; k < dict.size(); ++k) index.slot(dict[k]) = uint32_t(k + 1);
+            enc.dict = &index;
+            BlockPass with_dict;
+            run_blocks(enc, values.data(), n, opt.models, with_dict);
+            enc.dict = nullptr;
+            if (with_dict.blocks.size() + 9 + dict_payload.size() < pass.blocks.size()) {
+                pass = std::move(with_dict);
+                dict_size = dict.size();
+            } else {
+                dict_payload.clear();
+            }
+        }
+    }
+    std::vector<Model> models;
+    if (opt.models) models = apply_entropy(pass.blocks, pass.dir, pass.log);
+    Writer out;
+    out.u8(uint8_t((models.empty() ? 0 : kSectionModels) | (dict_size ? kSectionDict : 0)));
+    if (!models.empty()) write_models(models, out);
+    if (dict_size) {
+        out.u32(uint32_t(dict_size));
+        out.u32(uint32_t(dict_payload.size()));
+        out.append(dict_payload.data(), dict_payload.size());
+    }
+    for (uint16_t s : pass.dir) out.u16(s);
+    out.append(pass.blocks.bytes.data(), pass.blocks.size());
+    return std::move(out.bytes);
+}
+
+template <class T>
+std::vector<uint8_t> encode(const void* values, size_t n, Profile profile) {
+    if (n == 0) return {};
+    EncodeOptions opt;
+    opt.automatic = profile == Profile::automatic;
+    opt.max_order = 2;
+    opt.float_delta = opt.automatic;
+    opt.models = opt.automatic;
+    opt.dict = opt.automatic && n <= 0xFFFFFFFFu;
+    return encode_series<T>(static_cast<const uint8_t*>(values), n, opt);
+}
+
+template std::vector<uint8_t> encode<double>(const void*, size_t, Profile);
+template std::vector<uint8_t> encode<float>(const void*, size_t, Profile);
+template std::vector<uint8_t> encode<int64_t>(const void*, size_t, Profile);
+
+}  // namespace tsquash::codecs::alp

@@ -1,0 +1,77 @@
+// Encoder internals shared by encoder.cpp and the entropy stage.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "common.hpp"
+
+namespace tsquash::codecs::alp {
+
+struct EncodeOptions {
+    bool automatic = false;   // the `auto` profile: every method and the entropy stage
+    unsigned max_order = 2;   // highest delta order an integer stream may use
+    bool float_delta = false; // try integer deltas on float bit patterns
+    bool models = false;      // entropy stage (models section)
+    bool dict = false;        // series dictionary (dictionary section) when repeats abound
+};
+
+// Integer streams are tagged with a context so the entropy stage gives streams of one kind a shared model.
+inline constexpr uint32_t kCtxAlp = 1;     // | (e - f) << 8 | float32-mix << 16
+inline constexpr uint32_t kCtxDelta = 2;
+inline constexpr uint32_t kCtxRunLengths = 3;
+inline constexpr uint32_t kCtxDictCodes = 4;
+inline constexpr uint32_t kCtxF32Corr = 5;
+
+// Where the integer streams of a candidate block sit in its bytes, with their residuals, so the entropy
+// stage can re-code a stream in place (nothing in a block records a stream's length, so splicing in a
+// different coding of one stream leaves the rest of the block valid).
+struct SeqEntry {
+    size_t start = 0;      // offset of the stream's header byte in the block
+    size_t length = 0;     // bytes of the stream as written (frame of reference)
+    uint32_t context = 0;
+    size_t head_first = 0; // header byte + delta starts for an entropy-coded version, at heads[...]
+    size_t head_len = 0;
+    size_t first = 0;      // that version's residuals at arena[first, first + count)
+    size_t count = 0;
+};
+
+struct SeqLog {
+    std::vector<SeqEntry> entries;
+    std::vector<uint64_t> arena;
+    std::vector<uint8_t> heads;
+
+    void clear() {
+        entries.clear();
+        arena.clear();
+        heads.clear();
+    }
+    void add(size_t start, const std::vector<uint8_t>& head, const uint64_t* resid, size_t rc, uint32_t context) {
+        entries.push_back({start, 0, context, heads.size(), head.size(), arena.size(), rc});
+        heads.insert(heads.end(), head.begin(), head.end());
+        arena.insert(arena.end(), resid, resid + rc);
+    }
+    void finish_last(size_t length) { entries.back().length = length; }
+    // Move another log's entries in, their offsets moved by `shift` bytes.
+    void take(const SeqLog& other, size_t shift = 0) {
+        for (SeqEntry e : other.entries) {
+            e.start += shift;
+            e.first += arena.size();
+            e.head_first += heads.size();
+            entries.push_back(e);
+        }
+        // entries above already point past the current arena ends; now append the contents
+        arena.insert(arena.end(), other.arena.begin(), other.arena.end());
+        heads.insert(heads.end(), other.heads.begin(), other.heads.end());
+    }
+};
+
+struct Model;
+// The entropy stage over a finished block area: returns the models kept (empty: nothing changed), with the
+// blocks and their directory sizes rewritten to use them.
+std::vector<Model> apply_entropy(Writer& blocks, std::vector<uint16_t>& dir, const SeqLog& log);
+
+// Writes an integer stream (docs/format.md "integer streams") with frame of reference and bit packing,
+// choosing the delta order (up to max_order) that packs smallest.
+void write_intseq(const int64_t* v, size_t m, unsigned max_order, Writer& out, SeqLog* log, uint32_t context);
+
+}  // namespace tsquash::codecs::alp

@@ -1,0 +1,442 @@
+// The entropy stage (docs/format.md, "models and entropy-coded streams"): bins + four interleaved rANS
+// states over a shared table, offsets as packed bits; and, for the encoder, building a model from a sample.
+#include "entropy.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <limits>
+#include <queue>
+
+namespace tsquash::codecs::alp {
+
+void Model::finalize() {
+    uint32_t cum = 0;
+    slot_bin.assign(size_t(1) << log2, 0);
+    slot_step.assign(size_t(1) << log2, 0);
+    dec_lower.resize(bins.size());
+    dec_width.resize(bins.size());
+    for (size_t b = 0; b < bins.size(); ++b) {
+        bins[b].cum = cum;
+        for (uint32_t k = 0; k < bins[b].weight; ++k) {
+            slot_bin[cum + k] = uint16_t(b);
+            slot_step[cum + k] = bins[b].weight << 16 | k;
+        }
+        cum += bins[b].weight;
+        dec_lower[b] = bins[b].lower;
+        dec_width[b] = bins[b].width;
+    }
+}
+
+std::vector<Model> read_models(Reader& r) {
+    const unsigned k = r.u8("model count");
+    if (k < 1 || k > kMaxModels) corrupt("model count out of range");
+    std::vector<Model> models(k);
+    for (Model& m : models) {
+        m.log2 = r.u8("model table size");
+        if (m.log2 < kAnsMinLog2 || m.log2 > kAnsMaxLog2) corrupt("model table size out of range");
+        const uint32_t total = 1u << m.log2;
+        const unsigned nb = r.u16("bin count");
+        if (nb < 1 || nb > total) corrupt("bin count out of range");
+        m.bins.resize(nb);
+        uint64_t sum = 0, lower = 0;
+        for (Bin& b : m.bins) {
+            const uint64_t w = r.varint("bin weight");
+            if (w < 1 || w > total) corrupt("bin weight out of range");
+            sum += w;
+            b.weight = uint32_t(w);
+            b.width = r.u8("bin width");
+            if (b.width > 64) corrupt("bin width above 64");
+            lower += uint64_t(unzigzag(r.varint("bin lower bound")));
+            b.lower = lower;
+        }
+        if (sum != total) corrupt("bin weights do not add up to the table size");
+        m.finalize();
+    }
+    return models;
+}
+
+void write_models(const std::vector<Model>& models, Writer& w) {
+    w.u8(uint8_t(models.size()));
+    for (const Model& m : models) {
+        w.u8(uint8_t(m.log2));
+        w.u16(uint16_t(m.bins.size()));
+        uint64_t prev = 0;
+        for (const Bin& b : m.bins) {
+            w.varint(b.weight);
+            w.u8(b.width);
+            w.varint(zigzag(int64_t(b.lower - prev)));
+            prev = b.lower;
+        }
+    }
+}
+
+// ---- decoding --------------------------------------------------------------------------------------------
+
+void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst) {
+    const uint8_t* s = r.take(4 * kAnsStates, "rANS states");
+    uint32_t x[kAnsStates];
+    for (unsigned j = 0; j < kAnsStates; ++j) {
+        x[j] = Reader::load<uint32_t>(s + 4 * j);
+        if (x[j] < kAnsLow) corrupt("rANS state below its lower bound");
+    }
+    // The words follow; how many is only known once the last symbol is decoded.
+    const uint8_t* word = r.pos();
+    const uint8_t* const wend = r.end();
+    const unsigned L = model.log2;
+    const uint32_t mask = (1u << L) - 1;
+    const uint16_t* slot_bin = model.slot_bin.data();
+    const uint32_t* slot_step = model.slot_step.data();
+    const uint64_t* lowers = model.dec_lower.data();
+    const uint8_t* widths = model.dec_width.data();
+    uint16_t bin_of[kScratch];
+    // Four states in registers, one symbol each per round: their dependency chains overlap. A slot's
+    // weight and its distance from the bin's first slot come in one load.
+    uint32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+    auto step = [&](uint32_t& st, size_t i) {
+        const uint32_t slot = st & mask;
+        bin_of[i] = slot_bin[slot];
+        const uint32_t e = slot_step[slot];
+        st = (e >> 16) * (st >> L) + (e & 0xFFFF);
+        if (st < kAnsLow) {
+            if (wend - word < 2) corrupt("rANS stream runs out");
+            st = (st << 16) | Reader::load<uint16_t>(word);
+            word += 2;
+        }
+    };
+    size_t i = 0;
+    for (; i + 4 <= rc; i += 4) {
+        step(x0, i);
+        step(x1, i + 1);
+        step(x2, i + 2);
+        step(x3, i + 3);
+    }
+    if (i < rc) step(x0, i++);
+    if (i < rc) step(x1, i++);
+    if (i < rc) step(x2, i++);
+    x[0] = x0, x[1] = x1, x[2] = x2, x[3] = x3;
+    for (unsigned j = 0; j < kAnsStates; ++j)
+        if (x[j] != kAnsLow) corrupt("rANS stream does not end in its initial state");
+    r.take(size_t(word - r.pos()), "rANS words");
+    // Offsets, LSB first, as many bits as the bins say.
+    uint64_t total = 0;
+    for (size_t k = 0; k < rc; ++k) total += widths[bin_of[k]];
+    const size_t obytes = size_t((total + 7) / 8);
+    const uint8_t* o = r.take(obytes, "offset bits");
+    if (total == 0) {
+        for (size_t k = 0; k < rc; ++k) dst[k] = lowers[bin_of[k]];
+        return;
+    }
+    // Word loads may run 16 bytes past the field; use a padded copy when the buffer ends sooner.
+    uint8_t pad[kBlockValues * 8 + 32];
+    const uint8_t* src = o;
+    if (size_t(r.hard_end() - o) < obytes + 16) {
+        std::memcpy(pad, o, obytes);
+        std::memset(pad + obytes, 0, 16);
+        src = pad;
+    }
+    uint64_t pos = 0;
+    for (size_t k = 0; k < rc; ++k) {
+        const unsigned b = bin_of[k];
+        const unsigned w = widths[b];
+        const uint8_t* p = src + (pos >> 3);
+        const unsigned sh = unsigned(pos & 7);
+        uint64_t lo = Reader::load<uint64_t>(p) >> sh;
+        if (w + sh > 64) [[unlikely]] lo |= uint64_t(p[8]) << (64 - sh);
+        // (2 << (w - 1)) - 1 is the w-bit mask for w = 1..64 without a shift by 64; w = 0 masks to 0.
+        const uint64_t mask_w = w ? (uint64_t(2) << (w - 1)) - 1 : 0;
+        dst[k] = lowers[b] + (lo & mask_w);
+        pos += w;
+    }
+    // Padding bits of the last byte must be zero (one encoding per stream).
+    if (total % 8 && (o[obytes - 1] >> (total % 8))) corrupt("offset padding bits not zero");
+}
+
+// ---- encoding --------------------------------------------------------------------------------------------
+
+void ans_encode(const uint64_t* resid, const uint16_t* bin_of, size_t rc, const Model& model, Writer& out) {
+    uint32_t x[kAnsStates];
+    for (auto& v : x) v = kAnsLow;
+    uint16_t words[kScratch * 2 + 8];
+    size_t nw = 0;
+    const Model::EncSym* syms = model.enc.data();
+    for (size_t i = rc; i-- > 0;) {
+        const Model::EncSym& e = syms[bin_of[i]];
+        uint32_t& st = x[i % kAnsStates];
+        if (st >= e.limit) {  // one renormalisation at most: states stay below 2^32
+            words[nw++] = uint16_t(st);
+            st >>= 16;
+        }
+        // st / weight by a multiplication with a 64-bit reciprocal (exact for 32-bit states and weights up
+        // to 2^14), then the rANS step x -> (x / w) * 2^L + x mod w + cum written as x + cum + q * (2^L - w).
+        const uint32_t q = e.rcp ? uint32_t((static_cast<unsigned __int128>(st) * e.rcp) >> 64) : st;
+        st += e.bias + q * e.cmpl;
+    }
+    for (unsigned j = 0; j < kAnsStates; ++j) out.u32(x[j]);
+    for (size_t k = nw; k-- > 0;) out.u16(words[k]);
+    uint64_t total = 0;
+    for (size_t i = 0; i < rc; ++i) total += model.bins[bin_of[i]].width;
+    const size_t obytes = size_t((total + 7) / 8);
+    uint8_t* o = out.grow(obytes + 8);
+    std::memset(o, 0, obytes + 8);
+    uint64_t pos = 0;
+    for (size_t i = 0; i < rc; ++i) {
+        const Bin& b = model.bins[bin_of[i]];
+        if (!b.width) continue;
+        const uint64_t off = resid[i] - b.lower;
+        uint8_t* p = o + (pos >> 3);
+        const unsigned sh = unsigned(pos & 7);
+        uint64_t cur;
+        std::memcpy(&cur, p, 8);
+        cur |= off << sh;
+        std::memcpy(p, &cur, 8);
+        if (b.width + sh > 64) p[8] |= uint8_t(off >> (64 - sh));
+        pos += b.width;
+    }
+    out.bytes.resize(out.bytes.size() - 8);
+}
+
+double ans_cost_bits(const uint16_t* bin_of, size_t rc, const Model& model) {
+    double bits = 8.0 * (1 + 4 * kAnsStates) + 8;  // model index, the states, word and byte rounding
+    for (size_t i = 0; i < rc; ++i) {
+        const Bin& b = model.bins[bin_of[i]];
+        bits += model.cost[bin_of[i]] + b.width;
+    }
+    return bits;
+}
+
+// ---- building a model --------------------------------------------------------------------------------------
+
+namespace {
+
+inline unsigned span_width(int64_t lo, int64_t hi) { return bit_width64(uint64_t(hi) - uint64_t(lo)); }
+
+}  // namespace
+
+bool Model::find(uint64_t r, uint16_t& bin) const {
+    const int64_t v = int64_t(r);
+    size_t k;
+    const uint64_t rel = r - uint64_t(lut_base);
+    if (rel < lut.size()) {
+        k = lut[rel];
+    } else {
+        // The last bin whose lower bound is at or below v (bins sorted by lower bound, as signed values).
+        const size_t n = lowers.size();
+        if (v < lowers[0]) return false;
+        size_t lo = 0, len = n;
+        while (len > 1) {
+            const size_t half = len / 2;
+            lo = lowers[lo + half] <= v ? lo + half : lo;
+            len -= half;
+        }
+        k = lo;
+    }
+    const uint64_t off = r - bins[k].lower;
+    if (bins[k].width < 64 && (off >> bins[k].width)) return false;  // outside what the model was built for
+    bin = uint16_t(k);
+    return true;
+}
+
+Model build_model(std::vector<int64_t>& sample, size_t population, int64_t global_min, int64_t global_max) {
+    const size_t s = sample.size();
+    // Atoms: the distinct values with their counts (counted in a hash table, then only the distinct values
+    // sorted: residuals usually take far fewer values than there are); when there are too many, consecutive
+    // ones are grouped into quantile groups of about equal population (a value that alone fills a group
+    // stays alone).
+    struct Atom {
+        int64_t lo, hi;
+        uint64_t count;
+    };
+    std::vector<Atom> atoms;
+    {
+        size_t cap = 64;
+        while (cap < 2 * s) cap <<= 1;
+        std::vector<int64_t> keys(cap);
+        std::vector<uint32_t> counts(cap, 0);
+        for (int64_t v : sample) {
+            size_t h = size_t((uint64_t(v) * 0x9E3779B97F4A7C15ull) >> 17) & (cap - 1);
+            while (counts[h] && keys[h] != v) h = (h + 1) & (cap - 1);
+            keys[h] = v;
+            ++counts[h];
+        }
+        for (size_t h = 0; h < cap; ++h)
+            if (counts[h]) atoms.push_back({keys[h], keys[h], counts[h]});
+        std::sort(atoms.begin(), atoms.end(), [](const Atom& x, const Atom& y) { return x.lo < y.lo; });
+    }
+    // A bin needs a few values to pay for its table entry: small populations get fewer atoms.
+    const size_t kMaxAtoms = std::clamp<size_t>(population / 4, 256, 4096);
+    if (atoms.size() > kMaxAtoms) {
+        const uint64_t per = std::max<uint64_t>(1, s / (kMaxAtoms / 2));
+        std::vector<Atom> grouped;
+        for (const Atom& at : atoms) {
+            if (!grouped.empty() && grouped.back().count < per && at.count < per) {
+                grouped.back().hi = at.hi;
+                grouped.back().count += at.count;
+            } else {
+                grouped.push_back(at);
+            }
+        }
+        atoms.swap(grouped);
+    }
+    // Greedy bottom-up merging of neighbouring bins while it lowers the cost: count * (code bits + offset
+    // bits) plus what a bin's table entry takes (about five bytes), scaled to the sample.
+    const double total = double(s);
+    const double kBinBits = 40.0 * double(s) / double(std::max<size_t>(population, s));
+    auto cost = [&](uint64_t c, unsigned w) { return double(c) * (std::log2(total / double(c)) + w) + kBinBits; };
+    struct Node {
+        int64_t lo, hi;
+        uint64_t count;
+        size_t prev, next;
+        unsigned version;
+        bool alive;
+    };
+    const size_t a = atoms.size();
+    const size_t none = SIZE_MAX;
+    std::vector<Node> nodes(a);
+    for (size_t i = 0; i < a; ++i)
+        nodes[i] = {atoms[i].lo, atoms[i].hi, atoms[i].count, i ? i - 1 : none, i + 1 < a ? i + 1 : none, 0, true};
+    struct Cand {
+        double gain;
+        size_t left;
+        unsigned vl, vr;
+        bool operator<(const Cand& o) const { return gain < o.gain || (gain == o.gain && left > o.left); }
+    };
+    auto merge_gain = [&](size_t l) {
+        const Node& x = nodes[l];
+        const Node& y = nodes[x.next];
+        return cost(x.count, span_width(x.lo, x.hi)) + cost(y.count, span_width(y.lo, y.hi)) -
+               cost(x.count + y.count, span_width(x.lo, y.hi));
+    };
+    std::priority_queue<Cand> heap;
+    for (size_t i = 0; i + 1 < a; ++i) heap.push({merge_gain(i), i, 0, 0});
+    while (!heap.empty()) {
+        const Cand c = heap.top();
+        heap.pop();
+        if (c.gain <= 0) break;
+        Node& x = nodes[c.left];
+        if (!x.alive || x.next == none || x.version != c.vl || nodes[x.next].version != c.vr) continue;
+        Node& y = nodes[x.next];
+        x.hi = y.hi;
+        x.count += y.count;
+        x.next = y.next;
+        y.alive = false;
+        ++x.version;
+        if (x.next != none) nodes[x.next].prev = c.left;
+        if (x.prev != none) heap.push({merge_gain(x.prev), x.prev, nodes[x.prev].version, x.version});
+        if (x.next != none) heap.push({merge_gain(c.left), c.left, x.version, nodes[x.next].version});
+    }
+    struct Range {
+        int64_t lo;
+        unsigned width;
+        uint64_t count;
+    };
+    std::vector<Range> data;
+    for (size_t i = 0; i != none && i < a; i = nodes[i].next)
+        if (nodes[i].alive) data.push_back({nodes[i].lo, span_width(nodes[i].lo, nodes[i].hi), nodes[i].count});
+    // Make the bins a partition of [global_min, global_max]: each value belongs to the last bin whose lower
+    // bound is at or below it, so a bin must reach the next one's lower bound; where its own width falls
+    // short, a gap bin (weight 1) covers the rest. Values the sample missed still find a bin.
+    std::vector<Range> all;
+    auto end_of = [](int64_t lo, unsigned w, bool& saturated) {  // first value past [lo, lo + 2^w)
+        const uint64_t room = uint64_t(std::numeric_limits<int64_t>::max()) - uint64_t(lo);
+        saturated = w >= 64 || (uint64_t(1) << w) > room;
+        return saturated ? std::numeric_limits<int64_t>::max() : int64_t(uint64_t(lo) + (uint64_t(1) << w));
+    };
+    if (data.front().lo > global_min) all.push_back({global_min, span_width(global_min, data.front().lo - 1), 0});
+    for (size_t k = 0; k < data.size(); ++k) {
+        all.push_back(data[k]);
+        const bool last = k + 1 == data.size();
+        if (last && global_max == std::numeric_limits<int64_t>::max()) {
+            bool sat = false;
+            const int64_t end = end_of(data[k].lo, data[k].width, sat);
+            if (!sat) all.push_back({end, span_width(end, global_max), 0});
+            break;
+        }
+        const int64_t next_lo = last ? global_max + 1 : data[k + 1].lo;
+        bool sat = false;
+        const int64_t end = end_of(data[k].lo, data[k].width, sat);
+        if (!sat && end < next_lo) all.push_back({end, span_width(end, next_lo - 1), 0});
+    }
+    Model m;
+    // A table with at least twice as many slots as bins, so weights keep some precision.
+    m.log2 = kAnsMinLog2 + 4;
+    while (m.log2 < kAnsMaxLog2 && (size_t(1) << m.log2) < 2 * all.size()) ++m.log2;
+    while (all.size() > (size_t(1) << m.log2) / 2) {  // too many bins even so: merge the rarest neighbours
+        size_t best = 0;
+        for (size_t k = 0; k + 1 < all.size(); ++k)
+            if (all[k].count + all[k + 1].count < all[best].count + all[best + 1].count) best = k;
+        const int64_t hi = all[best + 1].width >= 64 ? std::numeric_limits<int64_t>::max()
+                                                     : int64_t(uint64_t(all[best + 1].lo) + ((1ull << all[best + 1].width) - 1));
+        all[best].width = std::max(span_width(all[best].lo, hi), all[best].width);
+        all[best].count += all[best + 1].count;
+        all.erase(all.begin() + long(best) + 1);
+    }
+    const uint32_t slots = 1u << m.log2;
+    // Weights: proportional to counts, at least 1, adding up to the table size (largest remainders).
+    uint64_t counted = 0;
+    for (const Range& r : all) counted += r.count;
+    const uint32_t free_slots = slots - uint32_t(all.size());
+    std::vector<uint32_t> wts(all.size(), 1);
+    uint32_t used = uint32_t(all.size());
+    std::vector<std::pair<double, size_t>> rema;
+    for (size_t k = 0; k < all.size(); ++k) {
+        const double exact = counted ? double(all[k].count) * free_slots / double(counted) : 0;
+        const uint32_t fl = uint32_t(exact);
+        wts[k] += fl;
+        used += fl;
+        rema.push_back({exact - fl, k});
+    }
+    std::stable_sort(rema.begin(), rema.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
+    for (size_t k = 0; used < slots; ++k, ++used) ++wts[rema[k % rema.size()].second];
+    for (size_t k = 0; k < all.size(); ++k) {
+        Bin b;
+        b.lower = uint64_t(all[k].lo);
+        b.width = uint8_t(all[k].width);
+        b.weight = wts[k];
+        m.bins.push_back(b);
+    }
+    m.finalize();
+    m.prepare_costs(population);
+    return m;
+}
+
+void Model::prepare_costs(size_t population) {
+    enc.resize(bins.size());
+    for (size_t b = 0; b < bins.size(); ++b) {
+        const uint32_t w = bins[b].weight, start = bins[b].cum;
+        EncSym& e = enc[b];
+        e.limit = uint64_t(w) << (32 - log2);
+        e.cmpl = (1u << log2) - w;
+        e.bias = start;
+        e.rcp = w == 1 ? 0 : ~0ull / w + 1;  // ceil(2^64 / w); weight 1 divides by itself (q = x)
+    }
+    cost.resize(bins.size());
+    lowers.resize(bins.size());
+    for (size_t b = 0; b < bins.size(); ++b) {
+        cost[b] = double(log2) - std::log2(double(bins[b].weight));
+        lowers[b] = int64_t(bins[b].lower);
+    }
+    // A direct table when the bins up to the last one's lower bound span few values (and the table is not
+    // much larger than the residuals it will serve).
+    lut.clear();
+    const uint64_t span = uint64_t(lowers.back()) - uint64_t(lowers.front());
+    if (span < (1u << 16) && span <= 4 * population + 4096) {
+        lut_base = lowers.front();
+        const uint64_t last_reach = bins.back().width >= 16 ? (1u << 16) : (1ull << bins.back().width);
+        const size_t size = size_t(std::min<uint64_t>(span + last_reach, 1u << 17));
+        lut.resize(size);
+        size_t k = 0;
+        for (size_t i = 0; i < size; ++i) {
+            const int64_t v = int64_t(uint64_t(lut_base) + i);
+            while (k + 1 < lowers.size() && lowers[k + 1] <= v) ++k;
+            lut[i] = uint16_t(k);
+        }
+    }
+}
+
+size_t model_bytes(const Model& m) {
+    Writer w;
+    write_models({m}, w);
+    return w.size() - 1;
+}
+
+}  // namespace tsquash::codecs::alp

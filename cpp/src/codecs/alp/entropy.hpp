@@ -1,0 +1,69 @@
+// The entropy stage: an integer stream's residuals are mapped to bins (a lower bound and a number of raw
+// offset bits, as in pcodec), the bin indices are coded with four interleaved rANS states against a table
+// of bin weights shared by the whole series (a "model"), and the offsets follow as packed bits.
+#pragma once
+#include <cstdint>
+#include <vector>
+
+#include "common.hpp"
+
+namespace tsquash::codecs::alp {
+
+inline constexpr unsigned kAnsMinLog2 = 6;
+inline constexpr unsigned kAnsMaxLog2 = 14;
+inline constexpr uint32_t kAnsLow = 1u << 16;  // state lower bound; states live in [2^16, 2^32)
+inline constexpr unsigned kAnsStates = 4;
+inline constexpr size_t kMaxModels = 64;
+
+struct Bin {
+    uint64_t lower = 0;
+    uint32_t weight = 0;  // table slots (frequency)
+    uint32_t cum = 0;     // first slot
+    uint8_t width = 0;    // offset bits
+};
+
+struct Model {
+    unsigned log2 = 0;
+    std::vector<Bin> bins;           // sorted by lower bound (as signed values)
+    std::vector<uint16_t> slot_bin;  // decoder: slot -> bin index (2^log2 entries)
+    std::vector<uint32_t> slot_step; // decoder: slot -> weight << 16 | (slot - cum), one load per symbol
+    std::vector<uint64_t> dec_lower; // decoder: per bin, lower bound and offset width, in flat arrays
+    std::vector<uint8_t> dec_width;
+    std::vector<double> cost;        // encoder: bits of each bin's code
+    // Encoder lookup: bins' lower bounds as signed values, and for models spanning a narrow range a direct
+    // table from (r - lut_base) to the bin.
+    std::vector<int64_t> lowers;
+    std::vector<uint16_t> lut;
+    int64_t lut_base = 0;
+    void finalize();                 // cum and slot_bin from the weights
+    // Encoder: per bin the constants of a division-free rANS step.
+    struct EncSym {
+        uint64_t limit;
+        uint64_t rcp;
+        uint32_t bias, cmpl;
+    };
+    std::vector<EncSym> enc;
+    void prepare_costs(size_t population);  // cost, lowers, lut, enc
+    // Encoder: a bin holding residual r, if any.
+    bool find(uint64_t r, uint16_t& bin) const;
+};
+
+// A model for residuals like those in the sample (sorted in place) of `population` residuals, covering
+// [global_min, global_max].
+Model build_model(std::vector<int64_t>& sample, size_t population, int64_t global_min, int64_t global_max);
+// Bytes the model takes in the models section.
+size_t model_bytes(const Model& m);
+
+// Section bytes <-> models (docs/format.md "models section").
+std::vector<Model> read_models(Reader& r);
+void write_models(const std::vector<Model>& models, Writer& w);
+
+// An entropy-coded residual run (after the model index byte): rc residuals into dst (room for rc values).
+void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst);
+// Encoder side: bins[i] is the bin of residual i (the caller found it). Appends the coded run.
+void ans_encode(const uint64_t* resid, const uint16_t* bins, size_t rc, const Model& model, Writer& out);
+// Bits the run would take after the header byte and delta starts (rANS payload estimated from the weights,
+// offsets exact, sizes and states included), without writing.
+double ans_cost_bits(const uint16_t* bins, size_t rc, const Model& model);
+
+}  // namespace tsquash::codecs::alp

@@ -1,0 +1,124 @@
+// The encoder's second pass (profile auto): one model per kind of integer stream (its context) built from
+// a sample of all streams of that kind, then every stream re-coded with it where that is smaller. Streams
+// are spliced in place: nothing in a block records a stream's length, so the rest of the block is unchanged.
+#include <algorithm>
+#include <limits>
+#include <map>
+
+#include "encoder.hpp"
+#include "entropy.hpp"
+
+namespace tsquash::codecs::alp {
+
+namespace {
+
+constexpr size_t kMinGroupValues = 1024;   // fewer residuals than this never pay for a table
+constexpr size_t kSampleValues = 1 << 16;
+
+struct Choice {
+    int model = -1;            // index into the kept models, -1: keep frame of reference
+    std::vector<uint16_t> bins;
+};
+
+}  // namespace
+
+std::vector<Model> apply_entropy(Writer& blocks, std::vector<uint16_t>& dir, const SeqLog& log) {
+    std::map<uint32_t, std::vector<size_t>> groups;
+    for (size_t k = 0; k < log.entries.size(); ++k) groups[log.entries[k].context].push_back(k);
+
+    struct Candidate {
+        Model model;
+        double savings = 0;  // bytes, estimated
+        std::vector<size_t> entries;
+    };
+    std::vector<Candidate> cands;
+    std::vector<Choice> choice(log.entries.size());
+    std::vector<int> cand_of(log.entries.size(), -1);
+    for (auto& [ctx, idx] : groups) {
+        size_t total = 0;
+        int64_t mn = std::numeric_limits<int64_t>::max(), mx = std::numeric_limits<int64_t>::min();
+        for (size_t k : idx) {
+            const SeqEntry& e = log.entries[k];
+            total += e.count;
+            for (size_t i = 0; i < e.count; ++i) {
+                const int64_t v = int64_t(log.arena[e.first + i]);
+                mn = std::min(mn, v);
+                mx = std::max(mx, v);
+            }
+        }
+        if (total < kMinGroupValues) continue;
+        std::vector<int64_t> sample;
+        sample.reserve(std::min(total, kSampleValues) + 1);
+        const size_t stride = (total + kSampleValues - 1) / kSampleValues;
+        size_t at = 0;
+        for (size_t k : idx) {
+            const SeqEntry& e = log.entries[k];
+            for (size_t i = 0; i < e.count; ++i, ++at)
+                if (at % stride == 0) sample.push_back(int64_t(log.arena[e.first + i]));
+        }
+        Candidate c;
+        c.model = build_model(sample, total, mn, mx);
+        for (size_t k : idx) {
+            const SeqEntry& e = log.entries[k];
+            Choice ch;
+            ch.bins.resize(e.count);
+            bool covered = true;
+            for (size_t i = 0; i < e.count && covered; ++i) covered = c.model.find(log.arena[e.first + i], ch.bins[i]);
+            if (!covered) continue;
+            const double ans = double(e.head_len) + ans_cost_bits(ch.bins.data(), e.count, c.model) / 8;
+            const double fr = double(e.length);
+            if (ans + 1 < fr) {
+                c.savings += fr - ans;
+                choice[k] = std::move(ch);
+                cand_of[k] = int(cands.size());
+                c.entries.push_back(k);
+            }
+        }
+        if (c.savings > double(model_bytes(c.model)) + 8) cands.push_back(std::move(c));
+        else
+            for (size_t k : c.entries) cand_of[k] = -1, choice[k].bins.clear();
+    }
+    // At most kMaxModels tables: keep the ones that save most.
+    std::vector<size_t> order(cands.size());
+    for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+    std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return cands[x].savings > cands[y].savings; });
+    std::vector<Model> models;
+    std::vector<int> index_of(cands.size(), -1);
+    for (size_t i = 0; i < order.size() && models.size() < kMaxModels; ++i) {
+        index_of[order[i]] = int(models.size());
+        models.push_back(std::move(cands[order[i]].model));
+    }
+    for (size_t k = 0; k < choice.size(); ++k) choice[k].model = cand_of[k] >= 0 ? index_of[cand_of[k]] : -1;
+    if (models.empty()) return models;
+
+    // Splice: copy each block, replacing the streams that now use a model (when really smaller).
+    Writer out;
+    Writer tmp;
+    size_t src_block = 0, next = 0;
+    for (size_t b = 0; b < dir.size(); ++b) {
+        const size_t end = src_block + dir[b];
+        const size_t start_out = out.size();
+        size_t cur = src_block;
+        for (; next < log.entries.size() && log.entries[next].start < end; ++next) {
+            const SeqEntry& e = log.entries[next];
+            const Choice& ch = choice[next];
+            if (ch.model < 0) continue;
+            tmp.clear();
+            tmp.u8(uint8_t(log.heads[e.head_first] | 4));
+            tmp.append(log.heads.data() + e.head_first + 1, e.head_len - 1);
+            tmp.u8(uint8_t(ch.model));
+            ans_encode(log.arena.data() + e.first, ch.bins.data(), e.count, models[size_t(ch.model)], tmp);
+            if (tmp.size() >= e.length) continue;
+            out.append(blocks.bytes.data() + cur, e.start - cur);
+            out.append(tmp.bytes.data(), tmp.size());
+            cur = e.start + e.length;
+        }
+        out.append(blocks.bytes.data() + cur, end - cur);
+        dir[b] = uint16_t(out.size() - start_out);
+        src_block = end;
+    }
+    blocks.bytes.swap(out.bytes);
+    return models;
+}
+
+}  // namespace tsquash::codecs::alp

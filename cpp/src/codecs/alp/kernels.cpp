@@ -1,0 +1,97 @@
+#include "kernels.hpp"
+
+#include <algorithm>
+#include <limits>
+
+#include "common.hpp"
+
+namespace tsquash::codecs::alp::kernels {
+
+namespace {
+
+template <class T>
+inline size_t alp_encode_body(const T* v, size_t m, unsigned e, unsigned f, int64_t* ints, uint8_t* bad) {
+    using U = typename Traits<T>::U;
+    size_t nbad = 0;
+    for (size_t i = 0; i < m; ++i) {
+        const int64_t n = round_to_int(alp_encode_value(v[i], e, f));
+        ints[i] = n;
+        const uint8_t b = std::bit_cast<U>(alp_decode_value(n, e, f, T{})) != std::bit_cast<U>(v[i]);
+        bad[i] = b;
+        nbad += b;
+    }
+    return nbad;
+}
+
+inline void ranges3_body(const int64_t* v, size_t m, int64_t* mn, int64_t* mx) {
+    int64_t a0 = v[0], b0 = v[0];
+    for (size_t i = 1; i < m; ++i) {
+        a0 = std::min(a0, v[i]);
+        b0 = std::max(b0, v[i]);
+    }
+    int64_t a1 = std::numeric_limits<int64_t>::max(), b1 = std::numeric_limits<int64_t>::min();
+    for (size_t i = 1; i < m; ++i) {
+        const int64_t d = int64_t(uint64_t(v[i]) - uint64_t(v[i - 1]));
+        a1 = std::min(a1, d);
+        b1 = std::max(b1, d);
+    }
+    int64_t a2 = std::numeric_limits<int64_t>::max(), b2 = std::numeric_limits<int64_t>::min();
+    for (size_t i = 2; i < m; ++i) {
+        const int64_t d = int64_t((uint64_t(v[i]) - uint64_t(v[i - 1])) - (uint64_t(v[i - 1]) - uint64_t(v[i - 2])));
+        a2 = std::min(a2, d);
+        b2 = std::max(b2, d);
+    }
+    mn[0] = a0, mx[0] = b0, mn[1] = a1, mx[1] = b1, mn[2] = a2, mx[2] = b2;
+}
+
+size_t alp_encode_f64_generic(const double* v, size_t m, unsigned e, unsigned f, int64_t* ints, uint8_t* bad) {
+    return alp_encode_body(v, m, e, f, ints, bad);
+}
+size_t alp_encode_f32_generic(const float* v, size_t m, unsigned e, unsigned f, int64_t* ints, uint8_t* bad) {
+    return alp_encode_body(v, m, e, f, ints, bad);
+}
+void ranges3_generic(const int64_t* v, size_t m, int64_t* mn, int64_t* mx) { ranges3_body(v, m, mn, mx); }
+
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define TSQ_HAVE_AVX2_CLONES 1
+__attribute__((target("avx2"))) size_t alp_encode_f64_avx2(const double* v, size_t m, unsigned e, unsigned f,
+                                                            int64_t* ints, uint8_t* bad) {
+    return alp_encode_body(v, m, e, f, ints, bad);
+}
+__attribute__((target("avx2"))) size_t alp_encode_f32_avx2(const float* v, size_t m, unsigned e, unsigned f,
+                                                            int64_t* ints, uint8_t* bad) {
+    return alp_encode_body(v, m, e, f, ints, bad);
+}
+__attribute__((target("avx2"))) void ranges3_avx2(const int64_t* v, size_t m, int64_t* mn, int64_t* mx) {
+    ranges3_body(v, m, mn, mx);
+}
+bool has_avx2() {
+    static const bool yes = __builtin_cpu_supports("avx2");
+    return yes;
+}
+#endif
+
+}  // namespace
+
+size_t alp_encode(const double* v, size_t m, unsigned e, unsigned f, int64_t* ints, uint8_t* bad) {
+#ifdef TSQ_HAVE_AVX2_CLONES
+    if (has_avx2()) return alp_encode_f64_avx2(v, m, e, f, ints, bad);
+#endif
+    return alp_encode_f64_generic(v, m, e, f, ints, bad);
+}
+
+size_t alp_encode(const float* v, size_t m, unsigned e, unsigned f, int64_t* ints, uint8_t* bad) {
+#ifdef TSQ_HAVE_AVX2_CLONES
+    if (has_avx2()) return alp_encode_f32_avx2(v, m, e, f, ints, bad);
+#endif
+    return alp_encode_f32_generic(v, m, e, f, ints, bad);
+}
+
+void ranges3(const int64_t* v, size_t m, int64_t* mn, int64_t* mx) {
+#ifdef TSQ_HAVE_AVX2_CLONES
+    if (has_avx2()) return ranges3_avx2(v, m, mn, mx);
+#endif
+    ranges3_generic(v, m, mn, mx);
+}
+
+}  // namespace tsquash::codecs::alp::kernels

@@ -1,0 +1,581 @@
+// The block-framed codecs alp and auto: round trips on edge cases (NaN payloads, -0.0, infinities,
+// subnormals, random bits, int64 extremes), the method each kind of data gets, random access, hand-built
+// payloads decoded by the rules of docs/format.md, and rejection of malformed payloads (the decoder is
+// driven directly here, without the stream checksums in the way).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+#include <functional>
+#include <map>
+#include <random>
+#include <string>
+#include <vector>
+
+#include "../../cpp/src/codecs/alp/common.hpp"   // pack / unpack, Reader
+#include "../../cpp/src/codecs/alp/entropy.hpp"  // read_models
+#include "test_util.hpp"
+#include "tsquash/codecs/alp.hpp"
+
+namespace {
+
+using namespace tsq_test;
+namespace alp = tsquash::codecs::alp;
+using alp::Profile;
+
+template <class T>
+std::vector<uint8_t> enc(const std::vector<T>& v, Profile p) {
+    return alp::encode<T>(v.data(), v.size(), p);
+}
+
+template <class T>
+std::vector<T> dec(const std::vector<uint8_t>& b, size_t n) {
+    alp::Decoder<T> d(b.data(), b.size(), n);
+    std::vector<T> out(n);
+    d.read(out.data(), n);
+    d.expect_end();
+    return out;
+}
+
+// ---- inputs ------------------------------------------------------------------------------------------------
+
+template <class T>
+std::vector<T> decimals(size_t n, int digits, double scale, uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<double> g(0, scale);
+    const double p = std::pow(10.0, digits);
+    std::vector<T> v(n);
+    double x = 20;
+    for (auto& y : v) {
+        x += g(rng);
+        y = T(std::round(x * p) / p);
+    }
+    return v;
+}
+
+template <class T>
+std::vector<T> random_bits(size_t n, uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::vector<bits_t<T>> u(n);
+    for (auto& x : u) x = bits_t<T>(rng());
+    return from_patterns<T>(u);
+}
+
+template <class T>
+std::map<std::string, std::vector<T>> float_cases() {
+    using I = Ieee<T>;
+    using U = bits_t<T>;
+    std::map<std::string, std::vector<T>> c;
+    const T inf = std::numeric_limits<T>::infinity();
+    c["empty"] = {};
+    c["one"] = {T(3.25)};
+    c["one_nan"] = from_patterns<T>({U(I::kExpMask | 1)});
+    c["two"] = {T(1.0), T(-2.5)};
+    c["constant_3000"] = std::vector<T>(3000, T(2.5));
+    c["zeros_1025"] = std::vector<T>(1025, T(0));
+    c["signed_zeros"] = {T(0.0), T(-0.0), T(0.0), T(-0.0), T(-0.0), T(1.0), T(-0.0)};
+    std::vector<U> nans = {U(I::kExpMask | I::kQuietBit), U(I::kExpMask | 1), U(I::kSign | I::kExpMask | I::kQuietBit),
+                           U(I::kAllOnes), U(I::kExpMask | I::kQuietBit | 0x1234), U(I::kSign | I::kExpMask | 5)};
+    std::vector<U> nan_mix;
+    for (int r = 0; r < 300; ++r) nan_mix.push_back(nans[r % nans.size()]);
+    c["nan_payloads"] = from_patterns<T>(nan_mix);
+    c["infinities"] = {inf, -inf, inf, T(1.5), -inf, T(0), T(2.25)};
+    std::vector<U> sub;
+    for (U k = 1; k < 2000; k += 3) sub.push_back(k * 977 % I::kMantMask | (k % 2 ? I::kSign : 0));
+    c["subnormals"] = from_patterns<T>(sub);
+    c["extremes"] = {std::numeric_limits<T>::max(), -std::numeric_limits<T>::max(), std::numeric_limits<T>::min(),
+                     std::numeric_limits<T>::denorm_min(), std::numeric_limits<T>::epsilon(), T(0)};
+    c["random_bits_3000"] = random_bits<T>(3000, 7);
+    c["decimals_2_5000"] = decimals<T>(5000, 2, 0.3, 1);
+    c["decimals_5_2100"] = decimals<T>(2100, 5, 0.01, 2);
+    c["decimals_1_1023"] = decimals<T>(1023, 1, 1.0, 3);
+    c["decimals_0_1024"] = decimals<T>(1024, 0, 3.0, 4);
+    std::vector<T> big, tiny, sines, runs, mixed;
+    for (int i = 0; i < 1500; ++i) big.push_back(T(double(i * 7919 % 100000) * 1e10));
+    for (int i = 0; i < 1500; ++i) tiny.push_back(T(double(i % 977) * 1e-9));
+    for (int i = 0; i < 2500; ++i) sines.push_back(T(std::sin(i / 37.0)));
+    std::mt19937_64 rng(5);
+    while (runs.size() < 4000) {
+        const T v = T(std::round(std::normal_distribution<double>(0, 10)(rng) * 100) / 100);
+        runs.insert(runs.end(), 1 + rng() % 20, v);
+    }
+    c["big_decimals"] = big;
+    c["tiny_decimals"] = tiny;
+    c["sines_2500"] = sines;
+    c["runs_4000"] = runs;
+    // Every kind in one series, across block boundaries.
+    for (const auto& [name, v] : c) mixed.insert(mixed.end(), v.begin(), v.end());
+    c["everything"] = mixed;
+    if constexpr (std::is_same_v<T, double>) {
+        // float32 data printed with 17 digits and read back: within an ulp of a float32 value.
+        std::vector<double> f32;
+        for (int i = 0; i < 3000; ++i) {
+            const double d = double(float(std::round(std::sin(i / 50.0) * 20000) / 1000));
+            const int64_t ulps = d == 0 ? 0 : int64_t(i % 3) - 1;  // (no ulp below zero: that is a NaN)
+            f32.push_back(std::bit_cast<double>(std::bit_cast<uint64_t>(d) + uint64_t(ulps)));
+        }
+        c["float32_derived"] = f32;
+        std::vector<double> exact32;
+        for (int i = 0; i < 2000; ++i) exact32.push_back(double(float(std::cos(i / 9.0) * 3.7)));
+        c["float32_exact"] = exact32;
+    }
+    return c;
+}
+
+std::map<std::string, std::vector<int64_t>> int_cases() {
+    std::map<std::string, std::vector<int64_t>> c;
+    const int64_t lo = std::numeric_limits<int64_t>::min(), hi = std::numeric_limits<int64_t>::max();
+    std::mt19937_64 rng(9);
+    c["empty"] = {};
+    c["one"] = {1700000000000000000};
+    c["extremes"] = {hi, lo, 0, hi, -1, lo, lo, 1, hi};
+    std::vector<int64_t> regular, jitter, random, alternating, counter, runs;
+    for (int64_t i = 0; i < 3000; ++i) regular.push_back(1700000000000000000 + i * 1000000000);
+    for (int64_t i = 0; i < 3000; ++i) jitter.push_back(1700000000000 + i * 1000 + int64_t(rng() % 7) - 3);
+    for (int i = 0; i < 2000; ++i) random.push_back(int64_t(rng()));
+    for (int i = 0; i < 1500; ++i) alternating.push_back(i % 2 ? lo : hi);
+    int64_t x = -40;
+    for (int i = 0; i < 2049; ++i) counter.push_back(x += int64_t(rng() % 3));
+    while (runs.size() < 3000) runs.insert(runs.end(), 1 + rng() % 30, int64_t(rng() % 1000) - 500);
+    c["regular_ns"] = regular;
+    c["jittered_ms"] = jitter;
+    c["random"] = random;
+    c["alternating_extremes"] = alternating;
+    c["counter"] = counter;
+    c["runs"] = runs;
+    c["constant"] = std::vector<int64_t>(2500, -5);
+    return c;
+}
+
+// Method byte of each top-level block.
+std::vector<int> block_methods(const std::vector<uint8_t>& p, size_t n) {
+    std::vector<int> out;
+    if (n == 0) return out;
+    alp::Reader r(p.data(), p.size());
+    const uint8_t sections = r.u8("sections");
+    if (sections & 1) (void)alp::read_models(r);
+    if (sections & 2) {
+        (void)r.u32("dictionary size");
+        r.take(r.u32("dictionary bytes"), "dictionary");
+    }
+    const size_t nb = (n + 1023) / 1024;
+    const uint8_t* dir = r.take(2 * nb, "directory");
+    size_t at = 0;
+    for (size_t b = 0; b < nb; ++b) {
+        out.push_back(r.pos()[at]);
+        at += size_t(dir[2 * b]) | size_t(dir[2 * b + 1]) << 8;
+    }
+    return out;
+}
+
+// ---- round trips ---------------------------------------------------------------------------------------------
+
+template <class T>
+void round_trip_all(const std::map<std::string, std::vector<T>>& cases) {
+    for (Profile p : {Profile::alp, Profile::automatic}) {
+        for (const auto& [name, v] : cases) {
+            const auto b = enc(v, p);
+            std::vector<T> out;
+            try {
+                out = dec<T>(b, v.size());
+            } catch (const std::exception& e) {
+                ADD_FAILURE() << name << " (" << (p == Profile::alp ? "alp" : "auto") << "): " << e.what();
+                continue;
+            }
+            EXPECT_TRUE(SameBits(v, out)) << name << (p == Profile::alp ? " alp" : " auto");
+            EXPECT_EQ(b, enc(v, p)) << name << ": encoding is not deterministic";
+            // No block exceeds the raw size plus its method byte.
+            const size_t nb = (v.size() + 1023) / 1024;
+            if (!v.empty()) {
+                EXPECT_LE(b.size(), 1 + 3 * nb + v.size() * sizeof(T) + 64) << name;
+            }
+        }
+    }
+}
+
+TEST(AlpRoundTrip, Float64EdgeCases) { round_trip_all(float_cases<double>()); }
+TEST(AlpRoundTrip, Float32EdgeCases) { round_trip_all(float_cases<float>()); }
+TEST(AlpRoundTrip, Int64EdgeCases) { round_trip_all(int_cases()); }
+
+TEST(AlpRoundTrip, EveryLengthAroundBlockEdges) {
+    const auto v = decimals<double>(5000, 3, 0.2, 11);
+    for (size_t n : {1u, 2u, 3u, 31u, 32u, 33u, 1023u, 1024u, 1025u, 2047u, 2048u, 2049u, 4097u}) {
+        const std::vector<double> part(v.begin(), v.begin() + n);
+        for (Profile p : {Profile::alp, Profile::automatic})
+            EXPECT_TRUE(SameBits(part, dec<double>(enc(part, p), n))) << n;
+    }
+}
+
+TEST(AlpRoundTrip, UnalignedInputGivesTheSameBytes) {
+    const auto v = decimals<double>(3000, 2, 0.5, 12);
+    std::vector<uint8_t> buf(v.size() * 8 + 1);
+    std::memcpy(buf.data() + 1, v.data(), v.size() * 8);
+    for (Profile p : {Profile::alp, Profile::automatic})
+        EXPECT_EQ(alp::encode<double>(buf.data() + 1, v.size(), p), enc(v, p));
+}
+
+// ---- which method each kind of data gets -------------------------------------------------------------------
+
+TEST(AlpMethods, EachKindOfDataGetsItsMethod) {
+    EXPECT_EQ(block_methods(enc(decimals<double>(1024, 2, 0.3, 1), Profile::alp), 1024), std::vector<int>{1});
+    EXPECT_EQ(block_methods(enc(decimals<float>(1024, 1, 0.3, 1), Profile::alp), 1024), std::vector<int>{1});
+    EXPECT_EQ(block_methods(enc(random_bits<double>(1024, 3), Profile::alp), 1024), std::vector<int>{0});
+    std::vector<double> sines(1024);
+    for (size_t i = 0; i < sines.size(); ++i) sines[i] = std::sin(double(i) / 37.0);
+    EXPECT_EQ(block_methods(enc(sines, Profile::alp), 1024), std::vector<int>{2});
+    const auto ints = int_cases();
+    const auto& ts = ints.at("regular_ns");
+    for (int m : block_methods(enc(ts, Profile::alp), ts.size())) EXPECT_EQ(m, 3);
+    const auto& runs = ints.at("runs");
+    for (int m : block_methods(enc(runs, Profile::automatic), runs.size())) EXPECT_EQ(m, 4);
+    const auto f = float_cases<double>();
+    for (const char* name : {"float32_derived", "float32_exact"}) {
+        const auto& v = f.at(name);
+        for (int m : block_methods(enc(v, Profile::automatic), v.size())) EXPECT_EQ(m, 6) << name;
+    }
+}
+
+TEST(AlpMethods, AlpProfileUsesOnlyTheFastMethods) {
+    for (const auto& [name, v] : float_cases<double>())
+        for (int m : block_methods(enc(v, Profile::alp), v.size())) EXPECT_LE(m, 3) << name;
+    for (const auto& [name, v] : int_cases())
+        for (int m : block_methods(enc(v, Profile::alp), v.size())) EXPECT_TRUE(m == 0 || m == 3) << name;
+}
+
+TEST(AlpMethods, AutoIsNeverLargerThanAlp) {
+    for (const auto& [name, v] : float_cases<double>())
+        EXPECT_LE(enc(v, Profile::automatic).size(), enc(v, Profile::alp).size()) << name;
+    for (const auto& [name, v] : int_cases())
+        EXPECT_LE(enc(v, Profile::automatic).size(), enc(v, Profile::alp).size()) << name;
+}
+
+TEST(AlpMethods, DecimalsCostTheirDigits) {
+    // A 2-decimal random walk with steps of about 0.3 spans a few thousand hundredths per block: about
+    // 12-14 bits with the frame of reference, far below the 64 a double takes.
+    const auto v = decimals<double>(20480, 2, 0.3, 21);
+    const double bits = enc(v, Profile::alp).size() * 8.0 / v.size();
+    EXPECT_LT(bits, 16.0);
+    EXPECT_GT(bits, 4.0);
+}
+
+// ---- random access -----------------------------------------------------------------------------------------
+
+TEST(AlpRandomAccess, RangesMatchTheWholeDecode) {
+    const auto cases = float_cases<double>();
+    const auto& v = cases.at("everything");
+    for (Profile p : {Profile::alp, Profile::automatic}) {
+        const auto b = enc(v, p);
+        alp::Decoder<double> d(b.data(), b.size(), v.size());
+        EXPECT_EQ(d.block_count(), (v.size() + 1023) / 1024);
+        std::mt19937_64 rng(3);
+        for (int trial = 0; trial < 200; ++trial) {
+            const size_t first = rng() % v.size();
+            const size_t n = rng() % std::min<size_t>(3000, v.size() - first + 1);
+            // An odd offset into a byte buffer: the decoder must cope with unaligned output.
+            std::vector<uint8_t> raw(n * 8 + 1);
+            d.read_range(first, n, raw.data() + 1);
+            std::vector<double> got(n);
+            if (n) std::memcpy(got.data(), raw.data() + 1, n * 8);
+            ASSERT_TRUE(SameBits(v.data() + first, n, got.data(), n)) << first << "+" << n;
+        }
+        std::vector<double> tmp(1);
+        EXPECT_THROW(d.read_range(v.size(), 1, tmp.data()), InvalidArgument);
+    }
+}
+
+// ---- bit packing -------------------------------------------------------------------------------------------
+
+TEST(AlpBitPacking, EveryWidthAndLengthRoundTrips) {
+    std::mt19937_64 rng(1);
+    for (unsigned w = 0; w <= 64; ++w) {
+        for (size_t m : {1u, 7u, 8u, 9u, 63u, 64u, 100u, 1000u, 1024u}) {
+            const uint64_t mask = w == 64 ? ~0ull : (1ull << w) - 1;
+            std::vector<uint64_t> v(m);
+            for (size_t i = 0; i < m; ++i) v[i] = (i % 5 == 0 ? ~0ull : rng()) & mask;
+            alp::Writer out;
+            alp::pack(v.data(), m, w, out);
+            ASSERT_EQ(out.size(), alp::packed_size(m, w));
+            for (size_t slack : {0u, 3u, 64u}) {
+                std::vector<uint8_t> buf(out.bytes);
+                buf.resize(buf.size() + slack, 0xAB);  // garbage after the field must not leak in
+                std::vector<uint64_t> got(m + 8, 0);
+                alp::unpack(buf.data(), buf.data() + buf.size(), m, w, got.data());
+                got.resize(m);
+                ASSERT_EQ(got, v) << "w=" << w << " m=" << m << " slack=" << slack;
+            }
+        }
+    }
+}
+
+// ---- hand-built payloads ---------------------------------------------------------------------------------------
+
+struct Bytes {
+    std::vector<uint8_t> b;
+    Bytes& u8(unsigned v) {
+        b.push_back(uint8_t(v));
+        return *this;
+    }
+    Bytes& u16(unsigned v) { return u8(v & 0xFF).u8(v >> 8); }
+    Bytes& u32(uint32_t v) { return u16(v & 0xFFFF).u16(v >> 16); }
+    Bytes& u64(uint64_t v) { return u32(uint32_t(v)).u32(uint32_t(v >> 32)); }
+    Bytes& varint(uint64_t v) {
+        while (v >= 0x80) {
+            u8(unsigned(v & 0x7F) | 0x80);
+            v >>= 7;
+        }
+        return u8(unsigned(v));
+    }
+    Bytes& zz(int64_t v) { return varint(alp::zigzag(v)); }
+    Bytes& add(const Bytes& o) {
+        b.insert(b.end(), o.b.begin(), o.b.end());
+        return *this;
+    }
+    // Frame-of-reference integer stream, order 0.
+    Bytes& ints(const std::vector<int64_t>& v, unsigned order = 0) {
+        std::vector<uint64_t> r;
+        u8(order);
+        if (order >= 1) zz(v[0]);
+        if (order == 2) zz(int64_t(uint64_t(v[1]) - uint64_t(v[0])));
+        for (size_t i = order; i < v.size(); ++i) {
+            uint64_t x = uint64_t(v[i]);
+            if (order >= 1) x -= uint64_t(v[i - 1]);
+            if (order == 2) x -= uint64_t(v[i - 1]) - uint64_t(v[i - 2]);
+            r.push_back(x);
+        }
+        int64_t mn = r.empty() ? 0 : int64_t(r[0]);
+        for (uint64_t x : r) mn = std::min(mn, int64_t(x));
+        uint64_t span = 0;
+        for (auto& x : r) span = std::max(span, x -= uint64_t(mn));
+        const unsigned w = unsigned(std::bit_width(span));
+        u8(w).zz(mn);
+        alp::Writer out;
+        alp::pack(r.data(), r.size(), w, out);
+        b.insert(b.end(), out.bytes.begin(), out.bytes.end());
+        return *this;
+    }
+};
+
+// A payload of one block (no sections).
+std::vector<uint8_t> one_block(const Bytes& block, uint8_t sections = 0) {
+    Bytes p;
+    p.u8(sections).u16(unsigned(block.b.size())).add(block);
+    return p.b;
+}
+
+TEST(AlpFormat, AlpBlockFollowsTheDocumentedFormula) {
+    Bytes blk;
+    blk.u8(1).u8(2).u8(0).varint(1).varint(0).ints({1234, -5, 0});
+    blk.u16(1).u64(0x7FF8DEADBEEF0001ull);  // exception at position 1: a NaN with a payload
+    const auto out = dec<double>(one_block(blk), 3);
+    EXPECT_EQ(bits_of(out[0]), bits_of(1234.0 * 1.0 * 0.01));
+    EXPECT_EQ(bits_of(out[1]), 0x7FF8DEADBEEF0001ull);
+    EXPECT_EQ(bits_of(out[2]), bits_of(0.0));
+    // float32: e = 3, f = 1 -> n * 10 * 0.001.
+    Bytes b32;
+    b32.u8(1).u8(3).u8(1).varint(0).varint(0).ints({-271, 5});
+    const auto f = dec<float>(one_block(b32), 2);
+    // float32: the same double arithmetic, rounded to float once.
+    EXPECT_EQ(bits_of(f[0]), bits_of(float(-271.0 * 10.0 * 0.001)));
+    EXPECT_EQ(bits_of(f[1]), bits_of(float(5.0 * 10.0 * 0.001)));
+}
+
+TEST(AlpFormat, AlpSecondPairDecodesItsPositions) {
+    // Main pair (2, 0); position 1 decodes through the second pair (17, 15) from the same integer.
+    Bytes blk;
+    blk.u8(1).u8(2).u8(0).varint(0).varint(1).u8(17).u8(15).ints({1234, 777, 5}).u16(1);
+    const auto out = dec<double>(one_block(blk), 3);
+    EXPECT_EQ(bits_of(out[0]), bits_of(1234.0 * 1.0 * 0.01));
+    EXPECT_EQ(bits_of(out[1]), bits_of(777.0 * 1e15 * 1e-17));
+    EXPECT_EQ(bits_of(out[2]), bits_of(5.0 * 1.0 * 0.01));
+    Bytes bad;
+    bad.u8(1).u8(2).u8(0).varint(0).varint(1).u8(17).u8(18).ints({1, 2}).u16(0);
+    EXPECT_THROW(dec<double>(one_block(bad), 2), CorruptStream);  // factor above exponent
+    Bytes unordered;
+    unordered.u8(1).u8(2).u8(0).varint(0).varint(2).u8(3).u8(1).ints({1, 2}).u16(1).u16(1);
+    EXPECT_THROW(dec<double>(one_block(unordered), 2), CorruptStream);
+}
+
+TEST(AlpFormat, AlpRdBlock) {
+    Bytes blk;
+    blk.u8(2).u8(48).u8(2).u16(0x3FF0).u16(0x4000).varint(1);  // r = 48, two left values, one exception
+    alp::Writer codes, rights;
+    const uint64_t c[2] = {1, 0}, r[2] = {5, 7};
+    alp::pack(c, 2, 1, codes);
+    alp::pack(r, 2, 48, rights);
+    blk.b.insert(blk.b.end(), codes.bytes.begin(), codes.bytes.end());
+    blk.b.insert(blk.b.end(), rights.bytes.begin(), rights.bytes.end());
+    blk.u16(1).u16(0xC000);
+    const auto out = dec<double>(one_block(blk), 2);
+    EXPECT_EQ(bits_of(out[0]), 0x4000ull << 48 | 5);
+    EXPECT_EQ(bits_of(out[1]), 0xC000ull << 48 | 7);
+}
+
+TEST(AlpFormat, DeltaRleF32AndDictBlocks) {
+    Bytes d2;
+    d2.u8(3).ints({10, 13, 17, 22, 28}, 2);
+    EXPECT_EQ(dec<int64_t>(one_block(d2), 5), (std::vector<int64_t>{10, 13, 17, 22, 28}));
+    Bytes d1;
+    d1.u8(3).ints({5, -3, std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min()}, 1);
+    EXPECT_EQ(dec<int64_t>(one_block(d1), 4),
+              (std::vector<int64_t>{5, -3, std::numeric_limits<int64_t>::max(), std::numeric_limits<int64_t>::min()}));
+
+    Bytes rle;
+    rle.u8(4).varint(2).ints({2, 0}).u8(0).u64(bits_of(1.5)).u64(bits_of(-2.0));
+    EXPECT_TRUE(SameBits(dec<double>(one_block(rle), 4), std::vector<double>{1.5, 1.5, 1.5, -2.0}));
+
+    Bytes f32;
+    f32.u8(6).u8(1).ints({1, -1}).u8(0).u32(bits_of(1.5f)).u32(bits_of(2.5f));
+    const auto g = dec<double>(one_block(f32), 2);
+    EXPECT_EQ(bits_of(g[0]), bits_of(1.5) + 1);
+    EXPECT_EQ(bits_of(g[1]), bits_of(2.5) - 1);
+
+    Bytes dict_payload;  // nested payload: sections 0, one raw block with 7.0 and 9.0
+    Bytes raw2;
+    raw2.u8(0).u64(bits_of(7.0)).u64(bits_of(9.0));
+    dict_payload.u8(0).u16(unsigned(raw2.b.size())).add(raw2);
+    Bytes blk;
+    blk.u8(5).ints({2, 0, 3, 1}).u8(0).u64(bits_of(3.0));  // entry 0, escape, entry 1, repeat
+    Bytes p;
+    p.u8(2).u32(2).u32(uint32_t(dict_payload.b.size())).add(dict_payload).u16(unsigned(blk.b.size())).add(blk);
+    EXPECT_TRUE(SameBits(dec<double>(p.b, 4), std::vector<double>{7.0, 3.0, 9.0, 9.0}));
+}
+
+// ---- malformed payloads --------------------------------------------------------------------------------------
+
+template <class T>
+void expect_corrupt(const std::vector<uint8_t>& p, size_t n, const std::string& what) {
+    EXPECT_THROW(dec<T>(p, n), CorruptStream) << what;
+}
+
+TEST(AlpFormat, MalformedPayloadsAreRejected) {
+    Bytes good;
+    good.u8(1).u8(2).u8(0).varint(0).varint(0).ints({1234, -5, 0});
+    ASSERT_NO_THROW(dec<double>(one_block(good), 3));
+    expect_corrupt<double>(one_block(good, 4), 3, "unknown section bit");
+    expect_corrupt<double>(one_block(Bytes().u8(7)), 1, "unknown method");
+    expect_corrupt<double>(one_block(Bytes().u8(1).u8(19).u8(0).varint(0).varint(0).ints({1})), 1, "exponent 19");
+    expect_corrupt<float>(one_block(Bytes().u8(1).u8(11).u8(0).varint(0).varint(0).ints({1})), 1, "float32 exponent 11");
+    expect_corrupt<double>(one_block(Bytes().u8(1).u8(2).u8(3).varint(0).varint(0).ints({1})), 1, "factor above exponent");
+    expect_corrupt<double>(one_block(Bytes().u8(1).u8(2).u8(0).varint(2).varint(0).ints({1, 2}).u16(1).u16(1).u64(0).u64(0)), 2,
+                           "repeated exception position");
+    expect_corrupt<double>(one_block(Bytes().u8(1).u8(2).u8(0).varint(1).varint(0).ints({1, 2}).u16(2).u64(0)), 2,
+                           "exception position past the block");
+    expect_corrupt<double>(one_block(Bytes().u8(1).u8(2).u8(0).varint(3).varint(0).ints({1, 2})), 2, "more exceptions than values");
+    expect_corrupt<int64_t>(one_block(Bytes().u8(1).u8(2).u8(0).varint(0).varint(0).ints({1})), 1, "alp in an int64 stream");
+    expect_corrupt<float>(one_block(Bytes().u8(6).u8(0).u8(0).u32(0)), 1, "f32 in a float32 stream");
+    expect_corrupt<double>(one_block(Bytes().u8(6).u8(2).u8(0).u32(0)), 1, "unknown f32 flags");
+    // integer streams
+    expect_corrupt<int64_t>(one_block(Bytes().u8(3).u8(0x10).u8(0).zz(0)), 1, "integer header high bits");
+    expect_corrupt<int64_t>(one_block(Bytes().u8(3).u8(3).zz(0).zz(0).zz(0).u8(0).zz(0)), 4, "order 3");
+    expect_corrupt<int64_t>(one_block(Bytes().u8(3).u8(1).zz(5).u8(0).zz(0)), 1, "order not below m");
+    expect_corrupt<int64_t>(one_block(Bytes().u8(3).u8(0).u8(65).zz(0)), 1, "width 65");
+    expect_corrupt<int64_t>(one_block(Bytes().u8(3).u8(4).u8(0)), 1, "entropy stream without models");
+    // alp_rd
+    expect_corrupt<double>(one_block(Bytes().u8(2).u8(47).u8(1).u16(0).varint(0)), 1, "right width below W-16");
+    expect_corrupt<double>(one_block(Bytes().u8(2).u8(64).u8(1).u16(0).varint(0)), 1, "right width W");
+    expect_corrupt<double>(one_block(Bytes().u8(2).u8(60).u8(0).u16(0)), 1, "empty left dictionary");
+    expect_corrupt<double>(one_block(Bytes().u8(2).u8(60).u8(1).u16(16).varint(0).u64(0)), 1, "left entry too wide");
+    {
+        Bytes b;  // three entries, 2-bit codes, one code is 3
+        b.u8(2).u8(60).u8(3).u16(1).u16(2).u16(3).varint(0).u8(0x03).u8(0);
+        expect_corrupt<double>(one_block(b), 1, "code outside the dictionary");
+    }
+    // rle / dict / nesting
+    expect_corrupt<double>(one_block(Bytes().u8(4).varint(2).ints({0, 0}).u8(0).u64(0).u64(0)), 3, "runs short of m");
+    expect_corrupt<double>(one_block(Bytes().u8(4).varint(0)), 1, "zero runs");
+    expect_corrupt<double>(one_block(Bytes().u8(4).varint(1).ints({1}).u8(4).varint(1).ints({1}).u8(0).u64(0)), 2,
+                           "rle nested in rle");
+    expect_corrupt<double>(one_block(Bytes().u8(5).ints({2, 2})), 2, "dict block without a dictionary");
+    // directory and framing
+    {
+        auto p = one_block(good);
+        p.push_back(0);
+        EXPECT_THROW(dec<double>(p, 3), CorruptStream);
+        try {
+            dec<double>(p, 3);
+        } catch (const CorruptStream& e) {
+            EXPECT_NE(std::string(e.what()).find("left over"), std::string::npos) << e.what();
+        }
+        p.pop_back();
+        p[1] += 1;  // directory claims one byte more
+        expect_corrupt<double>(p, 3, "directory larger than the payload");
+    }
+    expect_corrupt<double>(Bytes().u8(0).u16(0).b, 1, "empty block");
+    expect_corrupt<double>(std::vector<uint8_t>{0}, 1, "no directory");
+    expect_corrupt<double>(std::vector<uint8_t>{0}, 0, "bytes for an empty series");
+    {
+        auto p = one_block(good);
+        p.push_back(0);  // the block keeps a byte the method does not use
+        p[1] += 1;
+        expect_corrupt<double>(p, 3, "bytes left over inside a block");
+    }
+    // dictionary section
+    {
+        Bytes raw1;
+        raw1.u8(0).u64(bits_of(7.0));
+        Bytes dp;
+        dp.u8(0).u16(unsigned(raw1.b.size())).add(raw1);
+        Bytes blk;
+        blk.u8(5).ints({2, 3});
+        auto build = [&](uint32_t d, uint8_t inner_sections) {
+            Bytes inner = dp;
+            inner.b[0] = inner_sections;
+            Bytes p;
+            p.u8(2).u32(d).u32(uint32_t(inner.b.size())).add(inner).u16(unsigned(blk.b.size())).add(blk);
+            return p.b;
+        };
+        expect_corrupt<double>(build(1, 0), 2, "code above the dictionary size");
+        expect_corrupt<double>(build(0, 0), 2, "empty dictionary");
+        expect_corrupt<double>(build(3, 0), 2, "dictionary larger than the series");
+        expect_corrupt<double>(build(1, 2), 2, "dictionary with its own sections");
+        blk = Bytes();
+        blk.u8(5).ints({1, 2});
+        expect_corrupt<double>(build(1, 0), 2, "repeat code at the start of a block");
+    }
+}
+
+TEST(AlpCorruption, TruncationsAndMutationsThrowOrDecode) {
+    const auto cases = float_cases<double>();
+    std::mt19937_64 rng(77);
+    for (const char* name : {"everything", "float32_derived", "runs_4000", "sines_2500"}) {
+        const auto& v = cases.at(name);
+        for (Profile p : {Profile::alp, Profile::automatic}) {
+            const auto b = enc(v, p);
+            // Every truncation breaks the directory arithmetic.
+            for (size_t len = 0; len < b.size(); len += 1 + len / 16) {
+                const std::vector<uint8_t> t(b.begin(), b.begin() + len);
+                EXPECT_THROW(dec<double>(t, v.size()), CorruptStream) << name << " cut at " << len;
+            }
+            // Mutations: the decoder either throws CorruptStream or returns values; never anything else.
+            for (int trial = 0; trial < 300; ++trial) {
+                auto t = b;
+                const int flips = 1 + int(rng() % 4);
+                for (int k = 0; k < flips; ++k) t[rng() % t.size()] ^= uint8_t(1u << (rng() % 8));
+                try {
+                    (void)dec<double>(t, v.size());
+                } catch (const CorruptStream&) {
+                }
+            }
+        }
+    }
+}
+
+// ---- through the stream container --------------------------------------------------------------------------
+
+TEST(AlpStream, ContainerAndStreamingEncoderAgree) {
+    const auto v = float_cases<double>().at("everything");
+    for (auto id : {container::CodecId::alp, container::CodecId::automatic}) {
+        const auto whole = container::encode(id, container::Dtype::float64, {}, v.data(), v.size());
+        container::Encoder e(id, container::Dtype::float64, {});
+        for (size_t at = 0; at < v.size(); at += 777) e.push(v.data() + at, std::min<size_t>(777, v.size() - at));
+        EXPECT_EQ(e.finish(), whole);
+        container::Decoder d(whole.data(), whole.size());
+        std::vector<double> out(v.size());
+        size_t at = 0;
+        while (size_t got = d.read(out.data() + at, 333)) at += got;
+        EXPECT_EQ(at, v.size());
+        EXPECT_TRUE(SameBits(v, out));
+    }
+}
+
+}  // namespace
