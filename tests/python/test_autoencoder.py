@@ -281,3 +281,29 @@ def test_ctrl_c_stops_training_between_epochs():
     finally:
         timer.cancel()
     assert ae.trained
+
+
+def test_model_bytes_follow_docs_format():
+    """A reader written from docs/format.md section 5 parses the header, the parameters and the checksum."""
+    import struct
+
+    from tsquash.table import crc32c
+
+    ae = AutoEncoder((6, 5), kind="conv", channels=(2,), layers=(4,), latent=3, activation="elu")
+    b = ae.to_bytes()
+    assert b[:4] == b"TSQM" and b[4] == 1 and b[5] == 2 and b[6] == 4 and b[7] == 0
+    pos = 8
+    lists = []
+    for _ in range(3):
+        k = b[pos]
+        lists.append(struct.unpack_from(f"<{k}I", b, pos + 1))
+        pos += 1 + 4 * k
+    assert lists == [(6, 5), (4,), (2,)]
+    latent, count = struct.unpack_from("<2I", b, pos)
+    pos += 8
+    # conv 1->2 and transposed 2->1, flatten 2*3*3 = 18 -> 4 -> 3 and back
+    assert latent == 3 and count == ae.n_parameters == (2 * 9 + 2) + (2 * 9 + 1) + 2 * (18 * 4 + 4 * 3) + 4 + 3 + 4 + 18
+    params = np.frombuffer(b, "<f4", count, pos)
+    assert np.isfinite(params).all()
+    assert pos + 4 * count + 4 == len(b)
+    assert struct.unpack_from("<I", b, len(b) - 4)[0] == crc32c(b[:-4])
