@@ -30,14 +30,14 @@ def small(width=8, **kw):
 def trained():
     x = low_rank()
     ae = small(seed=0)
-    history = ae.fit(x, epochs=60, batch_size=64, lr=5e-3)
+    history = ae.fit(x, epochs=30, batch_size=64, lr=1e-2)
     return ae, x, history
 
 
 def test_tiny_model_learns_low_rank_data(trained):
     ae, x, h = trained
     mse = float(np.mean((ae.reconstruct(x) - x) ** 2))
-    assert mse < 0.05, mse  # the data has unit variance: this is 95% of it explained
+    assert mse < 0.01, mse  # the data has unit variance: this is 99% of it explained
     assert h["epochs_run"] == len(h["loss"]) == len(h["val_loss"]) == len(h["lr"])
     assert min(h["val_loss"]) < 0.2 * h["loss"][0]
     assert 1 <= h["best_epoch"] <= h["epochs_run"]
@@ -307,3 +307,12 @@ def test_model_bytes_follow_docs_format():
     assert np.isfinite(params).all()
     assert pos + 4 * count + 4 == len(b)
     assert struct.unpack_from("<I", b, len(b) - 4)[0] == crc32c(b[:-4])
+
+
+def test_module_example_runs():
+    import doctest
+
+    import tsquash.autoencoder
+
+    result = doctest.testmod(tsquash.autoencoder)
+    assert result.attempted >= 4 and result.failed == 0
