@@ -329,7 +329,8 @@ def test_without_libtorch_the_error_says_so(monkeypatch):
 
 def test_other_threads_wait_for_a_running_fit_without_deadlock():
     """Saving or encoding from another thread while fit runs waits for it (the model takes one call at a
-    time) with the GIL released, so fit's callback can still take the GIL and finish."""
+    time) with the GIL released, so fit's callback can still take the GIL and finish. Were the GIL kept
+    while waiting, this test would hang rather than fail: the waiting thread would never give it back."""
     x = low_rank(n=256)
     ae = small()
     ae.fit(x, epochs=1)
