@@ -7,7 +7,7 @@
 # package's postinst would start (and enable) the system service; a temporary policy-rc.d keeps it from doing
 # so, so the install neither depends on nor leaves behind a running daemon.
 set -euo pipefail
-pkgs=(cmake ninja-build g++ make ccache clang libclang-rt-14-dev libgtest-dev libbenchmark-dev influxdb influxdb-client)
+pkgs=(cmake ninja-build g++ make ccache clang libclang-rt-14-dev libgtest-dev libbenchmark-dev libeigen3-dev influxdb influxdb-client)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
