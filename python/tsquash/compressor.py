@@ -95,6 +95,12 @@ class CompressedData:
     def model_hash(self) -> str | None:
         return self.header.get("model_sha256")
 
+    @property
+    def original_nbytes(self) -> int:
+        """Bytes of the values that were compressed (index excluded), from the stored shape and dtypes."""
+        lay = self.layout
+        return int(sum(lay.n_rows * np.dtype(lay.column_dtype(j)).itemsize for j in range(lay.n_columns)))
+
     def section(self, name: str) -> bytes:
         try:
             return bytes(self._sections[name])
@@ -531,7 +537,8 @@ class Compressor:
 
             metrics["plots"] = [str(p) for p in learned_plots.write_all(
                 plots, x, y, names=_column_names(lay), history=self.history, columns=columns,
-                formats=formats, title=self.method)]
+                formats=formats, title=self.method,
+                frame_shape=lay.shape[1:] if lay.kind == "frames" else None)]
         return metrics
 
     def __repr__(self) -> str:
