@@ -41,9 +41,10 @@ FILTERS = {"sdt": (SdtFilter, "deviation", "linear"), "deadband": (DeadbandFilte
 LEARNED = tuple(MODELS)
 METHODS = (*codecs.ALL, *FILTERS, "quantise", *LEARNED)
 
-# Model output may differ in its last bits on another machine (float32 kernels, BLAS order): the residual
-# correction aims at max_error minus this fraction of the column's normalisation scale.
-GUARD = 2.0**-18
+# Model output may differ in its last bits on another machine (float32 kernels, BLAS summation order): the
+# residual correction aims at max_error minus this fraction of the column's normalisation scale, by the dtype
+# the model decodes in.
+GUARD = {"float32": 2.0**-18, "float64": 2.0**-40}
 
 _BOUND_PARAMS = {"max_error": "absolute bound on |decompressed - original| for every value",
                  "max_error_relative": "bound as a fraction of each column's range (frames: of all values)"}
@@ -299,15 +300,22 @@ class Compressor:
 
     def _compress_lossless(self, lay, values, sections) -> None:
         params = codecs.get(self.method, **self.params).params
+        takes = next(s["dtypes"] for s in api.available_codecs() if s["name"] == self.method)
+
+        def encode(v):
+            # integer columns go to auto when the codec is float-only (the stream names its codec)
+            if v.dtype.name not in takes:
+                return api.encode(v, "auto")
+            return api.encode(v, self.method, **params)
+
         if isinstance(values, list):
             for j, col in enumerate(values):
                 stored = np.ascontiguousarray(col.astype(_layout.stored_dtype(col.dtype.name), copy=False))
-                sections[f"col{j}"] = api.encode(stored, self.method, **params)
+                sections[f"col{j}"] = encode(stored)
         else:
             order = "F" if values.ndim == 2 else "C"  # a table's columns are the series; frames stay frames
             stored = values.astype(_layout.stored_dtype(values.dtype.name), copy=False)
-            sections["values"] = api.encode(np.ascontiguousarray(stored.reshape(-1, order=order)), self.method,
-                                            **params)
+            sections["values"] = encode(np.ascontiguousarray(stored.reshape(-1, order=order)))
 
     def _bounds(self, x: np.ndarray, lay) -> np.ndarray:
         """The per-column bound for this data (m,)."""
@@ -342,10 +350,19 @@ class Compressor:
             counts.append(kt.size)
             times.append(kt)
             vals.append(kv)
+        counts = np.asarray(counts, dtype=np.int64)
+        times = np.concatenate(times).astype(np.int64)
+        vals = np.concatenate(vals).astype(np.float64)
         header["bounds"] = bounds.tolist()
-        sections["counts"] = api.encode(np.asarray(counts, dtype=np.int64), "auto")
-        sections["times"] = api.encode(np.concatenate(times).astype(np.int64), "auto")
-        sections["points"] = api.encode(np.concatenate(vals).astype(np.float64), "auto")
+        sections["counts"] = api.encode(counts, "auto")
+        sections["times"] = api.encode(times, "auto")
+        sections["points"] = api.encode(vals, "auto")
+        # The filters' bounds hold up to floating-point rounding (and before a cast to float32 or int): the
+        # residual layer turns them into guarantees, storing the rare value outside exactly.
+        recon = _filter_reconstruction(counts, times, vals, n, FILTERS[self.method][2])
+        res, meta = residual.encode(x, recon, bounds, lay.dtypes, "F")
+        header["residual"] = meta
+        sections.update(res)
 
     def _compress_quantise(self, lay, x, header, sections) -> None:
         eps = self._bounds(x, lay)
@@ -379,10 +396,11 @@ class Compressor:
         xn = np.where(finite, norm.apply(x), 0.0)
         z = np.asarray(self.model.encode(xn.astype(np.float32).reshape((len(xn), *shape))), dtype=np.float64)
         if bounded:
-            eps = self._bounds(x, lay) - GUARD * np.broadcast_to(norm.scale, (x.shape[1],))
+            guard = GUARD[_decode_dtype(self.model)]
+            eps = self._bounds(x, lay) - guard * np.broadcast_to(norm.scale, (x.shape[1],))
             if (eps <= 0).any():
                 raise ValueError(f"max_error is too small for a {self.method} model (the guard band for model "
-                                 f"rounding is {GUARD:g} of the range); use quantise or a lossless codec")
+                                 f"rounding is {guard:g} of the range); use quantise or a lossless codec")
             eps_n = float(np.min(eps / np.broadcast_to(norm.scale, (x.shape[1],))))
             base = float(np.clip(eps_n, 2.0**-16, 2.0**-5))
             candidates = [base * 4, base, base / 4]
@@ -648,6 +666,12 @@ def _decompress_filter(data, lay) -> np.ndarray:
     if counts.size != m or counts.min() < 1 or counts.sum() != times.size or times.size != points.size \
             or times.dtype != np.int64 or points.dtype != np.float64:
         raise CorruptStreamError("compressed data: filter sections do not match the shape")
+    recon = _filter_reconstruction(counts, times, points, n, how)
+    return residual.decode(recon, data._sections, data.header["residual"], lay.dtypes)
+
+
+def _filter_reconstruction(counts, times, points, n: int, how: str) -> np.ndarray:
+    m = counts.size
     out = np.empty((n, m))
     t = np.arange(n, dtype=np.int64)
     ends = np.cumsum(counts)
@@ -657,7 +681,7 @@ def _decompress_filter(data, lay) -> np.ndarray:
         if kt[0] != 0 or kt[-1] != n - 1 or (np.diff(kt) <= 0).any():
             raise CorruptStreamError("compressed data: filter points do not cover the rows in order")
         out[:, j] = reconstruct((kt, points[a:b]), t, how)
-    return _through_dtypes(out, lay.dtypes)
+    return out
 
 
 def _decompress_quantise(data, lay) -> np.ndarray:

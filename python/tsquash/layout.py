@@ -168,7 +168,8 @@ def _describe_index(index) -> tuple[dict, bytes | None]:
         if index.hasnans:
             raise ValueError("the DatetimeIndex holds NaT; drop or fill those rows first")
         unit = getattr(index, "unit", "ns")
-        return {"type": "datetime", "tz": tz, "name": name, "unit": unit}, \
+        freq = index.freqstr if index.freq is not None else None
+        return {"type": "datetime", "tz": tz, "name": name, "unit": unit, "freq": freq}, \
             api.encode(np.ascontiguousarray(ns, dtype=np.int64), "auto")
     dt = index.dtype
     if isinstance(dt, np.dtype) and dt.kind in "iuf":
@@ -199,6 +200,8 @@ def _rebuild_index(j, blob, n):
                 idx = idx.tz_localize("UTC").tz_convert(j["tz"])
             if j.get("unit") and j["unit"] != "ns" and hasattr(idx, "as_unit"):
                 idx = idx.as_unit(j["unit"])
+            if j.get("freq"):
+                idx = pd.DatetimeIndex(idx, freq=j["freq"])
             return idx
         if t == "values":
             return pd.Index(values.astype(j["dtype"]), name=j["name"])
