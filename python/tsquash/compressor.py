@@ -353,7 +353,7 @@ class Compressor:
         counts = np.asarray(counts, dtype=np.int64)
         times = np.concatenate(times).astype(np.int64)
         vals = np.concatenate(vals).astype(np.float64)
-        header["bounds"] = bounds.tolist()
+        header["bounds"] = residual.compact(bounds)
         sections["counts"] = api.encode(counts, "auto")
         sections["times"] = api.encode(times, "auto")
         sections["points"] = api.encode(vals, "auto")
@@ -373,7 +373,7 @@ class Compressor:
         recon = np.broadcast_to(offset, x.shape)
         order = "C" if lay.kind == "frames" else "F"
         res_sections, meta = residual.encode(x, recon, eps, lay.dtypes, order, self.params["codec"])
-        header["offset"] = offset.tolist()
+        header["offset"] = residual.compact(offset)
         header["residual"] = meta
         sections.update(res_sections)
 
@@ -685,8 +685,9 @@ def _filter_reconstruction(counts, times, points, n: int, how: str) -> np.ndarra
 
 
 def _decompress_quantise(data, lay) -> np.ndarray:
-    offset = np.asarray(field(data.header, "offset", list, "compressed data"), dtype=np.float64)
-    if offset.shape != (lay.n_columns,):
-        raise CorruptStreamError("compressed data: quantise offsets do not match the shape")
+    try:
+        offset = residual.expand(field(data.header, "offset", (list, float, int), "compressed data"), lay.n_columns)
+    except (TypeError, ValueError):
+        raise CorruptStreamError("compressed data: quantise offsets do not match the shape") from None
     recon = np.broadcast_to(offset, (lay.n_rows, lay.n_columns))
     return residual.decode(np.ascontiguousarray(recon), data._sections, data.header["residual"], lay.dtypes)

@@ -38,16 +38,34 @@ def encode(x: np.ndarray, recon: np.ndarray, eps: np.ndarray, dtypes: list[str],
         "exception_positions": api.encode(exceptions.astype(np.int64), "auto"),
         "exception_values": api.encode(np.ascontiguousarray(flat_x[exceptions]), "raw"),
     }
-    return sections, {"step": step.tolist(), "order": order, "exceptions": int(exceptions.size)}
+    return sections, {"step": compact(step), "order": order, "exceptions": int(exceptions.size)}
+
+
+def compact(values: np.ndarray):
+    """One number when all columns share it (frames: thousands of pixel columns), else the list."""
+    values = np.asarray(values, dtype=np.float64)
+    if values.size and (values == values.flat[0]).all():
+        return float(values.flat[0])
+    return values.tolist()
+
+
+def expand(value, m: int) -> np.ndarray:
+    """Inverse of :func:`compact` for m columns; ValueError when the stored list has another length."""
+    arr = np.asarray(value, dtype=np.float64)
+    if arr.ndim == 0:
+        return np.full(m, float(arr))
+    if arr.shape != (m,):
+        raise ValueError(f"{arr.size} per-column values for {m} columns")
+    return arr
 
 
 def decode(recon: np.ndarray, sections: dict, meta: dict, dtypes: list[str]) -> np.ndarray:
     """The corrected (n, m) values, column dtypes applied and returned as float64 (the caller casts)."""
     n, m = recon.shape
     try:
-        step = np.asarray(meta["step"], dtype=np.float64)
+        step = expand(meta["step"], m)
         order = meta["order"]
-        if step.shape != (m,) or order not in ("C", "F"):
+        if order not in ("C", "F"):
             raise ValueError
         k = api.decode(sections["corrections"])
         pos = api.decode(sections["exception_positions"])
