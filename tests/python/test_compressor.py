@@ -305,3 +305,26 @@ def test_filters_store_fewer_points_than_rows():
 
 def test_top_level_exports():
     assert tsquash.Compressor is Compressor and issubclass(tsquash.ModelMismatchError, ValueError)
+
+
+def test_envelope_matches_docs_format_md():
+    """A reader written from docs/format.md section 5 (independent CRC-32C) parses a .tsqc file."""
+    import json
+    import struct
+
+    from conftest import crc32c
+
+    df = _frame(50)
+    blob = bytes(Compressor("pca", latent=2, max_error=0.01).train(df).compress(df))
+    magic, version, flags, reserved, hlen = struct.unpack_from("<4sBBHI", blob)
+    assert (magic, version, flags, reserved) == (b"TSQC", 1, 1, 0)
+    assert struct.unpack_from("<I", blob, len(blob) - 4)[0] == crc32c(blob[:-4])
+    header = json.loads(blob[12:12 + hlen])
+    assert 12 + hlen + sum(n for _, n in header["sections"]) + 4 == len(blob)
+    names = [s for s, _ in header["sections"]]
+    assert names == ["index", "latent", "corrections", "exception_positions", "exception_values"]
+    assert header["layout"]["columns"] == list(df.columns) and header["method"] == "pca"
+    pos = 12 + hlen
+    for name, n in header["sections"]:
+        assert tsquash.info(blob[pos:pos + n])["count"] >= 0  # every section is a tsquash stream
+        pos += n
