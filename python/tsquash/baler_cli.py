@@ -122,9 +122,9 @@ def build_compressor(cfg: dict, data, where: str = "config") -> Compressor:
             if key in cfg:
                 params[name] = cfg[key]
         if cfg.get("early_stopping") is False:
-            params["patience"] = params.get("epochs", 100) + 1
+            params["patience"] = 0  # the autoencoder's "never stop early"
         if cfg.get("lr_scheduler") is False:
-            params["lr_schedule"] = "none"
+            params["lr_schedule"] = "constant"
     try:
         return Compressor(method, **params)
     except (TypeError, ValueError) as exc:

@@ -51,7 +51,7 @@ _BOUND_PARAMS = {"max_error": "absolute bound on |decompressed - original| for e
 _MODEL_PARAMS = {
     "pca": {"latent": 8},
     "autoencoder": {"latent": 8, "kind": "dense", "layers": (200, 100, 50), "activation": "leaky_relu", "seed": 0,
-                    "threads": None},
+                    "threads": None, "channels": (8, 16, 32)},
 }
 _FIT_PARAMS = {"epochs": 100, "batch_size": 256, "lr": 1e-3, "val_fraction": 0.1, "patience": 20,
                "lr_schedule": "plateau"}
@@ -501,8 +501,9 @@ class Compressor:
             raise CorruptStreamError(f"{path}: not a tsquash compressor file")
         method = field(meta, "method", str, what)
         params = field(meta, "params", dict, what)
-        if method == "autoencoder" and isinstance(params.get("layers"), list):
-            params["layers"] = tuple(params["layers"])
+        for key in ("layers", "channels"):
+            if method == "autoencoder" and isinstance(params.get(key), list):
+                params[key] = tuple(params[key])
         try:
             c = cls(method, **params)
         except (TypeError, ValueError) as exc:

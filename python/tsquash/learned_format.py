@@ -1,4 +1,4 @@
-"""The byte format of :class:`tsquash.CompressedData` and of saved models (docs/format.md, "Compressor files").
+"""The byte format of :class:`tsquash.CompressedData` and of saved models (docs/format.md, section 6, "Compressor files").
 
 Both are a small envelope around a JSON header and named binary sections::
 

@@ -308,7 +308,7 @@ def test_top_level_exports():
 
 
 def test_envelope_matches_docs_format_md():
-    """A reader written from docs/format.md section 5 (independent CRC-32C) parses a .tsqc file."""
+    """A reader written from docs/format.md section 6 (independent CRC-32C) parses a .tsqc file."""
     import json
     import struct
 
