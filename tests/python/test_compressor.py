@@ -328,3 +328,16 @@ def test_envelope_matches_docs_format_md():
     for name, n in header["sections"]:
         assert tsquash.info(blob[pos:pos + n])["count"] >= 0  # every section is a tsquash stream
         pos += n
+
+
+@pytest.mark.parametrize("index", [pd.Index([5, 3, 9, 1], name="id"), pd.Index([0.5, 1.5, 2.0, 7.25]),
+                                   pd.Index(["a", "b", "c", "d"], name="key"),
+                                   pd.date_range("2024-03-01", periods=4, freq="D").as_unit("s")])
+@pytest.mark.parametrize("method", ["auto", "quantise"])
+def test_other_indexes_and_integer_column_names(index, method):
+    df = pd.DataFrame({0: [1.0, 2.5, 3.0, 4.0], 7: np.array([1, 2, 3, 4], dtype=np.int16)}, index=index)
+    c = Compressor(method, **({"max_error": 0.01} if method == "quantise" else {}))
+    back = c.decompress(c.compress(df))
+    pd.testing.assert_index_equal(back.index, df.index)
+    assert list(back.columns) == [0, 7] and list(back.dtypes) == list(df.dtypes)
+    assert np.array_equal(back[7].to_numpy(), df[7].to_numpy())
