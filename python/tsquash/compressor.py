@@ -293,20 +293,30 @@ class Compressor:
             self._compress_filter(lay, _layout.matrix(lay, values), header, sections)
         elif self.method == "quantise":
             self._compress_quantise(lay, _layout.matrix(lay, values), header, sections)
+            # Data with few significant digits can be smaller stored exactly than on the grid: keep the smaller.
+            exact: dict[str, bytes] = {}
+            self._compress_lossless(lay, values, exact, codec="auto")
+            if sum(map(len, exact.values())) < sum(len(v) for k, v in sections.items() if k != "index"):
+                for key in ("corrections", "exception_positions", "exception_values"):
+                    del sections[key]
+                sections.update(exact)
+                header["stored_as"] = "auto"
+                header["residual"] = None
         else:
             self._compress_learned(lay, _layout.matrix(lay, values), header, sections)
         flags = FLAG_NEEDS_MODEL if self.needs_model else 0
         return CompressedData(pack(DATA_MAGIC, header, sections, flags=flags))
 
-    def _compress_lossless(self, lay, values, sections) -> None:
-        params = codecs.get(self.method, **self.params).params
-        takes = next(s["dtypes"] for s in api.available_codecs() if s["name"] == self.method)
+    def _compress_lossless(self, lay, values, sections, codec: str | None = None) -> None:
+        codec = codec or self.method
+        params = codecs.get(codec, **self.params).params if codec == self.method else {}
+        takes = next(s["dtypes"] for s in api.available_codecs() if s["name"] == codec)
 
         def encode(v):
             # integer columns go to auto when the codec is float-only (the stream names its codec)
             if v.dtype.name not in takes:
                 return api.encode(v, "auto")
-            return api.encode(v, self.method, **params)
+            return api.encode(v, codec, **params)
 
         if isinstance(values, list):
             for j, col in enumerate(values):
@@ -439,7 +449,7 @@ class Compressor:
             raise ModelMismatchError(f"the data was compressed with {data.method!r}, this compressor is "
                                      f"{self.method!r}")
         try:
-            if data.method in codecs.ALL:
+            if data.method in codecs.ALL or data.header.get("stored_as") == "auto":
                 columns = _decompress_lossless(data, lay)
             elif data.method in FILTERS:
                 columns = _split(_decompress_filter(data, lay), lay)

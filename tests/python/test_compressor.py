@@ -341,3 +341,13 @@ def test_other_indexes_and_integer_column_names(index, method):
     pd.testing.assert_index_equal(back.index, df.index)
     assert list(back.columns) == [0, 7] and list(back.dtypes) == list(df.dtypes)
     assert np.array_equal(back[7].to_numpy(), df[7].to_numpy())
+
+
+def test_quantise_stores_exactly_when_that_is_smaller():
+    # three-decimal data at a bound far below its resolution: the grid costs more than the digits
+    x = np.round(np.cumsum(np.random.default_rng(5).normal(size=(3000, 2)), axis=0), 3)
+    c = Compressor("quantise", max_error=1e-7)
+    blob = c.compress(x)
+    assert blob.header["stored_as"] == "auto"
+    assert np.array_equal(c.decompress(blob), x)
+    assert "stored_as" not in Compressor("quantise", max_error=0.1).compress(x).header
