@@ -247,7 +247,6 @@ class Compressor:
         self.history = model.fit(xn.astype(np.float32).reshape((len(xn), *input_shape)), **fit)
         self.model = model
         self.normaliser = norm
-        self._train_layout = lay
         self._model_blob = None
         return self
 

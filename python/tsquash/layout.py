@@ -50,10 +50,6 @@ class Layout:
     def n_columns(self) -> int:
         return int(np.prod(self.shape[1:])) if len(self.shape) > 1 else 1
 
-    @property
-    def homogeneous(self) -> bool:
-        return len(set(self.dtypes)) == 1
-
     def to_json(self) -> dict:
         return {"kind": self.kind, "shape": list(self.shape), "dtypes": self.dtypes, "columns": self.columns,
                 "index": self.index}
@@ -76,9 +72,6 @@ class Layout:
 
     def column_dtype(self, j: int) -> str:
         return self.dtypes[0] if len(self.dtypes) == 1 else self.dtypes[j]
-
-    def same_shape_as(self, other: "Layout") -> bool:
-        return self.shape[1:] == other.shape[1:]
 
 
 def describe(data) -> tuple[Layout, list[np.ndarray] | np.ndarray, bytes | None]:
