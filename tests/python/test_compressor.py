@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pytest
-from hypothesis import given, settings, strategies as st
+from hypothesis import assume, given, settings, strategies as st
 
 import tsquash
 from tsquash import CompressedData, Compressor, CorruptStreamError, ModelMismatchError
@@ -221,6 +221,7 @@ def test_fuzzed_bytes_never_decode_silently(flips, cut):
     for pos, xor in flips:
         bad[pos] ^= xor
     bad = bytes(bad[:cut])
+    assume(bad != _FUZZ_BLOB)  # flips that cancel out leave the data intact
     with pytest.raises(CorruptStreamError):
         _FUZZ_C.decompress(bad)
 
