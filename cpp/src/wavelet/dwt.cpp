@@ -1,7 +1,13 @@
 #include "tsquash/wavelet/dwt.hpp"
 
 #include <algorithm>
+#include <cstdlib>
+#include <new>
 #include <string>
+
+#if defined(__linux__)
+#include <sys/mman.h>
+#endif
 
 #include "kernels.hpp"
 #include "tsquash/errors.hpp"
@@ -80,6 +86,26 @@ void synthesis_run(size_t s0, size_t len, const Wavelet& w, double* out, const W
 
 }  // namespace
 
+// Large buffers are 2 MiB-aligned and advised onto huge pages (as numpy does for its arrays): a fresh 40 MB
+// buffer otherwise costs ten thousand page faults, more than the transform that fills it.
+double* Workspace::buffer(int which, size_t n) {
+    Buf& b = bufs_[which & 1];
+    if (b.capacity < n) {
+        constexpr size_t kHuge = size_t(2) << 20;
+        const size_t bytes = (std::max<size_t>(n, 1) * sizeof(double) + kHuge - 1) / kHuge * kHuge;
+        void* p = std::aligned_alloc(kHuge, bytes);
+        if (p == nullptr) throw std::bad_alloc();
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+        madvise(p, bytes, MADV_HUGEPAGE);
+#endif
+        b.data.reset(static_cast<double*>(p));
+        b.capacity = bytes / sizeof(double);
+    }
+    return b.data.get();
+}
+
+void Workspace::Free::operator()(double* p) const { std::free(p); }
+
 void dwt(std::span<const double> x, const Wavelet& w, Mode mode, std::span<double> ca, std::span<double> cd) {
     check_signal(x.size(), mode);
     const size_t F = w.length();
@@ -141,17 +167,18 @@ void wavedec(std::span<const double> x, const Wavelet& w, Mode mode, int level,
         std::copy(x.begin(), x.end(), bands[0].begin());
         return;
     }
-    // With filters longer than the signal the bands grow from level to level.
-    const size_t widest = *std::max_element(lengths.begin(), lengths.end());
-    if (ws.a.size() < widest) ws.a.resize(widest);
-    if (ws.b.size() < widest) ws.b.resize(widest);
+    // The intermediate approximations (as long as the detail band of their level; with filters longer than the
+    // signal they grow from level to level).
+    size_t widest = 0;
+    for (size_t i = 2; i < lengths.size(); ++i) widest = std::max(widest, lengths[i]);
+    double* ping[2] = {ws.buffer(0, widest), ws.buffer(1, widest)};
     // Each level's detail goes straight to its band; its approximation to a ping-pong buffer (at the last level,
     // to band 0).
     std::span<const double> cur = x;
     for (int l = 1; l <= level; ++l) {
         const size_t m = lengths[size_t(level - l + 1)];
         std::span<double> cd = bands[size_t(level - l + 1)];
-        std::span<double> ca = l == level ? bands[0] : std::span<double>((l % 2 ? ws.a : ws.b).data(), m);
+        std::span<double> ca = l == level ? bands[0] : std::span<double>(ping[l % 2], m);
         dwt(cur, w, mode, ca, cd);
         cur = ca;
     }
@@ -167,18 +194,16 @@ void waverec(std::span<const std::span<const double>> bands, const Wavelet& w, M
         std::copy(bands[0].begin(), bands[0].end(), out.begin());
         return;
     }
+    // Every level but the last writes to a ping-pong buffer.
     size_t widest = 0;
-    for (size_t i = 1; i < lengths.size(); ++i) {
-        widest = std::max(widest, idwt_len(lengths[i], w.length(), mode));
-    }
-    if (ws.a.size() < widest) ws.a.resize(widest);
-    if (ws.b.size() < widest) ws.b.resize(widest);
+    for (size_t i = 1; i + 1 < lengths.size(); ++i) widest = std::max(widest, idwt_len(lengths[i], w.length(), mode));
+    double* ping[2] = {ws.buffer(0, widest), ws.buffer(1, widest)};
     std::span<const double> a = bands[0];
     for (size_t i = 1; i < bands.size(); ++i) {
         std::span<const double> d = bands[i];
         if (a.size() == d.size() + 1) a = a.first(d.size());
         const size_t m = idwt_len(d.size(), w.length(), mode);
-        std::span<double> y = i + 1 == bands.size() ? out : std::span<double>((i % 2 ? ws.a : ws.b).data(), m);
+        std::span<double> y = i + 1 == bands.size() ? out : std::span<double>(ping[i % 2], m);
         idwt(a, d, w, mode, y);
         a = y;
     }

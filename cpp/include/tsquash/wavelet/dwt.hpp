@@ -3,6 +3,7 @@
 // size the outputs with the length functions of wavelet.hpp (or use the vector-returning conveniences).
 #pragma once
 #include <cstddef>
+#include <memory>
 #include <span>
 #include <vector>
 
@@ -19,10 +20,22 @@ void dwt(std::span<const double> x, const Wavelet& w, Mode mode, std::span<doubl
 void idwt(std::span<const double> ca, std::span<const double> cd, const Wavelet& w, Mode mode,
           std::span<double> out);
 
-// Reusable scratch space for wavedec/waverec: two ping-pong buffers that grow to the largest size seen, so a
-// loop over windows allocates only on its first call.
-struct Workspace {
-    std::vector<double> a, b;
+// Reusable scratch space for wavedec/waverec: two ping-pong buffers for the intermediate approximations that
+// grow to the largest size seen (uninitialised: every value is written before it is read), so a loop over
+// windows allocates only on its first call.
+class Workspace {
+public:
+    double* buffer(int which, size_t n);
+
+private:
+    struct Free {
+        void operator()(double* p) const;
+    };
+    struct Buf {
+        std::unique_ptr<double[], Free> data;
+        size_t capacity = 0;
+    };
+    Buf bufs_[2];
 };
 
 // Multilevel analysis into `out`, the bands concatenated in the order [cA_level, cD_level, ..., cD_1] with the
