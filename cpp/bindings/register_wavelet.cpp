@@ -36,6 +36,26 @@ py::array_t<double> to_array(const std::vector<double>& v) {
     return out;
 }
 
+// Scratch space kept per thread between calls, so transforms of up to about two million samples reuse warm
+// memory instead of faulting in fresh pages on every call; larger buffers are handed back after the call
+// rather than held.
+class CachedWorkspace {
+public:
+    CachedWorkspace() : ws_(cache()) {}
+    ~CachedWorkspace() {
+        if (ws_.capacity() > kKeep) ws_ = Workspace();
+    }
+    Workspace& get() { return ws_; }
+
+private:
+    static constexpr size_t kKeep = size_t(1) << 20;  // doubles per buffer (8 MiB)
+    static Workspace& cache() {
+        thread_local Workspace ws;
+        return ws;
+    }
+    Workspace& ws_;
+};
+
 py::tuple dwt_rows(const Rows& x, const std::string& name, const std::string& mode_s) {
     check_rows(x, "data");
     const Wavelet& w = tsquash::wavelet::wavelet(name);
@@ -94,7 +114,8 @@ py::list wavedec_rows(const Rows& x, const std::string& name, const std::string&
     const double* px = x.data();
     {
         py::gil_scoped_release nogil;
-        Workspace ws;
+        CachedWorkspace cached;
+        Workspace& ws = cached.get();
         std::vector<std::span<double>> bands(lengths.size());
         for (size_t r = 0; r < rows; ++r) {
             for (size_t b = 0; b < lengths.size(); ++b) bands[b] = {ptrs[b] + r * lengths[b], lengths[b]};
@@ -124,7 +145,8 @@ py::array_t<double> waverec_rows(const std::vector<Rows>& coeffs, const std::str
     double* py_ = y.mutable_data();
     {
         py::gil_scoped_release nogil;
-        Workspace ws;
+        CachedWorkspace cached;
+        Workspace& ws = cached.get();
         std::vector<std::span<const double>> bands(lengths.size());
         for (size_t r = 0; r < rows; ++r) {
             for (size_t b = 0; b < lengths.size(); ++b) bands[b] = {ptrs[b] + r * lengths[b], lengths[b]};

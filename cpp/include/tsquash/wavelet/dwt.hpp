@@ -2,6 +2,7 @@
 // PyWavelets' coefficient layout and boundary handling. The kernels allocate nothing while they run: callers
 // size the outputs with the length functions of wavelet.hpp (or use the vector-returning conveniences).
 #pragma once
+#include <algorithm>
 #include <cstddef>
 #include <memory>
 #include <span>
@@ -26,6 +27,7 @@ void idwt(std::span<const double> ca, std::span<const double> cd, const Wavelet&
 class Workspace {
 public:
     double* buffer(int which, size_t n);
+    size_t capacity() const { return std::max(bufs_[0].capacity, bufs_[1].capacity); }
 
 private:
     struct Free {
