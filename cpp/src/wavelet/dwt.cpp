@@ -1,6 +1,7 @@
 #include "tsquash/wavelet/dwt.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <new>
 #include <stdexcept>
@@ -162,15 +163,16 @@ void idwt(std::span<const double> ca, std::span<const double> cd, const Wavelet&
 
 namespace {
 
-// Long signals in the modes that can be streamed go through all levels piece by piece (the streaming
+// Very long signals in the modes that can be streamed go through all levels piece by piece (the streaming
 // transform, which gives the same bits): the intermediate approximations then live in cache-sized buffers
-// instead of arrays as long as half the signal, which saves a round trip to memory and the page faults of
-// fresh scratch memory at every level.
-constexpr size_t kFuseMin = size_t(1) << 16;
+// instead of scratch arrays half as long as the signal (400 MB for 1e8 samples). Below this length the
+// level-by-level path is faster (measured: the piecewise bookkeeping costs more than the memory it saves).
+std::atomic<size_t> g_fuse_min{size_t(1) << 25};
 constexpr size_t kFuseChunk = size_t(1) << 14;
 
 bool fused_forward(Mode mode, size_t n, int level) {
-    return mode != Mode::periodic && mode != Mode::periodization && n >= kFuseMin && level >= 2 && level <= 64;
+    return mode != Mode::periodic && mode != Mode::periodization && n >= g_fuse_min.load() && level >= 2 &&
+           level <= 64;
 }
 
 void wavedec_fused(std::span<const double> x, const Wavelet& w, Mode mode, int level,
@@ -255,6 +257,8 @@ private:
 
 }  // namespace
 
+size_t detail::set_piecewise_threshold(size_t samples) { return g_fuse_min.exchange(samples); }
+
 void wavedec(std::span<const double> x, const Wavelet& w, Mode mode, int level,
              std::span<const std::span<double>> bands, Workspace& ws) {
     const std::vector<size_t> lengths = wavedec_lengths(x.size(), w.length(), mode, level);
@@ -295,7 +299,7 @@ void waverec(std::span<const std::span<const double>> bands, const Wavelet& w, M
         std::copy(bands[0].begin(), bands[0].end(), out.begin());
         return;
     }
-    if (mode != Mode::periodization && bands.size() > 2 && len >= kFuseMin) {
+    if (mode != Mode::periodization && bands.size() > 2 && len >= g_fuse_min.load()) {
         FusedInverse(bands, w, out).run();
         return;
     }
