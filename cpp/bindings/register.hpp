@@ -7,5 +7,6 @@ namespace tsquash::bindings {
 void register_errors(pybind11::module_& m);
 void register_codecs(pybind11::module_& m);
 void register_filters(pybind11::module_& m);
+void register_downsample(pybind11::module_& m);
 
 }  // namespace tsquash::bindings

@@ -1,0 +1,279 @@
+// The inner loops of the downsamplers. Each scan is written as plain loops over independent lanes or
+// fixed-size blocks, without early exits inside a block, so the compiler vectorises them; the public
+// entry points are cloned for AVX2 and picked at run time (the default build targets baseline x86-64).
+#include "kernels.hpp"
+
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <type_traits>
+
+namespace tsquash::downsample::detail {
+namespace {
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define TSQ_CLONES __attribute__((target_clones("avx2", "default")))
+#else
+#define TSQ_CLONES
+#endif
+#define TSQ_INLINE inline __attribute__((always_inline))
+
+constexpr size_t kBlock = 64;
+
+template <class T>
+constexpr T lowest_start() {
+    if constexpr (std::numeric_limits<T>::has_infinity) return -std::numeric_limits<T>::infinity();
+    else return std::numeric_limits<T>::lowest();
+}
+template <class T>
+constexpr T highest_start() {
+    if constexpr (std::numeric_limits<T>::has_infinity) return std::numeric_limits<T>::infinity();
+    else return std::numeric_limits<T>::max();
+}
+
+// Smallest and largest non-NaN value (v < m ? v : m keeps m when v is NaN: the minps/minpd rule).
+template <class T>
+TSQ_INLINE void min_max_tail(const T* p, size_t n, T& mn, T& mx) {
+    for (size_t i = 0; i < n; ++i) {
+        const T v = p[i];
+        mn = v < mn ? v : mn;
+        mx = v > mx ? v : mx;
+    }
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+// GCC vector extensions: without -ffast-math GCC does not vectorise a scalar min/max reduction, so the
+// lanes are explicit. Two accumulators per side hide the compare latency.
+template <class T>
+TSQ_INLINE void min_max_values(const T* p, size_t n, T& out_min, T& out_max) {
+    typedef T V __attribute__((vector_size(32)));
+    constexpr size_t L = 32 / sizeof(T);
+    V mn0, mx0;
+    for (size_t j = 0; j < L; ++j) {
+        mn0[j] = highest_start<T>();
+        mx0[j] = lowest_start<T>();
+    }
+    V mn1 = mn0, mx1 = mx0;
+    size_t i = 0;
+    for (; i + 2 * L <= n; i += 2 * L) {
+        V a, b;
+        std::memcpy(&a, p + i, sizeof(V));
+        std::memcpy(&b, p + i + L, sizeof(V));
+        mn0 = a < mn0 ? a : mn0;
+        mx0 = a > mx0 ? a : mx0;
+        mn1 = b < mn1 ? b : mn1;
+        mx1 = b > mx1 ? b : mx1;
+    }
+    T a = highest_start<T>(), b = lowest_start<T>();
+    for (size_t j = 0; j < L; ++j) {
+        a = mn0[j] < a ? mn0[j] : a;
+        a = mn1[j] < a ? mn1[j] : a;
+        b = mx0[j] > b ? mx0[j] : b;
+        b = mx1[j] > b ? mx1[j] : b;
+    }
+    min_max_tail(p + i, n - i, a, b);
+    out_min = a;
+    out_max = b;
+}
+#else
+template <class T>
+TSQ_INLINE void min_max_values(const T* p, size_t n, T& out_min, T& out_max) {
+    out_min = highest_start<T>();
+    out_max = lowest_start<T>();
+    min_max_tail(p, n, out_min, out_max);
+}
+#endif
+
+// Lane-wide flags, so the any-hit reduction needs no narrowing shuffles.
+template <class T>
+using Flag = std::conditional_t<sizeof(T) == 8, uint64_t, uint32_t>;
+
+// First i with p[i] == v, or n.
+template <class T>
+TSQ_INLINE size_t find_first(const T* p, size_t n, T v) {
+    size_t i = 0;
+    for (; i + kBlock <= n; i += kBlock) {
+        Flag<T> hit = 0;
+        for (size_t j = 0; j < kBlock; ++j) hit |= static_cast<Flag<T>>(p[i + j] == v);
+        if (hit) break;
+    }
+    for (; i < n; ++i)
+        if (p[i] == v) return i;
+    return n;
+}
+
+template <class T>
+TSQ_INLINE size_t find_first_nan(const T* p, size_t n) {
+    size_t i = 0;
+    for (; i + kBlock <= n; i += kBlock) {
+        Flag<T> hit = 0;
+        for (size_t j = 0; j < kBlock; ++j) hit |= static_cast<Flag<T>>(p[i + j] != p[i + j]);
+        if (hit) break;
+    }
+    for (; i < n; ++i)
+        if (p[i] != p[i]) return i;
+    return n;
+}
+
+template <class T>
+TSQ_INLINE std::pair<size_t, size_t> argminmax_impl(const T* p, size_t n) {
+    T mn, mx;
+    min_max_values(p, n, mn, mx);
+    size_t imin = find_first(p, n, mn);
+    size_t imax = find_first(p, n, mx);
+    // Only an all-NaN run finds neither (a run with values finds both, infinities included).
+    if (imin == n) imin = 0;
+    if (imax == n) imax = 0;
+    return {imin, imax};
+}
+
+template <class T>
+TSQ_INLINE std::pair<size_t, size_t> nan_argminmax_impl(const T* p, size_t n) {
+    if constexpr (std::numeric_limits<T>::has_quiet_NaN) {
+        const size_t k = find_first_nan(p, n);
+        if (k < n) return {k, k};
+    }
+    return argminmax_impl(p, n);
+}
+
+// The area key of tsdownsample's LTTB: the double's bits with the sign bit cleared, compared as integers.
+TSQ_INLINE int64_t area_key(double area) {
+    return std::bit_cast<int64_t>(area) & 0x7FFF'FFFF'FFFF'FFFFLL;
+}
+
+template <class Y>
+TSQ_INLINE size_t lttb_pick_implicit_impl(const Y* y, size_t n, double d1, double d2, double ax0, double offset) {
+    // ax0 - j is exact (integers below 2^53), so it equals tsdownsample's running ax_x -= 1.0.
+    int64_t best = -1;
+    for (size_t j = 0; j < n; ++j) {
+        const double area = d1 * static_cast<double>(y[j]) - (ax0 - static_cast<double>(j)) * d2 - offset;
+        const int64_t k = area_key(area);
+        best = k > best ? k : best;
+    }
+    for (size_t j = 0; j < n; ++j) {
+        const double area = d1 * static_cast<double>(y[j]) - (ax0 - static_cast<double>(j)) * d2 - offset;
+        if (area_key(area) == best) return j;
+    }
+    return 0;
+}
+
+template <class X, class Y>
+TSQ_INLINE size_t lttb_pick_impl(const X* x, const Y* y, size_t n, double d1, double d2, double offset) {
+    int64_t best = -1;
+    for (size_t j = 0; j < n; ++j) {
+        const double area = d1 * static_cast<double>(y[j]) + d2 * static_cast<double>(x[j]) - offset;
+        const int64_t k = area_key(area);
+        best = k > best ? k : best;
+    }
+    for (size_t j = 0; j < n; ++j) {
+        const double area = d1 * static_cast<double>(y[j]) + d2 * static_cast<double>(x[j]) - offset;
+        if (area_key(area) == best) return j;
+    }
+    return 0;
+}
+
+#define TSQ_ARGMINMAX(T, NAME)                                                                       \
+    TSQ_CLONES std::pair<size_t, size_t> argminmax_##NAME(const T* p, size_t n) {                    \
+        return argminmax_impl(p, n);                                                                 \
+    }                                                                                                \
+    TSQ_CLONES std::pair<size_t, size_t> nan_argminmax_##NAME(const T* p, size_t n) {                \
+        return nan_argminmax_impl(p, n);                                                             \
+    }                                                                                                \
+    TSQ_CLONES size_t pick_implicit_##NAME(const T* y, size_t n, double d1, double d2, double ax0,   \
+                                           double offset) {                                          \
+        return lttb_pick_implicit_impl(y, n, d1, d2, ax0, offset);                                   \
+    }
+TSQ_ARGMINMAX(float, f32)
+TSQ_ARGMINMAX(double, f64)
+TSQ_ARGMINMAX(int64_t, i64)
+
+#define TSQ_PICK(X, XN, Y, YN)                                                                         \
+    TSQ_CLONES size_t pick_##XN##_##YN(const X* x, const Y* y, size_t n, double d1, double d2, double off) { \
+        return lttb_pick_impl(x, y, n, d1, d2, off);                                                   \
+    }
+TSQ_PICK(float, f32, float, f32)
+TSQ_PICK(float, f32, double, f64)
+TSQ_PICK(float, f32, int64_t, i64)
+TSQ_PICK(double, f64, float, f32)
+TSQ_PICK(double, f64, double, f64)
+TSQ_PICK(double, f64, int64_t, i64)
+TSQ_PICK(int64_t, i64, float, f32)
+TSQ_PICK(int64_t, i64, double, f64)
+TSQ_PICK(int64_t, i64, int64_t, i64)
+
+template <class T>
+struct Tag {};
+#define TSQ_DISPATCH1(T, NAME)                                                                            \
+    std::pair<size_t, size_t> amm(Tag<T>, const T* p, size_t n) { return argminmax_##NAME(p, n); }       \
+    std::pair<size_t, size_t> namm(Tag<T>, const T* p, size_t n) { return nan_argminmax_##NAME(p, n); } \
+    size_t pick_i(Tag<T>, const T* y, size_t n, double d1, double d2, double ax0, double off) {          \
+        return pick_implicit_##NAME(y, n, d1, d2, ax0, off);                                             \
+    }
+TSQ_DISPATCH1(float, f32)
+TSQ_DISPATCH1(double, f64)
+TSQ_DISPATCH1(int64_t, i64)
+
+#define TSQ_DISPATCH2(X, XN, Y, YN)                                                                       \
+    size_t pick_x(Tag<X>, Tag<Y>, const X* x, const Y* y, size_t n, double d1, double d2, double off) { \
+        return pick_##XN##_##YN(x, y, n, d1, d2, off);                                                  \
+    }
+TSQ_DISPATCH2(float, f32, float, f32)
+TSQ_DISPATCH2(float, f32, double, f64)
+TSQ_DISPATCH2(float, f32, int64_t, i64)
+TSQ_DISPATCH2(double, f64, float, f32)
+TSQ_DISPATCH2(double, f64, double, f64)
+TSQ_DISPATCH2(double, f64, int64_t, i64)
+TSQ_DISPATCH2(int64_t, i64, float, f32)
+TSQ_DISPATCH2(int64_t, i64, double, f64)
+TSQ_DISPATCH2(int64_t, i64, int64_t, i64)
+
+}  // namespace
+
+template <class T>
+std::pair<size_t, size_t> argminmax(const T* p, size_t n) {
+    return amm(Tag<T>{}, p, n);
+}
+
+template <class T>
+std::pair<size_t, size_t> nan_argminmax(const T* p, size_t n) {
+    return namm(Tag<T>{}, p, n);
+}
+
+template <class T>
+double sequential_sum(const T* p, size_t n) {
+    double s = 0.0;
+    for (size_t i = 0; i < n; ++i) s += static_cast<double>(p[i]);
+    return s;
+}
+
+template <class Y>
+size_t lttb_pick_implicit(const Y* y, size_t n, double d1, double d2, double ax0, double offset) {
+    return pick_i(Tag<Y>{}, y, n, d1, d2, ax0, offset);
+}
+
+template <class X, class Y>
+size_t lttb_pick(const X* x, const Y* y, size_t n, double d1, double d2, double offset) {
+    return pick_x(Tag<X>{}, Tag<Y>{}, x, y, n, d1, d2, offset);
+}
+
+#define TSQ_INST1(T)                                                                          \
+    template std::pair<size_t, size_t> argminmax<T>(const T*, size_t);                        \
+    template std::pair<size_t, size_t> nan_argminmax<T>(const T*, size_t);                    \
+    template double sequential_sum<T>(const T*, size_t);                                      \
+    template size_t lttb_pick_implicit<T>(const T*, size_t, double, double, double, double);
+TSQ_INST1(float)
+TSQ_INST1(double)
+TSQ_INST1(int64_t)
+#define TSQ_INST2(X, Y) template size_t lttb_pick<X, Y>(const X*, const Y*, size_t, double, double, double);
+TSQ_INST2(float, float)
+TSQ_INST2(float, double)
+TSQ_INST2(float, int64_t)
+TSQ_INST2(double, float)
+TSQ_INST2(double, double)
+TSQ_INST2(double, int64_t)
+TSQ_INST2(int64_t, float)
+TSQ_INST2(int64_t, double)
+TSQ_INST2(int64_t, int64_t)
+
+}  // namespace tsquash::downsample::detail
