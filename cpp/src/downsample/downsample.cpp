@@ -60,18 +60,47 @@ struct Buckets {
     size_t range_start(size_t i) const { return static_cast<size_t>(every * static_cast<double>(i)) + 1; }
 };
 
-// The averages of the n_out - 2 "next" buckets, which do not depend on earlier choices: computed up front
-// (in parallel) when more than one thread is asked for.
+// Sums of several buckets at once: each bucket is still added strictly left to right (its rounding is
+// unchanged), but the independent chains overlap, so the adder's latency is paid once per group.
+template <class Y>
+void interleaved_averages(const Y* y, const size_t* start, const size_t* end, double* out) {
+    constexpr size_t G = 4;
+    double sum[G] = {0.0, 0.0, 0.0, 0.0};
+    size_t common = end[0] - start[0];
+    for (size_t k = 1; k < G; ++k) common = std::min(common, end[k] - start[k]);
+    for (size_t j = 0; j < common; ++j)
+        for (size_t k = 0; k < G; ++k) sum[k] += static_cast<double>(y[start[k] + j]);
+    for (size_t k = 0; k < G; ++k) {
+        for (size_t j = start[k] + common; j < end[k]; ++j) sum[k] += static_cast<double>(y[j]);
+        out[k] = sum[k] / static_cast<double>(end[k] - start[k]);
+    }
+}
+
+// The averages of the n_out - 2 "next" buckets, which do not depend on earlier choices: computed up front,
+// four buckets at a time, split over threads when asked.
 template <class Y>
 std::vector<double> bucket_averages(const Y* y, size_t n, size_t n_out, const Buckets& b, unsigned n_threads) {
     std::vector<double> avg(n_out - 2);
     detail::parallel_for(avg.size(), n_threads, [&](size_t lo, size_t hi) {
-        for (size_t i = lo; i < hi; ++i) avg[i] = bucket_average(y, b.avg_start(i), b.avg_end(i, n));
+        size_t i = lo;
+        for (; i + 4 <= hi; i += 4) {
+            size_t s[4], e[4];
+            for (size_t k = 0; k < 4; ++k) {
+                s[k] = b.avg_start(i + k);
+                e[k] = b.avg_end(i + k, n);
+            }
+            interleaved_averages(y, s, e, avg.data() + i);
+        }
+        for (; i < hi; ++i) avg[i] = bucket_average(y, b.avg_start(i), b.avg_end(i, n));
     });
     return avg;
 }
 
-void check_lttb(size_t n_out) { require(n_out >= 3, "LTTB needs n_out >= 3 (first, last and one bucket)"); }
+void check_lttb(size_t n, size_t n_out) {
+    require(n_out >= 3, "LTTB needs n_out >= 3 (first, last and one bucket)");
+    // The bucket scan counts positions in 32 bits.
+    require(n / (n_out - 2) < (size_t{1} << 30), "LTTB buckets of more than 2^30 points are not supported; raise n_out");
+}
 
 }  // namespace
 
@@ -79,16 +108,15 @@ template <class Y>
 Indices lttb(std::span<const Y> y, size_t n_out, unsigned n_threads) {
     const size_t n = y.size();
     if (n_out >= n) return all_indices(n);
-    check_lttb(n_out);
+    check_lttb(n, n_out);
     const Buckets b{static_cast<double>(n - 2) / static_cast<double>(n_out - 2)};
-    std::vector<double> avg;
-    if (n_threads > 1) avg = bucket_averages(y.data(), n, n_out, b, n_threads);
+    const std::vector<double> avg = bucket_averages(y.data(), n, n_out, b, n_threads);
     Indices out(n_out);
     out[0] = 0;
     size_t a = 0;
     for (size_t i = 0; i + 2 < n_out; ++i) {
         const size_t s = b.avg_start(i), e = b.avg_end(i, n);
-        const double avg_y = avg.empty() ? bucket_average(y.data(), s, e) : avg[i];
+        const double avg_y = avg[i];
         const double avg_x = static_cast<double>(s + e - 1) / 2.0;
         const size_t r0 = b.range_start(i);
         const double ay = static_cast<double>(y[a]);
@@ -108,16 +136,15 @@ Indices lttb(std::span<const X> x, std::span<const Y> y, size_t n_out, unsigned 
     const size_t n = y.size();
     check_span(x, n);
     if (n_out >= n) return all_indices(n);
-    check_lttb(n_out);
+    check_lttb(n, n_out);
     const Buckets b{static_cast<double>(n - 2) / static_cast<double>(n_out - 2)};
-    std::vector<double> avg;
-    if (n_threads > 1) avg = bucket_averages(y.data(), n, n_out, b, n_threads);
+    const std::vector<double> avg = bucket_averages(y.data(), n, n_out, b, n_threads);
     Indices out(n_out);
     out[0] = 0;
     size_t a = 0;
     for (size_t i = 0; i + 2 < n_out; ++i) {
         const size_t s = b.avg_start(i), e = b.avg_end(i, n);
-        const double avg_y = avg.empty() ? bucket_average(y.data(), s, e) : avg[i];
+        const double avg_y = avg[i];
         const double avg_x = (static_cast<double>(x[e - 1]) + static_cast<double>(x[s])) / 2.0;
         const size_t r0 = b.range_start(i);
         const double ax = static_cast<double>(x[a]);
@@ -252,8 +279,8 @@ Indices m4(std::span<const X> x, std::span<const Y> y, size_t n_out, Nan nan, un
 
 namespace {
 
-void check_minmax_lttb(size_t n_out, size_t ratio) {
-    check_lttb(n_out);
+void check_minmax_lttb(size_t n, size_t n_out, size_t ratio) {
+    check_lttb(n, n_out);
     require(ratio >= 2, "MinMaxLTTB needs minmax_ratio >= 2, got " + std::to_string(ratio));
     require((n_out * ratio) % 2 == 0, "MinMaxLTTB needs n_out * minmax_ratio to be even (MinMax keeps pairs), got " +
                                           std::to_string(n_out) + " * " + std::to_string(ratio));
@@ -288,7 +315,7 @@ template <class Y>
 Indices minmax_lttb(std::span<const Y> y, size_t n_out, size_t ratio, Nan nan, unsigned n_threads) {
     const size_t n = y.size();
     if (n_out >= n) return all_indices(n);
-    check_minmax_lttb(n_out, ratio);
+    check_minmax_lttb(n, n_out, ratio);
     if (n / n_out <= ratio) return lttb(y, n_out, n_threads);
     const Indices idx = with_ends(minmax(y.subspan(1, n - 2), n_out * ratio, nan, n_threads), n);
     const std::vector<Y> ys = gather(y.data(), idx);
@@ -302,7 +329,7 @@ Indices minmax_lttb(std::span<const X> x, std::span<const Y> y, size_t n_out, si
     const size_t n = y.size();
     check_span(x, n);
     if (n_out >= n) return all_indices(n);
-    check_minmax_lttb(n_out, ratio);
+    check_minmax_lttb(n, n_out, ratio);
     if (n / n_out <= ratio) return lttb(x, y, n_out, n_threads);
     require(x[1] < x[n - 2], "x must increase somewhere between x[1] and x[-2] to be split into bins of equal width");
     const Indices idx = with_ends(minmax(x.subspan(1, n - 2), y.subspan(1, n - 2), n_out * ratio, nan, n_threads), n);

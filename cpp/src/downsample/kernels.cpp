@@ -34,19 +34,23 @@ constexpr T highest_start() {
 
 // Smallest and largest non-NaN value (v < m ? v : m keeps m when v is NaN: the minps/minpd rule).
 template <class T>
-TSQ_INLINE void min_max_tail(const T* p, size_t n, T& mn, T& mx) {
+TSQ_INLINE bool min_max_tail(const T* p, size_t n, T& mn, T& mx) {
+    bool nan = false;
     for (size_t i = 0; i < n; ++i) {
         const T v = p[i];
         mn = v < mn ? v : mn;
         mx = v > mx ? v : mx;
+        nan |= v != v;
     }
+    return nan;
 }
 
 #if defined(__GNUC__) && !defined(__clang__)
 // GCC vector extensions: without -ffast-math GCC does not vectorise a scalar min/max reduction, so the
-// lanes are explicit. Two accumulators per side hide the compare latency.
-template <class T>
-TSQ_INLINE void min_max_values(const T* p, size_t n, T& out_min, T& out_max) {
+// lanes are explicit. Two accumulators per side hide the compare latency. Returns whether a NaN was seen
+// (looked for only when DetectNan).
+template <bool DetectNan, class T>
+TSQ_INLINE bool min_max_values(const T* p, size_t n, T& out_min, T& out_max) {
     typedef T V __attribute__((vector_size(32)));
     constexpr size_t L = 32 / sizeof(T);
     V mn0, mx0;
@@ -55,6 +59,8 @@ TSQ_INLINE void min_max_values(const T* p, size_t n, T& out_min, T& out_max) {
         mx0[j] = lowest_start<T>();
     }
     V mn1 = mn0, mx1 = mx0;
+    typedef decltype(mn0 != mn0) M;
+    M nan = mn0 != mn0;
     size_t i = 0;
     for (; i + 2 * L <= n; i += 2 * L) {
         V a, b;
@@ -64,7 +70,11 @@ TSQ_INLINE void min_max_values(const T* p, size_t n, T& out_min, T& out_max) {
         mx0 = a > mx0 ? a : mx0;
         mn1 = b < mn1 ? b : mn1;
         mx1 = b > mx1 ? b : mx1;
+        if constexpr (DetectNan) nan |= (a != a) | (b != b);
     }
+    bool any_nan = false;
+    if constexpr (DetectNan)
+        for (size_t j = 0; j < L; ++j) any_nan |= nan[j] != 0;
     T a = highest_start<T>(), b = lowest_start<T>();
     for (size_t j = 0; j < L; ++j) {
         a = mn0[j] < a ? mn0[j] : a;
@@ -72,16 +82,17 @@ TSQ_INLINE void min_max_values(const T* p, size_t n, T& out_min, T& out_max) {
         b = mx0[j] > b ? mx0[j] : b;
         b = mx1[j] > b ? mx1[j] : b;
     }
-    min_max_tail(p + i, n - i, a, b);
+    any_nan |= min_max_tail(p + i, n - i, a, b);
     out_min = a;
     out_max = b;
+    return any_nan;
 }
 #else
-template <class T>
-TSQ_INLINE void min_max_values(const T* p, size_t n, T& out_min, T& out_max) {
+template <bool DetectNan, class T>
+TSQ_INLINE bool min_max_values(const T* p, size_t n, T& out_min, T& out_max) {
     out_min = highest_start<T>();
     out_max = lowest_start<T>();
-    min_max_tail(p, n, out_min, out_max);
+    return min_max_tail(p, n, out_min, out_max);
 }
 #endif
 
@@ -117,9 +128,7 @@ TSQ_INLINE size_t find_first_nan(const T* p, size_t n) {
 }
 
 template <class T>
-TSQ_INLINE std::pair<size_t, size_t> argminmax_impl(const T* p, size_t n) {
-    T mn, mx;
-    min_max_values(p, n, mn, mx);
+TSQ_INLINE std::pair<size_t, size_t> first_positions(const T* p, size_t n, T mn, T mx) {
     size_t imin = find_first(p, n, mn);
     size_t imax = find_first(p, n, mx);
     // Only an all-NaN run finds neither (a run with values finds both, infinities included).
@@ -128,13 +137,118 @@ TSQ_INLINE std::pair<size_t, size_t> argminmax_impl(const T* p, size_t n) {
     return {imin, imax};
 }
 
+#if defined(__GNUC__) && !defined(__clang__)
+// One pass keeping, per lane, the value and position of the first minimum and maximum (strict < and >
+// keep the earliest; NaN never compares, so it is skipped), then a reduction across lanes preferring the
+// smaller position on equal values. Returns false when some side saw no value strictly inside
+// (+inf, -inf), which only all-NaN or all-infinite runs produce; the caller then uses the exact two-pass
+// search. nan_seen reports a NaN when DetectNan.
+template <bool DetectNan, class T>
+TSQ_INLINE bool tracked_argminmax(const T* p, size_t n, size_t& imin, size_t& imax, bool& nan_seen) {
+    using I = std::conditional_t<sizeof(T) == 8, int64_t, int32_t>;
+    typedef T V __attribute__((vector_size(32)));
+    typedef I IV __attribute__((vector_size(32)));
+    constexpr size_t L = 32 / sizeof(T);
+    if (n >= static_cast<size_t>(std::numeric_limits<I>::max()) - 2 * L) return false;
+    V mn0, mx0;
+    IV cur0;
+    for (size_t j = 0; j < L; ++j) {
+        mn0[j] = highest_start<T>();
+        mx0[j] = lowest_start<T>();
+        cur0[j] = static_cast<I>(j);
+    }
+    V mn1 = mn0, mx1 = mx0;
+    IV imn0 = cur0 - cur0 - 1, imx0 = imn0, imn1 = imn0, imx1 = imn0;
+    IV cur1 = cur0 + static_cast<I>(L);
+    const IV step = cur0 - cur0 + static_cast<I>(2 * L);
+    typedef decltype(mn0 != mn0) M;
+    M nan = mn0 != mn0;
+    size_t i = 0;
+    for (; i + 2 * L <= n; i += 2 * L) {
+        V a, b;
+        std::memcpy(&a, p + i, sizeof(V));
+        std::memcpy(&b, p + i + L, sizeof(V));
+        const M lta = a < mn0, gta = a > mx0, ltb = b < mn1, gtb = b > mx1;
+        mn0 = lta ? a : mn0;
+        imn0 = lta ? cur0 : imn0;
+        mx0 = gta ? a : mx0;
+        imx0 = gta ? cur0 : imx0;
+        mn1 = ltb ? b : mn1;
+        imn1 = ltb ? cur1 : imn1;
+        mx1 = gtb ? b : mx1;
+        imx1 = gtb ? cur1 : imx1;
+        if constexpr (DetectNan) nan |= (a != a) | (b != b);
+        cur0 += step;
+        cur1 += step;
+    }
+    T bmin = highest_start<T>(), bmax = lowest_start<T>();
+    int64_t kmin = -1, kmax = -1;
+    auto take = [&](T v, int64_t k, bool is_min) {
+        if (k < 0) return;
+        if (is_min) {
+            if (kmin < 0 || v < bmin || (v == bmin && k < kmin)) bmin = v, kmin = k;
+        } else {
+            if (kmax < 0 || v > bmax || (v == bmax && k < kmax)) bmax = v, kmax = k;
+        }
+    };
+    for (size_t j = 0; j < L; ++j) {
+        take(mn0[j], imn0[j], true);
+        take(mn1[j], imn1[j], true);
+        take(mx0[j], imx0[j], false);
+        take(mx1[j], imx1[j], false);
+    }
+    bool any_nan = false;
+    if constexpr (DetectNan)
+        for (size_t j = 0; j < L; ++j) any_nan |= nan[j] != 0;
+    for (; i < n; ++i) {
+        const T v = p[i];
+        if (v < bmin || (kmin < 0 && v == bmin)) bmin = v, kmin = static_cast<int64_t>(i);
+        if (v > bmax || (kmax < 0 && v == bmax)) bmax = v, kmax = static_cast<int64_t>(i);
+        any_nan |= v != v;
+    }
+    nan_seen = any_nan;
+    // An infinity equal to the start value is never "strictly" better: let the exact search decide.
+    if (kmin < 0 || kmax < 0 || bmin == highest_start<T>() || bmax == lowest_start<T>()) return false;
+    imin = static_cast<size_t>(kmin);
+    imax = static_cast<size_t>(kmax);
+    return true;
+}
+#endif
+
+template <class T>
+TSQ_INLINE std::pair<size_t, size_t> argminmax_impl(const T* p, size_t n) {
+#if defined(__GNUC__) && !defined(__clang__)
+    size_t a, b;
+    bool nan;
+    if (tracked_argminmax<false>(p, n, a, b, nan)) return {a, b};
+#endif
+    T mn, mx;
+    min_max_values<false>(p, n, mn, mx);
+    return first_positions(p, n, mn, mx);
+}
+
 template <class T>
 TSQ_INLINE std::pair<size_t, size_t> nan_argminmax_impl(const T* p, size_t n) {
     if constexpr (std::numeric_limits<T>::has_quiet_NaN) {
-        const size_t k = find_first_nan(p, n);
-        if (k < n) return {k, k};
+#if defined(__GNUC__) && !defined(__clang__)
+        size_t a, b;
+        bool nan = false;
+        const bool done = tracked_argminmax<true>(p, n, a, b, nan);
+        if (nan) {
+            const size_t k = find_first_nan(p, n);
+            return {k, k};
+        }
+        if (done) return {a, b};
+#endif
+        T mn, mx;
+        if (min_max_values<true>(p, n, mn, mx)) {
+            const size_t k = find_first_nan(p, n);
+            return {k, k};
+        }
+        return first_positions(p, n, mn, mx);
+    } else {
+        return argminmax_impl(p, n);
     }
-    return argminmax_impl(p, n);
 }
 
 // The area key of tsdownsample's LTTB: the double's bits with the sign bit cleared, compared as integers.
@@ -142,35 +256,40 @@ TSQ_INLINE int64_t area_key(double area) {
     return std::bit_cast<int64_t>(area) & 0x7FFF'FFFF'FFFF'FFFFLL;
 }
 
+// Both picks take two passes: the largest key (a vectorisable max), then its first position, scanned in
+// blocks. The position counter is 32-bit because int32 -> double converts in SIMD and int64 does not.
+template <class F>
+TSQ_INLINE size_t first_max_key(size_t n, F&& key) {
+    int64_t best = -1;
+    for (uint32_t j = 0; j < n; ++j) {
+        const int64_t k = key(j);
+        best = k > best ? k : best;
+    }
+    size_t j = 0;
+    for (; j + kBlock <= n; j += kBlock) {
+        uint64_t hit = 0;
+        for (uint32_t b = 0; b < kBlock; ++b) hit |= static_cast<uint64_t>(key(static_cast<uint32_t>(j) + b) == best);
+        if (hit) break;
+    }
+    for (; j < n; ++j)
+        if (key(static_cast<uint32_t>(j)) == best) return j;
+    return 0;
+}
+
 template <class Y>
 TSQ_INLINE size_t lttb_pick_implicit_impl(const Y* y, size_t n, double d1, double d2, double ax0, double offset) {
     // ax0 - j is exact (integers below 2^53), so it equals tsdownsample's running ax_x -= 1.0.
-    int64_t best = -1;
-    for (size_t j = 0; j < n; ++j) {
-        const double area = d1 * static_cast<double>(y[j]) - (ax0 - static_cast<double>(j)) * d2 - offset;
-        const int64_t k = area_key(area);
-        best = k > best ? k : best;
-    }
-    for (size_t j = 0; j < n; ++j) {
-        const double area = d1 * static_cast<double>(y[j]) - (ax0 - static_cast<double>(j)) * d2 - offset;
-        if (area_key(area) == best) return j;
-    }
-    return 0;
+    return first_max_key(n, [=](uint32_t j) {
+        const double ax = ax0 - static_cast<double>(static_cast<int32_t>(j));
+        return area_key(d1 * static_cast<double>(y[j]) - ax * d2 - offset);
+    });
 }
 
 template <class X, class Y>
 TSQ_INLINE size_t lttb_pick_impl(const X* x, const Y* y, size_t n, double d1, double d2, double offset) {
-    int64_t best = -1;
-    for (size_t j = 0; j < n; ++j) {
-        const double area = d1 * static_cast<double>(y[j]) + d2 * static_cast<double>(x[j]) - offset;
-        const int64_t k = area_key(area);
-        best = k > best ? k : best;
-    }
-    for (size_t j = 0; j < n; ++j) {
-        const double area = d1 * static_cast<double>(y[j]) + d2 * static_cast<double>(x[j]) - offset;
-        if (area_key(area) == best) return j;
-    }
-    return 0;
+    return first_max_key(n, [=](uint32_t j) {
+        return area_key(d1 * static_cast<double>(y[j]) + d2 * static_cast<double>(x[j]) - offset);
+    });
 }
 
 #define TSQ_ARGMINMAX(T, NAME)                                                                       \
