@@ -306,3 +306,62 @@ def test_get_downsampler_names():
     assert ds.get_downsampler("m4", nan_aware=True).nan_aware
     inst = ds.LTTB()
     assert ds.get_downsampler(inst) is inst
+
+
+# --------------------------------------------------------------------------------------- pandas accessor
+
+
+@pytest.fixture
+def frame():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(21)
+    n = 20_000
+    idx = pd.date_range("2024-01-01", periods=n, freq="250ms", tz="America/New_York", name="time")
+    return pd.DataFrame({"a": rng.normal(size=n).cumsum(), "b": rng.normal(size=n), "label": ["x"] * n},
+                        index=idx)
+
+
+def test_series_accessor_keeps_index_and_matches_the_class(frame):
+    s = frame["a"]
+    out = s.tsq.downsample(n_out=500, method="minmaxlttb")
+    expected = ds.MinMaxLTTB().downsample(s.index.asi8, s.to_numpy(), n_out=500)
+    assert out.index.tz is not None and out.index.name == "time" and out.name == "a"
+    assert out.index.equals(s.index[expected])
+    np.testing.assert_array_equal(out.to_numpy(), s.to_numpy()[expected])
+    assert len(s) == 20_000  # input untouched
+
+
+def test_frame_accessor_column_and_union(frame):
+    by_a = frame.tsq.downsample(n_out=400, method="m4", column="a")
+    assert list(by_a.columns) == ["a", "b", "label"]
+    pos = ds.M4().downsample(frame.index.asi8, frame["a"].to_numpy(), n_out=400)
+    assert by_a.index.equals(frame.index[np.unique(pos)])
+    assert by_a.index.equals(frame["a"].tsq.downsample(n_out=400, method="m4").index)
+    both = frame.tsq.downsample(n_out=400, method="lttb")
+    pos_a = ds.LTTB().downsample(frame.index.asi8, frame["a"].to_numpy(), n_out=400)
+    pos_b = ds.LTTB().downsample(frame.index.asi8, frame["b"].to_numpy(), n_out=400)
+    assert both.index.equals(frame.index[np.union1d(pos_a, pos_b)])
+    assert both.index.is_monotonic_increasing
+
+
+def test_frame_accessor_time_column_and_default_index():
+    pd = pytest.importorskip("pandas")
+    rng = np.random.default_rng(2)
+    t = pd.date_range("2023-05-01", periods=5000, freq="1min")
+    df = pd.DataFrame({"t": t, "v": rng.normal(size=5000)})
+    out = df.tsq.downsample(n_out=100, method="lttb", x="t")
+    expected = ds.LTTB().downsample(t.asi8, df["v"].to_numpy(), n_out=100)
+    np.testing.assert_array_equal(out.index.to_numpy(), expected)  # RangeIndex labels are the positions
+    implicit = df[["v"]].tsq.downsample(n_out=100, method="lttb")
+    np.testing.assert_array_equal(implicit.index.to_numpy(), ds.LTTB().downsample(df["v"].to_numpy(), n_out=100))
+
+
+def test_accessor_errors(frame):
+    with pytest.raises(KeyError):
+        frame.tsq.downsample(n_out=10, column="nope")
+    with pytest.raises(ValueError, match="no numeric column"):
+        frame[["label"]].tsq.downsample(n_out=10)
+    with pytest.raises(ValueError, match="non-decreasing"):
+        frame.iloc[::-1].tsq.downsample(n_out=100)
+    with pytest.raises(ValueError, match="unknown downsampling method"):
+        frame.tsq.downsample(n_out=100, method="bogus")
