@@ -22,6 +22,11 @@ NaNs reports its first point). The NaN-aware ones (``NaNMinMax``, ``NaNM4``, ``N
 ``nan_aware=True``) report a bin's first NaN in place of both its minimum and its maximum, so gaps in the
 data stay visible in the plot; as in tsdownsample that index then appears twice (MinMax, M4 without x).
 LTTB has no NaN-aware form: a NaN in y makes the areas it touches NaN, and a NaN area wins its bucket.
+
+One known difference from tsdownsample: in a bin holding no finite value at all (only NaN and infinities),
+tsquash reports position 0 of the bin for a side that no value moved (+inf for the minimum, -inf for the
+maximum), whatever the bin's length; tsdownsample's argminmax does the same for long bins but, for bins
+shorter than its SIMD width (which depends on the CPU), starts from the first non-NaN value instead.
 """
 from __future__ import annotations
 
@@ -77,7 +82,7 @@ def _ints_as_int64(arr: np.ndarray, what: str) -> np.ndarray:
     return np.ascontiguousarray(arr, dtype=np.int64)
 
 
-def _as_x(x, n: int) -> np.ndarray:
+def _as_x(x, n: int, check_sorted: bool = True) -> np.ndarray:
     if hasattr(x, "asi8") and getattr(x, "asi8", None) is not None:  # pandas DatetimeIndex / TimedeltaIndex
         x = x.asi8
     elif hasattr(x, "to_numpy") and not isinstance(x, np.ndarray):
@@ -102,7 +107,8 @@ def _as_x(x, n: int) -> np.ndarray:
         arr = np.ascontiguousarray(arr, dtype=arr.dtype.newbyteorder("="))
     else:
         raise TypeError(f"x: expected float, integer or datetime64 values, got {arr.dtype}")
-    _core.check_non_decreasing(arr)
+    if check_sorted:
+        _core.check_non_decreasing(arr)
     return arr
 
 
@@ -147,11 +153,15 @@ class PointSelector:
     def _extra(self, **kw) -> dict:
         return {}
 
-    def downsample(self, x_or_y, y=None, *, n_out: int, n_threads: int | None = 1, **kw) -> np.ndarray:
+    def downsample(self, x_or_y, y=None, *, n_out: int, n_threads: int | None = 1, check_sorted: bool = True,
+                   **kw) -> np.ndarray:
         """Indices (int64, increasing) of the points to keep.
 
         ``downsample(y, n_out=...)`` takes x = 0 .. n-1; ``downsample(x, y, n_out=...)`` bins by the values of
-        x, which must be non-decreasing. When ``n_out >= len(y)`` every index is returned.
+        x, which must be non-decreasing. When ``n_out >= len(y)`` every index is returned. ``n_threads``: 1
+        (default), k, or 0/None for every core. ``check_sorted=False`` skips the pass that verifies x (a full
+        read of x) for callers who know it is sorted; unsorted x then gives meaningless, though in-range,
+        indices.
         """
         n_out = _check_n_out(n_out)
         n_threads = _check_threads(n_threads)
@@ -159,7 +169,7 @@ class PointSelector:
             x, y = None, _as_y(x_or_y)
         else:
             y = _as_y(y)
-            x = _as_x(x_or_y, len(y))
+            x = _as_x(x_or_y, len(y), check_sorted)
         self._check(n_out, x is not None, len(y), **kw)
         return self._run(x, y, n_out, n_threads, **self._extra(**kw))
 

@@ -41,15 +41,16 @@ void expect_sorted_in_range(const ds::Indices& idx, size_t n, bool strictly) {
     }
 }
 
-// The pair a one-bin MinMax must return: first minimum and first maximum, NaN skipped, in index order.
+// The pair a one-bin MinMax must return, in index order: the search starts at (+inf, 0) and (-inf, 0) and
+// moves only on a strictly smaller (larger) value, so NaN never moves it and ties keep the first position.
 std::pair<int64_t, int64_t> scalar_argminmax(const std::vector<double>& y) {
-    int64_t imin = -1, imax = -1;
+    const double inf = std::numeric_limits<double>::infinity();
+    double vmin = inf, vmax = -inf;
+    int64_t imin = 0, imax = 0;
     for (size_t i = 0; i < y.size(); ++i) {
-        if (std::isnan(y[i])) continue;
-        if (imin < 0 || y[i] < y[imin]) imin = static_cast<int64_t>(i);
-        if (imax < 0 || y[i] > y[imax]) imax = static_cast<int64_t>(i);
+        if (y[i] < vmin) vmin = y[i], imin = static_cast<int64_t>(i);
+        if (y[i] > vmax) vmax = y[i], imax = static_cast<int64_t>(i);
     }
-    if (imin < 0) imin = imax = 0;
     return {std::min(imin, imax), std::max(imin, imax)};
 }
 
@@ -112,7 +113,7 @@ TEST(Downsample, ArgMinMaxRulesMatchScalarScan) {
     const double inf = std::numeric_limits<double>::infinity();
     const double nan = std::numeric_limits<double>::quiet_NaN();
     for (int trial = 0; trial < 400; ++trial) {
-        const size_t n = 2 + static_cast<size_t>(u(rng) * 300);
+        const size_t n = 3 + static_cast<size_t>(u(rng) * 300);  // n_out = 2 < n: one bin, not "all points"
         std::vector<double> y(n);
         for (auto& v : y) {
             const double r = u(rng);
@@ -122,6 +123,8 @@ TEST(Downsample, ArgMinMaxRulesMatchScalarScan) {
             for (auto& v : y) v = nan;
         if (trial % 11 == 0)
             for (auto& v : y) v = inf;
+        if (trial % 13 == 0)
+            for (auto& v : y) v = u(rng) < 0.5 ? nan : (u(rng) < 0.5 ? inf : -inf);
         const auto idx = ds::minmax(sp(y), 2);  // one bin: the whole series
         const auto want = scalar_argminmax(y);
         ASSERT_EQ(idx.size(), 2u);

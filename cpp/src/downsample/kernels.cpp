@@ -129,11 +129,11 @@ TSQ_INLINE size_t find_first_nan(const T* p, size_t n) {
 
 template <class T>
 TSQ_INLINE std::pair<size_t, size_t> first_positions(const T* p, size_t n, T mn, T mx) {
-    size_t imin = find_first(p, n, mn);
-    size_t imax = find_first(p, n, mx);
-    // Only an all-NaN run finds neither (a run with values finds both, infinities included).
-    if (imin == n) imin = 0;
-    if (imax == n) imax = 0;
+    // The search starts from (+inf, position 0) and (-inf, position 0) and only a strictly better value
+    // moves it (as in the argminmax crate): a run of only NaN and +inf reports minimum 0, one of only NaN
+    // and -inf reports maximum 0.
+    const size_t imin = mn == highest_start<T>() ? 0 : find_first(p, n, mn);
+    const size_t imax = mx == lowest_start<T>() ? 0 : find_first(p, n, mx);
     return {imin, imax};
 }
 
@@ -256,41 +256,114 @@ TSQ_INLINE int64_t area_key(double area) {
     return std::bit_cast<int64_t>(area) & 0x7FFF'FFFF'FFFF'FFFFLL;
 }
 
-// Both picks take two passes: the largest key (a vectorisable max), then its first position, scanned in
-// blocks. The position counter is 32-bit because int32 -> double converts in SIMD and int64 does not.
+// LTTB's pick in two passes: the largest key, then its first position (scanned in blocks).
 template <class F>
 TSQ_INLINE size_t first_max_key(size_t n, F&& key) {
     int64_t best = -1;
-    for (uint32_t j = 0; j < n; ++j) {
+    for (size_t j = 0; j < n; ++j) {
         const int64_t k = key(j);
         best = k > best ? k : best;
     }
+    for (size_t j = 0; j < n; ++j)
+        if (key(j) == best) return j;
+    return 0;
+}
+
+#if defined(__GNUC__) && !defined(__clang__)
+// The 32-byte vector helpers below are always inlined, so the baseline-ABI note GCC gives for passing them
+// by value does not apply.
+#pragma GCC diagnostic ignored "-Wpsabi"
+typedef double V4 __attribute__((vector_size(32)));
+typedef int64_t K4 __attribute__((vector_size(32)));
+
+template <class T>
+TSQ_INLINE V4 load4(const T* p) {
+    if constexpr (std::is_same_v<T, double>) {
+        V4 v;
+        std::memcpy(&v, p, sizeof(v));
+        return v;
+    } else if constexpr (std::is_same_v<T, float>) {
+        typedef float F4 __attribute__((vector_size(16)));
+        F4 v;
+        std::memcpy(&v, p, sizeof(v));
+        return __builtin_convertvector(v, V4);
+    } else {
+        K4 v;
+        std::memcpy(&v, p, sizeof(v));
+        return __builtin_convertvector(v, V4);
+    }
+}
+
+TSQ_INLINE K4 area_keys(V4 area) {
+    K4 k;
+    std::memcpy(&k, &area, sizeof(k));
+    return k & 0x7FFF'FFFF'FFFF'FFFFLL;
+}
+
+// The two passes of first_max_key over 4-lane vectors; area4(j) gives the areas of positions j .. j+3
+// (j a multiple of 4), key1(j) the key of one position.
+template <class A4, class K1>
+TSQ_INLINE size_t first_max_key_v(size_t n, A4&& area4, K1&& key1) {
+    const size_t n4 = n & ~size_t{3};
+    K4 best4 = {-1, -1, -1, -1};
+    for (size_t j = 0; j < n4; j += 4) {
+        const K4 k = area_keys(area4(j));
+        best4 = k > best4 ? k : best4;
+    }
+    int64_t best = -1;
+    for (int l = 0; l < 4; ++l) best = best4[l] > best ? best4[l] : best;
+    for (size_t j = n4; j < n; ++j) best = key1(j) > best ? key1(j) : best;
+    constexpr size_t B = 16;
     size_t j = 0;
-    for (; j + kBlock <= n; j += kBlock) {
-        uint64_t hit = 0;
-        for (uint32_t b = 0; b < kBlock; ++b) hit |= static_cast<uint64_t>(key(static_cast<uint32_t>(j) + b) == best);
-        if (hit) break;
+    for (; j + B <= n4; j += B) {
+        K4 hit = {0, 0, 0, 0};
+        for (size_t b = 0; b < B; b += 4) hit |= area_keys(area4(j + b)) == best;
+        if (hit[0] | hit[1] | hit[2] | hit[3]) break;
     }
     for (; j < n; ++j)
-        if (key(static_cast<uint32_t>(j)) == best) return j;
+        if (key1(j) == best) return j;
     return 0;
 }
 
 template <class Y>
 TSQ_INLINE size_t lttb_pick_implicit_impl(const Y* y, size_t n, double d1, double d2, double ax0, double offset) {
     // ax0 - j is exact (integers below 2^53), so it equals tsdownsample's running ax_x -= 1.0.
-    return first_max_key(n, [=](uint32_t j) {
-        const double ax = ax0 - static_cast<double>(static_cast<int32_t>(j));
+    const V4 lane = {0.0, 1.0, 2.0, 3.0};
+    auto area4 = [=](size_t j) {
+        const V4 ax = (ax0 - static_cast<double>(j)) - lane;
+        return d1 * load4(y + j) - ax * d2 - offset;
+    };
+    auto key1 = [=](size_t j) {
+        const double ax = ax0 - static_cast<double>(j);
+        return area_key(d1 * static_cast<double>(y[j]) - ax * d2 - offset);
+    };
+    return first_max_key_v(n, area4, key1);
+}
+
+template <class X, class Y>
+TSQ_INLINE size_t lttb_pick_impl(const X* x, const Y* y, size_t n, double d1, double d2, double offset) {
+    auto area4 = [=](size_t j) { return d1 * load4(y + j) + d2 * load4(x + j) - offset; };
+    auto key1 = [=](size_t j) {
+        return area_key(d1 * static_cast<double>(y[j]) + d2 * static_cast<double>(x[j]) - offset);
+    };
+    return first_max_key_v(n, area4, key1);
+}
+#else
+template <class Y>
+TSQ_INLINE size_t lttb_pick_implicit_impl(const Y* y, size_t n, double d1, double d2, double ax0, double offset) {
+    return first_max_key(n, [=](size_t j) {
+        const double ax = ax0 - static_cast<double>(j);
         return area_key(d1 * static_cast<double>(y[j]) - ax * d2 - offset);
     });
 }
 
 template <class X, class Y>
 TSQ_INLINE size_t lttb_pick_impl(const X* x, const Y* y, size_t n, double d1, double d2, double offset) {
-    return first_max_key(n, [=](uint32_t j) {
+    return first_max_key(n, [=](size_t j) {
         return area_key(d1 * static_cast<double>(y[j]) + d2 * static_cast<double>(x[j]) - offset);
     });
 }
+#endif
 
 #define TSQ_ARGMINMAX(T, NAME)                                                                       \
     TSQ_CLONES std::pair<size_t, size_t> argminmax_##NAME(const T* p, size_t n) {                    \

@@ -6,8 +6,9 @@
 
 namespace tsquash::downsample::detail {
 
-// Positions of the first minimum and the first maximum of p[0..n), n >= 1. NaNs are skipped; all-NaN gives
-// (0, 0). -0.0 and +0.0 compare equal (the first one wins).
+// Positions of the first minimum and the first maximum of p[0..n), n >= 1. NaNs are skipped; a side with no
+// value strictly inside (+inf, -inf) reports position 0 (all-NaN gives (0, 0); [NaN, +inf] gives (0, 1)).
+// -0.0 and +0.0 compare equal (the first one wins).
 template <class T>
 std::pair<size_t, size_t> argminmax(const T* p, size_t n);
 
