@@ -21,11 +21,12 @@ struct Options {
     size_t ratio;
     ds::Nan nan;
     unsigned n_threads;
+    bool check_x;
 };
 
 template <class X, class Y>
 ds::Indices run_xy(std::span<const X> x, std::span<const Y> y, const Options& o) {
-    if (o.method == "lttb") return ds::lttb(x, y, o.n_out, o.n_threads);
+    if (o.method == "lttb") return ds::lttb(x, y, o.n_out, o.n_threads, o.check_x);
     if (o.method == "minmax") return ds::minmax(x, y, o.n_out, o.nan, o.n_threads);
     if (o.method == "m4") return ds::m4(x, y, o.n_out, o.nan, o.n_threads);
     if (o.method == "minmaxlttb") return ds::minmax_lttb(x, y, o.n_out, o.ratio, o.nan, o.n_threads);
@@ -73,9 +74,10 @@ void register_downsample(py::module_& m) {
     m.def(
         "downsample",
         [](const std::string& method, const std::optional<py::array>& x, const py::array& y, size_t n_out,
-           size_t ratio, bool nan_keep, unsigned n_threads) {
+           size_t ratio, bool nan_keep, unsigned n_threads, bool check_x) {
             check_array(y, "y");
-            const Options o{method, n_out, ratio, nan_keep ? ds::Nan::keep : ds::Nan::ignore, n_threads};
+            if (check_x && method != "lttb") throw py::value_error("check_x is implemented for lttb only");
+            const Options o{method, n_out, ratio, nan_keep ? ds::Nan::keep : ds::Nan::ignore, n_threads, check_x};
             ds::Indices idx;
             if (x) {
                 check_array(*x, "x");
@@ -97,8 +99,9 @@ void register_downsample(py::module_& m) {
             return to_numpy(std::move(idx));
         },
         py::arg("method"), py::arg("x"), py::arg("y"), py::arg("n_out"), py::arg("ratio") = 4,
-        py::arg("nan_keep") = false, py::arg("n_threads") = 1,
-        "Indices chosen by method ('lttb', 'minmax', 'm4', 'minmaxlttb') on y (and x, if not None).");
+        py::arg("nan_keep") = false, py::arg("n_threads") = 1, py::arg("check_x") = false,
+        "Indices chosen by method ('lttb', 'minmax', 'm4', 'minmaxlttb') on y (and x, if not None); check_x "
+        "(lttb only) verifies that x is non-decreasing while scanning it.");
     m.def(
         "every_nth", [](size_t n, size_t n_out) { return to_numpy(ds::every_nth(n, n_out)); }, py::arg("n"),
         py::arg("n_out"), "floor(i * max(1, n / n_out)) for as many i as fit below n - 0.1.");

@@ -138,6 +138,8 @@ class PointSelector:
     method: str = ""
     #: whether a NaN-keeping variant exists
     has_nan_variant: bool = True
+    #: whether the kernel reads all of x anyway and verifies its order while doing so
+    verifies_x: bool = False
 
     def __init__(self, *, nan_aware: bool = False):
         if nan_aware and not self.has_nan_variant:
@@ -169,9 +171,12 @@ class PointSelector:
             x, y = None, _as_y(x_or_y)
         else:
             y = _as_y(y)
-            x = _as_x(x_or_y, len(y), check_sorted)
+            x = _as_x(x_or_y, len(y), check_sorted and not self.verifies_x)
         self._check(n_out, x is not None, len(y), **kw)
-        return self._run(x, y, n_out, n_threads, **self._extra(**kw))
+        extra = self._extra(**kw)
+        if self.verifies_x and x is not None:
+            extra["check_x"] = check_sorted
+        return self._run(x, y, n_out, n_threads, **extra)
 
     def _run(self, x, y, n_out, n_threads, **extra):
         return _core.downsample(self.method, x, y, n_out, nan_keep=self.nan_aware, n_threads=n_threads, **extra)
@@ -183,6 +188,7 @@ class LTTB(PointSelector):
 
     method = "lttb"
     has_nan_variant = False
+    verifies_x = True
 
     def _check(self, n_out, has_x, n, **kw):
         if n_out < 3 and n_out < n:

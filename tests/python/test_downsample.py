@@ -73,11 +73,13 @@ def make_x(kind, n, rng):
         return np.sort(rng.random(n)).astype(np.float32) * 1e3
     if kind == "datetime":
         return np.datetime64("2024-01-01") + np.cumsum(rng.integers(1, 5, size=n)).astype("timedelta64[s]")
+    if kind == "ns":  # nanosecond timestamps: above 2**53, so converting them to double rounds
+        return 1_700_000_000_123_456_789 + np.cumsum(rng.integers(0, 10**9, size=n))
     raise AssertionError(kind)
 
 
 # tsdownsample's EveryNth ignores x (with a warning), so it is compared without x only.
-NAME_X = [(name, xkind) for name in sorted(PAIRS) for xkind in (None, "arange", "gaps", "float32", "datetime")
+NAME_X = [(name, xkind) for name in sorted(PAIRS) for xkind in (None, "arange", "gaps", "float32", "datetime", "ns")
           if name != "everynth" or xkind is None]
 
 
@@ -272,6 +274,11 @@ def test_other_dtypes_and_layouts():
          "non-decreasing"),
         (lambda: ds.MinMax().downsample(np.r_[0.0, np.nan, 2.0, 3.0], np.arange(4.0), n_out=2), ValueError,
          "NaN"),
+        (lambda: ds.LTTB().downsample(np.r_[np.arange(500.0), np.nan, np.arange(501.0, 1000)], np.arange(1000.0),
+                                      n_out=10), ValueError, "NaN"),
+        (lambda: ds.LTTB().downsample(np.r_[np.arange(998), 5, 999], np.arange(1000.0), n_out=10), ValueError,
+         r"x\[998\]"),
+        (lambda: ds.LTTB().downsample(np.r_[1, 0, 2], np.arange(3.0), n_out=10), ValueError, "non-decreasing"),
         (lambda: ds.MinMax().downsample(np.zeros(100), np.arange(100.0), n_out=10), ValueError, "x must increase"),
         (lambda: ds.LTTB().downsample(np.arange(10), np.arange(11.0), n_out=5), ValueError, "differ in length"),
         (lambda: ds.LTTB().downsample(np.ones((10, 2)), n_out=5), ValueError, "1-D"),

@@ -46,6 +46,21 @@ void check_x_range(std::span<const X> x) {
 
 // ------------------------------------------------------------------------------------------ LTTB
 
+// Throws unless x[j - 1] <= x[j] for every j in [from, to) (NaN fails). Block-wise so the common case
+// (sorted) vectorises; the exact position is looked for only on failure.
+template <class X>
+void check_pairs(std::span<const X> x, size_t from, size_t to) {
+    constexpr size_t B = 1024;
+    for (size_t s = std::max<size_t>(from, 1); s < to; s += B) {
+        const size_t e = std::min(to, s + B);
+        if (detail::non_decreasing(x.data() + s - 1, e - s + 1)) continue;
+        for (size_t i = s; i < e; ++i)
+            if (!(x[i - 1] <= x[i]))
+                throw InvalidArgument("x must be non-decreasing (and free of NaN): x[" + std::to_string(i) +
+                                      "] < x[" + std::to_string(i - 1) + "] or one of them is NaN");
+    }
+}
+
 template <class Y>
 double bucket_average(const Y* y, size_t start, size_t end) {
     return detail::sequential_sum(y + start, end - start) / static_cast<double>(end - start);
@@ -132,10 +147,13 @@ Indices lttb(std::span<const Y> y, size_t n_out, unsigned n_threads) {
 }
 
 template <class X, class Y>
-Indices lttb(std::span<const X> x, std::span<const Y> y, size_t n_out, unsigned n_threads) {
+Indices lttb(std::span<const X> x, std::span<const Y> y, size_t n_out, unsigned n_threads, bool check_x) {
     const size_t n = y.size();
     check_span(x, n);
-    if (n_out >= n) return all_indices(n);
+    if (n_out >= n) {
+        if (check_x) check_non_decreasing(x);
+        return all_indices(n);
+    }
     check_lttb(n, n_out);
     const Buckets b{static_cast<double>(n - 2) / static_cast<double>(n_out - 2)};
     const std::vector<double> avg = bucket_averages(y.data(), n, n_out, b, n_threads);
@@ -154,7 +172,10 @@ Indices lttb(std::span<const X> x, std::span<const Y> y, size_t n_out, unsigned 
         const double offset = d1 * ay + d2 * ax;
         a = r0 + detail::lttb_pick(x.data() + r0, y.data() + r0, s - r0, d1, d2, offset);
         out[i + 1] = static_cast<int64_t>(a);
+        // The buckets [r0, s) tile 1 .. n-2; each check covers the pairs ending in its bucket.
+        if (check_x) check_pairs(x, r0, s);
     }
+    if (check_x) check_pairs(x, b.avg_start(n_out - 3), n);
     out[n_out - 1] = static_cast<int64_t>(n - 1);
     return out;
 }
@@ -355,21 +376,9 @@ Indices every_nth(size_t n, size_t n_out) {
 
 template <class X>
 void check_non_decreasing(std::span<const X> x) {
-    // Block-wise so the common case (sorted) vectorises; the exact position is found only on failure.
-    constexpr size_t B = 256;
-    const size_t n = x.size();
-    for (size_t s = 1; s < n; s += B) {
-        const size_t e = std::min(n, s + B);
-        unsigned bad = 0;
-        for (size_t i = s; i < e; ++i) bad |= !(x[i - 1] <= x[i]);
-        if (!bad) continue;
-        for (size_t i = s; i < e; ++i)
-            if (!(x[i - 1] <= x[i]))
-                throw InvalidArgument("x must be non-decreasing (and free of NaN): x[" + std::to_string(i) +
-                                      "] < x[" + std::to_string(i - 1) + "] or one of them is NaN");
-    }
+    check_pairs(x, 1, x.size());
     if constexpr (std::is_floating_point_v<X>) {
-        if (n == 1 && std::isnan(x[0])) throw InvalidArgument("x holds NaN");
+        if (x.size() == 1 && std::isnan(x[0])) throw InvalidArgument("x holds NaN");
     }
 }
 
@@ -380,7 +389,7 @@ void check_non_decreasing(std::span<const X> x) {
     template Indices minmax_lttb<Y>(std::span<const Y>, size_t, size_t, Nan, unsigned);              \
     template void check_non_decreasing<Y>(std::span<const Y>);
 #define TSQ_XY(X, Y)                                                                                        \
-    template Indices lttb<X, Y>(std::span<const X>, std::span<const Y>, size_t, unsigned);                  \
+    template Indices lttb<X, Y>(std::span<const X>, std::span<const Y>, size_t, unsigned, bool);                  \
     template Indices minmax<X, Y>(std::span<const X>, std::span<const Y>, size_t, Nan, unsigned);           \
     template Indices m4<X, Y>(std::span<const X>, std::span<const Y>, size_t, Nan, unsigned);               \
     template Indices minmax_lttb<X, Y>(std::span<const X>, std::span<const Y>, size_t, size_t, Nan, unsigned);

@@ -288,9 +288,16 @@ TSQ_INLINE V4 load4(const T* p) {
         std::memcpy(&v, p, sizeof(v));
         return __builtin_convertvector(v, V4);
     } else {
-        K4 v;
-        std::memcpy(&v, p, sizeof(v));
-        return __builtin_convertvector(v, V4);
+        // AVX2 has no int64 -> double conversion; split v = hi * 2^32 + lo, convert the 32-bit halves
+        // exactly, and let the one final addition round (the same rounding as a scalar conversion).
+        // The low half is unsigned: flipping its top bit gives lo - 2^31 as a signed int32.
+        typedef int32_t I4 __attribute__((vector_size(16)));
+        typedef int32_t I8 __attribute__((vector_size(32)));
+        I8 w;
+        std::memcpy(&w, p, sizeof(w));
+        const I4 hi = __builtin_shufflevector(w, w, 1, 3, 5, 7);
+        const I4 lo = __builtin_shufflevector(w, w, 0, 2, 4, 6) ^ INT32_MIN;
+        return __builtin_convertvector(hi, V4) * 4294967296.0 + (__builtin_convertvector(lo, V4) + 2147483648.0);
     }
 }
 
@@ -365,6 +372,13 @@ TSQ_INLINE size_t lttb_pick_impl(const X* x, const Y* y, size_t n, double d1, do
 }
 #endif
 
+template <class T>
+TSQ_INLINE bool non_decreasing_impl(const T* p, size_t n) {
+    Flag<T> bad = 0;  // lane-wide flags: no narrowing
+    for (size_t i = 1; i < n; ++i) bad |= static_cast<Flag<T>>(!(p[i - 1] <= p[i]));
+    return bad == 0;
+}
+
 #define TSQ_ARGMINMAX(T, NAME)                                                                       \
     TSQ_CLONES std::pair<size_t, size_t> argminmax_##NAME(const T* p, size_t n) {                    \
         return argminmax_impl(p, n);                                                                 \
@@ -372,6 +386,7 @@ TSQ_INLINE size_t lttb_pick_impl(const X* x, const Y* y, size_t n, double d1, do
     TSQ_CLONES std::pair<size_t, size_t> nan_argminmax_##NAME(const T* p, size_t n) {                \
         return nan_argminmax_impl(p, n);                                                             \
     }                                                                                                \
+    TSQ_CLONES bool non_decreasing_##NAME(const T* p, size_t n) { return non_decreasing_impl(p, n); } \
     TSQ_CLONES size_t pick_implicit_##NAME(const T* y, size_t n, double d1, double d2, double ax0,   \
                                            double offset) {                                          \
         return lttb_pick_implicit_impl(y, n, d1, d2, ax0, offset);                                   \
@@ -399,6 +414,7 @@ struct Tag {};
 #define TSQ_DISPATCH1(T, NAME)                                                                            \
     std::pair<size_t, size_t> amm(Tag<T>, const T* p, size_t n) { return argminmax_##NAME(p, n); }       \
     std::pair<size_t, size_t> namm(Tag<T>, const T* p, size_t n) { return nan_argminmax_##NAME(p, n); } \
+    bool nondec(Tag<T>, const T* p, size_t n) { return non_decreasing_##NAME(p, n); }                    \
     size_t pick_i(Tag<T>, const T* y, size_t n, double d1, double d2, double ax0, double off) {          \
         return pick_implicit_##NAME(y, n, d1, d2, ax0, off);                                             \
     }
@@ -433,6 +449,11 @@ std::pair<size_t, size_t> nan_argminmax(const T* p, size_t n) {
 }
 
 template <class T>
+bool non_decreasing(const T* p, size_t n) {
+    return nondec(Tag<T>{}, p, n);
+}
+
+template <class T>
 double sequential_sum(const T* p, size_t n) {
     double s = 0.0;
     for (size_t i = 0; i < n; ++i) s += static_cast<double>(p[i]);
@@ -453,6 +474,7 @@ size_t lttb_pick(const X* x, const Y* y, size_t n, double d1, double d2, double 
     template std::pair<size_t, size_t> argminmax<T>(const T*, size_t);                        \
     template std::pair<size_t, size_t> nan_argminmax<T>(const T*, size_t);                    \
     template double sequential_sum<T>(const T*, size_t);                                      \
+    template bool non_decreasing<T>(const T*, size_t);                                        \
     template size_t lttb_pick_implicit<T>(const T*, size_t, double, double, double, double);
 TSQ_INST1(float)
 TSQ_INST1(double)

@@ -29,4 +29,8 @@ size_t lttb_pick_implicit(const Y* y, size_t n, double d1, double d2, double ax0
 template <class X, class Y>
 size_t lttb_pick(const X* x, const Y* y, size_t n, double d1, double d2, double offset);
 
+// Whether p[i - 1] <= p[i] for every i in [1, n) (false on NaN).
+template <class T>
+bool non_decreasing(const T* p, size_t n);
+
 }  // namespace tsquash::downsample::detail

@@ -25,10 +25,13 @@ template <class X>
 void check_non_decreasing(std::span<const X> x);
 
 // Largest-Triangle-Three-Buckets: the first and last point plus one point per bucket (n_out >= 3).
+// check_x verifies that x is non-decreasing bucket by bucket while the bucket is in cache (the same
+// InvalidArgument as check_non_decreasing), instead of a separate pass over x.
 template <class Y>
 Indices lttb(std::span<const Y> y, size_t n_out, unsigned n_threads = 1);
 template <class X, class Y>
-Indices lttb(std::span<const X> x, std::span<const Y> y, size_t n_out, unsigned n_threads = 1);
+Indices lttb(std::span<const X> x, std::span<const Y> y, size_t n_out, unsigned n_threads = 1,
+             bool check_x = false);
 
 // The minimum and maximum of each of n_out / 2 bins (n_out even).
 template <class Y>
