@@ -300,8 +300,8 @@ def markdown(ev: Evaluation, machine: str, n_train: int, n_held: int, note: str 
         "window's points: a kept point costs 2 (position + value); a wavelet approximation coefficient 1, a "
         "kept detail coefficient 2. Point selectors are reconstructed by linear interpolation. NRMSE = RMSE / "
         "std(window), NMAX = max |error| / range(window), averaged over the held-out windows (lower is "
-        f"better, best in bold). {n_held} held-out windows of {WINDOW} points from {len({s.series for s in ev.scores})} "
-        f"series; {n_train} training windows (used by learned methods only). See the script's docstring for "
+        f"better, best in bold). {n_held} held-out windows of {WINDOW} points from "
+        f"{len({s.series for s in ev.scores})} series; {n_train} training windows (used by learned methods only). See the script's docstring for "
         "the split and the accounting.",
         "",
     ]

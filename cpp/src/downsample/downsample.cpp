@@ -114,7 +114,8 @@ std::vector<double> bucket_averages(const Y* y, size_t n, size_t n_out, const Bu
 void check_lttb(size_t n, size_t n_out) {
     require(n_out >= 3, "LTTB needs n_out >= 3 (first, last and one bucket)");
     // The bucket scan counts positions in 32 bits.
-    require(n / (n_out - 2) < (size_t{1} << 30), "LTTB buckets of more than 2^30 points are not supported; raise n_out");
+    require(n / (n_out - 2) < (size_t{1} << 30),
+            "LTTB buckets of more than 2^30 points are not supported; raise n_out");
 }
 
 }  // namespace
@@ -245,7 +246,10 @@ Indices binned_with_x(const X* x, const Y* y, size_t n, size_t n_out, size_t per
     });
     Indices out;
     out.reserve(nb * per_bin);
-    for (size_t i = 0; i < nb; ++i) out.insert(out.end(), slots.begin() + i * per_bin, slots.begin() + i * per_bin + counts[i]);
+    for (size_t i = 0; i < nb; ++i) {
+        const auto first = slots.begin() + static_cast<ptrdiff_t>(i * per_bin);
+        out.insert(out.end(), first, first + counts[i]);
+    }
     return out;
 }
 

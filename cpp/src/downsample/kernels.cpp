@@ -270,8 +270,9 @@ TSQ_INLINE size_t first_max_key(size_t n, F&& key) {
 }
 
 #if defined(__GNUC__) && !defined(__clang__)
-// The 32-byte vector helpers below are always inlined, so the baseline-ABI note GCC gives for passing them
-// by value does not apply.
+// The 32-byte vector helpers below, lambdas included, are always inlined (even at -O0): a lambda's
+// operator() does not inherit the AVX2 clone's target, so an out-of-line call would pass its vectors with
+// the baseline ABI. Inlined, the ABI note GCC gives does not apply.
 #pragma GCC diagnostic ignored "-Wpsabi"
 typedef double V4 __attribute__((vector_size(32)));
 typedef int64_t K4 __attribute__((vector_size(32)));
@@ -336,11 +337,11 @@ template <class Y>
 TSQ_INLINE size_t lttb_pick_implicit_impl(const Y* y, size_t n, double d1, double d2, double ax0, double offset) {
     // ax0 - j is exact (integers below 2^53), so it equals tsdownsample's running ax_x -= 1.0.
     const V4 lane = {0.0, 1.0, 2.0, 3.0};
-    auto area4 = [=](size_t j) {
+    auto area4 = [=](size_t j) __attribute__((always_inline)) {
         const V4 ax = (ax0 - static_cast<double>(j)) - lane;
         return d1 * load4(y + j) - ax * d2 - offset;
     };
-    auto key1 = [=](size_t j) {
+    auto key1 = [=](size_t j) __attribute__((always_inline)) {
         const double ax = ax0 - static_cast<double>(j);
         return area_key(d1 * static_cast<double>(y[j]) - ax * d2 - offset);
     };
@@ -349,8 +350,10 @@ TSQ_INLINE size_t lttb_pick_implicit_impl(const Y* y, size_t n, double d1, doubl
 
 template <class X, class Y>
 TSQ_INLINE size_t lttb_pick_impl(const X* x, const Y* y, size_t n, double d1, double d2, double offset) {
-    auto area4 = [=](size_t j) { return d1 * load4(y + j) + d2 * load4(x + j) - offset; };
-    auto key1 = [=](size_t j) {
+    auto area4 = [=](size_t j) __attribute__((always_inline)) {
+        return d1 * load4(y + j) + d2 * load4(x + j) - offset;
+    };
+    auto key1 = [=](size_t j) __attribute__((always_inline)) {
         return area_key(d1 * static_cast<double>(y[j]) + d2 * static_cast<double>(x[j]) - offset);
     };
     return first_max_key_v(n, area4, key1);
