@@ -12,7 +12,7 @@ PIP := $(VENV)/bin/pip
 FUZZ_SECONDS ?= 4
 FUZZERS := $(patsubst tests/fuzz/%.cpp,%,$(wildcard tests/fuzz/fuzz_*.cpp))
 
-.PHONY: all demo test cpp-test asan-test fuzz-smoke fuzz fuzz-corpus py-test bench bench-filters sysdeps venv install clean
+.PHONY: all demo test cpp-test asan-test fuzz-smoke fuzz fuzz-corpus py-test bench bench-filters bench-autoencoder sysdeps venv install clean
 
 all: install
 
@@ -92,6 +92,10 @@ bench-filters: install
 	cmake --build --preset dev --target bench_filters
 	$(PY) benchmarks/python/filters_speed.py --bench-binary build/dev/bench_filters
 	$(PY) benchmarks/python/filters_ratio.py
+
+# Autoencoder training seconds per epoch and inference throughput (dense on ETTh1, conv on the CFD frames).
+bench-autoencoder: install
+	$(PY) benchmarks/python/autoencoder_speed.py
 
 clean:
 	rm -rf build $(VENV) *.egg-info

@@ -7,6 +7,8 @@ namespace tsquash::bindings {
 void register_errors(pybind11::module_& m);
 void register_codecs(pybind11::module_& m);
 void register_filters(pybind11::module_& m);
+void register_learned(pybind11::module_& m);  // tsquash._learned, built only with LibTorch
+void register_pca(pybind11::module_& m);
 void register_downsample(pybind11::module_& m);
 
 }  // namespace tsquash::bindings
