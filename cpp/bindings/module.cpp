@@ -7,4 +7,5 @@ PYBIND11_MODULE(_core, m) {
     tsquash::bindings::register_filters(m);
     tsquash::bindings::register_pca(m);
     tsquash::bindings::register_wavelet(m);
+    tsquash::bindings::register_downsample(m);
 }
