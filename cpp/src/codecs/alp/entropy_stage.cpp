@@ -50,11 +50,12 @@ std::vector<Model> apply_entropy(Writer& blocks, std::vector<uint16_t>& dir, con
         std::vector<int64_t> sample;
         sample.reserve(std::min(total, kSampleValues) + 1);
         const size_t stride = (total + kSampleValues - 1) / kSampleValues;
-        size_t at = 0;
+        size_t skip = 0;  // values to pass over before the next sampled one
         for (size_t k : idx) {
             const SeqEntry& e = log.entries[k];
-            for (size_t i = 0; i < e.count; ++i, ++at)
-                if (at % stride == 0) sample.push_back(int64_t(log.arena[e.first + i]));
+            size_t i = skip;
+            for (; i < e.count; i += stride) sample.push_back(int64_t(log.arena[e.first + i]));
+            skip = i - e.count;
         }
         Candidate c;
         c.model = build_model(sample, total, mn, mx);
