@@ -60,24 +60,28 @@ double class_estimate(const uint32_t* hist, size_t n) {
     return bits;
 }
 
+constexpr size_t kProxyStep = 4;
+
 void order_proxies(const int64_t* v, size_t m, unsigned max_order, double* proxy) {
-    // Every other value is plenty for an estimate; the centre of order 0 is the median of a few.
+    // Every fourth value is plenty for an estimate; the centre of order 0 is the median of a few.
     int64_t few[64];
     const size_t nf = std::min<size_t>(64, m);
     for (size_t j = 0; j < nf; ++j) few[j] = v[j * m / nf];
     std::nth_element(few, few + nf / 2, few + nf);
     const int64_t c0 = few[nf / 2];
-    uint32_t h[3][65] = {};
-    for (size_t i = 0; i < m; i += 2) ++h[0][bit_width64(zigzag(wrap_sub(v[i], c0)))];
+    // Two histograms per order, alternating, so consecutive values in the same class do not wait on each
+    // other's increment; merged before use.
+    uint32_t h[3][2][65] = {};
+    for (size_t i = 0, t = 0; i < m; i += kProxyStep, t ^= 1) ++h[0][t][bit_width64(zigzag(wrap_sub(v[i], c0)))];
     if (max_order >= 1)
-        for (size_t i = 1; i < m; i += 2) ++h[1][bit_width64(zigzag(wrap_sub(v[i], v[i - 1])))];
+        for (size_t i = 1, t = 0; i < m; i += kProxyStep, t ^= 1) ++h[1][t][bit_width64(zigzag(wrap_sub(v[i], v[i - 1])))];
     if (max_order >= 2)
-        for (size_t i = 2; i < m; i += 2)
-            ++h[2][bit_width64(zigzag(wrap_sub(wrap_sub(v[i], v[i - 1]), wrap_sub(v[i - 1], v[i - 2]))))];
+        for (size_t i = 2, t = 0; i < m; i += kProxyStep, t ^= 1)
+            ++h[2][t][bit_width64(zigzag(wrap_sub(wrap_sub(v[i], v[i - 1]), wrap_sub(v[i - 1], v[i - 2]))))];
     for (unsigned o = 0; o <= max_order; ++o) {
         uint64_t n = 0;
-        for (unsigned k = 0; k <= 64; ++k) n += h[o][k];
-        proxy[o] = class_estimate(h[o], n);
+        for (unsigned k = 0; k <= 64; ++k) n += h[o][0][k] += h[o][1][k];
+        proxy[o] = class_estimate(h[o][0], n);
     }
 }
 
@@ -722,6 +726,9 @@ void run_blocks(SeriesEncoder<T>& enc, const T* values, size_t n, bool want_log,
     pass.dir.assign(nblocks, 0);
     pass.blocks.clear();
     pass.log.clear();
+    // Room for the worst case up front (pages are only touched as they are written): no regrowth copies.
+    pass.blocks.bytes.reserve(n * sizeof(T) + nblocks);
+    if (want_log) pass.log.arena.reserve(n + n / 4);
     SeqLog block_log;
     for (size_t g = 0; g < nblocks; g += kRowgroupBlocks) {
         const size_t first = g * kBlockValues;
@@ -807,16 +814,22 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
     using Ub = U<T>;
     auto kc_owner = std::make_unique<KeyCounter>();
     SeriesEncoder<T> enc(opt, kc_owner.get());
-    std::vector<T> values(n);
-    std::memcpy(values.data(), raw, n * sizeof(T));  // aligned copy: callers may hand unaligned memory
+    // Callers may hand unaligned memory: only then is a copy made.
+    std::vector<T> copy;
+    const T* values = reinterpret_cast<const T*>(raw);
+    if (reinterpret_cast<uintptr_t>(raw) % alignof(T)) {
+        copy.resize(n);
+        std::memcpy(copy.data(), raw, n * sizeof(T));
+        values = copy.data();
+    }
     BlockPass pass;
-    run_blocks(enc, values.data(), n, opt.models, pass);
+    run_blocks(enc, values, n, opt.models, pass);
 
     std::vector<uint8_t> dict_payload;
     size_t dict_size = 0;
     if (opt.dict && pass.blocks.size() * 8 > n * kDictMinBitsPerValue) {
         std::vector<Ub> bits(n);
-        std::memcpy(bits.data(), values.data(), n * sizeof(T));
+        std::memcpy(bits.data(), values, n * sizeof(T));
         size_t covered = 0;
         const std::vector<Ub> dict = repeated_values(bits.data(), n, covered);
         size_t again = 0;
@@ -830,7 +843,7 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
             for (size_t k = 0; k < dict.size(); ++k) index.slot(dict[k]) = uint32_t(k + 1);
             enc.dict = &index;
             BlockPass with_dict;
-            run_dict_blocks(enc, values.data(), n, opt.models, pass, with_dict);
+            run_dict_blocks(enc, values, n, opt.models, pass, with_dict);
             enc.dict = nullptr;
             if (with_dict.blocks.size() + 9 + dict_payload.size() < pass.blocks.size()) {
                 pass = std::move(with_dict);
@@ -843,6 +856,7 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
     std::vector<Model> models;
     if (opt.models) models = apply_entropy(pass.blocks, pass.dir, pass.log);
     Writer out;
+    out.bytes.reserve(1 + 4096 + 8 + dict_payload.size() + 2 * pass.dir.size() + pass.blocks.size());
     out.u8(uint8_t((models.empty() ? 0 : kSectionModels) | (dict_size ? kSectionDict : 0)));
     if (!models.empty()) write_models(models, out);
     if (dict_size) {

@@ -14,6 +14,7 @@ void Model::finalize() {
     uint32_t cum = 0;
     slots.assign(size_t(1) << log2, Slot{});
     dec_lower.resize(bins.size());
+    widths.resize(bins.size());
     max_width = 0;
     for (size_t b = 0; b < bins.size(); ++b) {
         bins[b].cum = cum;
@@ -21,6 +22,7 @@ void Model::finalize() {
             slots[cum + k] = {uint16_t(b), uint16_t(bins[b].weight), uint16_t(k), bins[b].width, 0};
         cum += bins[b].weight;
         dec_lower[b] = bins[b].lower;
+        widths[b] = bins[b].width;
         max_width = std::max(max_width, bins[b].width);
     }
 }
@@ -213,24 +215,36 @@ void ans_encode(const uint64_t* resid, const uint16_t* bin_of, size_t rc, const 
     x[0] = x0, x[1] = x1, x[2] = x2, x[3] = x3;
     for (unsigned j = 0; j < kAnsStates; ++j) out.u32(x[j]);
     for (size_t k = nw; k-- > 0;) out.u16(words[k]);
+    // Offsets through a 64-bit accumulator, stored a whole word at a time (no read-modify-write of bytes
+    // just written, which would stall on store forwarding).
+    uint8_t width_of[kScratch];
+    uint64_t offs[kScratch];
     uint64_t total = 0;
-    for (size_t i = 0; i < rc; ++i) total += model.bins[bin_of[i]].width;
+    const uint8_t* widths = model.widths.data();
+    const uint64_t* lowers = model.dec_lower.data();
+    for (size_t i = 0; i < rc; ++i) {
+        const unsigned b = bin_of[i];
+        width_of[i] = widths[b];
+        offs[i] = resid[i] - lowers[b];  // 0 for width 0
+        total += widths[b];
+    }
     const size_t obytes = size_t((total + 7) / 8);
     uint8_t* o = out.grow(obytes + 8);
-    std::memset(o, 0, obytes + 8);
-    uint64_t pos = 0;
+    uint64_t acc = 0;
+    unsigned fill = 0;
+    size_t at = 0;
     for (size_t i = 0; i < rc; ++i) {
-        const Bin& b = model.bins[bin_of[i]];
-        const uint64_t off = resid[i] - b.lower;  // 0 for width 0: or-ing it in is harmless
-        uint8_t* p = o + (pos >> 3);
-        const unsigned sh = unsigned(pos & 7);
-        uint64_t cur;
-        std::memcpy(&cur, p, 8);
-        cur |= off << sh;
-        std::memcpy(p, &cur, 8);
-        if (b.width + sh > 64) p[8] |= uint8_t(off >> (64 - sh));
-        pos += b.width;
+        const unsigned w = width_of[i];
+        acc |= offs[i] << fill;  // fill < 64 here
+        fill += w;
+        if (fill >= 64) {
+            std::memcpy(o + at, &acc, 8);
+            at += 8;
+            fill -= 64;
+            acc = fill ? offs[i] >> (w - fill) : 0;
+        }
     }
+    std::memcpy(o + at, &acc, 8);  // the rest (the 8 spare bytes make room for a whole word)
     out.bytes.resize(out.bytes.size() - 8);
 }
 

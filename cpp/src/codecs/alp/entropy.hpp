@@ -34,7 +34,8 @@ struct Model {
         uint8_t pad;
     };
     std::vector<Slot> slots;
-    std::vector<uint64_t> dec_lower;  // decoder: per bin, its lower bound
+    std::vector<uint64_t> dec_lower;  // per bin, its lower bound
+    std::vector<uint8_t> widths;      // per bin, its offset bits
     uint8_t max_width = 0;
     std::vector<double> cost;        // encoder: bits of each bin's code
     // Encoder lookup: bins' lower bounds as signed values, and for models spanning a narrow range a direct
