@@ -422,15 +422,17 @@ void encode_alp_rd(const T* v, size_t m, unsigned rb, KeyCounter& kc, Writer& ou
 // Open addressing from bit patterns to a payload (a count, or a dictionary index + 1); 0 means empty.
 template <class Ub>
 struct BitsTable {
-    std::vector<Ub> keys;
-    std::vector<uint32_t> vals;
+    struct Slot {
+        Ub key;
+        uint32_t val;
+    };
+    std::vector<Slot> slots;  // key and payload side by side: one cache miss per probe on large tables
     size_t mask = 0;
     unsigned shift = 60;
     explicit BitsTable(size_t n) {
         size_t cap = 16;
         while (cap < 2 * n) cap <<= 1, --shift;
-        keys.assign(cap, 0);
-        vals.assign(cap, 0);
+        slots.assign(cap, Slot{0, 0});
         mask = cap - 1;
     }
     // The top bits of the product: they depend on every bit of the key, while float patterns often have
@@ -438,14 +440,14 @@ struct BitsTable {
     size_t hash(Ub k) const { return size_t((uint64_t(k) * 0x9E3779B97F4A7C15ull) >> shift); }
     uint32_t& slot(Ub k) {
         size_t h = hash(k) & mask;
-        while (vals[h] != 0 && keys[h] != k) h = (h + 1) & mask;
-        keys[h] = k;
-        return vals[h];
+        while (slots[h].val != 0 && slots[h].key != k) h = (h + 1) & mask;
+        slots[h].key = k;
+        return slots[h].val;
     }
     uint32_t find(Ub k) const {
         size_t h = hash(k) & mask;
-        while (vals[h] != 0) {
-            if (keys[h] == k) return vals[h];
+        while (slots[h].val != 0) {
+            if (slots[h].key == k) return slots[h].val;
             h = (h + 1) & mask;
         }
         return 0;
@@ -460,12 +462,12 @@ std::vector<Ub> repeated_values(const Ub* v, size_t n, size_t& covered) {
     for (size_t i = 0; i < n; ++i) ++counts.slot(v[i]);
     std::vector<Ub> out;
     covered = 0;
-    for (size_t h = 0; h <= counts.mask; ++h)
-        if (counts.vals[h] >= 2) {
-            out.push_back(counts.keys[h]);
-            covered += counts.vals[h];
+    for (const auto& sl : counts.slots)
+        if (sl.val >= 2) {
+            out.push_back(sl.key);
+            covered += sl.val;
         }
-    std::sort(out.begin(), out.end());
+    radix_sort(out, [](Ub x) { return uint64_t(x); });
     return out;
 }
 

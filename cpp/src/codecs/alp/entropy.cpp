@@ -314,7 +314,7 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
         }
         for (size_t h = 0; h < cap; ++h)
             if (counts[h]) atoms.push_back({keys[h], keys[h], counts[h]});
-        std::sort(atoms.begin(), atoms.end(), [](const Atom& x, const Atom& y) { return x.lo < y.lo; });
+        radix_sort(atoms, [](const Atom& x) { return uint64_t(x.lo) ^ (uint64_t(1) << 63); });
     }
     // A bin needs a few values to pay for its table entry: small populations get fewer atoms.
     const size_t kMaxAtoms = std::clamp<size_t>(population / 4, 256, 4096);
