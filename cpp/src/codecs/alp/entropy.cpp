@@ -19,7 +19,7 @@ void Model::finalize() {
     for (size_t b = 0; b < bins.size(); ++b) {
         bins[b].cum = cum;
         for (uint32_t k = 0; k < bins[b].weight; ++k)
-            slots[cum + k] = {uint16_t(b), uint16_t(bins[b].weight), uint16_t(k), bins[b].width, 0};
+            slots[cum + k] = {bins[b].lower, uint16_t(bins[b].weight), uint16_t(k), bins[b].width, {}};
         cum += bins[b].weight;
         dec_lower[b] = bins[b].lower;
         widths[b] = bins[b].width;
@@ -96,7 +96,6 @@ void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst) {
     const unsigned L = model.log2;
     const uint32_t mask = (1u << L) - 1;
     const Model::Slot* slots = model.slots.data();
-    const uint64_t* lowers = model.dec_lower.data();
     uint8_t width_of[kScratch];
     uint64_t total = 0;
     // A step: the slot gives the bin (its lower bound goes straight to dst, its width is kept for the
@@ -105,7 +104,7 @@ void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst) {
     // conditional move, not a branch: which states take a word is data, and unpredictable.
     auto step = [&](uint32_t& st, size_t i) {
         const Model::Slot e = slots[st & mask];
-        dst[i] = lowers[e.bin];
+        dst[i] = e.lower;
         width_of[i] = e.width;
         total += e.width;
         st = uint32_t(e.weight) * (st >> L) + e.k;
@@ -129,7 +128,7 @@ void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst) {
     for (; i < rc; ++i) {
         uint32_t& st = *xs[i % kAnsStates];
         const Model::Slot e = slots[st & mask];
-        dst[i] = lowers[e.bin];
+        dst[i] = e.lower;
         width_of[i] = e.width;
         total += e.width;
         st = uint32_t(e.weight) * (st >> L) + e.k;

@@ -25,13 +25,13 @@ struct Bin {
 struct Model {
     unsigned log2 = 0;
     std::vector<Bin> bins;           // sorted by lower bound (as signed values)
-    // Decoder: everything one rANS step needs from its slot in a single 8-byte load (2^log2 entries).
+    // Decoder: everything one rANS step needs from its slot, in one 16-byte entry (2^log2 entries).
     struct Slot {
-        uint16_t bin;
+        uint64_t lower;   // the bin's lower bound
         uint16_t weight;  // at most 2^14
         uint16_t k;       // slot - the bin's first slot
         uint8_t width;    // the bin's offset bits
-        uint8_t pad;
+        uint8_t pad[3];
     };
     std::vector<Slot> slots;
     std::vector<uint64_t> dec_lower;  // per bin, its lower bound
