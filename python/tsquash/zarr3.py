@@ -20,9 +20,14 @@ from math import prod
 from typing import ClassVar
 
 import numpy as np
-from zarr.abc.codec import ArrayBytesCodec
-from zarr.core.buffer import Buffer, NDBuffer
-from zarr.registry import register_codec
+
+try:
+    from zarr.abc.codec import ArrayBytesCodec
+    from zarr.core.buffer import Buffer, NDBuffer
+    from zarr.registry import register_codec
+except ImportError as e:  # zarr missing, or zarr-python 2 (no zarr.abc)
+    raise ImportError("tsquash.zarr3 needs zarr-python 3 (pip install 'tsquash[zarr]'); for zarr-python 2 "
+                      "use the numcodecs codecs in tsquash.numcodecs_ext") from e
 
 from . import _core
 from . import codecs as _c
