@@ -515,7 +515,18 @@ struct SeriesEncoder {
     }
 
     // The smallest of the base methods (those a nested block may use). Returns the writer holding it.
-    Writer& encode_base(const T* v, size_t m, int depth, SeqLog* log) {
+    // Sampled values all within one unit in the last place of a float32.
+    static bool within_an_ulp_of_float32(const T* v, size_t m) {
+        const size_t ns = std::min<size_t>(m, 16);
+        for (size_t j = 0; j < ns; ++j) {
+            const double x = double(v[j * m / ns]);
+            if (std::bit_cast<uint64_t>(x) - std::bit_cast<uint64_t>(double(float(x))) + 1 > 2) return false;
+        }
+        return true;
+    }
+
+    // `split`: whether the high-precision split and float deltas may be tried at all.
+    Writer& encode_base(const T* v, size_t m, int depth, SeqLog* log, bool split = true) {
         Writer* best = nullptr;
         size_t best_size = 1 + m * sizeof(Ub);  // raw
         SeqLog logs[3];
@@ -543,7 +554,7 @@ struct SeriesEncoder {
                 consider(wa);
             }
             // The split only pays when the decimal route costs more than a high-precision value would.
-            if (hopeless || wa.size() * 8 > m * (Traits<T>::kBits - 20)) {
+            if (split && (hopeless || wa.size() * 8 > m * (Traits<T>::kBits - 20))) {
                 Writer& wr = cand[depth][1];
                 wr.clear();
                 encode_alp_rd(v, m, rd_right, *kc, wr);
@@ -573,12 +584,21 @@ struct SeriesEncoder {
     // Top-level block: the base methods, then (auto) the nesting ones.
     Writer& encode_block(const T* v, size_t m, SeqLog* log) {
         SeqLog base_log;
-        Writer* best = &encode_base(v, m, 0, log ? &base_log : nullptr);
+        SeqLog comp_log[3];
+        // Float32 values widened (or an ulp off them) first: the float32 block then costs at most 32 bits
+        // and a tiny correction a value, which the 48 and more bits of a split double can never beat.
+        bool f32 = false, split = true;
+        if constexpr (std::is_same_v<T, double>) {
+            if (opt.automatic) {
+                f32 = encode_f32(v, m, comp[0], log ? &comp_log[0] : nullptr);
+                split = !(f32 && within_an_ulp_of_float32(v, m));
+            }
+        }
+        Writer* best = &encode_base(v, m, 0, log ? &base_log : nullptr, split);
         if (!opt.automatic) {
             if (log) log->take(base_log);
             return *best;
         }
-        SeqLog comp_log[3];
         SeqLog* best_log = &base_log;
         auto consider = [&](int k) {
             if (comp[k].size() < best->size()) {
@@ -586,9 +606,7 @@ struct SeriesEncoder {
                 best_log = &comp_log[k];
             }
         };
-        if constexpr (std::is_same_v<T, double>) {
-            if (encode_f32(v, m, comp[0], log ? &comp_log[0] : nullptr)) consider(0);
-        }
+        if (f32) consider(0);
         if (encode_rle(v, m, comp[1], log ? &comp_log[1] : nullptr)) consider(1);
         if (dict && encode_dict(v, m, comp[2], log ? &comp_log[2] : nullptr)) consider(2);
         if (log) log->take(*best_log);
