@@ -64,7 +64,7 @@ TSXOR_TARGET_FACTOR = 3.0
 XOR_VS_ZSTD_ENCODE = 2.0  # gorilla / chimp compress MB/s >= this x zstd-3
 XOR_VS_ZSTD_DECODE = 0.8  # gorilla / chimp decompress MB/s >= this x zstd-3
 # Issue 6 (the block codecs): auto no larger than the best of these on every series; speed on decimal data.
-AUTO_SIZE_PEERS = ("pcodec-8", "zstd-19", "alp")
+AUTO_SIZE_PEERS = ("pcodec-8", "pcodec-12", "zstd-19", "alp")
 AUTO_AVERAGE_BELOW = 23.8  # bits/value, zstd-19's value-weighted average over the issue's wider suite
 DECIMAL_SERIES = ("city_temperature", "stocks_usa", "stocks_de", "dew_point_temp")
 DECODE_TARGET_MB_S = 3000.0

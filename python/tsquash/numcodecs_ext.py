@@ -4,7 +4,9 @@ numcodecs. numcodecs finds them through the ``numcodecs.codecs`` entry point gro
 
     import numcodecs, zarr
     codec = numcodecs.get_codec({"id": "tsquash.chimp128"})
-    z = zarr.array(x, chunks=100_000, compressor=codec)
+    z = zarr.create_array(store, data=x, chunks=(100_000,), compressors=codec, filters=None, zarr_format=2)
+
+For Zarr format 3 arrays use :mod:`tsquash.zarr3`.
 """
 from __future__ import annotations
 

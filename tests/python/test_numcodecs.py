@@ -1,4 +1,5 @@
-"""tsquash codecs through numcodecs (entry points, buffers, config, pickling) and as Zarr v2 compressors."""
+"""tsquash codecs through numcodecs (entry points, buffers, config, pickling) and as compressors of Zarr format 2
+arrays (written with zarr-python 3; format 3 arrays are in test_zarr3.py)."""
 from __future__ import annotations
 
 import json
@@ -154,9 +155,9 @@ def test_invalid_numcodecs_config():
         numcodecs.get_codec({"id": "tsquash.nosuchcodec"})
 
 
-# ---- Zarr v2 ----------------------------------------------------------------------------------------------
+# ---- Zarr format 2 -----------------------------------------------------------------------------------------
 
-zarr = pytest.importorskip("zarr")  # the v2 API: requirements pin zarr<3
+zarr = pytest.importorskip("zarr")
 
 
 @pytest.mark.parametrize("config", CONFIGS, ids=CONFIG_IDS)
@@ -164,9 +165,9 @@ zarr = pytest.importorskip("zarr")  # the v2 API: requirements pin zarr<3
 def test_zarr_v2_directory_store_round_trip(tmp_path, config, dtype):
     codec = numcodecs.get_codec(dict(config))
     x = values(dtype, 10_007)  # not a multiple of the chunk size: a partial last chunk
-    store = zarr.storage.DirectoryStore(str(tmp_path / "data.zarr"))
-    z = zarr.create(shape=x.shape, chunks=(1000,), dtype=dtype, compressor=codec, store=store,
-                    fill_value=None)
+    store = zarr.storage.LocalStore(str(tmp_path / "data.zarr"))
+    z = zarr.create_array(store, shape=x.shape, chunks=(1000,), dtype=dtype, compressors=codec, filters=None,
+                          fill_value=None, zarr_format=2)
     z[:] = x
     chunk_files = [p for p in (tmp_path / "data.zarr").iterdir() if not p.name.startswith(".")]
     assert len(chunk_files) == 11
@@ -176,11 +177,11 @@ def test_zarr_v2_directory_store_round_trip(tmp_path, config, dtype):
     for p in chunk_files:
         assert tsquash.info(p.read_bytes())["dtype"] == dtype
     # A fresh array object reads the compressor back from .zarray.
-    again = zarr.open_array(zarr.storage.DirectoryStore(str(tmp_path / "data.zarr")), mode="r")
-    assert again.compressor == codec
+    again = zarr.open_array(zarr.storage.LocalStore(str(tmp_path / "data.zarr")), mode="r")
+    assert again.compressors == (codec,)
     assert_bits_equal(again[:], x)
     assert_bits_equal(again[1234:5678], x[1234:5678])  # partial chunks
-    assert_bits_equal(again[3000:4000], x[3000:4000])  # exactly one chunk (decoded in place)
+    assert_bits_equal(again[3000:4000], x[3000:4000])  # exactly one chunk
 
 
 @pytest.mark.parametrize("name", FLOAT_CODECS)
@@ -188,8 +189,8 @@ def test_zarr_v2_directory_store_round_trip(tmp_path, config, dtype):
 def test_zarr_v2_two_dimensional_multi_chunk(tmp_path, name, order):
     codec = numcodecs.get_codec({"id": f"tsquash.{name}"})
     x = values("float64", 120 * 50).reshape(120, 50)
-    z = zarr.open_array(str(tmp_path / "a.zarr"), mode="w", shape=x.shape, chunks=(32, 20), dtype=x.dtype,
-                        compressor=codec, order=order)
+    z = zarr.create_array(str(tmp_path / "a.zarr"), shape=x.shape, chunks=(32, 20), dtype=x.dtype,
+                          compressors=codec, filters=None, order=order, zarr_format=2)
     z[:] = x
     z2 = zarr.open_array(str(tmp_path / "a.zarr"), mode="r")
     assert_bits_equal(z2[:], x)
@@ -197,11 +198,11 @@ def test_zarr_v2_two_dimensional_multi_chunk(tmp_path, name, order):
 
 
 @pytest.mark.parametrize("order", ["C", "F"])
-def test_zarr_v2_whole_array_chunk_is_decoded_in_place(tmp_path, order):
-    # One chunk covering the array: Zarr decodes straight into the result array, of the array's order.
+def test_zarr_v2_whole_array_chunk(tmp_path, order):
+    # One chunk covering the array, in either memory order.
     codec = numcodecs.get_codec({"id": "tsquash.chimp128"})
     x = values("float32", 40 * 25).reshape(40, 25)
-    z = zarr.open_array(str(tmp_path / "one.zarr"), mode="w", shape=x.shape, chunks=x.shape, dtype=x.dtype,
-                        compressor=codec, order=order)
+    z = zarr.create_array(str(tmp_path / "one.zarr"), shape=x.shape, chunks=x.shape, dtype=x.dtype,
+                          compressors=codec, filters=None, order=order, zarr_format=2)
     z[:] = x
     assert_bits_equal(zarr.open_array(str(tmp_path / "one.zarr"), mode="r")[:], x)

@@ -3,6 +3,7 @@
 #include "entropy.hpp"
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <limits>
 #include <queue>
@@ -11,19 +12,18 @@ namespace tsquash::codecs::alp {
 
 void Model::finalize() {
     uint32_t cum = 0;
-    slot_bin.assign(size_t(1) << log2, 0);
-    slot_step.assign(size_t(1) << log2, 0);
+    slots.assign(size_t(1) << log2, Slot{});
     dec_lower.resize(bins.size());
-    dec_width.resize(bins.size());
+    widths.resize(bins.size());
+    max_width = 0;
     for (size_t b = 0; b < bins.size(); ++b) {
         bins[b].cum = cum;
-        for (uint32_t k = 0; k < bins[b].weight; ++k) {
-            slot_bin[cum + k] = uint16_t(b);
-            slot_step[cum + k] = bins[b].weight << 16 | k;
-        }
+        for (uint32_t k = 0; k < bins[b].weight; ++k)
+            slots[cum + k] = {bins[b].lower, uint16_t(bins[b].weight), uint16_t(k), bins[b].width, {}};
         cum += bins[b].weight;
         dec_lower[b] = bins[b].lower;
-        dec_width[b] = bins[b].width;
+        widths[b] = bins[b].width;
+        max_width = std::max(max_width, bins[b].width);
     }
 }
 
@@ -72,6 +72,17 @@ void write_models(const std::vector<Model>& models, Writer& w) {
 
 // ---- decoding --------------------------------------------------------------------------------------------
 
+namespace {
+
+// Masks of 0..64 low bits, so an offset of any width is extracted without a branch or a shift by 64.
+constexpr auto kLowMask = [] {
+    std::array<uint64_t, 65> m{};
+    for (unsigned w = 1; w <= 64; ++w) m[w] = w == 64 ? ~0ull : (1ull << w) - 1;
+    return m;
+}();
+
+}  // namespace
+
 void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst) {
     const uint8_t* s = r.take(4 * kAnsStates, "rANS states");
     uint32_t x[kAnsStates];
@@ -84,48 +95,57 @@ void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst) {
     const uint8_t* const wend = r.end();
     const unsigned L = model.log2;
     const uint32_t mask = (1u << L) - 1;
-    const uint16_t* slot_bin = model.slot_bin.data();
-    const uint32_t* slot_step = model.slot_step.data();
-    const uint64_t* lowers = model.dec_lower.data();
-    const uint8_t* widths = model.dec_width.data();
-    uint16_t bin_of[kScratch];
-    // Four states in registers, one symbol each per round: their dependency chains overlap. A slot's
-    // weight and its distance from the bin's first slot come in one load.
-    uint32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+    const Model::Slot* slots = model.slots.data();
+    uint8_t width_of[kScratch];
+    uint64_t total = 0;
+    // A step: the slot gives the bin (its lower bound goes straight to dst, its width is kept for the
+    // offsets) and the state's next value; a state below 2^16 takes one 16-bit word (never two: the decoded
+    // state is at least 2^(16 - L) * weight >= 4, so one word lifts it to 2^18). Renormalisation is a
+    // conditional move, not a branch: which states take a word is data, and unpredictable.
     auto step = [&](uint32_t& st, size_t i) {
-        const uint32_t slot = st & mask;
-        bin_of[i] = slot_bin[slot];
-        const uint32_t e = slot_step[slot];
-        st = (e >> 16) * (st >> L) + (e & 0xFFFF);
-        if (st < kAnsLow) {
-            if (wend - word < 2) corrupt("rANS stream runs out");
-            st = (st << 16) | Reader::load<uint16_t>(word);
-            word += 2;
-        }
+        const Model::Slot e = slots[st & mask];
+        dst[i] = e.lower;
+        width_of[i] = e.width;
+        total += e.width;
+        st = uint32_t(e.weight) * (st >> L) + e.k;
+        const bool low = st < kAnsLow;
+        const uint32_t refill = (st << 16) | Reader::load<uint16_t>(word);
+        st = low ? refill : st;
+        word += low ? 2 : 0;
     };
+    // The four states stay in registers, one symbol each per round, so their dependency chains overlap.
+    // While 8 bytes remain (a round takes at most four words) no bounds check is needed inside a round.
+    uint32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
     size_t i = 0;
-    for (; i + 4 <= rc; i += 4) {
+    for (; i + 4 <= rc && wend - word >= 8; i += 4) {
         step(x0, i);
         step(x1, i + 1);
         step(x2, i + 2);
         step(x3, i + 3);
     }
-    if (i < rc) step(x0, i++);
-    if (i < rc) step(x1, i++);
-    if (i < rc) step(x2, i++);
+    // The last rounds, near the end of the field: every word read is checked.
+    uint32_t* xs[kAnsStates] = {&x0, &x1, &x2, &x3};
+    for (; i < rc; ++i) {
+        uint32_t& st = *xs[i % kAnsStates];
+        const Model::Slot e = slots[st & mask];
+        dst[i] = e.lower;
+        width_of[i] = e.width;
+        total += e.width;
+        st = uint32_t(e.weight) * (st >> L) + e.k;
+        if (st < kAnsLow) {
+            if (wend - word < 2) corrupt("rANS stream runs out");
+            st = (st << 16) | Reader::load<uint16_t>(word);
+            word += 2;
+        }
+    }
     x[0] = x0, x[1] = x1, x[2] = x2, x[3] = x3;
     for (unsigned j = 0; j < kAnsStates; ++j)
         if (x[j] != kAnsLow) corrupt("rANS stream does not end in its initial state");
     r.take(size_t(word - r.pos()), "rANS words");
-    // Offsets, LSB first, as many bits as the bins say.
-    uint64_t total = 0;
-    for (size_t k = 0; k < rc; ++k) total += widths[bin_of[k]];
+    // Offsets, LSB first, as many bits as the bins say, added to the lower bounds already in dst.
     const size_t obytes = size_t((total + 7) / 8);
     const uint8_t* o = r.take(obytes, "offset bits");
-    if (total == 0) {
-        for (size_t k = 0; k < rc; ++k) dst[k] = lowers[bin_of[k]];
-        return;
-    }
+    if (total == 0) return;
     // Word loads may run 16 bytes past the field; use a padded copy when the buffer ends sooner.
     uint8_t pad[kBlockValues * 8 + 32];
     const uint8_t* src = o;
@@ -135,17 +155,24 @@ void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst) {
         src = pad;
     }
     uint64_t pos = 0;
-    for (size_t k = 0; k < rc; ++k) {
-        const unsigned b = bin_of[k];
-        const unsigned w = widths[b];
-        const uint8_t* p = src + (pos >> 3);
-        const unsigned sh = unsigned(pos & 7);
-        uint64_t lo = Reader::load<uint64_t>(p) >> sh;
-        if (w + sh > 64) [[unlikely]] lo |= uint64_t(p[8]) << (64 - sh);
-        // (2 << (w - 1)) - 1 is the w-bit mask for w = 1..64 without a shift by 64; w = 0 masks to 0.
-        const uint64_t mask_w = w ? (uint64_t(2) << (w - 1)) - 1 : 0;
-        dst[k] = lowers[b] + (lo & mask_w);
-        pos += w;
+    if (model.max_width <= 57) {
+        // One 64-bit load covers any offset of up to 57 bits at any bit position: no branch at all.
+        for (size_t k = 0; k < rc; ++k) {
+            const unsigned w = width_of[k];
+            const uint64_t lo = Reader::load<uint64_t>(src + (pos >> 3)) >> (pos & 7);
+            dst[k] += lo & kLowMask[w];
+            pos += w;
+        }
+    } else {
+        for (size_t k = 0; k < rc; ++k) {
+            const unsigned w = width_of[k];
+            const uint8_t* p = src + (pos >> 3);
+            const unsigned sh = unsigned(pos & 7);
+            uint64_t lo = Reader::load<uint64_t>(p) >> sh;
+            if (w + sh > 64) lo |= uint64_t(p[8]) << (64 - sh);
+            dst[k] += lo & kLowMask[w];
+            pos += w;
+        }
     }
     // Padding bits of the last byte must be zero (one encoding per stream).
     if (total % 8 && (o[obytes - 1] >> (total % 8))) corrupt("offset padding bits not zero");
@@ -154,44 +181,69 @@ void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst) {
 // ---- encoding --------------------------------------------------------------------------------------------
 
 void ans_encode(const uint64_t* resid, const uint16_t* bin_of, size_t rc, const Model& model, Writer& out) {
-    uint32_t x[kAnsStates];
-    for (auto& v : x) v = kAnsLow;
     uint16_t words[kScratch * 2 + 8];
     size_t nw = 0;
     const Model::EncSym* syms = model.enc.data();
-    for (size_t i = rc; i-- > 0;) {
+    auto step = [&](uint32_t& st, size_t i) {
         const Model::EncSym& e = syms[bin_of[i]];
-        uint32_t& st = x[i % kAnsStates];
-        if (st >= e.limit) {  // one renormalisation at most: states stay below 2^32
-            words[nw++] = uint16_t(st);
-            st >>= 16;
-        }
+        // One renormalisation at most: states stay below 2^32. The word is stored either way and kept
+        // only when the state moves (no branch on data).
+        const bool big = st >= e.limit;
+        words[nw] = uint16_t(st);
+        nw += big;
+        st = big ? st >> 16 : st;
         // st / weight by a multiplication with a 64-bit reciprocal (exact for 32-bit states and weights up
         // to 2^14), then the rANS step x -> (x / w) * 2^L + x mod w + cum written as x + cum + q * (2^L - w).
         const uint32_t q = e.rcp ? uint32_t((static_cast<unsigned __int128>(st) * e.rcp) >> 64) : st;
         st += e.bias + q * e.cmpl;
+    };
+    // Residual i belongs to state i mod 4; coded backwards, the odd tail first, then whole rounds.
+    uint32_t x[kAnsStates] = {kAnsLow, kAnsLow, kAnsLow, kAnsLow};
+    size_t i = rc;
+    while (i % kAnsStates) {
+        --i;
+        step(x[i % kAnsStates], i);
     }
+    uint32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+    for (; i; i -= 4) {
+        step(x3, i - 1);
+        step(x2, i - 2);
+        step(x1, i - 3);
+        step(x0, i - 4);
+    }
+    x[0] = x0, x[1] = x1, x[2] = x2, x[3] = x3;
     for (unsigned j = 0; j < kAnsStates; ++j) out.u32(x[j]);
     for (size_t k = nw; k-- > 0;) out.u16(words[k]);
+    // Offsets through a 64-bit accumulator, stored a whole word at a time (no read-modify-write of bytes
+    // just written, which would stall on store forwarding).
+    uint8_t width_of[kScratch];
+    uint64_t offs[kScratch];
     uint64_t total = 0;
-    for (size_t i = 0; i < rc; ++i) total += model.bins[bin_of[i]].width;
+    const uint8_t* widths = model.widths.data();
+    const uint64_t* lowers = model.dec_lower.data();
+    for (size_t i = 0; i < rc; ++i) {
+        const unsigned b = bin_of[i];
+        width_of[i] = widths[b];
+        offs[i] = resid[i] - lowers[b];  // 0 for width 0
+        total += widths[b];
+    }
     const size_t obytes = size_t((total + 7) / 8);
     uint8_t* o = out.grow(obytes + 8);
-    std::memset(o, 0, obytes + 8);
-    uint64_t pos = 0;
+    uint64_t acc = 0;
+    unsigned fill = 0;
+    size_t at = 0;
     for (size_t i = 0; i < rc; ++i) {
-        const Bin& b = model.bins[bin_of[i]];
-        if (!b.width) continue;
-        const uint64_t off = resid[i] - b.lower;
-        uint8_t* p = o + (pos >> 3);
-        const unsigned sh = unsigned(pos & 7);
-        uint64_t cur;
-        std::memcpy(&cur, p, 8);
-        cur |= off << sh;
-        std::memcpy(p, &cur, 8);
-        if (b.width + sh > 64) p[8] |= uint8_t(off >> (64 - sh));
-        pos += b.width;
+        const unsigned w = width_of[i];
+        acc |= offs[i] << fill;  // fill < 64 here
+        fill += w;
+        if (fill >= 64) {
+            std::memcpy(o + at, &acc, 8);
+            at += 8;
+            fill -= 64;
+            acc = fill ? offs[i] >> (w - fill) : 0;
+        }
     }
+    std::memcpy(o + at, &acc, 8);  // the rest (the 8 spare bytes make room for a whole word)
     out.bytes.resize(out.bytes.size() - 8);
 }
 
@@ -249,18 +301,19 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
     std::vector<Atom> atoms;
     {
         size_t cap = 64;
-        while (cap < 2 * s) cap <<= 1;
+        unsigned shift = 58;
+        while (cap < 2 * s) cap <<= 1, --shift;
         std::vector<int64_t> keys(cap);
         std::vector<uint32_t> counts(cap, 0);
         for (int64_t v : sample) {
-            size_t h = size_t((uint64_t(v) * 0x9E3779B97F4A7C15ull) >> 17) & (cap - 1);
+            size_t h = size_t((uint64_t(v) * 0x9E3779B97F4A7C15ull) >> shift);
             while (counts[h] && keys[h] != v) h = (h + 1) & (cap - 1);
             keys[h] = v;
             ++counts[h];
         }
         for (size_t h = 0; h < cap; ++h)
             if (counts[h]) atoms.push_back({keys[h], keys[h], counts[h]});
-        std::sort(atoms.begin(), atoms.end(), [](const Atom& x, const Atom& y) { return x.lo < y.lo; });
+        radix_sort(atoms, [](const Atom& x) { return uint64_t(x.lo) ^ (uint64_t(1) << 63); });
     }
     // A bin needs a few values to pay for its table entry: small populations get fewer atoms.
     const size_t kMaxAtoms = std::clamp<size_t>(population / 4, 256, 4096);
@@ -278,9 +331,11 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
         atoms.swap(grouped);
     }
     // Greedy bottom-up merging of neighbouring bins while it lowers the cost: count * (code bits + offset
-    // bits) plus what a bin's table entry takes (about five bytes), scaled to the sample.
+    // bits) plus a price per bin, scaled to the sample. An entry in the models section takes about five
+    // bytes, but a bin also often brings a gap bin and thins the table's weights, and bins fitted to a
+    // sample overfit it: on the benchmark suite 120 bits gave the smallest output (40 cost 0.5%).
     const double total = double(s);
-    const double kBinBits = 40.0 * double(s) / double(std::max<size_t>(population, s));
+    const double kBinBits = 120.0 * double(s) / double(std::max<size_t>(population, s));
     auto cost = [&](uint64_t c, unsigned w) { return double(c) * (std::log2(total / double(c)) + w) + kBinBits; };
     struct Node {
         int64_t lo, hi;

@@ -25,17 +25,25 @@ struct Bin {
 struct Model {
     unsigned log2 = 0;
     std::vector<Bin> bins;           // sorted by lower bound (as signed values)
-    std::vector<uint16_t> slot_bin;  // decoder: slot -> bin index (2^log2 entries)
-    std::vector<uint32_t> slot_step; // decoder: slot -> weight << 16 | (slot - cum), one load per symbol
-    std::vector<uint64_t> dec_lower; // decoder: per bin, lower bound and offset width, in flat arrays
-    std::vector<uint8_t> dec_width;
+    // Decoder: everything one rANS step needs from its slot, in one 16-byte entry (2^log2 entries).
+    struct Slot {
+        uint64_t lower;   // the bin's lower bound
+        uint16_t weight;  // at most 2^14
+        uint16_t k;       // slot - the bin's first slot
+        uint8_t width;    // the bin's offset bits
+        uint8_t pad[3];
+    };
+    std::vector<Slot> slots;
+    std::vector<uint64_t> dec_lower;  // per bin, its lower bound
+    std::vector<uint8_t> widths;      // per bin, its offset bits
+    uint8_t max_width = 0;
     std::vector<double> cost;        // encoder: bits of each bin's code
     // Encoder lookup: bins' lower bounds as signed values, and for models spanning a narrow range a direct
     // table from (r - lut_base) to the bin.
     std::vector<int64_t> lowers;
     std::vector<uint16_t> lut;
     int64_t lut_base = 0;
-    void finalize();                 // cum and slot_bin from the weights
+    void finalize();                 // cum and the decoder tables from the weights
     // Encoder: per bin the constants of a division-free rANS step.
     struct EncSym {
         uint64_t limit;

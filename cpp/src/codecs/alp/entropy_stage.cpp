@@ -15,10 +15,9 @@ namespace {
 constexpr size_t kMinGroupValues = 1024;   // fewer residuals than this never pay for a table
 constexpr size_t kSampleValues = 1 << 16;
 
-struct Choice {
-    int model = -1;            // index into the kept models, -1: keep frame of reference
-    std::vector<uint16_t> bins;
-};
+// A stream is entropy-coded only when that saves at least this share of its bytes: decoding a
+// bit-packed stream is several times faster, so a sliver of size is not worth it.
+constexpr double kMinSavedShare = 1.0 / 64;
 
 }  // namespace
 
@@ -32,7 +31,8 @@ std::vector<Model> apply_entropy(Writer& blocks, std::vector<uint16_t>& dir, con
         std::vector<size_t> entries;
     };
     std::vector<Candidate> cands;
-    std::vector<Choice> choice(log.entries.size());
+    std::vector<int> model_of(log.entries.size(), -1);     // index into the kept models, -1: frame of reference
+    std::vector<uint16_t> bins(log.arena.size());          // bin of each residual, where a model covers it
     std::vector<int> cand_of(log.entries.size(), -1);
     for (auto& [ctx, idx] : groups) {
         size_t total = 0;
@@ -50,33 +50,32 @@ std::vector<Model> apply_entropy(Writer& blocks, std::vector<uint16_t>& dir, con
         std::vector<int64_t> sample;
         sample.reserve(std::min(total, kSampleValues) + 1);
         const size_t stride = (total + kSampleValues - 1) / kSampleValues;
-        size_t at = 0;
+        size_t skip = 0;  // values to pass over before the next sampled one
         for (size_t k : idx) {
             const SeqEntry& e = log.entries[k];
-            for (size_t i = 0; i < e.count; ++i, ++at)
-                if (at % stride == 0) sample.push_back(int64_t(log.arena[e.first + i]));
+            size_t i = skip;
+            for (; i < e.count; i += stride) sample.push_back(int64_t(log.arena[e.first + i]));
+            skip = i - e.count;
         }
         Candidate c;
         c.model = build_model(sample, total, mn, mx);
         for (size_t k : idx) {
             const SeqEntry& e = log.entries[k];
-            Choice ch;
-            ch.bins.resize(e.count);
+            uint16_t* eb = bins.data() + e.first;
             bool covered = true;
-            for (size_t i = 0; i < e.count && covered; ++i) covered = c.model.find(log.arena[e.first + i], ch.bins[i]);
+            for (size_t i = 0; i < e.count && covered; ++i) covered = c.model.find(log.arena[e.first + i], eb[i]);
             if (!covered) continue;
-            const double ans = double(e.head_len) + ans_cost_bits(ch.bins.data(), e.count, c.model) / 8;
+            const double ans = double(e.head_len) + ans_cost_bits(eb, e.count, c.model) / 8;
             const double fr = double(e.length);
-            if (ans + 1 < fr) {
+            if (ans + 1 + fr * kMinSavedShare < fr) {
                 c.savings += fr - ans;
-                choice[k] = std::move(ch);
                 cand_of[k] = int(cands.size());
                 c.entries.push_back(k);
             }
         }
         if (c.savings > double(model_bytes(c.model)) + 8) cands.push_back(std::move(c));
         else
-            for (size_t k : c.entries) cand_of[k] = -1, choice[k].bins.clear();
+            for (size_t k : c.entries) cand_of[k] = -1;
     }
     // At most kMaxModels tables: keep the ones that save most.
     std::vector<size_t> order(cands.size());
@@ -88,11 +87,12 @@ std::vector<Model> apply_entropy(Writer& blocks, std::vector<uint16_t>& dir, con
         index_of[order[i]] = int(models.size());
         models.push_back(std::move(cands[order[i]].model));
     }
-    for (size_t k = 0; k < choice.size(); ++k) choice[k].model = cand_of[k] >= 0 ? index_of[cand_of[k]] : -1;
+    for (size_t k = 0; k < model_of.size(); ++k) model_of[k] = cand_of[k] >= 0 ? index_of[cand_of[k]] : -1;
     if (models.empty()) return models;
 
     // Splice: copy each block, replacing the streams that now use a model (when really smaller).
     Writer out;
+    out.bytes.reserve(blocks.size());
     Writer tmp;
     size_t src_block = 0, next = 0;
     for (size_t b = 0; b < dir.size(); ++b) {
@@ -101,13 +101,13 @@ std::vector<Model> apply_entropy(Writer& blocks, std::vector<uint16_t>& dir, con
         size_t cur = src_block;
         for (; next < log.entries.size() && log.entries[next].start < end; ++next) {
             const SeqEntry& e = log.entries[next];
-            const Choice& ch = choice[next];
-            if (ch.model < 0) continue;
+            const int model = model_of[next];
+            if (model < 0) continue;
             tmp.clear();
             tmp.u8(uint8_t(log.heads[e.head_first] | 4));
             tmp.append(log.heads.data() + e.head_first + 1, e.head_len - 1);
-            tmp.u8(uint8_t(ch.model));
-            ans_encode(log.arena.data() + e.first, ch.bins.data(), e.count, models[size_t(ch.model)], tmp);
+            tmp.u8(uint8_t(model));
+            ans_encode(log.arena.data() + e.first, bins.data() + e.first, e.count, models[size_t(model)], tmp);
             if (tmp.size() >= e.length) continue;
             out.append(blocks.bytes.data() + cur, e.start - cur);
             out.append(tmp.bytes.data(), tmp.size());

@@ -1,0 +1,113 @@
+"""tsquash codecs for Zarr format 3 arrays (zarr-python >= 3)::
+
+    import zarr, tsquash.zarr3
+    z = zarr.create_array("temps.zarr", shape=x.shape, chunks=(65_536,), dtype="float64",
+                          serializer=tsquash.zarr3.Auto(), compressors=None)
+    z[:] = x
+    zarr.open_array("temps.zarr")[:]          # bit-exact; tsquash need not be imported to read
+
+Each codec is an array-to-bytes codec: it takes the place of Zarr's ``bytes`` serializer, because it
+works on the values (float64, float32 or int64, whichever the codec supports), not on their bytes. A chunk
+is flattened in C order and becomes one tsquash stream. In the array's metadata the codec appears as
+``{"name": "tsquash.<codec>", "configuration": {...parameters}}``; the ``zarr.codecs`` entry point group
+lets Zarr find it by that name without importing tsquash first. For Zarr format 2 arrays use the
+numcodecs codecs in :mod:`tsquash.numcodecs_ext` as compressors.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from math import prod
+from typing import ClassVar
+
+import numpy as np
+
+try:
+    from zarr.abc.codec import ArrayBytesCodec
+    from zarr.core.buffer import Buffer, NDBuffer
+    from zarr.registry import register_codec
+except ImportError as e:  # zarr missing, or zarr-python 2 (no zarr.abc)
+    raise ImportError("tsquash.zarr3 needs zarr-python 3 (pip install 'tsquash[zarr]'); for zarr-python 2 "
+                      "use the numcodecs codecs in tsquash.numcodecs_ext") from e
+
+from . import _core
+from . import codecs as _c
+from ._core import CorruptStreamError
+
+_DTYPES = {spec["name"]: {np.dtype(d) for d in spec["dtypes"]} for spec in _core.codecs()}
+
+
+@dataclass(frozen=True, repr=False)
+class TsquashCodec(ArrayBytesCodec):
+    """Base class; one subclass per tsquash codec (``base`` is its :mod:`tsquash.codecs` class)."""
+
+    is_fixed_size = False
+    base: ClassVar[type[_c.Codec]]
+    params: tuple[tuple[str, int], ...]
+
+    def __init__(self, **params) -> None:
+        object.__setattr__(self, "params", tuple(self.base(**params).params.items()))  # validated there
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({', '.join(f'{k}={v}' for k, v in self.params)})"
+
+    @property
+    def codec(self) -> _c.Codec:
+        return self.base(**dict(self.params))
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TsquashCodec:
+        name = f"tsquash.{cls.base.name}"
+        if data.get("name") != name:
+            raise ValueError(f"expected a codec named {name!r}, got {data.get('name')!r}")
+        return cls(**(data.get("configuration") or {}))
+
+    def to_dict(self) -> dict:
+        out = {"name": f"tsquash.{self.base.name}"}
+        if self.params:
+            out["configuration"] = dict(self.params)
+        return out
+
+    def validate(self, *, shape, dtype, chunk_grid) -> None:
+        native = dtype.to_native_dtype()
+        ok = _DTYPES[self.base.name]
+        if native.newbyteorder("=") not in ok:
+            raise TypeError(f"tsquash.{self.base.name} stores {', '.join(sorted(d.name for d in ok))} arrays, "
+                            f"not {native}")
+
+    def compute_encoded_size(self, input_byte_length: int, chunk_spec) -> int:
+        raise NotImplementedError  # compressed sizes depend on the data
+
+    async def _encode_single(self, chunk_array: NDBuffer, chunk_spec) -> Buffer | None:
+        values = np.ravel(chunk_array.as_numpy_array(), order="C")
+        if values.dtype.byteorder == ">":
+            values = values.astype(values.dtype.newbyteorder("<"))
+        return chunk_spec.prototype.buffer.from_bytes(self.codec.encode(values))
+
+    async def _decode_single(self, chunk_bytes: Buffer, chunk_spec) -> NDBuffer:
+        values = self.codec.decode(chunk_bytes.to_bytes())
+        native = chunk_spec.dtype.to_native_dtype()
+        if values.dtype != native.newbyteorder("=") or values.size != prod(chunk_spec.shape):
+            raise CorruptStreamError(f"tsquash.{self.base.name}: chunk holds {values.size} {values.dtype} values, "
+                                     f"the array expects {prod(chunk_spec.shape)} {native}")
+        out = values.astype(native, copy=False).reshape(chunk_spec.shape)
+        return chunk_spec.prototype.nd_buffer.from_numpy_array(out)
+
+
+def _zarr3_class(base: type[_c.Codec]) -> type[TsquashCodec]:
+    cls = type(base.__name__, (TsquashCodec,), {"base": base, "__module__": __name__,
+                                                "__doc__": f"Zarr 3 array-to-bytes codec ``tsquash.{base.name}``."})
+    cls = dataclass(frozen=True, init=False, repr=False)(cls)
+    register_codec(f"tsquash.{base.name}", cls)
+    return cls
+
+
+Raw = _zarr3_class(_c.Raw)
+Gorilla = _zarr3_class(_c.Gorilla)
+Chimp = _zarr3_class(_c.Chimp)
+Chimp128 = _zarr3_class(_c.Chimp128)
+TSXor = _zarr3_class(_c.TSXor)
+FPC = _zarr3_class(_c.FPC)
+Alp = _zarr3_class(_c.Alp)
+Auto = _zarr3_class(_c.Auto)
+
+__all__ = ["TsquashCodec", "Raw", "Gorilla", "Chimp", "Chimp128", "TSXor", "FPC", "Alp", "Auto"]
