@@ -28,6 +28,7 @@ import json
 import numbers
 import os
 import struct
+import warnings
 import zlib
 from typing import Callable, Iterable, Optional, Sequence, Union
 
@@ -121,6 +122,14 @@ def level_for_budget(budget: float, window: Optional[int] = None) -> int:
     return level
 
 
+def _wavedec(rows: np.ndarray, wavelet: str, level: int) -> list:
+    # Levels past dwt_max_level are intended here: in periodization mode the deep bands wrap around the
+    # window instead of seeing an artificial extension, and a window keeps at least one approximation value.
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        return _wt.wavedec(rows, wavelet, _MODE, level, axis=-1)
+
+
 def _pad_to_windows(x: np.ndarray, window: int) -> np.ndarray:
     """x as (n_windows, window) rows; a short last window is completed by mirroring its end."""
     n_win = -(-len(x) // window)
@@ -176,7 +185,7 @@ class DownsampledSeries:
 
     def _band_lengths(self) -> list:
         span = self.n if self.window is None else self.window
-        return [len(b) for b in _wt.wavedec(np.zeros(span), self.wavelet, _MODE, self.level)]
+        return [len(b) for b in _wavedec(np.zeros(span), self.wavelet, self.level)]
 
     @property
     def n_stored(self) -> int:
@@ -311,7 +320,7 @@ class WaveletTopK:
         if self.level_weights is not None and len(self.level_weights) < level:
             raise ValueError(f"level_weights has {len(self.level_weights)} entries, level {level} needs {level}")
         rows = x[None, :] if self.window is None else _pad_to_windows(x, self.window)
-        bands = _wt.wavedec(rows, self.wavelet, _MODE, level, axis=-1)
+        bands = _wavedec(rows, self.wavelet, level)
         approx = bands[0].reshape(-1)
         detail = np.concatenate(bands[1:], axis=1)
         weights = np.ones(detail.shape[1])
@@ -553,7 +562,7 @@ class LearnedDownsampler:
 
 
 def _coeff_rows(rows: np.ndarray, wavelet: str, level: int, dtype=np.float32) -> np.ndarray:
-    bands = _wt.wavedec(rows, wavelet, _MODE, level, axis=-1)
+    bands = _wavedec(rows, wavelet, level)
     return np.ascontiguousarray(np.concatenate(bands, axis=1), dtype=dtype)
 
 

@@ -81,10 +81,9 @@ void validate(const ScorerConfig& c) {
     if (c.level < 1 || c.level > scorer_max_level)
         throw InvalidArgument("level must be in 1.." + std::to_string(scorer_max_level) + ", got " + std::to_string(c.level));
     const int64_t step = int64_t(1) << c.level;
-    if (c.window < 2 * step || c.window > scorer_max_window || c.window % step != 0)
-        throw InvalidArgument("window must be a multiple of 2^level = " + std::to_string(step) + ", at least " +
-                              std::to_string(2 * step) + " and at most " + std::to_string(scorer_max_window) + ", got " +
-                              std::to_string(c.window));
+    if (c.window < step || c.window > scorer_max_window || c.window % step != 0)
+        throw InvalidArgument("window must be a multiple of 2^level = " + std::to_string(step) + " and at most " +
+                              std::to_string(scorer_max_window) + ", got " + std::to_string(c.window));
     if (c.d_model < 1 || c.d_model > 1024) throw InvalidArgument("d_model must be in 1..1024");
     if (c.heads < 1 || c.d_model % c.heads != 0) throw InvalidArgument("heads must divide d_model");
     if (c.ff < 1 || c.ff > 4096) throw InvalidArgument("ff must be in 1..4096");
