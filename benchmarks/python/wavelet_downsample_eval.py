@@ -11,7 +11,7 @@ TRAIN and every figure comes from HELD_OUT (no series, nor any part of one, is i
 per budget: its level is tsquash.wavelet_downsample.level_for_budget(budget, window) and its training keep
 share is what that budget leaves for detail coefficients in a window.
 
-    .venv/bin/python benchmarks/python/wavelet_downsample_eval.py [--epochs 3] [--max-windows 512]
+    .venv/bin/python benchmarks/python/wavelet_downsample_eval.py [--epochs 3] [--max-windows 512] [--peak-weight 1]
 
 Writes benchmarks/results/downsample-eval-<machine>.md and .csv.
 """
@@ -73,13 +73,14 @@ def errors(x: np.ndarray, y: np.ndarray) -> tuple[float, float]:
     return float(np.sqrt(np.mean(e ** 2)) / s), float(np.max(np.abs(e)) / s)
 
 
-def train_model(train, budget: float, epochs: int, max_windows: int, seed: int):
+def train_model(train, budget: float, epochs: int, max_windows: int, seed: int, peak_weight: float):
     level = level_for_budget(budget, WINDOW)
     na = WINDOW >> level
     keep = max(1e-3, (budget * WINDOW - na) / 2 / (WINDOW - na))
     t = time.perf_counter()
     model = LearnedDownsampler.train(train, level=level, keep=keep, epochs=epochs, window=WINDOW,
-                                     max_windows=max_windows, progress=False, seed=seed, threads=1)
+                                     max_windows=max_windows, progress=False, seed=seed, threads=1,
+                                     peak_weight=peak_weight)
     return model, time.perf_counter() - t
 
 
@@ -88,6 +89,7 @@ def main() -> None:
     ap.add_argument("--epochs", type=int, default=3)
     ap.add_argument("--max-windows", type=int, default=512)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--peak-weight", type=float, default=1.0)
     args = ap.parse_args()
     if not DATASETS.exists():
         sys.exit(f"{DATASETS} not found")
@@ -98,7 +100,7 @@ def main() -> None:
     notes = []
     changed, kept = {}, {}
     for b in BUDGETS:
-        model, secs = train_model(train, b, args.epochs, args.max_windows, args.seed)
+        model, secs = train_model(train, b, args.epochs, args.max_windows, args.seed, args.peak_weight)
         h = model.history
         notes.append(f"budget {b:.0%}: level {model.level}, keep {model.keep:.4f} of each window's details, "
                      f"{secs:.0f} s training; last epoch's lost detail energy {h['loss'][-1]:.5f} "
@@ -138,7 +140,7 @@ def write(rows, notes, selector_source, args) -> None:
     methods = list(dict.fromkeys(r[2] for r in rows))
     lines = [f"# Downsampling at equal storage budgets ({machine_name()})", "",
              "Produced by `benchmarks/python/wavelet_downsample_eval.py` "
-             f"(--epochs {args.epochs} --max-windows {args.max_windows} --seed {args.seed}); point selectors from "
+             f"(--epochs {args.epochs} --max-windows {args.max_windows} --seed {args.seed} --peak-weight {args.peak_weight}); point selectors from "
              f"{selector_source}; load average at the end {os.getloadavg()[0]:.1f}.", "",
              f"Held-out series (first {LENGTH} samples each): {', '.join(HELD_OUT)}. "
              f"Training series of the learned downsampler: {', '.join(TRAIN)}.", "",

@@ -207,8 +207,10 @@ std::vector<ScorerEpoch> WaveletScorer::fit(const float* coeffs, int64_t n, cons
                 auto [s, detail] = m.scores(c);
                 const int64_t total = s.numel();
                 const int64_t k = std::clamp<int64_t>(static_cast<int64_t>(std::llround(opt.keep * static_cast<double>(total))), 1, total);
-                // tau: the k-th largest score of the batch, so the budget is shared by the batch's windows.
-                const auto tau = std::get<0>(s.detach().flatten().kthvalue(total - k + 1));
+                // tau: the k-th largest score of the batch, so the budget is shared by the batch's windows. It
+                // stays in the graph: a shift of every score then moves tau alike and changes nothing, so only
+                // the ranking is learned (a detached tau lets the head drift upwards without end).
+                const auto tau = std::get<0>(s.flatten().kthvalue(total - k + 1));
                 const auto soft = torch::sigmoid((s - tau) / opt.temperature);
                 const auto x = c.matmul(m.synthesis_t);
                 const auto kept = torch::cat({c.index({Slice(), Slice(0, na)}), soft * detail}, 1);
@@ -226,7 +228,7 @@ std::vector<ScorerEpoch> WaveletScorer::fit(const float* coeffs, int64_t n, cons
                 adam.step();
                 torch::NoGradGuard no_grad;
                 const auto d2 = detail.detach().pow(2);
-                const auto hard = (s.detach() >= tau).to(torch::kFloat32);
+                const auto hard = (s.detach() >= tau.detach()).to(torch::kFloat32);
                 lost += (d2 * (1 - hard)).sum().item<double>();
                 const auto mag = d2.flatten();
                 const auto mag_tau = std::get<0>(mag.kthvalue(total - k + 1));
