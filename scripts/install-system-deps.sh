@@ -6,8 +6,10 @@
 # binaries: the tests start their own `influxd` on free loopback ports with a generated config. The server
 # package's postinst would start (and enable) the system service; a temporary policy-rc.d keeps it from doing
 # so, so the install neither depends on nor leaves behind a running daemon.
+# libtorch-dev links the generic libblas.so.3; libopenblas0-openmp takes over that alternative (10-20x faster
+# autoencoder training and inference than the reference BLAS) and shares LibTorch's OpenMP thread pool.
 set -euo pipefail
-pkgs=(cmake ninja-build g++ make ccache clang libclang-rt-14-dev libgtest-dev libbenchmark-dev influxdb influxdb-client libtorch-dev libeigen3-dev)
+pkgs=(cmake ninja-build g++ make ccache clang libclang-rt-14-dev libgtest-dev libbenchmark-dev influxdb influxdb-client libtorch-dev libopenblas0-openmp libeigen3-dev)
 missing=()
 for p in "${pkgs[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

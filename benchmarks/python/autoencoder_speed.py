@@ -30,6 +30,14 @@ from filters_speed import machine_name  # noqa: E402
 from tsquash.autoencoder import AutoEncoder  # noqa: E402
 
 
+def blas_name() -> str:
+    """Which library the libblas.so.3 alternative points at (LibTorch from Debian uses it for matrix products)."""
+    try:
+        return Path(os.path.realpath("/usr/lib/x86_64-linux-gnu/libblas.so.3")).parent.name
+    except OSError:
+        return "unknown"
+
+
 def minmax(x: np.ndarray) -> np.ndarray:
     lo, hi = x.min(axis=0), x.max(axis=0)
     return ((x - lo) / np.where(hi > lo, hi - lo, 1)).astype(np.float32)
@@ -64,27 +72,32 @@ CASES = {
 
 def measure(name, loader, kwargs, batch, threads, epochs, runs):
     x, source = loader()
-    epoch_times = []
+    epoch_wall, epoch_cpu = [], []
     for run in range(runs):
         ae = AutoEncoder(x.shape[1:], seed=run, threads=threads, **kwargs)
-        stamps = [time.perf_counter()]
+        stamps = [(time.perf_counter(), time.process_time())]
         ae.fit(x, epochs=epochs, batch_size=batch, patience=0, val_fraction=0.1,
-               progress=lambda *a: stamps.append(time.perf_counter()))
-        epoch_times += list(np.diff(stamps))
+               progress=lambda *a: stamps.append((time.perf_counter(), time.process_time())))
+        d = np.diff(np.array(stamps), axis=0)
+        epoch_wall += list(d[:, 0])
+        epoch_cpu += list(d[:, 1])
     ae.reconstruct(x[:64])  # warm-up
-    infer = []
+    infer, infer_cpu = [], []
     for _ in range(runs):
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         z = ae.encode(x)
         ae.decode(z)
         infer.append(time.perf_counter() - t0)
+        infer_cpu.append(time.process_time() - c0)
     sec = statistics.median(infer)
     raw_mb = x.size * 8 / 1e6  # the data as users hold it: float64
     return {
         "model": name, "data": source, "samples": len(x), "values_per_sample": int(np.prod(x.shape[1:])),
         "parameters": ae.n_parameters, "threads": threads, "batch_size": batch,
-        "train_s_per_epoch": round(statistics.median(epoch_times), 4),
+        "train_s_per_epoch": round(statistics.median(epoch_wall), 4),
+        "train_cpu_s_per_epoch": round(statistics.median(epoch_cpu), 4),
         "encode_decode_s": round(sec, 4),
+        "encode_decode_cpu_s": round(statistics.median(infer_cpu), 4),
         "samples_per_s": round(len(x) / sec),
         "raw_mb_per_s": round(raw_mb / sec, 2),
     }
@@ -104,7 +117,8 @@ def main(argv=None):
         for threads in args.threads:
             r = measure(name, loader, kwargs, batch, threads, args.epochs, args.runs)
             rows.append(r)
-            print(f"{name:36s} threads={threads}  {r['train_s_per_epoch']:.3f} s/epoch  "
+            print(f"{name:36s} threads={threads}  {r['train_s_per_epoch']:.3f} s/epoch "
+                  f"({r['train_cpu_s_per_epoch']:.3f} CPU s)  "
                   f"{r['samples_per_s']} samples/s  {r['raw_mb_per_s']} MB/s", flush=True)
     load_after = os.getloadavg()[0]
 
@@ -117,18 +131,22 @@ def main(argv=None):
     lines = [
         f"# Autoencoder speed on {machine}",
         "",
-        f"`benchmarks/python/autoencoder_speed.py --epochs {args.epochs} --runs {args.runs}`; LibTorch CPU, float32.",
+        f"`benchmarks/python/autoencoder_speed.py --epochs {args.epochs} --runs {args.runs}`; LibTorch CPU, float32, "
+        f"system BLAS {blas_name()}, OMP_WAIT_POLICY={os.environ.get('OMP_WAIT_POLICY', 'unset')}.",
         f"Load average {load_before:.1f} before and {load_after:.1f} after the run on {os.cpu_count()} CPUs "
         "(a shared machine: compare rows within this table, not with other machines).",
-        "Training: median wall seconds per epoch (90% of the samples, the rest validates). Inference: encode + "
-        "decode of every sample, median of the runs; MB/s counts the input as float64.",
+        "Training: median seconds per epoch (90% of the samples, the rest validates), wall clock and CPU time of "
+        "all threads. Inference: encode + decode of every sample, median of the runs; MB/s (wall) counts the "
+        "input as float64. On a loaded machine the CPU seconds of the 1-thread rows are the steadier figure.",
         "",
-        "| model | data | samples | parameters | threads | batch | s/epoch | encode+decode s | samples/s | MB/s |",
-        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+        "| model | data | samples | parameters | threads | batch | s/epoch | CPU s/epoch | encode+decode s | CPU s "
+        "| samples/s | MB/s |",
+        "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
     ]
     for r in rows:
         lines.append(f"| {r['model']} | {r['data']} | {r['samples']} | {r['parameters']} | {r['threads']} | "
-                     f"{r['batch_size']} | {r['train_s_per_epoch']} | {r['encode_decode_s']} | {r['samples_per_s']} | "
+                     f"{r['batch_size']} | {r['train_s_per_epoch']} | {r['train_cpu_s_per_epoch']} | {r['encode_decode_s']} | "
+                     f"{r['encode_decode_cpu_s']} | {r['samples_per_s']} | "
                      f"{r['raw_mb_per_s']} |")
     (args.out / f"autoencoder_speed-{machine}.md").write_text("\n".join(lines) + "\n")
     print(f"wrote {args.out}/autoencoder_speed-{machine}.md")

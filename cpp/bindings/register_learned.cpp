@@ -160,7 +160,12 @@ void register_learned(py::module_& m) {
             py::arg("z"), py::arg("threads"))
         .def("to_bytes",
              [](const AutoEncoder& ae) {
-                 const auto b = ae.to_bytes();
+                 std::vector<uint8_t> b;
+                 {
+                     // Waits for a fit running in another thread, whose callback needs the GIL.
+                     py::gil_scoped_release nogil;
+                     b = ae.to_bytes();
+                 }
                  return py::bytes(reinterpret_cast<const char*>(b.data()), b.size());
              })
         .def_static(

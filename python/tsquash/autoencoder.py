@@ -27,7 +27,7 @@ Training is deterministic for a given seed, data and thread count. LibTorch's th
 from __future__ import annotations
 
 import numbers
-import threading
+import os
 from typing import Callable, Optional, Union
 
 import numpy as np
@@ -46,6 +46,11 @@ class NotTrainedError(ValueError):
 
 
 def _learned():
+    # LibTorch's OpenMP threads spin while they wait for work by default. On a machine whose cores are busy
+    # with other work that spinning costs 10-30x in training time with two threads (docs/learned-models.md);
+    # sleeping waiters lose little elsewhere. OpenMP reads this once, when LibTorch loads; a value the user
+    # set wins.
+    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
     try:
         from . import _learned
     except ImportError as e:  # built without LibTorch

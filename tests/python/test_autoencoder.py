@@ -243,7 +243,7 @@ def test_gil_is_released_while_training():
     each step. The switch interval is raised so a thread holding the GIL is never asked to give it up: if the
     epochs ran with the GIL held, the counter could not move between one callback's exit and the next
     one's entry."""
-    x = low_rank(n=2048, width=32, seed=5)
+    x = low_rank(n=512, width=32, seed=5)
     ae = AutoEncoder((32,), layers=(64, 32), latent=4, threads=1)
     counter = 0
     marks = []
@@ -259,7 +259,7 @@ def test_gil_is_released_while_training():
         t.start()
         while t.is_alive():
             counter += 1
-            time.sleep(0)
+            time.sleep(0.0005)
         t.join()
     finally:
         sys.setswitchinterval(interval)
@@ -316,3 +316,39 @@ def test_module_example_runs():
 
     result = doctest.testmod(tsquash.autoencoder)
     assert result.attempted >= 4 and result.failed == 0
+
+
+def test_without_libtorch_the_error_says_so(monkeypatch):
+    import tsquash as pkg
+
+    monkeypatch.setitem(sys.modules, "tsquash._learned", None)
+    monkeypatch.delattr(pkg, "_learned", raising=False)
+    with pytest.raises(ImportError, match="without LibTorch"):
+        AutoEncoder((3,))
+
+
+def test_other_threads_wait_for_a_running_fit_without_deadlock():
+    """Saving or encoding from another thread while fit runs waits for it (the model takes one call at a
+    time) with the GIL released, so fit's callback can still take the GIL and finish. Were the GIL kept
+    while waiting, this test would hang rather than fail: the waiting thread would never give it back."""
+    x = low_rank(n=256)
+    ae = small()
+    ae.fit(x, epochs=1)
+    started = threading.Event()
+    results = {}
+
+    def train():
+        ae.fit(x, epochs=100, patience=0, progress=lambda epoch, *a: started.set())
+
+    def use():
+        started.wait()
+        results["bytes"] = ae.to_bytes()
+        results["z"] = ae.encode(x)
+
+    threads = [threading.Thread(target=f, daemon=True) for f in (train, use)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(timeout=120)
+    assert not any(t.is_alive() for t in threads), "deadlock between fit and another call"
+    assert AutoEncoder.from_bytes(results["bytes"]).trained and results["z"].shape == (256, 2)
