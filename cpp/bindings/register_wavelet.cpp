@@ -244,6 +244,7 @@ void register_wavelet(py::module_& m) {
     m.def("wavelet_dwt_max_level", [](size_t n, size_t f) { return dwt_max_level(n, f); });
     m.def("wavelet_matrix", &matrix, py::arg("n"), py::arg("wavelet"), py::arg("mode"), py::arg("level"),
           py::arg("synthesis"));
+    m.def("wavelet_set_piecewise_threshold", &detail::set_piecewise_threshold, py::arg("samples"));
     py::class_<PyStream>(m, "WaveletStream")
         .def(py::init<const std::string&, const std::string&, int>(), py::arg("wavelet"), py::arg("mode"),
              py::arg("level"))

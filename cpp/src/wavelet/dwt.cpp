@@ -1,8 +1,10 @@
 #include "tsquash/wavelet/dwt.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <cstdlib>
 #include <new>
+#include <stdexcept>
 #include <string>
 
 #if defined(__linux__)
@@ -11,6 +13,7 @@
 
 #include "kernels.hpp"
 #include "tsquash/errors.hpp"
+#include "tsquash/wavelet/streaming.hpp"
 
 namespace tsquash::wavelet {
 
@@ -158,6 +161,104 @@ void idwt(std::span<const double> ca, std::span<const double> cd, const Wavelet&
     });
 }
 
+namespace {
+
+// Very long signals in the modes that can be streamed go through all levels piece by piece (the streaming
+// transform, which gives the same bits): the intermediate approximations then live in cache-sized buffers
+// instead of scratch arrays half as long as the signal (400 MB for 1e8 samples). Below this length the
+// level-by-level path is faster (measured: the piecewise bookkeeping costs more than the memory it saves).
+std::atomic<size_t> g_fuse_min{size_t(1) << 25};
+constexpr size_t kFuseChunk = size_t(1) << 14;
+
+bool fused_forward(Mode mode, size_t n, int level) {
+    return mode != Mode::periodic && mode != Mode::periodization && n >= g_fuse_min.load() && level >= 2 &&
+           level <= 64;
+}
+
+void wavedec_fused(std::span<const double> x, const Wavelet& w, Mode mode, int level,
+                   std::span<const std::span<double>> bands) {
+    StreamingDwt s(w.name, mode, level);
+    std::vector<std::vector<double>> fresh;
+    std::vector<size_t> filled(bands.size(), 0);
+    auto drain = [&] {
+        for (size_t b = 0; b < fresh.size(); ++b) {
+            if (filled[b] + fresh[b].size() > bands[b].size())
+                throw std::logic_error("wavedec: the streamed levels produced more coefficients than planned");
+            std::copy(fresh[b].begin(), fresh[b].end(), bands[b].begin() + ptrdiff_t(filled[b]));
+            filled[b] += fresh[b].size();
+            fresh[b].clear();
+        }
+    };
+    for (size_t pos = 0; pos < x.size(); pos += kFuseChunk) {
+        s.push(x.subspan(pos, std::min(kFuseChunk, x.size() - pos)), fresh);
+        drain();
+    }
+    s.finish(fresh);
+    drain();
+    for (size_t b = 0; b < bands.size(); ++b)
+        if (filled[b] != bands[b].size())
+            throw std::logic_error("wavedec: the streamed levels produced fewer coefficients than planned");
+}
+
+// The inverse, level by level through small buffers (outside periodization every inverse level is a plain
+// sliding window over its two bands): each level's output feeds the next as soon as it is computed.
+class FusedInverse {
+public:
+    FusedInverse(std::span<const std::span<const double>> bands, const Wavelet& w, std::span<double> out)
+        : bands_(bands), w_(w), out_(out), levels_(bands.size() - 1) {}
+
+    void run() { feed(0, bands_[0].data(), bands_[0].size()); }
+
+private:
+    struct Level {
+        std::vector<double> a;  // pending approximation values, a[0] is global index base
+        size_t base = 0;
+        size_t received = 0;
+        size_t pairs_done = 0;
+    };
+
+    void feed(size_t i, const double* v, size_t count) {
+        Level& lv = levels_[i];
+        const std::span<const double> d = bands_[i + 1];
+        const size_t h = w_.length() / 2;
+        // An approximation one longer than its detail band drops its last value (PyWavelets' rule).
+        const size_t take = std::min(count, d.size() - std::min(d.size(), lv.received));
+        lv.a.insert(lv.a.end(), v, v + take);
+        lv.received += take;
+        const size_t pairs_total = d.size() - h + 1;
+        const size_t possible = lv.received >= h ? std::min(lv.received - h + 1, pairs_total) : 0;
+        const bool last = i + 2 == bands_.size();
+        double ye[kBlock], yo[kBlock], y[2 * kBlock];
+        while (lv.pairs_done < possible) {
+            const size_t c = std::min(kBlock, possible - lv.pairs_done);
+            detail::synthesis_block(lv.a.data() + (lv.pairs_done - lv.base), d.data() + lv.pairs_done, c, w_, ye,
+                                    yo);
+            double* dst = last ? out_.data() + 2 * lv.pairs_done : y;
+            for (size_t t = 0; t < c; ++t) {
+                dst[2 * t] = ye[t];
+                dst[2 * t + 1] = yo[t];
+            }
+            lv.pairs_done += c;
+            if (!last) feed(i + 1, y, 2 * c);
+        }
+        // The next window starts at pairs_done.
+        const size_t drop = lv.pairs_done - lv.base;
+        if (drop > 0) {
+            lv.a.erase(lv.a.begin(), lv.a.begin() + ptrdiff_t(drop));
+            lv.base = lv.pairs_done;
+        }
+    }
+
+    std::span<const std::span<const double>> bands_;
+    const Wavelet& w_;
+    std::span<double> out_;
+    std::vector<Level> levels_;
+};
+
+}  // namespace
+
+size_t detail::set_piecewise_threshold(size_t samples) { return g_fuse_min.exchange(samples); }
+
 void wavedec(std::span<const double> x, const Wavelet& w, Mode mode, int level,
              std::span<const std::span<double>> bands, Workspace& ws) {
     const std::vector<size_t> lengths = wavedec_lengths(x.size(), w.length(), mode, level);
@@ -165,6 +266,10 @@ void wavedec(std::span<const double> x, const Wavelet& w, Mode mode, int level,
     for (size_t i = 0; i < lengths.size(); ++i) check_size(bands[i].size(), lengths[i], "an output band");
     if (level == 0) {
         std::copy(x.begin(), x.end(), bands[0].begin());
+        return;
+    }
+    if (fused_forward(mode, x.size(), level)) {
+        wavedec_fused(x, w, mode, level, bands);
         return;
     }
     // The intermediate approximations (as long as the detail band of their level; with filters longer than the
@@ -192,6 +297,10 @@ void waverec(std::span<const std::span<const double>> bands, const Wavelet& w, M
     check_size(out.size(), len, "the output");
     if (bands.size() == 1) {
         std::copy(bands[0].begin(), bands[0].end(), out.begin());
+        return;
+    }
+    if (mode != Mode::periodization && bands.size() > 2 && len >= g_fuse_min.load()) {
+        FusedInverse(bands, w, out).run();
         return;
     }
     // Every level but the last writes to a ping-pong buffer.

@@ -85,7 +85,7 @@ public:
         if (count > max) throw CorruptStream("wavelet stream state: buffer longer than the state allows");
         need(count * 8);
         std::vector<double> v(count);
-        std::memcpy(v.data(), p_ + pos_, count * 8);
+        if (count > 0) std::memcpy(v.data(), p_ + pos_, count * 8);
         if constexpr (std::endian::native == std::endian::big)
             for (double& x : v) x = std::bit_cast<double>(__builtin_bswap64(std::bit_cast<uint64_t>(x)));
         pos_ += count * 8;

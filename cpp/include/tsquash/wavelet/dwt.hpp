@@ -69,4 +69,10 @@ std::vector<double> waverec(const std::vector<std::vector<double>>& bands, const
 std::vector<double> analysis_matrix(size_t n, const Wavelet& w, Mode mode, int level);
 std::vector<double> synthesis_matrix(size_t n, const Wavelet& w, Mode mode, int level);
 
+namespace detail {
+// Signals of at least this many samples (2^25 by default) take the piecewise multilevel path; returns the
+// previous value. For tests, which check that both paths give the same bits on short signals.
+size_t set_piecewise_threshold(size_t samples);
+}  // namespace detail
+
 }  // namespace tsquash::wavelet

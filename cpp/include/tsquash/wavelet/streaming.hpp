@@ -36,7 +36,7 @@ public:
     void finish(std::vector<std::vector<double>>& bands);
 
     // The whole state as self-describing bytes (magic "TSQW", version, parameters, buffers, CRC-32C; the layout
-    // is in docs/format.md); restore() rebuilds it and throws CorruptStream for bytes that are not such a state.
+    // is in docs/wavelet.md); restore() rebuilds it and throws CorruptStream for bytes that are not such a state.
     std::vector<uint8_t> state() const;
     static StreamingDwt restore(const uint8_t* data, size_t n);
 
