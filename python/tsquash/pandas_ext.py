@@ -17,6 +17,21 @@ and unit are kept) with the column under its own name. A dict rather than one fr
 keeps different times. NaN values (missing data) are skipped by default (``dropna=True``); the error bound
 then covers the non-missing points. ``flush=True`` (the default) appends the held last point. The input is
 never modified. On a Series the methods return a Series.
+
+``downsample(n_out, method="minmaxlttb")`` picks rows for plotting with a point selector of
+:mod:`tsquash.downsample` and returns those rows (index, name and time zone kept). x is the index when it
+is a DatetimeIndex, TimedeltaIndex or numeric non-default index (it must be sorted), or ``x="col"`` names a
+time column; otherwise the rows are taken as equally spaced. On a DataFrame, ``column="c"`` selects by one
+column and returns those rows of every column; without it each numeric column is downsampled on its own and
+the union of the chosen rows is returned (so a frame of k columns can return up to k * n_out rows: every
+column keeps its own extremes). A row chosen twice (M4 and MinMax can pick one point for two roles) appears
+once.
+
+    >>> df = pd.DataFrame({"a": np.sin(np.arange(10_000) / 50)},
+    ...                   index=pd.date_range("2024-01-01", periods=10_000, freq="1s"))
+    >>> small = df.tsq.downsample(n_out=100, method="lttb")
+    >>> len(small), small.index[0] == df.index[0], small.index[-1] == df.index[-1]
+    (100, True, True)
 """
 from __future__ import annotations
 
@@ -78,6 +93,35 @@ class _Methods:
         return self._apply(lambda: HysteresisFilter(hysteresis, max_interval), flush, dropna, columns)
 
 
+def _downsample_positions(values, x, n_out, method, nan_aware, n_threads, **kw):
+    from .downsample import get_downsampler
+
+    sel = get_downsampler(method, nan_aware=nan_aware)
+    if x is None:
+        return sel.downsample(values, n_out=n_out, n_threads=n_threads, **kw)
+    return sel.downsample(x, values, n_out=n_out, n_threads=n_threads, **kw)
+
+
+def _x_of(obj, x):
+    """The x values of a Series/DataFrame: a named column, the index when it carries positions, or None."""
+    import pandas as pd
+
+    if x is not None:
+        if not isinstance(obj, pd.DataFrame):
+            raise TypeError("x= names a column; on a Series the index is x")
+        if x not in obj.columns:
+            raise KeyError(f"no such column: {x!r}")
+        return obj[x]
+    idx = obj.index
+    if isinstance(idx, (pd.DatetimeIndex, pd.TimedeltaIndex)):
+        return idx
+    if isinstance(idx, pd.RangeIndex) and idx.step == 1:
+        return None
+    if pd.api.types.is_numeric_dtype(idx.dtype) and not pd.api.types.is_bool_dtype(idx.dtype):
+        return idx.to_numpy()
+    return None
+
+
 class TsqFrameAccessor(_Methods):
     """``df.tsq``: tsquash filters applied to each column of a DataFrame indexed by time."""
 
@@ -102,6 +146,30 @@ class TsqFrameAccessor(_Methods):
         return result
 
 
+    def downsample(self, n_out: int = 1000, method="minmaxlttb", *, column=None, x=None, nan_aware: bool = False,
+                   n_threads: int | None = 1, **kw):
+        """The rows a point selector keeps for plotting (see the module docstring): by ``column`` if given,
+        else the union over every numeric column. ``method``: 'minmaxlttb', 'lttb', 'm4', 'minmax',
+        'everynth' (or a :class:`tsquash.downsample.PointSelector`); extra keywords such as
+        ``minmax_ratio`` go to it."""
+        import pandas as pd
+
+        df = self._df
+        xs = _x_of(df, x)
+        if column is not None:
+            if column not in df.columns:
+                raise KeyError(f"no such column: {column!r}")
+            cols = [column]
+        else:
+            cols = [c for c in df.columns if c != x and pd.api.types.is_numeric_dtype(df[c].dtype)
+                    and not pd.api.types.is_bool_dtype(df[c].dtype)]
+            if not cols:
+                raise ValueError("the DataFrame has no numeric column to downsample")
+        keep = [_downsample_positions(df[c], xs, n_out, method, nan_aware, n_threads, **kw) for c in cols]
+        rows = np.unique(np.concatenate(keep))  # M4/MinMax may pick a row twice; a frame lists it once
+        return df.iloc[rows]
+
+
 class TsqSeriesAccessor(_Methods):
     """``series.tsq``: tsquash filters applied to a Series indexed by time; methods return a Series."""
 
@@ -112,6 +180,13 @@ class TsqSeriesAccessor(_Methods):
         if columns is not None:
             raise TypeError("columns= applies to DataFrames only")
         return _filter_series(self._s, make, flush, dropna)
+
+    def downsample(self, n_out: int = 1000, method="minmaxlttb", *, nan_aware: bool = False,
+                   n_threads: int | None = 1, **kw):
+        """The points a point selector keeps for plotting, as a Series with their index (see the module
+        docstring for how x is chosen)."""
+        s = self._s
+        return s.iloc[np.unique(_downsample_positions(s, _x_of(s, None), n_out, method, nan_aware, n_threads, **kw))]
 
 
 def register() -> None:
