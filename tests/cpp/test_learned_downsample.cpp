@@ -105,7 +105,7 @@ TEST(WaveletScorer, ParametersRoundTrip) {
 
 TEST(WaveletScorer, RejectsBadConfigurationsAndInputs) {
     auto c = small_config();
-    c.window = 60;  // not a multiple of 2^2
+    c.window = 62;  // not a multiple of 2^2
     EXPECT_THROW(WaveletScorer(c, 0), tsquash::InvalidArgument);
     c = small_config();
     c.wavelet = "db99";
