@@ -184,8 +184,14 @@ class DownsampledSeries:
         return 1 if self.window is None else -(-self.n // self.window)
 
     def _band_lengths(self) -> list:
-        span = self.n if self.window is None else self.window
-        return [len(b) for b in _wavedec(np.zeros(span), self.wavelet, self.level)]
+        # Periodization halves each level rounding up: [cA_L, cD_L, ..., cD_1] without transforming anything
+        # (a corrupted length must not allocate).
+        m = self.n if self.window is None else self.window
+        details = []
+        for _ in range(self.level):
+            m = -(-m // 2)
+            details.append(m)
+        return [m] + details[::-1]
 
     @property
     def n_stored(self) -> int:

@@ -113,3 +113,21 @@ def test_reexported_from_downsample():
     import tsquash.wavelet_downsample as w
     assert d.WaveletTopK is w.WaveletTopK and d.LearnedDownsampler is w.LearnedDownsampler
     assert d.DownsampledSeries is w.DownsampledSeries
+
+
+def test_mutated_bytes_with_a_valid_checksum_fail_cleanly():
+    """Fuzz-style: any byte changed and the CRC recomputed either decodes or raises CorruptStreamError."""
+    import struct
+    import zlib
+    b = WaveletTopK("db4", 3, window=64).downsample(walk(300, 8), budget=0.3).to_bytes()
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        m = bytearray(b[:-4])
+        for _ in range(int(rng.integers(1, 4))):
+            m[int(rng.integers(0, len(m)))] = int(rng.integers(0, 256))
+        m = bytes(m) + struct.pack("<I", zlib.crc32(bytes(m)))
+        try:
+            out = DownsampledSeries.from_bytes(m)
+        except CorruptStreamError:
+            continue
+        assert len(out.reconstruct()) == out.n  # what decodes is a consistent, usable series
