@@ -6,5 +6,6 @@ PYBIND11_MODULE(_core, m) {
     tsquash::bindings::register_codecs(m);
     tsquash::bindings::register_filters(m);
     tsquash::bindings::register_wavelet(m);
+    tsquash::bindings::register_pca(m);
     tsquash::bindings::register_downsample(m);
 }

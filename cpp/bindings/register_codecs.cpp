@@ -8,6 +8,7 @@
 #include "register.hpp"
 #include "tsquash/container/stream.hpp"
 #include "tsquash/errors.hpp"
+#include "tsquash/io/crc32c.hpp"
 
 namespace py = pybind11;
 using namespace tsquash::container;
@@ -217,6 +218,10 @@ void register_codecs(py::module_& m) {
         ByteView view(blob);
         return header_dict(read_header(view.data(), view.size()));
     }, py::arg("blob"), "Read and validate a stream's header (the payload checksum is not checked).");
+    m.def("crc32c", [](const py::object& blob, uint32_t crc) {
+        ByteView view(blob);
+        return io::crc32c(view.data(), view.size(), crc);
+    }, py::arg("blob"), py::arg("crc") = 0, "CRC-32C (Castagnoli) of a bytes-like object, continuing from crc.");
 
     py::class_<PyEncoder>(m, "Encoder")
         .def(py::init<const std::string&, const std::string&, const py::dict&>(), py::arg("codec"),

@@ -15,13 +15,19 @@ from .table import Table, read_table, table_info, to_pandas, write_table
 from . import samples
 from .filters import DeadbandFilter, Filter, FilterTree, HysteresisFilter, SdtFilter, reconstruct
 from . import pandas_ext as _pandas_ext
+from .compressor import CompressedData, Compressor
+from .errors import ConfigError, ModelMismatchError
 
 _pandas_ext.install()  # df.tsq appears when the user imports pandas; tsquash itself does not
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "CompressedData",
+    "Compressor",
+    "ConfigError",
     "CorruptStreamError",
+    "ModelMismatchError",
     "DeadbandFilter",
     "Filter",
     "FilterTree",

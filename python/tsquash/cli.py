@@ -445,6 +445,10 @@ def build_parser() -> argparse.ArgumentParser:
                    help="largest request body in bytes after gzip decompression (default 64 MiB)")
     s.add_argument("--log-level", default="info", choices=("debug", "info", "warning", "error"))
     s.set_defaults(func=cmd_influx_proxy)
+
+    from . import baler_cli
+
+    baler_cli.add_parser(sub)
     return p
 
 

@@ -44,7 +44,7 @@ _SERIES_MAGIC = b"TSQD"
 _SERIES_VERSION = 1
 _MODEL_MAGIC = b"TSQL"
 _MODEL_VERSION = 1
-_STATE_MAGIC = b"TSQS"
+_STATE_MAGIC = b"TSQR"
 _STATE_VERSION = 1
 
 
@@ -234,7 +234,7 @@ class DownsampledSeries:
                 f"{len(self.approx)} approximation + {self.n_kept} detail coefficients, n_stored={self.n_stored})")
 
     def to_bytes(self) -> bytes:
-        """Self-describing bytes (docs/format.md, "Downsampled wavelet series"): header, float64 approximation,
+        """Self-describing bytes (docs/format.md section 7): header, float64 approximation,
         uint32 position gaps, float64 values, CRC-32."""
         name = self.wavelet.encode()
         gaps = np.diff(self.positions, prepend=-1).astype("<u4") if len(self.positions) else np.empty(0, "<u4")
@@ -507,7 +507,7 @@ class LearnedDownsampler:
 
     # -- persistence
     def to_bytes(self) -> bytes:
-        """Model bytes (docs/format.md, "Learned downsampler model"): configuration, float32 parameters, CRC-32."""
+        """Model bytes (docs/format.md section 7): configuration, float32 parameters, CRC-32."""
         s = self._scorer
         head = json.dumps({"window": self.window, "wavelet": self.wavelet, "level": self.level,
                            "d_model": self._config["d_model"], "heads": self._config["heads"],

@@ -76,7 +76,7 @@ def test_downsample_modes(model):
 
 def test_save_load_same_outputs(model, tmp_path):
     x = walk(3000, 5)
-    path = tmp_path / "m.tsqm"
+    path = tmp_path / "m.tsql"
     model.save(path)
     back = LearnedDownsampler.load(path)
     assert back.window == model.window and back.level == model.level and back.keep == model.keep
