@@ -317,6 +317,11 @@ class WaveletTopK:
         x = _series(x)
         if (budget is None) == (n_keep is None):
             raise ValueError("give exactly one of budget (share of len(x) stored) and n_keep (detail coefficients)")
+        if n_keep is not None:
+            if isinstance(n_keep, bool) or not isinstance(n_keep, numbers.Integral):
+                raise TypeError(f"n_keep must be an int, got {type(n_keep).__name__}")
+            if n_keep < 0:
+                raise ValueError(f"n_keep must be >= 0, got {n_keep}")
         level = self.level
         if level is None:
             level = level_for_budget(budget, self.window) if budget is not None else 4
@@ -335,8 +340,6 @@ class WaveletTopK:
                                       for i, b in enumerate(bands[1:])])
         flat = detail.reshape(-1)
         k = _budget_to_k(budget, len(x), len(approx), level) if budget is not None else int(n_keep)
-        if n_keep is not None and (isinstance(n_keep, bool) or not isinstance(n_keep, numbers.Integral) or n_keep < 0):
-            raise ValueError(f"n_keep must be a non-negative int, got {n_keep!r}")
         pos = _topk((np.abs(detail) * weights).reshape(-1), k)
         return DownsampledSeries(len(x), self.wavelet, level, self.window, approx, pos, flat[pos])
 

@@ -106,6 +106,10 @@ def test_topk_errors():
         WaveletTopK("db4", 3, window=100)
     with pytest.raises(ValueError):
         WaveletTopK().downsample(x, budget=1.5)
+    with pytest.raises(TypeError):
+        WaveletTopK("db4", 3).downsample(x, n_keep=2.5)
+    with pytest.raises(ValueError):
+        WaveletTopK("db4", 3).downsample(x, n_keep=-1)
 
 
 def test_reexported_from_downsample():
