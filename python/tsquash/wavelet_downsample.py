@@ -109,9 +109,9 @@ def _budget_to_k(budget, n: int, n_approx: int, level: int) -> int:
 def level_for_budget(budget: float, window: Optional[int] = None) -> int:
     """The level whose approximation band takes at most half of the budget (the rest goes to details).
 
-    Deeper levels leave more of the budget to detail coefficients; this rule measured best or near-best over
-    the held-out series of the evaluation (docs/downsampling.md). With a window, the level is capped so that
-    the approximation keeps at least one coefficient per window.
+    On the held-out windows of the evaluation (docs/downsampling.md) this rule's NRMSE is within 2-4 % of
+    picking the best level per window at budgets of 1-10 %, and 14 % above it at 20 %. With a window, the
+    level is capped so that the approximation keeps at least one coefficient per window.
     """
     budget = _fraction(budget, "budget")
     level = 1
