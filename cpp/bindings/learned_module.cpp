@@ -5,4 +5,5 @@
 PYBIND11_MODULE(_learned, m) {
     m.doc() = "tsquash LibTorch models (private; use tsquash.autoencoder)";
     tsquash::bindings::register_learned(m);
+    tsquash::bindings::register_learned_downsample(m);
 }

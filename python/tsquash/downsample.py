@@ -48,6 +48,10 @@ __all__ = [
     "NaNMinMaxLTTB",
     "PointSelector",
     "get_downsampler",
+    # Coefficient-keeping downsamplers (tsquash.wavelet_downsample): a few wavelet coefficients instead of points.
+    "DownsampledSeries",
+    "LearnedDownsampler",
+    "WaveletTopK",
 ]
 
 _INT64_MAX = np.iinfo(np.int64).max
@@ -304,3 +308,6 @@ def get_downsampler(method: str | PointSelector, *, nan_aware: bool = False) -> 
     if key not in _METHODS:
         raise ValueError(f"unknown downsampling method {method!r}; choose from {sorted(_METHODS)}")
     return _METHODS[key](nan_aware=nan_aware)
+
+
+from .wavelet_downsample import DownsampledSeries, LearnedDownsampler, WaveletTopK  # noqa: E402
