@@ -413,9 +413,9 @@ class Compressor:
         else:
             eps = None
         order = "C" if lay.kind == "frames" else "F"
-        tried: dict[int, tuple] = {}
+        tried: dict[float, tuple] = {}
 
-        def attempt(exponent: int):
+        def attempt(exponent: float):
             # The latent on a grid of 2**exponent of each dimension's range, and what it costs in total.
             if exponent not in tried:
                 latent_blob, steps, zq = _quantise_latent(z, 2.0**exponent, self.params["codec"])
@@ -436,13 +436,14 @@ class Compressor:
         else:
             # The best step does not follow the bound: the corrections store the fine detail anyway, so a
             # coarse latent often wins at tight bounds (tables: 2^-2..2^-4 of the range; CFD frames: 2^-6..2^-8).
-            # Every other power of two from 2^-1 to 2^-13, then the neighbours of the best.
-            for e in range(-1, -14, -2):
-                attempt(e)
-            top = min(tried, key=lambda e: tried[e][0])
-            for e in (top - 1, top + 1):
-                if -14 <= e <= -1:
-                    attempt(e)
+            # 2^-2, 2^-5, 2^-8, 2^-11, then around the best in steps of a factor 2 and sqrt(2): eight tries.
+            for e in range(-2, -14, -3):
+                attempt(float(e))
+            for delta in (1.0, 0.5):
+                top = min(tried, key=lambda e: tried[e][0])
+                for e in (top - delta, top + delta):
+                    if -14 <= e <= -1:
+                        attempt(e)
             best = min(tried.values(), key=lambda t: t[0])
         _, latent_blob, steps, res, meta = best
         header.update({"model_sha256": self.model_hash, "normalisation": norm.to_json(),
