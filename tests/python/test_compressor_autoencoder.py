@@ -91,3 +91,19 @@ def test_progress_bar_and_default_plots_png_and_pdf(tmp_path, capsys):
     assert {n.rsplit(".", 1)[0] for n in names if n.endswith(".png")} == \
         {n.rsplit(".", 1)[0] for n in names if n.endswith(".pdf")}
     assert len(metrics["plots"]) == len(names)
+
+
+def test_autoencoder_exported_lazily_from_tsquash():
+    import subprocess
+    import sys
+
+    code = ("import sys, tsquash\n"
+            "assert 'tsquash._learned' not in sys.modules and 'tsquash.autoencoder' not in sys.modules\n"
+            "from tsquash import AutoEncoder\n"
+            "import tsquash.autoencoder\n"
+            "assert AutoEncoder is tsquash.autoencoder.AutoEncoder and 'AutoEncoder' in tsquash.__all__\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
+    with pytest.raises(AttributeError, match="no attribute"):
+        import tsquash
+
+        tsquash.NoSuchThing
