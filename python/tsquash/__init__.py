@@ -23,6 +23,7 @@ _pandas_ext.install()  # df.tsq appears when the user imports pandas; tsquash it
 __version__ = "0.1.0"
 
 __all__ = [
+    "AutoEncoder",
     "CompressedData",
     "Compressor",
     "ConfigError",
@@ -48,3 +49,13 @@ __all__ = [
     "to_pandas",
     "write_table",
 ]
+
+
+def __getattr__(name):
+    # The autoencoder module is imported on first use, so `import tsquash` stays as quick as before; LibTorch
+    # itself loads only when a model is built.
+    if name == "AutoEncoder":
+        from .autoencoder import AutoEncoder
+
+        return AutoEncoder
+    raise AttributeError(f"module 'tsquash' has no attribute {name!r}")

@@ -47,7 +47,7 @@ class NotTrainedError(ValueError):
 
 def _learned():
     # LibTorch's OpenMP threads spin while they wait for work by default. On a machine whose cores are busy
-    # with other work that spinning costs 10-30x in training time with two threads (docs/learned-models.md);
+    # with other work that spinning costs 10-30x in training time with two threads (docs/learned.md);
     # sleeping waiters lose little elsewhere. OpenMP reads this once, when LibTorch loads; a value the user
     # set wins.
     os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")

@@ -24,8 +24,8 @@ _PCA_MAGIC = b"TSQP"
 
 class PCAModel:
     """Principal components of the training data: encode projects on the first ``latent`` components,
-    decode maps back. Components are kept as float32 (half the model bytes); encode and decode compute in
-    float64 from them, so both ends get the same numbers."""
+    decode maps back. Components and mean are kept as float32 (half the model bytes); encode and decode
+    compute in float64 from them, so both ends get the same numbers."""
 
     kind = "pca"
 
@@ -55,7 +55,7 @@ class PCAModel:
         start = time.perf_counter()
         x = np.ascontiguousarray(np.asarray(x, dtype=np.float64).reshape(len(x), self.n_features))
         mean, comps, sv = _core.pca_fit(x, self._latent)
-        self.mean = mean
+        self.mean = mean.astype(np.float32)
         self.components = comps.astype(np.float32)
         self.singular_values = sv
         energy = float(np.sum(sv**2) / max(np.sum((x - mean) ** 2), 1e-300))
@@ -69,12 +69,12 @@ class PCAModel:
     def encode(self, x) -> np.ndarray:
         self._need_fit()
         x = np.asarray(x, dtype=np.float64).reshape(len(x), self.n_features)
-        return (x - self.mean) @ self.components.astype(np.float64).T
+        return (x - self.mean.astype(np.float64)) @ self.components.astype(np.float64).T
 
     def decode(self, z) -> np.ndarray:
         self._need_fit()
         z = np.asarray(z, dtype=np.float64)
-        out = z @ self.components.astype(np.float64) + self.mean
+        out = z @ self.components.astype(np.float64) + self.mean.astype(np.float64)
         return out.reshape((len(z), *self.input_shape))
 
     def reconstruct(self, x) -> np.ndarray:
@@ -83,7 +83,7 @@ class PCAModel:
     def to_bytes(self) -> bytes:
         self._need_fit()
         header = {"input_shape": list(self.input_shape), "latent": self.latent_dim}
-        return pack(_PCA_MAGIC, header, {"mean": self.mean.astype("<f8").tobytes(),
+        return pack(_PCA_MAGIC, header, {"mean": self.mean.astype("<f4").tobytes(),
                                          "components": self.components.astype("<f4").tobytes(),
                                          "singular_values": self.singular_values.astype("<f8").tobytes()})
 
@@ -96,7 +96,9 @@ class PCAModel:
         try:
             model = cls(shape, latent=k)
             d = model.n_features
-            mean = np.frombuffer(sections["mean"], dtype="<f8")
+            # older saved models keep a float64 mean
+            raw_mean = sections["mean"]
+            mean = np.frombuffer(raw_mean, dtype="<f8" if len(raw_mean) == 8 * d else "<f4")
             comps = np.frombuffer(sections["components"], dtype="<f4")
             sv = np.frombuffer(sections["singular_values"], dtype="<f8")
             if mean.size != d or comps.size != k * d or sv.size != k:

@@ -271,8 +271,11 @@ def test_gil_is_released_while_training():
 def test_ctrl_c_stops_training_between_epochs():
     """Ctrl-C while LibTorch trains (no Python callback at all) stops at the end of the epoch."""
     import _thread
+    import signal
 
     ae = small()
+    # A shell starts background jobs with SIGINT ignored, and then interrupt_main does nothing.
+    previous = signal.signal(signal.SIGINT, signal.default_int_handler)
     timer = threading.Timer(0.2, _thread.interrupt_main)
     timer.start()
     try:
@@ -280,6 +283,7 @@ def test_ctrl_c_stops_training_between_epochs():
             ae.fit(low_rank(n=64), epochs=1_000_000, patience=0)
     finally:
         timer.cancel()
+        signal.signal(signal.SIGINT, previous)
     assert ae.trained
 
 

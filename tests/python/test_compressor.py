@@ -257,6 +257,22 @@ def test_pca_model_bytes_round_trip_and_reject_corruption():
         PCAModel.from_bytes(bytes(b))
 
 
+def test_pca_model_keeps_a_float32_mean_and_reads_an_older_float64_one():
+    from tsquash.learned_format import pack
+    from tsquash.models import _PCA_MAGIC, PCAModel
+
+    x = np.random.default_rng(1).normal(size=(40, 5)) + 3.0
+    m = PCAModel((5,), latent=2)
+    m.fit(x)
+    assert m.mean.dtype == np.float32
+    old = pack(_PCA_MAGIC, {"input_shape": [5], "latent": 2},
+               {"mean": m.mean.astype("<f8").tobytes(), "components": m.components.astype("<f4").tobytes(),
+                "singular_values": m.singular_values.astype("<f8").tobytes()})
+    assert len(old) == len(m.to_bytes()) + 4 * 5
+    m_old = PCAModel.from_bytes(old)
+    assert np.array_equal(m_old.decode(m_old.encode(x)), m.decode(m.encode(x)))
+
+
 def test_bad_parameters_are_clear():
     with pytest.raises(ValueError, match="unknown method"):
         Compressor("zip")

@@ -77,3 +77,33 @@ def test_conv_autoencoder_on_frames_with_bound():
                    max_error=1e-3).train(frames)
     back = c.decompress(c.compress(frames))
     assert back.shape == frames.shape and np.abs(back - frames).max() <= 1e-3
+
+
+def test_progress_bar_and_default_plots_png_and_pdf(tmp_path, capsys):
+    df = _table(n=200)
+    c = Compressor("autoencoder", latent=2, layers=(8,), seed=1, threads=1, epochs=3, batch_size=64)
+    c.train(df, progress=True)
+    assert "3/3" in capsys.readouterr().err  # tqdm's bar reached the last epoch
+    out = tmp_path / "plots"
+    metrics = c.evaluate(df, plots=str(out) + "/")
+    names = {p.name for p in out.iterdir()}
+    assert {"loss.png", "loss.pdf"} <= names
+    assert {n.rsplit(".", 1)[0] for n in names if n.endswith(".png")} == \
+        {n.rsplit(".", 1)[0] for n in names if n.endswith(".pdf")}
+    assert len(metrics["plots"]) == len(names)
+
+
+def test_autoencoder_exported_lazily_from_tsquash():
+    import subprocess
+    import sys
+
+    code = ("import sys, tsquash\n"
+            "assert 'tsquash._learned' not in sys.modules and 'tsquash.autoencoder' not in sys.modules\n"
+            "from tsquash import AutoEncoder\n"
+            "import tsquash.autoencoder\n"
+            "assert AutoEncoder is tsquash.autoencoder.AutoEncoder and 'AutoEncoder' in tsquash.__all__\n")
+    subprocess.run([sys.executable, "-c", code], check=True)
+    with pytest.raises(AttributeError, match="no attribute"):
+        import tsquash
+
+        tsquash.NoSuchThing
