@@ -53,7 +53,7 @@ import numpy as np
 from tsquash import downsample as ds
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from filters_speed import machine_name  # noqa: E402
+from _machine import machine_name  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 DATASETS = Path(os.environ.get("TSQUASH_DATASETS", ROOT.parent / "shared" / "datasets"))

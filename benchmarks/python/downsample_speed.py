@@ -22,9 +22,7 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -33,7 +31,7 @@ import tsdownsample as tsd
 from tsquash import downsample as ds
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from filters_speed import machine_name  # noqa: E402
+from _machine import cpu_timed, machine_name, wall_timed  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,26 +43,6 @@ METHODS = {
     "NaNMinMaxLTTB": (ds.NaNMinMaxLTTB, tsd.NaNMinMaxLTTBDownsampler),
     "NaNM4": (ds.NaNM4, tsd.NaNM4Downsampler),
 }
-
-
-def cpu_timed(fn, runs):
-    result = fn()
-    times = []
-    for _ in range(runs):
-        t0 = time.process_time()
-        result = fn()
-        times.append(time.process_time() - t0)
-    return statistics.median(times), result
-
-
-def wall_timed(fn, runs):
-    result = fn()
-    times = []
-    for _ in range(runs):
-        t0 = time.perf_counter()
-        result = fn()
-        times.append(time.perf_counter() - t0)
-    return statistics.median(times), result
 
 
 def main(argv=None):

@@ -33,7 +33,7 @@ from tsquash import DeadbandFilter, HysteresisFilter, SdtFilter, reconstruct
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
-from filters_speed import cpu_model, machine_name  # noqa: E402
+from _machine import cpu_model, machine_name  # noqa: E402
 
 PCTS = (0.5, 1.0, 2.0, 5.0)
 VALUE_CODECS = ("gorilla", "chimp", "chimp128", "tsxor", "fpc", "raw")

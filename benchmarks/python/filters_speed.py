@@ -22,13 +22,9 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import os
 import platform
-import re
-import statistics
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import numpy as np
@@ -39,6 +35,7 @@ from tsquash import DeadbandFilter, HysteresisFilter, SdtFilter, _core
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 sys.path.insert(0, str(HERE))
+from _machine import cpu_model, cpu_timed, machine_name  # noqa: E402
 from pydbfilter_reference import RefDeadband, RefHysteresis, RefSdt  # noqa: E402
 
 THRESHOLD = 2.0  # in units of the walk's step standard deviation
@@ -50,42 +47,6 @@ ALGOS = {
     "sdt": (lambda: SdtFilter(THRESHOLD), (_core.SdtI64, _core.SdtF64), RefSdt),
     "sdt (compat)": (lambda: SdtFilter(THRESHOLD, compat=True), (None, _core.SdtCompatF64), RefSdt),
 }
-
-
-# ---- machine ---------------------------------------------------------------------------------------------
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def machine_name() -> str:
-    try:
-        rel = dict(l.split("=", 1) for l in Path("/etc/os-release").read_text().splitlines() if "=" in l)
-        os_tag = (rel.get("ID", "linux") + rel.get("VERSION_ID", "").split(".")[0]).replace('"', "")
-    except OSError:
-        os_tag = platform.system().lower()
-    ncpu = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    slug = re.sub(r"[^a-z0-9]+", "-", re.sub(r"\(r\)|\(tm\)|\bcpu\b|@.*", "", cpu_model().lower())).strip("-")
-    return f"{os_tag}-{ncpu}vcpu-{slug}"
-
-
-# ---- timing ------------------------------------------------------------------------------------------------
-
-def timed(fn, runs: int):
-    """(median CPU seconds, last result) over `runs` calls after one warm-up call."""
-    result = fn()
-    times = []
-    for _ in range(runs):
-        t0 = time.process_time()
-        result = fn()
-        times.append(time.process_time() - t0)
-    return statistics.median(times), result
 
 
 def make_data(n: int, seed: int = 42):
@@ -117,14 +78,14 @@ def run(args):
                 continue
             out_t = np.empty(n + 2, dtype=times.dtype)
             out_v = np.empty(n + 2)
-            secs, k = timed(lambda: kernel_cls(THRESHOLD, None).run(times, v, out_t, out_v), args.runs)
+            secs, k = cpu_timed(lambda: kernel_cls(THRESHOLD, None).run(times, v, out_t, out_v), args.runs)
             add(algo, label, n, secs, k)
-        secs, out = timed(lambda: (lambda f: f.filterPoints(arr))(factory()), args.runs)
+        secs, out = cpu_timed(lambda: (lambda f: f.filterPoints(arr))(factory()), args.runs)
         add(algo, "filterPoints, (n, 2) float64 ndarray", n, secs, len(out))
         if algo == "sdt":
             sdt_kept = len(out)
         if not compat:
-            secs, out = timed(lambda: (lambda f: f.filter_arrays(t_ns, v))(factory()), args.runs)
+            secs, out = cpu_timed(lambda: (lambda f: f.filter_arrays(t_ns, v))(factory()), args.runs)
             add(algo, "filter_arrays, int64 ns times", n, secs, len(out[0]))
         m = min(args.ref_n, n)
         tl, vl = t_s[:m].tolist(), v[:m].tolist()
@@ -137,7 +98,7 @@ def run(args):
                 k += len(fp(a, b))
             return k
 
-        secs, k = timed(point_loop, max(1, args.runs // 2))
+        secs, k = cpu_timed(point_loop, max(1, args.runs // 2))
         add(algo, "filter_point, one call per point", m, secs, k)
 
         def ref_loop():
@@ -148,14 +109,14 @@ def run(args):
                 k += len(fp(a, b))
             return k
 
-        secs, k = timed(ref_loop, max(1, args.runs // 2))
+        secs, k = cpu_timed(ref_loop, max(1, args.runs // 2))
         add(algo, "pydbfilter algorithm, plain Python", m, secs, k)
 
     try:
         from tsdownsample import MinMaxLTTBDownsampler
 
         ds = MinMaxLTTBDownsampler()
-        secs, idx = timed(lambda: ds.downsample(t_s, v, n_out=sdt_kept, parallel=False), args.runs)
+        secs, idx = cpu_timed(lambda: ds.downsample(t_s, v, n_out=sdt_kept, parallel=False), args.runs)
         add("MinMaxLTTB", "tsdownsample (Rust), parallel=False", n, secs, len(idx), "yardstick, no error bound")
     except ImportError:
         print("tsdownsample not installed: pip install tsdownsample", file=sys.stderr)

@@ -25,7 +25,7 @@ HERE = Path(__file__).resolve().parent
 ROOT = HERE.parents[1]
 DATASETS = ROOT.parent / "shared" / "datasets"
 sys.path.insert(0, str(HERE))
-from filters_speed import machine_name  # noqa: E402
+from _machine import machine_name  # noqa: E402
 
 from tsquash.wavelet_downsample import LearnedDownsampler, WaveletTopK  # noqa: E402
 

@@ -32,7 +32,6 @@ import datetime as _dt
 import fnmatch
 import importlib.metadata
 import platform
-import re
 import shlex
 import statistics
 import sys
@@ -42,6 +41,8 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
+
+from _machine import cpu_model, machine_name, ncpu
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_DATASETS = REPO.parent / "shared" / "datasets"
@@ -267,43 +268,11 @@ def measure_series(methods: list[Method], name: str, x: np.ndarray, runs: int, c
 # ---- machine description ------------------------------------------------------------------------------
 
 
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def os_tag() -> str:
-    try:
-        info = dict(
-            line.split("=", 1) for line in Path("/etc/os-release").read_text().splitlines() if "=" in line
-        )
-        return (info.get("ID", "linux") + info.get("VERSION_ID", "").split(".")[0]).replace('"', "")
-    except OSError:
-        return platform.system().lower()
-
-
-def ncpu() -> int:
-    try:
-        return len(os.sched_getaffinity(0))
-    except AttributeError:
-        return os.cpu_count() or 1
-
-
 def _load() -> float:
     try:
         return os.getloadavg()[0]
     except (AttributeError, OSError):
         return float("nan")
-
-
-def machine_name() -> str:
-    slug = re.sub(r"[^a-z0-9]+", "-", re.sub(r"\(r\)|\(tm\)|\bcpu\b|@.*", "", cpu_model().lower())).strip("-")
-    return f"{os_tag()}-{ncpu()}vcpu-{slug}"
 
 
 def versions() -> dict[str, str]:

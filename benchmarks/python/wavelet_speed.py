@@ -15,8 +15,6 @@ from __future__ import annotations
 import argparse
 import csv
 import os
-import platform
-import re
 import statistics
 import time
 from pathlib import Path
@@ -26,28 +24,9 @@ import pywt
 
 import tsquash.wavelet as tw
 
+from _machine import cpu_model, machine_name
+
 ROOT = Path(__file__).resolve().parents[2]
-
-
-def cpu_model() -> str:
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.lower().startswith("model name"):
-                return line.split(":", 1)[1].strip()
-    except OSError:
-        pass
-    return platform.processor() or platform.machine()
-
-
-def machine_name() -> str:
-    try:
-        rel = dict(l.split("=", 1) for l in Path("/etc/os-release").read_text().splitlines() if "=" in l)
-        os_tag = (rel.get("ID", "linux") + rel.get("VERSION_ID", "").split(".")[0]).replace('"', "")
-    except OSError:
-        os_tag = platform.system().lower()
-    ncpu = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
-    slug = re.sub(r"[^a-z0-9]+", "-", re.sub(r"\(r\)|\(tm\)|\bcpu\b|@.*", "", cpu_model().lower())).strip("-")
-    return f"{os_tag}-{ncpu}vcpu-{slug}"
 
 
 def interleaved(fa, fb, runs: int) -> tuple[float, float]:

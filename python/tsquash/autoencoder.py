@@ -32,6 +32,8 @@ from typing import Callable, Optional, Union
 
 import numpy as np
 
+from ._validate import positive_int, torch_threads
+
 __all__ = ["AutoEncoder", "NotTrainedError"]
 
 KINDS = ("dense", "conv")
@@ -61,22 +63,10 @@ def _learned():
     return _learned
 
 
-def _positive_int(v, name: str) -> int:
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(v).__name__}")
-    if v < 1:
-        raise ValueError(f"{name} must be at least 1, got {v}")
-    return int(v)
-
-
 def _int_tuple(v, name: str) -> tuple:
     if isinstance(v, (str, bytes)) or not hasattr(v, "__iter__"):
         raise TypeError(f"{name} must be a sequence of ints, got {v!r}")
-    return tuple(_positive_int(w, f"each entry of {name}") for w in v)
-
-
-def _threads(threads) -> int:
-    return 0 if threads is None else _positive_int(threads, "threads")
+    return tuple(positive_int(w, f"each entry of {name}") for w in v)
 
 
 class AutoEncoder:
@@ -98,11 +88,11 @@ class AutoEncoder:
                 f"input_shape for kind={kind!r} is " + ("(n_features,)" if want == 1 else "(H, W)") + f", got {shape}")
         if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed < 2**64:
             raise ValueError(f"seed must be an int in [0, 2**64), got {seed!r}")
-        self._threads = _threads(threads)
+        self._threads = torch_threads(threads)
         self._model = _learned().AutoEncoder(
             kind=kind, input_shape=list(shape), layers=list(_int_tuple(layers, "layers")),
             channels=list(_int_tuple(channels, "channels")) if kind == "conv" else [],
-            latent=_positive_int(latent, "latent"), activation=activation, seed=int(seed))
+            latent=positive_int(latent, "latent"), activation=activation, seed=int(seed))
 
     # ---- properties --------------------------------------------------------------------------------------
     @property
@@ -163,8 +153,8 @@ class AutoEncoder:
         callback).
         """
         rows = self._rows(x, "x")
-        epochs = _positive_int(epochs, "epochs")
-        batch_size = _positive_int(batch_size, "batch_size")
+        epochs = positive_int(epochs, "epochs")
+        batch_size = positive_int(batch_size, "batch_size")
         if isinstance(patience, bool) or not isinstance(patience, numbers.Integral) or patience < 0:
             raise ValueError(f"patience must be an int >= 0, got {patience!r}")
         if not (isinstance(lr, numbers.Real) and np.isfinite(lr) and lr > 0):
@@ -231,7 +221,7 @@ class AutoEncoder:
         if isinstance(data, str) or not isinstance(data, (bytes, bytearray, memoryview)):
             raise TypeError(f"from_bytes takes bytes, got {type(data).__name__}")
         self = cls.__new__(cls)
-        self._threads = _threads(threads)
+        self._threads = torch_threads(threads)
         self._model = _learned().AutoEncoder.from_bytes(bytes(data))
         return self
 

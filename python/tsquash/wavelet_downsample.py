@@ -36,6 +36,7 @@ import numpy as np
 
 from . import wavelet as _wt
 from ._core import CorruptStreamError
+from ._validate import positive_int, torch_threads
 
 __all__ = ["DownsampledSeries", "LearnedDownsampler", "LearnedStream", "WaveletTopK", "NotTrainedError"]
 
@@ -70,14 +71,6 @@ def _series(x, name: str = "x") -> np.ndarray:
         raise ValueError(f"{name} holds NaN or infinite values at {int(np.flatnonzero(~np.isfinite(arr))[0])} "
                          "(drop or fill them first)")
     return arr
-
-
-def _positive_int(v, name: str) -> int:
-    if isinstance(v, bool) or not isinstance(v, numbers.Integral):
-        raise TypeError(f"{name} must be an int, got {type(v).__name__}")
-    if v < 1:
-        raise ValueError(f"{name} must be at least 1, got {v}")
-    return int(v)
 
 
 def _fraction(v, name: str) -> float:
@@ -299,8 +292,8 @@ class WaveletTopK:
     def __init__(self, wavelet: str = "db4", level: Optional[int] = None, *, window: Optional[int] = None,
                  level_weights: Optional[Sequence[float]] = None):
         self.wavelet = _wavelet_name(wavelet)
-        self.level = None if level is None else _positive_int(level, "level")
-        self.window = None if window is None else _positive_int(window, "window")
+        self.level = None if level is None else positive_int(level, "level")
+        self.window = None if window is None else positive_int(window, "window")
         if self.window is not None and self.level is not None and self.window % (2 ** self.level):
             raise ValueError(f"window {self.window} must be a multiple of 2^level = {2 ** self.level}")
         self.level_weights = None if level_weights is None else np.asarray(level_weights, dtype=np.float64)
@@ -354,10 +347,6 @@ def _learned():
         raise ImportError("tsquash was built without LibTorch, so the learned downsampler is unavailable; install "
                           "libtorch-dev (or a torch wheel) and reinstall tsquash") from e
     return _learned
-
-
-def _threads(threads) -> int:
-    return 0 if threads is None else _positive_int(threads, "threads")
 
 
 ProgressArg = Union[bool, Callable[[int, float, float], Optional[bool]]]
@@ -424,17 +413,17 @@ class LearnedDownsampler:
         if not series:
             raise ValueError("series_list is empty")
         wavelet = _wavelet_name(wavelet)
-        level = _positive_int(level, "level")
-        window = _positive_int(window, "window")
+        level = positive_int(level, "level")
+        window = positive_int(window, "window")
         keep = _fraction(keep, "keep")
-        epochs = _positive_int(epochs, "epochs")
+        epochs = positive_int(epochs, "epochs")
         seed = int(seed)
         if seed < 0:
             raise ValueError("seed must be >= 0")
         lib = _learned()
-        scorer = lib.WaveletScorer(window, wavelet, level, _positive_int(d_model, "d_model"),
-                                   _positive_int(heads, "heads"), _positive_int(ff, "ff"),
-                                   _positive_int(layers, "layers"), seed)
+        scorer = lib.WaveletScorer(window, wavelet, level, positive_int(d_model, "d_model"),
+                                   positive_int(heads, "heads"), positive_int(ff, "ff"),
+                                   positive_int(layers, "layers"), seed)
         rows = []
         for s in series:
             full = len(s) // window
@@ -445,14 +434,14 @@ class LearnedDownsampler:
         if not rows:
             raise ValueError(f"no series holds a full window of {window} samples")
         windows = np.concatenate(rows)
-        if max_windows is not None and _positive_int(max_windows, "max_windows") < len(windows):
+        if max_windows is not None and positive_int(max_windows, "max_windows") < len(windows):
             pick = np.random.default_rng(seed).choice(len(windows), max_windows, replace=False)
             windows = windows[np.sort(pick)]
         coeffs = _coeff_rows(windows, wavelet, level)
         callback, bar = _progress(progress, epochs)
         try:
-            h = scorer.fit(coeffs, epochs, _positive_int(batch_size, "batch_size"), float(lr), keep,
-                           float(temperature), 1.0, float(peak_weight), _threads(threads), seed, callback)
+            h = scorer.fit(coeffs, epochs, positive_int(batch_size, "batch_size"), float(lr), keep,
+                           float(temperature), 1.0, float(peak_weight), torch_threads(threads), seed, callback)
         finally:
             if bar is not None:
                 bar.close()
@@ -467,7 +456,7 @@ class LearnedDownsampler:
         return self._scores(_coeff_rows(rows, self.wavelet, self.level))
 
     def _scores(self, coeffs: np.ndarray) -> np.ndarray:
-        return self._scorer.score(coeffs.astype(np.float32), _threads(self.threads))
+        return self._scorer.score(coeffs.astype(np.float32), torch_threads(self.threads))
 
     def downsample(self, x, *, keep: Optional[float] = None, budget: Optional[float] = None,
                    threshold: Optional[float] = None) -> DownsampledSeries:

@@ -20,6 +20,8 @@
 #include <vector>
 
 #include "tsquash/errors.hpp"
+#include "tsquash/io/bytes.hpp"
+#include "tsquash/io/crc32c.hpp"
 
 namespace fuzz {
 
@@ -125,6 +127,18 @@ int run_float_target(const uint8_t* data, size_t size, Run run) {
     else
         run(double{}, in);
     return 0;
+}
+
+// For the targets of checksummed formats (states, models): parse the input as it is, then, when it holds at
+// least min_size bytes, a copy whose trailing CRC-32C is recomputed, so that mutations get past the checksum to
+// the layout and consistency checks.
+template <class Parse>
+void parse_as_is_and_crc_fixed(const uint8_t* data, size_t size, size_t min_size, Parse parse) {
+    parse(data, size);
+    if (size < min_size) return;
+    std::vector<uint8_t> fixed(data, data + size);
+    tsquash::io::store_le<uint32_t>(fixed.data() + size - 4, tsquash::io::crc32c(fixed.data(), size - 4));
+    parse(fixed.data(), fixed.size());
 }
 
 }  // namespace fuzz

@@ -15,10 +15,9 @@
 #include <string>
 #include <vector>
 
+#include "fuzz_common.hpp"
 #include "tsquash/errors.hpp"
 #include "tsquash/filters/filters.hpp"
-#include "tsquash/io/bytes.hpp"
-#include "tsquash/io/crc32c.hpp"
 
 namespace {
 
@@ -114,13 +113,7 @@ void stream_vs_batch(double thr, const std::vector<T>& t, const std::vector<doub
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    parse(data, size);
-
-    if (size >= 12) {
-        std::vector<uint8_t> fixed(data, data + size);
-        tsquash::io::store_le<uint32_t>(fixed.data() + size - 4, tsquash::io::crc32c(fixed.data(), size - 4));
-        parse(fixed.data(), fixed.size());
-    }
+    fuzz::parse_as_is_and_crc_fixed(data, size, 12, parse);
 
     if (size >= 9) {
         const double thr = double(data[0]) / 16.0;

@@ -8,9 +8,8 @@
 #include <cstring>
 #include <vector>
 
+#include "fuzz_common.hpp"
 #include "tsquash/errors.hpp"
-#include "tsquash/io/bytes.hpp"
-#include "tsquash/io/crc32c.hpp"
 #include "tsquash/learned/model_format.hpp"
 
 namespace {
@@ -37,11 +36,6 @@ void parse(const uint8_t* p, size_t n) {
 }  // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
-    parse(data, size);
-    if (size >= 8) {
-        std::vector<uint8_t> fixed(data, data + size);
-        tsquash::io::store_le<uint32_t>(fixed.data() + size - 4, tsquash::io::crc32c(fixed.data(), size - 4));
-        parse(fixed.data(), fixed.size());
-    }
+    fuzz::parse_as_is_and_crc_fixed(data, size, 8, parse);
     return 0;
 }

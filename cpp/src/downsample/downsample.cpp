@@ -264,40 +264,46 @@ void check_two_bins(size_t n_out, size_t k, const char* method) {
                                 std::to_string(2 * k) + "), got n_out = " + std::to_string(n_out));
 }
 
+// MinMax (k = 2) and M4 (k = 4) differ only in how many points each bin keeps.
+template <class Y>
+Indices binned_selection(std::span<const Y> y, size_t n_out, size_t k, const char* method, Nan nan,
+                         unsigned n_threads) {
+    check_multiple(n_out, k, method);
+    if (n_out >= y.size()) return all_indices(y.size());
+    return binned_without_x(y.data(), y.size(), n_out, k, nan, n_threads);
+}
+
+template <class X, class Y>
+Indices binned_selection(std::span<const X> x, std::span<const Y> y, size_t n_out, size_t k, const char* method,
+                         Nan nan, unsigned n_threads) {
+    check_multiple(n_out, k, method);
+    check_span(x, y.size());
+    if (n_out >= y.size()) return all_indices(y.size());
+    check_two_bins(n_out, k, method);
+    check_x_range(x);
+    return binned_with_x(x.data(), y.data(), y.size(), n_out, k, nan, n_threads);
+}
+
 }  // namespace
 
 template <class Y>
 Indices minmax(std::span<const Y> y, size_t n_out, Nan nan, unsigned n_threads) {
-    check_multiple(n_out, 2, "MinMax");
-    if (n_out >= y.size()) return all_indices(y.size());
-    return binned_without_x(y.data(), y.size(), n_out, 2, nan, n_threads);
+    return binned_selection(y, n_out, 2, "MinMax", nan, n_threads);
 }
 
 template <class X, class Y>
 Indices minmax(std::span<const X> x, std::span<const Y> y, size_t n_out, Nan nan, unsigned n_threads) {
-    check_multiple(n_out, 2, "MinMax");
-    check_span(x, y.size());
-    if (n_out >= y.size()) return all_indices(y.size());
-    check_two_bins(n_out, 2, "MinMax");
-    check_x_range(x);
-    return binned_with_x(x.data(), y.data(), y.size(), n_out, 2, nan, n_threads);
+    return binned_selection(x, y, n_out, 2, "MinMax", nan, n_threads);
 }
 
 template <class Y>
 Indices m4(std::span<const Y> y, size_t n_out, Nan nan, unsigned n_threads) {
-    check_multiple(n_out, 4, "M4");
-    if (n_out >= y.size()) return all_indices(y.size());
-    return binned_without_x(y.data(), y.size(), n_out, 4, nan, n_threads);
+    return binned_selection(y, n_out, 4, "M4", nan, n_threads);
 }
 
 template <class X, class Y>
 Indices m4(std::span<const X> x, std::span<const Y> y, size_t n_out, Nan nan, unsigned n_threads) {
-    check_multiple(n_out, 4, "M4");
-    check_span(x, y.size());
-    if (n_out >= y.size()) return all_indices(y.size());
-    check_two_bins(n_out, 4, "M4");
-    check_x_range(x);
-    return binned_with_x(x.data(), y.data(), y.size(), n_out, 4, nan, n_threads);
+    return binned_selection(x, y, n_out, 4, "M4", nan, n_threads);
 }
 
 // ---------------------------------------------------------------------------------- MinMaxLTTB

@@ -20,10 +20,14 @@
 #include <string>
 #include <thread>
 
+#include "torch_common.hpp"
 #include "tsquash/errors.hpp"
 #include "tsquash/learned/model_format.hpp"
 
 namespace tsquash::learned {
+using detail::require_finite;
+using detail::set_threads;
+
 namespace {
 
 namespace nn = torch::nn;
@@ -101,19 +105,8 @@ struct NetImpl : nn::Module {
 };
 TORCH_MODULE(Net);
 
-void set_threads(int threads) {
-    const int want = threads > 0 ? threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-    if (at::get_num_threads() != want) at::set_num_threads(want);
-}
-
 torch::Tensor wrap(const float* p, int64_t rows, int64_t cols) {
     return torch::from_blob(const_cast<float*>(p), {rows, cols}, torch::kFloat32);
-}
-
-void require_finite(const float* x, size_t count, const char* what) {
-    for (size_t i = 0; i < count; ++i)
-        if (!std::isfinite(x[i]))
-            throw InvalidArgument(std::string(what) + " holds a non-finite value at flat index " + std::to_string(i));
 }
 
 constexpr int64_t inference_batch = 4096;

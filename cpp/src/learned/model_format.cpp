@@ -7,64 +7,29 @@
 #include "tsquash/errors.hpp"
 #include "tsquash/io/bytes.hpp"
 #include "tsquash/io/crc32c.hpp"
+#include "tsquash/io/fields.hpp"
 
 namespace tsquash::learned {
 namespace {
 
 constexpr uint8_t magic[4] = {'T', 'S', 'Q', 'M'};
 
-class Writer {
-public:
-    void u8(uint8_t v) { out.push_back(v); }
-    void u32(uint32_t v) {
-        const size_t at = out.size();
-        out.resize(at + 4);
-        io::store_le<uint32_t>(out.data() + at, v);
-    }
-    void list(const std::vector<int64_t>& v) {
-        u8(static_cast<uint8_t>(v.size()));
-        for (int64_t x : v) u32(static_cast<uint32_t>(x));
-    }
-    std::vector<uint8_t> out;
-};
+constexpr const char* kFormat = "autoencoder model bytes";
 
-class Reader {
-public:
-    Reader(const uint8_t* p, size_t n) : p_(p), n_(n) {}
-    uint8_t u8() {
-        need(1);
-        return p_[pos_++];
-    }
-    uint32_t u32() {
-        need(4);
-        const uint32_t v = io::load_le<uint32_t>(p_ + pos_);
-        pos_ += 4;
-        return v;
-    }
-    std::vector<int64_t> list(size_t max_len, const char* what) {
-        const size_t len = u8();
-        if (len > max_len) fail(std::string("too many ") + what);
-        std::vector<int64_t> v(len);
-        for (auto& x : v) x = u32();
-        return v;
-    }
-    const uint8_t* take(size_t len) {
-        need(len);
-        const uint8_t* at = p_ + pos_;
-        pos_ += len;
-        return at;
-    }
-    size_t left() const { return n_ - pos_; }
-    [[noreturn]] static void fail(const std::string& why) { throw CorruptStream("autoencoder model bytes: " + why); }
+[[noreturn]] void fail(const std::string& why) { throw CorruptStream(std::string(kFormat) + ": " + why); }
 
-private:
-    void need(size_t k) const {
-        if (n_ - pos_ < k) fail("truncated");
-    }
-    const uint8_t* p_;
-    size_t n_;
-    size_t pos_ = 0;
-};
+void write_list(io::FieldWriter& w, const std::vector<int64_t>& v) {
+    w.u8(static_cast<uint8_t>(v.size()));
+    for (int64_t x : v) w.u32(static_cast<uint32_t>(x));
+}
+
+std::vector<int64_t> read_list(io::FieldReader& r, size_t max_len, const char* what) {
+    const size_t len = r.u8();
+    if (len > max_len) fail(std::string("too many ") + what);
+    std::vector<int64_t> v(len);
+    for (auto& x : v) x = r.u32();
+    return v;
+}
 
 }  // namespace
 
@@ -74,15 +39,15 @@ std::vector<uint8_t> write_model(const ModelBlob& m) {
     if (static_cast<int64_t>(m.params.size()) != count)
         throw InvalidArgument("autoencoder model: " + std::to_string(m.params.size()) + " parameters given, the architecture has " +
                               std::to_string(count));
-    Writer w;
+    io::FieldWriter w;
     w.out.assign(magic, magic + 4);
     w.u8(model_format_version);
     w.u8(static_cast<uint8_t>(m.arch.kind));
     w.u8(static_cast<uint8_t>(m.arch.activation));
     w.u8(m.trained ? 1 : 0);
-    w.list(m.arch.input_shape);
-    w.list(m.arch.layers);
-    w.list(m.arch.channels);
+    write_list(w, m.arch.input_shape);
+    write_list(w, m.arch.layers);
+    write_list(w, m.arch.channels);
     w.u32(static_cast<uint32_t>(m.arch.latent));
     w.u32(static_cast<uint32_t>(count));
     const size_t at = w.out.size();
@@ -92,44 +57,43 @@ std::vector<uint8_t> write_model(const ModelBlob& m) {
         std::memcpy(&bits, &m.params[i], 4);
         io::store_le<uint32_t>(w.out.data() + at + 4 * i, bits);
     }
-    w.u32(io::crc32c(w.out.data(), w.out.size()));
-    return std::move(w.out);
+    return w.finish_with_crc();
 }
 
 ModelBlob read_model(const uint8_t* data, size_t n) {
-    if (n < 4 || std::memcmp(data, magic, 4) != 0) Reader::fail("not a tsquash model (bad magic)");
-    if (n < 9) Reader::fail("truncated");
+    if (n < 4 || std::memcmp(data, magic, 4) != 0) fail("not a tsquash model (bad magic)");
+    if (n < 9) fail("truncated");
     // The version is checked before the checksum so a newer file gets a useful message.
     if (data[4] == 0 || data[4] > model_format_version)
-        Reader::fail("format version " + std::to_string(data[4]) + " is not supported (this tsquash reads up to " +
-                     std::to_string(model_format_version) + ")");
-    if (io::crc32c(data, n - 4) != io::load_le<uint32_t>(data + n - 4)) Reader::fail("checksum mismatch");
-    Reader r(data, n - 4);
+        fail("format version " + std::to_string(data[4]) + " is not supported (this tsquash reads up to " +
+             std::to_string(model_format_version) + ")");
+    if (io::crc32c(data, n - 4) != io::load_le<uint32_t>(data + n - 4)) fail("checksum mismatch");
+    io::FieldReader r(data, n - 4, kFormat);
     (void)r.take(5);
     ModelBlob m;
     m.arch.kind = static_cast<Kind>(r.u8());
     m.arch.activation = static_cast<Activation>(r.u8());
     const uint8_t flags = r.u8();
-    if (flags > 1) Reader::fail("unknown flags");
+    if (flags > 1) fail("unknown flags");
     m.trained = flags == 1;
-    m.arch.input_shape = r.list(2, "input dimensions");
-    m.arch.layers = r.list(max_layers, "layers");
-    m.arch.channels = r.list(max_conv_stages, "channel stages");
+    m.arch.input_shape = read_list(r, 2, "input dimensions");
+    m.arch.layers = read_list(r, max_layers, "layers");
+    m.arch.channels = read_list(r, max_conv_stages, "channel stages");
     m.arch.latent = r.u32();
     const uint32_t count = r.u32();
     try {
         validate(m.arch);
     } catch (const InvalidArgument& e) {
-        Reader::fail(e.what());
+        fail(e.what());
     }
-    if (static_cast<int64_t>(count) != parameter_count(m.arch)) Reader::fail("parameter count does not match the architecture");
-    if (r.left() != static_cast<size_t>(count) * 4) Reader::fail("parameter payload has the wrong length");
+    if (static_cast<int64_t>(count) != parameter_count(m.arch)) fail("parameter count does not match the architecture");
+    if (r.left() != static_cast<size_t>(count) * 4) fail("parameter payload has the wrong length");
     const uint8_t* p = r.take(r.left());
     m.params.resize(count);
     for (size_t i = 0; i < count; ++i) {
         const uint32_t bits = io::load_le<uint32_t>(p + 4 * i);
         std::memcpy(&m.params[i], &bits, 4);
-        if (!std::isfinite(m.params[i])) Reader::fail("non-finite parameter");
+        if (!std::isfinite(m.params[i])) fail("non-finite parameter");
     }
     return m;
 }

@@ -16,11 +16,15 @@
 #include <string>
 #include <thread>
 
+#include "torch_common.hpp"
 #include "tsquash/errors.hpp"
 #include "tsquash/wavelet/dwt.hpp"
 #include "tsquash/wavelet/wavelet.hpp"
 
 namespace tsquash::learned {
+using detail::require_finite;
+using detail::set_threads;
+
 namespace {
 
 namespace nn = torch::nn;
@@ -60,17 +64,6 @@ struct NetImpl : nn::Module {
     std::vector<nn::TransformerEncoderLayer> blocks;
 };
 TORCH_MODULE(Net);
-
-void set_threads(int threads) {
-    const int want = threads > 0 ? threads : std::max(1, static_cast<int>(std::thread::hardware_concurrency()));
-    if (at::get_num_threads() != want) at::set_num_threads(want);
-}
-
-void require_finite(const float* x, size_t count, const char* what) {
-    for (size_t i = 0; i < count; ++i)
-        if (!std::isfinite(x[i]))
-            throw InvalidArgument(std::string(what) + " holds a non-finite value at flat index " + std::to_string(i));
-}
 
 // Windows scored per forward pass: the attention weights of a batch (batch x heads x tokens^2 floats) should
 // stay cache-sized; 256 windows of 256 samples made it 250 MB and halved the throughput.

@@ -1,12 +1,12 @@
 #include "tsquash/wavelet/streaming.hpp"
 
 #include <algorithm>
-#include <cstring>
 
 #include "kernels.hpp"
 #include "tsquash/errors.hpp"
 #include "tsquash/io/bytes.hpp"
 #include "tsquash/io/crc32c.hpp"
+#include "tsquash/io/fields.hpp"
 #include "tsquash/wavelet/dwt.hpp"
 
 namespace tsquash::wavelet {
@@ -40,72 +40,23 @@ struct LevelSource {
     }
 };
 
-class Writer {
-public:
-    void u8(uint8_t x) { out_.push_back(x); }
-    void u64(uint64_t x) {
-        uint8_t b[8];
-        io::store_le(b, x);
-        out_.insert(out_.end(), b, b + 8);
-    }
-    void doubles(const std::vector<double>& v) {
-        u64(v.size());
-        for (double x : v) {
-            uint64_t u;
-            std::memcpy(&u, &x, 8);
-            u64(u);
-        }
-    }
-    std::vector<uint8_t> finish() {
-        uint8_t b[4];
-        io::store_le(b, io::crc32c(out_.data(), out_.size()));
-        out_.insert(out_.end(), b, b + 4);
-        return std::move(out_);
-    }
+constexpr const char* kFormat = "wavelet stream state";
 
-private:
-    std::vector<uint8_t> out_;
-};
+void write_doubles(io::FieldWriter& w, const std::vector<double>& v) {
+    w.u64(v.size());
+    for (double x : v) w.u64(std::bit_cast<uint64_t>(x));
+}
 
-class Reader {
-public:
-    Reader(const uint8_t* p, size_t n) : p_(p), n_(n) {}
-    uint8_t u8() {
-        need(1);
-        return p_[pos_++];
-    }
-    uint64_t u64() {
-        need(8);
-        const uint64_t x = io::load_le<uint64_t>(p_ + pos_);
-        pos_ += 8;
-        return x;
-    }
-    std::vector<double> doubles(size_t max) {
-        const uint64_t count = u64();
-        if (count > max) throw CorruptStream("wavelet stream state: buffer longer than the state allows");
-        need(count * 8);
-        std::vector<double> v(count);
-        if (count > 0) std::memcpy(v.data(), p_ + pos_, count * 8);
-        if constexpr (std::endian::native == std::endian::big)
-            for (double& x : v) x = std::bit_cast<double>(__builtin_bswap64(std::bit_cast<uint64_t>(x)));
-        pos_ += count * 8;
-        return v;
-    }
-    std::string text(size_t len) {
-        need(len);
-        std::string s(reinterpret_cast<const char*>(p_ + pos_), len);
-        pos_ += len;
-        return s;
-    }
-    bool at_end() const { return pos_ == n_; }
+std::vector<double> read_doubles(io::FieldReader& r, size_t max) {
+    const uint64_t count = r.u64();
+    if (count > max) r.fail("buffer longer than the state allows");
+    const uint8_t* p = r.take(count * 8);
+    std::vector<double> v(count);
+    for (size_t i = 0; i < count; ++i) v[i] = std::bit_cast<double>(io::load_le<uint64_t>(p + 8 * i));
+    return v;
+}
 
-private:
-    void need(size_t k) const {
-        if (n_ - pos_ < k) throw CorruptStream("wavelet stream state: truncated");
-    }
-    const uint8_t* p_;
-    size_t n_, pos_ = 0;
-};
+std::string read_text(io::FieldReader& r, size_t len) { return std::string(reinterpret_cast<const char*>(r.take(len)), len); }
 
 }  // namespace
 
@@ -193,7 +144,7 @@ void StreamingDwt::finish(std::vector<std::vector<double>>& bands) {
 // Layout (little-endian): "TSQW" | u8 version | u8 mode | u8 levels | u8 finished | u8 name length | name |
 // per level: u64 n_in, u64 next_out, u64 base, u64 head count, head f64s, u64 buf count, buf f64s | u32 CRC-32C.
 std::vector<uint8_t> StreamingDwt::state() const {
-    Writer w;
+    io::FieldWriter w;
     for (char c : std::string_view("TSQW")) w.u8(uint8_t(c));
     w.u8(kVersion);
     w.u8(uint8_t(mode_));
@@ -205,18 +156,18 @@ std::vector<uint8_t> StreamingDwt::state() const {
         w.u64(lv.n_in);
         w.u64(lv.next_out);
         w.u64(lv.base);
-        w.doubles(lv.head);
-        w.doubles(lv.buf);
+        write_doubles(w, lv.head);
+        write_doubles(w, lv.buf);
     }
-    return w.finish();
+    return w.finish_with_crc();
 }
 
 StreamingDwt StreamingDwt::restore(const uint8_t* data, size_t n) {
     if (data == nullptr || n < 13) throw CorruptStream("wavelet stream state: too short");
     if (io::load_le<uint32_t>(data + n - 4) != io::crc32c(data, n - 4))
         throw CorruptStream("wavelet stream state: checksum mismatch (truncated or corrupted)");
-    Reader r(data, n - 4);
-    if (r.text(4) != "TSQW") throw CorruptStream("wavelet stream state: bad magic");
+    io::FieldReader r(data, n - 4, kFormat);
+    if (read_text(r, 4) != "TSQW") throw CorruptStream("wavelet stream state: bad magic");
     if (const uint8_t v = r.u8(); v != kVersion)
         throw CorruptStream("wavelet stream state: unsupported version " + std::to_string(v));
     const uint8_t mode = r.u8();
@@ -226,7 +177,7 @@ StreamingDwt StreamingDwt::restore(const uint8_t* data, size_t n) {
     if (levels < 1 || levels > kMaxLevel) throw CorruptStream("wavelet stream state: bad level count");
     const uint8_t fin = r.u8();
     if (fin > 1) throw CorruptStream("wavelet stream state: bad flag");
-    const std::string name = r.text(r.u8());
+    const std::string name = read_text(r, r.u8());
     const auto& names = wavelet_names();
     if (std::find(names.begin(), names.end(), name) == names.end())
         throw CorruptStream("wavelet stream state: unknown wavelet '" + name + "'");
@@ -237,8 +188,8 @@ StreamingDwt StreamingDwt::restore(const uint8_t* data, size_t n) {
         lv.n_in = r.u64();
         lv.next_out = r.u64();
         lv.base = r.u64();
-        lv.head = r.doubles(F);
-        lv.buf = r.doubles(n);
+        lv.head = read_doubles(r, F);
+        lv.buf = read_doubles(r, n);
     }
     if (!r.at_end()) throw CorruptStream("wavelet stream state: trailing bytes");
     s.check_invariants();

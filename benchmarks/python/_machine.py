@@ -1,0 +1,66 @@
+"""What the benchmark scripts record about the machine they ran on, and how they time a call.
+
+Results files are named `<area>-<machine_name()>` so that runs on different machines sit side by side; every
+script names the machine the same way, hence one definition here.
+"""
+from __future__ import annotations
+
+import os
+import platform
+import re
+import statistics
+import time
+from pathlib import Path
+
+
+def cpu_model() -> str:
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.lower().startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or platform.machine()
+
+
+def os_tag() -> str:
+    try:
+        info = dict(
+            line.split("=", 1) for line in Path("/etc/os-release").read_text().splitlines() if "=" in line
+        )
+        return (info.get("ID", "linux") + info.get("VERSION_ID", "").split(".")[0]).replace('"', "")
+    except OSError:
+        return platform.system().lower()
+
+
+def ncpu() -> int:
+    """CPUs this process may run on (fewer than the machine has under a CPU mask)."""
+    try:
+        return len(os.sched_getaffinity(0))
+    except AttributeError:
+        return os.cpu_count() or 1
+
+
+def machine_name() -> str:
+    slug = re.sub(r"[^a-z0-9]+", "-", re.sub(r"\(r\)|\(tm\)|\bcpu\b|@.*", "", cpu_model().lower())).strip("-")
+    return f"{os_tag()}-{ncpu()}vcpu-{slug}"
+
+
+def cpu_timed(fn, runs: int):
+    """(median CPU seconds, last result) over `runs` calls after one warm-up call."""
+    return _timed(fn, runs, time.process_time)
+
+
+def wall_timed(fn, runs: int):
+    """(median wall seconds, last result) over `runs` calls after one warm-up call."""
+    return _timed(fn, runs, time.perf_counter)
+
+
+def _timed(fn, runs: int, clock):
+    result = fn()
+    times = []
+    for _ in range(runs):
+        t0 = clock()
+        result = fn()
+        times.append(clock() - t0)
+    return statistics.median(times), result
