@@ -237,10 +237,9 @@ class Compressor:
         xn = norm.apply(x)
         input_shape = self._model_shape(lay)
         cls = MODELS[self.method]()
-        model_params = {k: self.params[k] for k in _MODEL_PARAMS[self.method]}
+        # Parameters whose default is None (threads: the model's own choice) are absent from self.params.
+        model_params = {k: self.params[k] for k in _MODEL_PARAMS[self.method] if self.params.get(k) is not None}
         model_params["latent"] = min(int(model_params["latent"]), int(np.prod(input_shape)))
-        if model_params.get("threads", 0) is None:
-            model_params.pop("threads")
         model = cls(input_shape, **model_params)
         fit = {k: self.params[k] for k in _FIT_PARAMS}
         fit.update(fit_params)

@@ -107,3 +107,11 @@ def test_autoencoder_exported_lazily_from_tsquash():
         import tsquash
 
         tsquash.NoSuchThing
+
+
+def test_defaults_for_every_model_parameter():
+    # No threads= (its default is None): the model picks its thread count.
+    df = _table(200)
+    c = Compressor("autoencoder", latent=2, layers=(8,), seed=1, epochs=2, batch_size=64, max_error=0.05).train(df)
+    back = c.decompress(c.compress(df))
+    assert np.all(np.abs(back.to_numpy() - df.to_numpy()) <= 0.05)
