@@ -41,6 +41,8 @@ def test_tiny_model_learns_low_rank_data(trained):
     assert h["epochs_run"] == len(h["loss"]) == len(h["val_loss"]) == len(h["lr"])
     assert min(h["val_loss"]) < 0.2 * h["loss"][0]
     assert 1 <= h["best_epoch"] <= h["epochs_run"]
+    # the kept weights are those of the best validated epoch (improvements count from a 1e-4 relative step)
+    assert h["val_loss"][h["best_epoch"] - 1] <= min(h["val_loss"]) * (1 + 1e-4)
     assert h["seconds"] > 0 and h["stopped"] is False
 
 
