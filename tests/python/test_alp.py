@@ -141,10 +141,30 @@ def alp_value(n: int, e: int, f: int, w: int) -> int:
     return int(np.array([d], dtype=np.float64).astype(np.float32).view(np.uint32)[0])
 
 
+def sig_value(q: int, e: int, p: int, decades: int, w: int) -> int:
+    """Bits of the value of a `sig` integer: below 10^p it is the significand at e decimals; decade j above
+    holds p-digit significands at e - j - 1 decimals; the quotient is correctly rounded (Python's int / int
+    is), float32 rounds that double once more."""
+    a = abs(q)
+    span = 9 * 10 ** (p - 1)
+    assert a < 10**p + decades * span, "past the last decade"
+    if a < 10**p:
+        s, ei = a, e
+    else:
+        j = (a - 10**p) // span
+        s, ei = 10 ** (p - 1) + (a - 10**p - j * span), e - j - 1
+    d = s / 10**ei
+    if w == 64:
+        bits = struct.unpack("<Q", struct.pack("<d", d))[0]
+    else:
+        bits = int(np.array([d], dtype=np.float64).astype(np.float32).view(np.uint32)[0])
+    return bits | (1 << (w - 1)) if q < 0 else bits
+
+
 def read_block(c: Cursor, m: int, w: int, ctx, nested: bool = False) -> list[int]:
     method = c.u8()
     if nested:
-        assert method <= 3, "nested blocks use base methods"
+        assert method <= 3 or method == 7, "nested blocks use base methods"
     if method == 0:
         return [int.from_bytes(c.take(w // 8), "little") for _ in range(m)]
     if method == 1:
@@ -176,6 +196,15 @@ def read_block(c: Cursor, m: int, w: int, ctx, nested: bool = False) -> list[int
         return out
     if method == 3:
         return [x & ((1 << w) - 1) for x in read_ints(c, m, ctx["models"])]
+    if method == 7:
+        e, p, decades = c.u8(), c.u8(), c.u8()
+        assert e <= (18 if w == 64 else 10) and 1 <= p <= (15 if w == 64 else 9) and decades <= e
+        k = c.varint()
+        out = [sig_value(signed(q), e, p, decades, w) for q in read_ints(c, m, ctx["models"])]
+        pos = [c.u16() for _ in range(k)]
+        for p_, v in zip(pos, [int.from_bytes(c.take(w // 8), "little") for _ in range(k)]):
+            out[p_] = v
+        return out
     assert not nested
     if method == 4:
         runs = c.varint()
@@ -301,6 +330,15 @@ def float32_printed(n, seed):
     rng = np.random.default_rng(seed)
     f = np.round(np.cumsum(rng.normal(scale=0.05, size=n)) + 5, 3).astype(np.float32).astype(np.float64)
     return (f.view(np.int64) + rng.choice([-1, 0, 0, 1], size=n)).view(np.float64)
+
+
+def significant_digits(n, digits, seed, dtype="float64"):
+    """A smooth series crossing zero, printed with a fixed number of significant digits (%.8g, as
+    z-normalised series exported as text are) and parsed back: the larger the magnitude, the fewer the
+    decimals."""
+    rng = np.random.default_rng(seed)
+    x = 3 * np.sin(np.arange(n) / 60 + np.cumsum(rng.normal(scale=0.01, size=n)))
+    return np.array([float(f"{v:.{digits}g}") for v in x]).astype(dtype)
 
 
 def multi_block(dtype):
@@ -501,3 +539,49 @@ def test_etth1_costs_what_its_float32_values_cost():
     assert set(block_methods(blob)) <= {5, 6}
     assert len(blob) <= len(tsquash.encode(x.astype(np.float32), "auto")) + x.size // 4
     assert len(blob) * 3 < len(tsquash.encode(x, "alp"))
+
+
+# ---- significant-digit decimals (method 7) ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize("dtype,digits", [("float64", 8), ("float32", 6)])
+def test_significant_digit_decimals_get_their_method(dtype, digits):
+    x = significant_digits(8 * BLOCK, digits, 1, dtype)
+    blob = tsquash.encode(x, "auto")
+    methods = block_methods(blob)
+    assert methods.count(7) >= 6, methods
+    assert_bits_equal(tsquash.decode(blob), x)
+    assert_bits_equal(reference_decode(blob), x)
+    # One exponent per block pays log2(10) bits for every decimal the large values do not have.
+    assert len(blob) < 0.9 * len(tsquash.encode(x, "alp"))
+
+
+def test_plain_decimals_never_use_the_significant_digit_method():
+    for x in (decimal_walk(8 * BLOCK, 2, 0.3, 3), decimal_walk(8 * BLOCK, 4, 5.0, 4)):
+        assert 7 not in block_methods(tsquash.encode(x, "auto"))
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_significant_digit_blocks_keep_every_special_value(dtype):
+    x = significant_digits(4 * BLOCK, 8 if dtype == "float64" else 6, 2, dtype)
+    u = np.uint64 if dtype == "float64" else np.uint32
+    w = 64 if dtype == "float64" else 32
+    specials = np.array([1 << (w - 1),                                   # -0.0
+                         (0x7FF0000000000001 if w == 64 else 0x7F800001),  # signalling NaN with a payload
+                         (0xFFF8DEADBEEF0001 if w == 64 else 0xFFC0BEEF),  # negative quiet NaN, payload
+                         (0x7FF0000000000000 if w == 64 else 0x7F800000),  # inf
+                         (0xFFF0000000000000 if w == 64 else 0xFF800000),  # -inf
+                         1, (1 << (w - 1)) | 3,                             # subnormals
+                         ], dtype=u).view(dtype)
+    extra = np.array([0.0, 1e-30, -7.5e12, 123456.78901234, 3.0000000000000004, -1e300 if w == 64 else -3e38],
+                     dtype=dtype)
+    rng = np.random.default_rng(3)
+    where = rng.choice(x.size, specials.size + extra.size, replace=False)
+    x[where] = np.concatenate([specials, extra])
+    blob = tsquash.encode(x, "auto")
+    methods = block_methods(blob)
+    assert methods.count(7) >= 3, methods
+    assert_bits_equal(tsquash.decode(blob), x)
+    assert_bits_equal(reference_decode(blob), x)
+    dec = tsquash.StreamDecoder(blob)
+    assert_bits_equal(np.concatenate([dec.read(333) for _ in range(0, x.size, 333)]), x)

@@ -1,6 +1,8 @@
 """Frozen fixtures (tests/fixtures/<codec>/<name>.tsq with the values in <name>.npy) written once by
 tests/fixtures/make_fixtures.py and kept forever: every tsquash must decode them to the same bits (format
-compatibility) and encode the same values to the same bytes (encoder stability)."""
+compatibility) and encode the same values to the same bytes (encoder stability). `auto` is the exception
+to the second rule: it searches for the smallest stream and may find a smaller one as it learns new block
+methods, so its fixtures must re-encode to a stream that is no larger and decodes to the same bits."""
 from __future__ import annotations
 
 import numpy as np
@@ -56,8 +58,14 @@ def test_encoding_the_values_reproduces_the_fixture(path):
     expected = np.load(path.with_suffix(".npy"), allow_pickle=False)
     meta = tsquash.info(blob)
     again = tsquash.encode(expected, meta["codec"], **meta["params"])
-    assert again == blob, (f"{path.parent.name}/{path.stem}: encoder output changed "
-                           f"({len(again)} bytes now, {len(blob)} in the fixture)")
+    if meta["codec"] == "auto":
+        assert len(again) <= len(blob), (f"auto/{path.stem}: encoder output grew "
+                                         f"({len(again)} bytes now, {len(blob)} in the fixture)")
+        assert_bits_equal(tsquash.decode(again), expected)
+        blob = again  # the streaming encoder must still agree with the one-shot one
+    else:
+        assert again == blob, (f"{path.parent.name}/{path.stem}: encoder output changed "
+                               f"({len(again)} bytes now, {len(blob)} in the fixture)")
     enc = tsquash.StreamEncoder(meta["codec"], dtype=meta["dtype"], **meta["params"])
     enc.push(expected)
     assert enc.finish() == blob

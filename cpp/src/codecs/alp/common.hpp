@@ -24,10 +24,11 @@ enum Method : uint8_t {
     kRle = 4,
     kDict = 5,
     kF32 = 6,
+    kSig = 7,
 };
-inline constexpr uint8_t kMethodCount = 7;
+inline constexpr uint8_t kMethodCount = 8;
 // Methods a nested block (inside RLE, DICT or F32) may use: never another nesting one.
-inline bool is_base_method(uint8_t m) { return m <= kDelta; }
+inline bool is_base_method(uint8_t m) { return m <= kDelta || m == kSig; }
 
 inline constexpr uint8_t kSectionModels = 1;
 inline constexpr uint8_t kSectionDict = 2;

@@ -7,6 +7,7 @@
 
 #include "common.hpp"
 #include "entropy.hpp"
+#include "sig.hpp"
 
 namespace tsquash::codecs::alp {
 
@@ -108,6 +109,31 @@ void decode_alp(Reader& r, size_t m, U<T>* out, const Shared& sh, Work& w) {
 }
 
 template <class T>
+void decode_sig(Reader& r, size_t m, U<T>* out, const Shared& sh, Work& w) {
+    SigGrid g;
+    g.e = r.u8("exponent");
+    g.p = r.u8("significant digits");
+    g.L = r.u8("decade count");
+    if (g.e > Traits<T>::kMaxE || g.p < 1 || g.p > kSigMaxDigits<T> || g.L > g.e)
+        corrupt("exponent, significant digits or decade count out of range");
+    const uint64_t nexc = r.varint("exception count");
+    if (nexc > m) corrupt("more exceptions than values");
+    decode_intseq(r, m, w.ints, sh);
+    // Checked before any value is formed: an integer past the last decade would index past the powers.
+    const uint64_t top = g.top();
+    uint64_t worst = 0;
+    for (size_t i = 0; i < m; ++i) {
+        const uint64_t q = uint64_t(w.ints[i]);
+        worst = std::max(worst, int64_t(q) < 0 ? 0 - q : q);
+    }
+    if (worst >= top) corrupt("significant-digit integer past the last decade");
+    for (size_t i = 0; i < m; ++i) out[i] = sig_bits<T>(w.ints[i], g);
+    const uint8_t* pos = r.take(2 * size_t(nexc), "exception positions");
+    const uint8_t* vals = r.take(sizeof(U<T>) * size_t(nexc), "exception values");
+    patch_exceptions<T>(pos, vals, size_t(nexc), m, out);
+}
+
+template <class T>
 void decode_alp_rd(Reader& r, size_t m, U<T>* out, Work& w) {
     constexpr unsigned W = Traits<T>::kBits;
     const unsigned rb = r.u8("right width");
@@ -164,6 +190,12 @@ void decode_body(Reader& r, size_t m, U<T>* out, const Shared& sh, int depth) {
         case kAlpRd:
             if constexpr (Traits<T>::kFloat) {
                 decode_alp_rd<T>(r, m, out, w);
+                return;
+            }
+            break;
+        case kSig:
+            if constexpr (Traits<T>::kFloat) {
+                decode_sig<T>(r, m, out, sh, w);
                 return;
             }
             break;

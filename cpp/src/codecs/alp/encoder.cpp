@@ -13,6 +13,7 @@
 #include "encoder.hpp"
 #include "entropy.hpp"
 #include "kernels.hpp"
+#include "sig_encoder.hpp"
 
 namespace tsquash::codecs::alp {
 
@@ -479,8 +480,10 @@ struct SeriesEncoder {
     EncodeOptions opt;
     std::vector<Combo> combos;
     unsigned rd_right = Traits<T>::kBits - 16;
+    SigGrid sig;             // the row group's significant-digit grid, when sig_on
+    bool sig_on = false;
     KeyCounter* kc;
-    Writer cand[2][4];  // base-method candidates, per nesting depth
+    Writer cand[2][5];  // base-method candidates, per nesting depth: alp, alp_rd, delta, raw, sig
     Writer comp[3];     // nesting candidates at the top level: F32, RLE, DICT
     std::unique_ptr<SeriesEncoder<float>> narrow;  // float64 only: encodes the float32 inside F32 blocks
     bool narrow_ready = false;                      // narrow analysed for the current row group
@@ -492,6 +495,7 @@ struct SeriesEncoder {
         if constexpr (Traits<T>::kFloat) {
             combos = find_combos(s, ns);
             rd_right = find_rd_right(s, ns, *kc);
+            sig_on = opt.automatic && find_sig_grid(s, ns, sig);
         } else {
             (void)s, (void)ns;
         }
@@ -529,7 +533,7 @@ struct SeriesEncoder {
     Writer& encode_base(const T* v, size_t m, int depth, SeqLog* log, bool split = true) {
         Writer* best = nullptr;
         size_t best_size = 1 + m * sizeof(Ub);  // raw
-        SeqLog logs[3];
+        SeqLog logs[5];
         auto consider = [&](Writer& w) {
             if (w.size() < best_size) {
                 best_size = w.size();
@@ -552,6 +556,21 @@ struct SeriesEncoder {
             if (!hopeless) {
                 encode_alp(v, m, c, opt, wa, log ? &logs[0] : nullptr);
                 consider(wa);
+            }
+            if (sig_on) {
+                Writer& ws = cand[depth][4];
+                ws.clear();
+                encode_sig(v, m, sig, opt.max_order, ws, log ? &logs[4] : nullptr);
+                // With the entropy stage to follow, the two decimal routes are compared as it will see them.
+                if (log && best == &wa) {
+                    if (ws.size() < 1 + m * sizeof(Ub) &&
+                        entropy_size_estimate(ws, logs[4]) < entropy_size_estimate(wa, logs[0])) {
+                        best = &ws;
+                        best_size = ws.size();
+                    }
+                } else {
+                    consider(ws);
+                }
             }
             // The split only pays when the decimal route costs more than a high-precision value would.
             if (split && (hopeless || wa.size() * 8 > m * (Traits<T>::kBits - 20))) {

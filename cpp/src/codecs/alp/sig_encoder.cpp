@@ -1,0 +1,161 @@
+// Encoder side of the block method `sig` (sig.hpp, docs/format.md "sig (7)").
+#include "sig_encoder.hpp"
+
+#include <algorithm>
+#include <cmath>
+#include <cstring>
+
+namespace tsquash::codecs::alp {
+
+namespace {
+
+template <class T>
+using U = typename Traits<T>::U;
+
+constexpr double kTwo51 = 2251799813685248.0;
+
+inline uint64_t pow10_or_max(unsigned k) { return k <= 18 ? kP10[k] : UINT64_MAX; }
+
+inline unsigned digits(uint64_t n) {
+    unsigned d = 1;
+    while (d <= 18 && n >= kP10[d]) ++d;
+    return d;
+}
+
+// q of v under g, or false when the grid cannot give v's exact bits back.
+template <class T>
+bool sig_encode_value(T v, const SigGrid& g, int64_t& q) {
+    const U<T> bits = std::bit_cast<U<T>>(v);
+    const bool neg = bits >> (Traits<T>::kBits - 1);
+    const double a = std::fabs(double(v));
+    const double x = a * kF10[g.e];
+    if (!(x < kTwo51)) return false;  // NaN, inf, or too large for the grid
+    const uint64_t n = uint64_t(round_to_int(x));
+    uint64_t qa = n;
+    if (n >= g.lo()) {
+        if (g.L == 0) return false;
+        unsigned j = 0;
+        while (j + 1 < g.L && n >= pow10_or_max(g.p + j + 1)) ++j;
+        if (n >= pow10_or_max(g.p + j + 1)) return false;  // above the last decade
+        const uint64_t s = uint64_t(round_to_int(a * kF10[g.e - 1 - j]));
+        if (s < g.base() || s >= g.lo()) return false;  // rounding left the decade
+        qa = g.lo() + j * g.span() + (s - g.base());
+    }
+    const int64_t qq = neg ? -int64_t(qa) : int64_t(qa);
+    if (sig_bits<T>(qq, g) != bits) return false;
+    q = qq;
+    return true;
+}
+
+}  // namespace
+
+template <class T>
+bool find_sig_grid(const T* s, size_t ns, SigGrid& g) {
+    constexpr unsigned kMaxE = Traits<T>::kMaxE;
+    // Per sampled decimal: its fewest decimals d, its significant digits k (no trailing zeros) and the
+    // digits of its integer at d decimals.
+    unsigned d[256], k[256], nd[256];
+    size_t c = 0;
+    for (size_t i = 0; i < ns && c < 256; ++i) {
+        const double a = std::fabs(double(s[i]));
+        if (!(a > 0) || !std::isfinite(a)) continue;  // zeros, NaN and inf say nothing about digits
+        for (unsigned e = 0; e <= kMaxE; ++e) {
+            const double x = a * kF10[e];
+            if (!(x < kTwo51)) break;
+            const uint64_t n = uint64_t(round_to_int(x));
+            if (n == 0 || sig_magnitude(n, e, T{}) != T(a)) continue;
+            uint64_t t = n;
+            while (t % 10 == 0) t /= 10;
+            d[c] = e;
+            k[c] = digits(t);
+            nd[c] = digits(n);
+            ++c;
+            break;
+        }
+    }
+    if (c * 2 < ns || c < 8) return false;  // mostly not short decimals
+    // The fewest significant digits that all but a few sampled values fit in (the few become exceptions).
+    unsigned sorted[256];
+    std::memcpy(sorted, k, c * sizeof(unsigned));
+    std::sort(sorted, sorted + c);
+    const unsigned p = sorted[c - 1 - c / 64];
+    if (p < 1 || p > kSigMaxDigits<T>) return false;
+    unsigned e = 0, dmin = kMaxE;
+    for (size_t i = 0; i < c; ++i)
+        if (k[i] <= p) e = std::max(e, d[i]), dmin = std::min(dmin, d[i]);
+    unsigned L = 0;
+    for (size_t i = 0; i < c; ++i)
+        if (k[i] <= p && nd[i] + (e - d[i]) > p) L = std::max(L, nd[i] + (e - d[i]) - p);
+    L = std::min(L, e);
+    // Without values above 10^p at the finest grid, or with every value at the same decimals, one
+    // (e, f) pair per block is as good.
+    if (L == 0 || dmin == e) return false;
+    g = SigGrid{e, p, L};
+    return true;
+}
+
+template <class T>
+void encode_sig(const T* v, size_t m, const SigGrid& g, unsigned max_order, Writer& out, SeqLog* log) {
+    int64_t q[kScratch];
+    uint8_t bad[kScratch];
+    size_t nbad = 0;
+    for (size_t i = 0; i < m; ++i) {
+        bad[i] = !sig_encode_value(v[i], g, q[i]);
+        nbad += bad[i];
+    }
+    uint16_t pos[kScratch];
+    size_t nexc = 0;
+    if (nbad) {
+        // Exceptions take a neighbour's integer so they widen neither the frame nor the deltas.
+        size_t first_ok = 0;
+        while (first_ok < m && bad[first_ok]) ++first_ok;
+        int64_t last = first_ok < m ? q[first_ok] : 0;
+        for (size_t i = 0; i < m; ++i) {
+            pos[nexc] = uint16_t(i);
+            nexc += bad[i];
+            q[i] = bad[i] ? last : q[i];
+            last = q[i];
+        }
+    }
+    out.u8(kSig);
+    out.u8(uint8_t(g.e));
+    out.u8(uint8_t(g.p));
+    out.u8(uint8_t(g.L));
+    out.varint(nexc);
+    write_intseq(q, m, max_order, out, log, kCtxSig | (sizeof(T) == 4 ? 1u << 16 : 0));
+    for (size_t j = 0; j < nexc; ++j) out.u16(pos[j]);
+    for (size_t j = 0; j < nexc; ++j) out.put(std::bit_cast<U<T>>(v[pos[j]]));
+}
+
+double entropy_size_estimate(const Writer& w, const SeqLog& log) {
+    double bytes = double(w.size());
+    for (const SeqEntry& e : log.entries) {
+        const uint64_t* r = log.arena.data() + e.first;
+        // Centre: the median of a few residuals (order 0 residuals are the values themselves).
+        uint64_t few[64];
+        const size_t nf = std::min<size_t>(64, e.count);
+        if (nf == 0) continue;
+        for (size_t j = 0; j < nf; ++j) few[j] = r[j * e.count / nf];
+        std::nth_element(few, few + nf / 2, few + nf, [](uint64_t a, uint64_t b) { return int64_t(a) < int64_t(b); });
+        const uint64_t c = few[nf / 2];
+        uint32_t hist[65] = {};
+        for (size_t i = 0; i < e.count; ++i) {
+            const int64_t d = int64_t(r[i] - c);
+            ++hist[std::bit_width((uint64_t(d) << 1) ^ uint64_t(d >> 63))];
+        }
+        double bits = 0;
+        for (unsigned k = 0; k <= 64; ++k)
+            if (hist[k]) bits += double(hist[k]) * ((k ? k - 1 : 0) + std::log2(double(e.count) / double(hist[k])));
+        // Header, model index and the four rANS states come on top of the residuals.
+        const double coded = double(e.head_len) + 1 + 16 + bits / 8;
+        bytes -= double(e.length) - std::min(double(e.length), coded);
+    }
+    return bytes;
+}
+
+template bool find_sig_grid<double>(const double*, size_t, SigGrid&);
+template bool find_sig_grid<float>(const float*, size_t, SigGrid&);
+template void encode_sig<double>(const double*, size_t, const SigGrid&, unsigned, Writer&, SeqLog*);
+template void encode_sig<float>(const float*, size_t, const SigGrid&, unsigned, Writer&, SeqLog*);
+
+}  // namespace tsquash::codecs::alp

@@ -1,0 +1,25 @@
+// Encoder side of the block method `sig` (sig.hpp): choosing a grid from samples, writing a block.
+#pragma once
+#include <cstddef>
+
+#include "encoder.hpp"
+#include "sig.hpp"
+
+namespace tsquash::codecs::alp {
+
+// The grid that fits the sampled values, if they look like decimals with a fixed number of significant
+// digits spread over several decades (otherwise false: one (e, f) pair per block does as well).
+template <class T>
+bool find_sig_grid(const T* s, size_t ns, SigGrid& g);
+
+// Writes a `sig` block of m values under g; values the grid cannot give back are exceptions.
+template <class T>
+void encode_sig(const T* v, size_t m, const SigGrid& g, unsigned max_order, Writer& out, SeqLog* log);
+
+// Bytes a candidate block may take after the entropy stage: each logged integer stream at the smaller of
+// its frame-of-reference size and an estimate of its entropy-coded size (bit-width classes of its
+// residuals). A frame of reference pays the widest residual for every value, so it misjudges streams with
+// a few large jumps, as `sig` integers have where the series changes decade.
+double entropy_size_estimate(const Writer& w, const SeqLog& log);
+
+}  // namespace tsquash::codecs::alp
