@@ -6,6 +6,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
 #include <functional>
 #include <map>
 #include <random>
@@ -53,6 +55,21 @@ std::vector<T> decimals(size_t n, int digits, double scale, uint64_t seed) {
     return v;
 }
 
+// A smooth series crossing zero, printed with a fixed number of significant digits (%.8g; float32 %.6g)
+// and parsed back: the larger the magnitude, the fewer the decimals.
+template <class T>
+std::vector<T> significant_digits(size_t n) {
+    std::vector<T> v(n);
+    for (size_t i = 0; i < n; ++i) {
+        char buf[40];
+        const double x = 3 * std::sin(double(i) / 60.0 + 0.3 * std::sin(double(i) / 7.0));
+        std::snprintf(buf, sizeof buf, sizeof(T) == 8 ? "%.8g" : "%.6g", x);
+        if constexpr (std::is_same_v<T, float>) v[i] = std::strtof(buf, nullptr);
+        else v[i] = std::strtod(buf, nullptr);
+    }
+    return v;
+}
+
 template <class T>
 std::vector<T> random_bits(size_t n, uint64_t seed) {
     std::mt19937_64 rng(seed);
@@ -90,6 +107,7 @@ std::map<std::string, std::vector<T>> float_cases() {
     c["decimals_5_2100"] = decimals<T>(2100, 5, 0.01, 2);
     c["decimals_1_1023"] = decimals<T>(1023, 1, 1.0, 3);
     c["decimals_0_1024"] = decimals<T>(1024, 0, 3.0, 4);
+    c["significant_digits_3000"] = significant_digits<T>(3000);
     std::vector<T> big, tiny, sines, runs, mixed;
     for (int i = 0; i < 1500; ++i) big.push_back(T(double(i * 7919 % 100000) * 1e10));
     for (int i = 0; i < 1500; ++i) tiny.push_back(T(double(i % 977) * 1e-9));
@@ -233,6 +251,20 @@ TEST(AlpMethods, EachKindOfDataGetsItsMethod) {
         const auto& v = f.at(name);
         for (int m : block_methods(enc(v, Profile::automatic), v.size())) EXPECT_EQ(m, 6) << name;
     }
+}
+
+TEST(AlpMethods, SignificantDigitsGetTheirMethod) {
+    const auto v64 = significant_digits<double>(8192);
+    const auto v32 = significant_digits<float>(8192);
+    const auto m64 = block_methods(enc(v64, Profile::automatic), v64.size());
+    const auto m32 = block_methods(enc(v32, Profile::automatic), v32.size());
+    EXPECT_GE(std::count(m64.begin(), m64.end(), 7), 6);
+    EXPECT_GE(std::count(m32.begin(), m32.end(), 7), 6);
+    // One exponent per block would pay log2(10) bits for each decimal the larger values lack.
+    EXPECT_LT(double(enc(v64, Profile::automatic).size()), 0.9 * double(enc(v64, Profile::alp).size()));
+    EXPECT_LT(double(enc(v32, Profile::automatic).size()), 0.9 * double(enc(v32, Profile::alp).size()));
+    // Decimals with a fixed number of decimals keep the plain decimal method.
+    for (int m : block_methods(enc(decimals<double>(8192, 2, 0.3, 5), Profile::automatic), 8192)) EXPECT_NE(m, 7);
 }
 
 TEST(AlpMethods, AlpProfileUsesOnlyTheFastMethods) {
@@ -395,6 +427,28 @@ TEST(AlpFormat, AlpSecondPairDecodesItsPositions) {
     EXPECT_THROW(dec<double>(one_block(unordered), 2), CorruptStream);
 }
 
+TEST(AlpFormat, SigBlockFollowsTheDocumentedMapping) {
+    // e = 9, p = 8, L = 2: below 10^8 the integer is the significand at 9 decimals; decade 0 holds 8-digit
+    // significands at 8 decimals from q = 10^8, decade 1 at 7 decimals from q = 10^8 + 9 * 10^7.
+    Bytes blk;
+    blk.u8(7).u8(9).u8(8).u8(2).varint(1).ints({12345678, 100000000 + 87997431, 190000000 + 5869918,
+                                                 -(190000000 + 5869918), 0, 189999999});
+    blk.u16(4).u64(bits_of(-0.0));
+    const auto out = dec<double>(one_block(blk), 6);
+    EXPECT_EQ(bits_of(out[0]), bits_of(0.012345678));
+    EXPECT_EQ(bits_of(out[1]), bits_of(0.97997431));
+    EXPECT_EQ(bits_of(out[2]), bits_of(1.5869918));
+    EXPECT_EQ(bits_of(out[3]), bits_of(-1.5869918));
+    EXPECT_EQ(bits_of(out[4]), bits_of(-0.0));
+    EXPECT_EQ(bits_of(out[5]), bits_of(0.99999999));
+    // float32: the correctly rounded double quotient, rounded to float once more.
+    Bytes b32;
+    b32.u8(7).u8(5).u8(6).u8(1).varint(0).ints({-123456, 1000000 + 234567});
+    const auto f = dec<float>(one_block(b32), 2);
+    EXPECT_EQ(bits_of(f[0]), bits_of(float(-123456.0 / 1e5)));
+    EXPECT_EQ(bits_of(f[1]), bits_of(float(334567.0 / 1e4)));
+}
+
 TEST(AlpFormat, AlpRdBlock) {
     Bytes blk;
     blk.u8(2).u8(48).u8(2).u16(0x3FF0).u16(0x4000).varint(1);  // r = 48, two left values, one exception
@@ -452,7 +506,7 @@ TEST(AlpFormat, MalformedPayloadsAreRejected) {
     good.u8(1).u8(2).u8(0).varint(0).varint(0).ints({1234, -5, 0});
     ASSERT_NO_THROW(dec<double>(one_block(good), 3));
     expect_corrupt<double>(one_block(good, 4), 3, "unknown section bit");
-    expect_corrupt<double>(one_block(Bytes().u8(7)), 1, "unknown method");
+    expect_corrupt<double>(one_block(Bytes().u8(8)), 1, "unknown method");
     expect_corrupt<double>(one_block(Bytes().u8(1).u8(19).u8(0).varint(0).varint(0).ints({1})), 1, "exponent 19");
     expect_corrupt<float>(one_block(Bytes().u8(1).u8(11).u8(0).varint(0).varint(0).ints({1})), 1, "float32 exponent 11");
     expect_corrupt<double>(one_block(Bytes().u8(1).u8(2).u8(3).varint(0).varint(0).ints({1})), 1, "factor above exponent");
@@ -464,6 +518,23 @@ TEST(AlpFormat, MalformedPayloadsAreRejected) {
     expect_corrupt<int64_t>(one_block(Bytes().u8(1).u8(2).u8(0).varint(0).varint(0).ints({1})), 1, "alp in an int64 stream");
     expect_corrupt<float>(one_block(Bytes().u8(6).u8(0).u8(0).u32(0)), 1, "f32 in a float32 stream");
     expect_corrupt<double>(one_block(Bytes().u8(6).u8(2).u8(0).u32(0)), 1, "unknown f32 flags");
+    // sig
+    ASSERT_NO_THROW(dec<double>(one_block(Bytes().u8(7).u8(3).u8(2).u8(1).varint(0).ints({189, -189})), 2));
+    expect_corrupt<double>(one_block(Bytes().u8(7).u8(3).u8(2).u8(1).varint(0).ints({190})), 1, "sig past the last decade");
+    expect_corrupt<double>(one_block(Bytes().u8(7).u8(3).u8(2).u8(1).varint(0).ints({-190})), 1, "sig past it, negative");
+    expect_corrupt<double>(one_block(Bytes().u8(7).u8(3).u8(2).u8(0).varint(0).ints({100})), 1, "sig without decades");
+    expect_corrupt<double>(one_block(Bytes().u8(7).u8(3).u8(2).u8(1).varint(0).ints({std::numeric_limits<int64_t>::min()})),
+                           1, "sig integer INT64_MIN");
+    expect_corrupt<double>(one_block(Bytes().u8(7).u8(19).u8(2).u8(1).varint(0).ints({1})), 1, "sig exponent 19");
+    expect_corrupt<float>(one_block(Bytes().u8(7).u8(11).u8(2).u8(1).varint(0).ints({1})), 1, "sig float32 exponent 11");
+    expect_corrupt<double>(one_block(Bytes().u8(7).u8(3).u8(0).u8(1).varint(0).ints({1})), 1, "sig with 0 digits");
+    expect_corrupt<double>(one_block(Bytes().u8(7).u8(3).u8(16).u8(1).varint(0).ints({1})), 1, "sig with 16 digits");
+    expect_corrupt<float>(one_block(Bytes().u8(7).u8(3).u8(10).u8(1).varint(0).ints({1})), 1, "sig float32 10 digits");
+    expect_corrupt<double>(one_block(Bytes().u8(7).u8(3).u8(2).u8(4).varint(0).ints({1})), 1, "sig decades above e");
+    expect_corrupt<double>(one_block(Bytes().u8(7).u8(3).u8(2).u8(1).varint(2).ints({1})), 1, "sig exceptions above m");
+    expect_corrupt<double>(one_block(Bytes().u8(7).u8(3).u8(2).u8(1).varint(1).ints({1, 2}).u16(2).u64(0)), 2,
+                           "sig exception past the block");
+    expect_corrupt<int64_t>(one_block(Bytes().u8(7).u8(3).u8(2).u8(1).varint(0).ints({1})), 1, "sig in an int64 stream");
     // integer streams
     expect_corrupt<int64_t>(one_block(Bytes().u8(3).u8(0x10).u8(0).zz(0)), 1, "integer header high bits");
     expect_corrupt<int64_t>(one_block(Bytes().u8(3).u8(3).zz(0).zz(0).zz(0).u8(0).zz(0)), 4, "order 3");

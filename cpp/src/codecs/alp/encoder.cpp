@@ -12,6 +12,7 @@
 #include "common.hpp"
 #include "encoder.hpp"
 #include "entropy.hpp"
+#include "estimate.hpp"
 #include "kernels.hpp"
 #include "sig_encoder.hpp"
 
@@ -487,6 +488,8 @@ struct SeriesEncoder {
     Writer comp[3];     // nesting candidates at the top level: F32, RLE, DICT
     std::unique_ptr<SeriesEncoder<float>> narrow;  // float64 only: encodes the float32 inside F32 blocks
     bool narrow_ready = false;                      // narrow analysed for the current row group
+    T group_samples[kL1Blocks * kL1PerBlock];       // the current row group's first-level samples
+    size_t group_ns = 0;
     const BitsTable<Ub>* dict = nullptr;           // the series dictionary, when there is one
 
     SeriesEncoder(const EncodeOptions& o, KeyCounter* k) : opt(o), kc(k) {}
@@ -503,7 +506,7 @@ struct SeriesEncoder {
 
     // Row-group analysis from samples spread over the whole row group (not just its first block).
     void analyse(const T* v, size_t n) {
-        T s[kL1Blocks * kL1PerBlock];
+        T* s = group_samples;
         size_t ns = 0;
         const size_t nb = (n + kBlockValues - 1) / kBlockValues;
         const size_t pick = std::min(nb, kL1Blocks);
@@ -515,6 +518,7 @@ struct SeriesEncoder {
             for (size_t t = 0; t < take; ++t) s[ns++] = v[first + t * m / take];
         }
         analyse_samples(s, ns);
+        group_ns = ns;
         narrow_ready = false;
     }
 
@@ -532,11 +536,16 @@ struct SeriesEncoder {
     // `split`: whether the high-precision split and float deltas may be tried at all.
     Writer& encode_base(const T* v, size_t m, int depth, SeqLog* log, bool split = true) {
         Writer* best = nullptr;
-        size_t best_size = 1 + m * sizeof(Ub);  // raw
+        const size_t raw_size = 1 + m * sizeof(Ub);
         SeqLog logs[5];
+        // With the entropy stage to follow, candidates are compared as it will see them.
+        double best_est = double(raw_size);
         auto consider = [&](Writer& w) {
-            if (w.size() < best_size) {
-                best_size = w.size();
+            if (w.size() >= raw_size) return;
+            const double est =
+                log && opt.compare_coded ? entropy_size_estimate(w, logs[&w - &cand[depth][0]]) : double(w.size());
+            if (est < best_est) {
+                best_est = est;
                 best = &w;
             }
         };
@@ -561,16 +570,7 @@ struct SeriesEncoder {
                 Writer& ws = cand[depth][4];
                 ws.clear();
                 encode_sig(v, m, sig, opt.max_order, ws, log ? &logs[4] : nullptr);
-                // With the entropy stage to follow, the two decimal routes are compared as it will see them.
-                if (log && best == &wa) {
-                    if (ws.size() < 1 + m * sizeof(Ub) &&
-                        entropy_size_estimate(ws, logs[4]) < entropy_size_estimate(wa, logs[0])) {
-                        best = &ws;
-                        best_size = ws.size();
-                    }
-                } else {
-                    consider(ws);
-                }
+                consider(ws);
             }
             // The split only pays when the decimal route costs more than a high-precision value would.
             if (split && (hopeless || wa.size() * 8 > m * (Traits<T>::kBits - 20))) {
@@ -697,10 +697,18 @@ struct SeriesEncoder {
             // Mostly far from float32 values (ordinary doubles): not worth trying.
             if (subnormal || near * 8 < m * 7) return false;
             if (!narrow) narrow = std::make_unique<SeriesEncoder<float>>(opt, kc);
-            // The float32 side is analysed once per row group, from the first block that gets here.
+            // The float32 side is analysed once per row group, when the first block gets here: from the row
+            // group's samples (spread over 8 blocks) when they are float32 values too, else from
+            // this block's.
             if (!narrow_ready) {
-                float s[kL2Samples];
-                const size_t ns = sample_block(fv, m, s);
+                float s[kL1Blocks * kL1PerBlock];
+                size_t ns = 0;
+                for (size_t j = 0; j < group_ns; ++j) {
+                    const double x = group_samples[j];
+                    s[ns] = float(x);
+                    ns += std::bit_cast<uint64_t>(x) - std::bit_cast<uint64_t>(double(float(x))) + (1u << 16) < (2u << 16);
+                }
+                if (ns * 8 < group_ns * 7) ns = sample_block(fv, m, s);
                 narrow->analyse_samples(s, ns);
                 narrow_ready = true;
             }
@@ -908,6 +916,8 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
     return std::move(out.bytes);
 }
 
+constexpr size_t kCompareCodedValues = 8 * kBlockValues;
+
 template <class T>
 std::vector<uint8_t> encode(const void* values, size_t n, Profile profile) {
     if (n == 0) return {};
@@ -917,6 +927,9 @@ std::vector<uint8_t> encode(const void* values, size_t n, Profile profile) {
     opt.float_delta = opt.automatic;
     opt.models = opt.automatic;
     opt.dict = opt.automatic && n <= 0xFFFFFFFFu;
+    // Short series rarely fill a model (a kind of stream needs a thousand residuals and must pay for its
+    // table), so there the frame-of-reference sizes are what the stream will hold.
+    opt.compare_coded = opt.models && n >= kCompareCodedValues;
     return encode_series<T>(static_cast<const uint8_t*>(values), n, opt);
 }
 

@@ -13,6 +13,7 @@ struct EncodeOptions {
     bool float_delta = false; // try integer deltas on float bit patterns
     bool models = false;      // entropy stage (models section)
     bool dict = false;        // series dictionary (dictionary section) when repeats abound
+    bool compare_coded = false;  // choose among candidates by their estimated entropy-coded size
 };
 
 // Integer streams are tagged with a context so the entropy stage gives streams of one kind a shared model.

@@ -16,10 +16,4 @@ bool find_sig_grid(const T* s, size_t ns, SigGrid& g);
 template <class T>
 void encode_sig(const T* v, size_t m, const SigGrid& g, unsigned max_order, Writer& out, SeqLog* log);
 
-// Bytes a candidate block may take after the entropy stage: each logged integer stream at the smaller of
-// its frame-of-reference size and an estimate of its entropy-coded size (bit-width classes of its
-// residuals). A frame of reference pays the widest residual for every value, so it misjudges streams with
-// a few large jumps, as `sig` integers have where the series changes decade.
-double entropy_size_estimate(const Writer& w, const SeqLog& log);
-
 }  // namespace tsquash::codecs::alp
