@@ -1,11 +1,14 @@
 // Writes the seed corpora under tests/fuzz/corpus/<name>/: a few small valid inputs per fuzzer, in the layout of
 // fuzz_common.hpp (codec fuzzers) or as whole streams (fuzz_stream). Run through `make fuzz-corpus`.
 // Data comes from integer arithmetic only, so the seeds are the same on every machine.
+#include <cmath>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -157,6 +160,23 @@ void alp_seeds() {
     for (int i = 0; i < 300; ++i) blocks.push_back(double(i / 25) * 0.5);
     for (int i = 0; i < 400; ++i) blocks.push_back(from_bits_of<double>(rng.next() * 0x9E3779B97F4A7C15ull));
     alp_seed("f64_blocks", 0, blocks);
+    // Decimals with a fixed number of significant digits over several decades (the `sig` method), with a
+    // -0.0, a NaN and an infinity among them for its exceptions; 9 blocks so candidates are compared by
+    // their estimated entropy-coded size.
+    std::vector<double> sig64;
+    std::vector<float> sig32;
+    for (int i = 0; i < 9 * 1024; ++i) {
+        char buf[40];
+        const double x = 3 * std::sin(i / 60.0 + 0.3 * std::sin(i / 7.0));
+        std::snprintf(buf, sizeof buf, "%.8g", x);
+        sig64.push_back(std::strtod(buf, nullptr));
+        std::snprintf(buf, sizeof buf, "%.6g", x);
+        sig32.push_back(std::strtof(buf, nullptr));
+    }
+    sig64[5] = -0.0, sig64[77] = std::numeric_limits<double>::quiet_NaN(), sig64[300] = -std::numeric_limits<double>::infinity();
+    sig32[5] = -0.0f, sig32[77] = std::numeric_limits<float>::quiet_NaN(), sig32[300] = std::numeric_limits<float>::infinity();
+    alp_seed("f64_significant_digits", 0, sig64);
+    alp_seed("f32_significant_digits", 1, sig32);
     std::vector<int64_t> ts;
     for (int i = 0; i < 1500; ++i) ts.push_back(1700000000000 + i * 1000 + (long long)(rng.next() % 5) - 2);
     for (int i = 0; i < 200; ++i) ts.push_back(i / 40);

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 import tsquash
-from conftest import DATASETS_DIR, assert_bits_equal, edge_cases, split_stream
+from conftest import DATASETS_DIR, FIXTURES_DIR, assert_bits_equal, edge_cases, split_stream
 
 BLOCK = 1024
 WIDTH = {"float64": 64, "float32": 32, "int64": 64}
@@ -585,3 +585,13 @@ def test_significant_digit_blocks_keep_every_special_value(dtype):
     assert_bits_equal(reference_decode(blob), x)
     dec = tsquash.StreamDecoder(blob)
     assert_bits_equal(np.concatenate([dec.read(333) for _ in range(0, x.size, 333)]), x)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_significant_digit_fixture_holds_sig_blocks(dtype):
+    # The frozen stream pins the method's bytes: the page's reader and tsquash decode it to the same bits.
+    blob = (FIXTURES_DIR / "auto" / f"{dtype}_significant_digits.tsq").read_bytes()
+    x = np.load(FIXTURES_DIR / "auto" / f"{dtype}_significant_digits.npy")
+    assert 7 in block_methods(blob)
+    assert_bits_equal(reference_decode(blob), x)
+    assert_bits_equal(tsquash.decode(blob), x)

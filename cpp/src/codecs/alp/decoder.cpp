@@ -7,7 +7,7 @@
 
 #include "common.hpp"
 #include "entropy.hpp"
-#include "sig.hpp"
+#include "sig_decode.hpp"
 
 namespace tsquash::codecs::alp {
 
@@ -127,7 +127,7 @@ void decode_sig(Reader& r, size_t m, U<T>* out, const Shared& sh, Work& w) {
         worst = std::max(worst, int64_t(q) < 0 ? 0 - q : q);
     }
     if (worst >= top) corrupt("significant-digit integer past the last decade");
-    for (size_t i = 0; i < m; ++i) out[i] = sig_bits<T>(w.ints[i], g);
+    sig_values(w.ints, m, g, out);
     const uint8_t* pos = r.take(2 * size_t(nexc), "exception positions");
     const uint8_t* vals = r.take(sizeof(U<T>) * size_t(nexc), "exception values");
     patch_exceptions<T>(pos, vals, size_t(nexc), m, out);
