@@ -1,8 +1,10 @@
 // Encoder for the alp/auto payload. Per row group of 64 blocks a first sampling level picks up to five
 // decimal (exponent, factor) candidates and the high-precision split; per block a second level picks among
 // the candidates on 32 samples; then every method that may win is written in full into its own scratch
-// buffer and the smallest is kept (sizes are exact, not estimates). The `automatic` profile adds runs, the
-// series dictionary, float32 detection and, afterwards, the entropy stage (entropy_stage.cpp).
+// buffer and the smallest is kept (exact sizes; with the entropy stage to follow, on series of 8 blocks
+// or more, each stream counted at its estimated coded size: estimate.cpp). The `automatic` profile adds
+// runs, the series dictionary, float32 detection, significant-digit decimals (sig_encoder.cpp) and,
+// afterwards, the entropy stage (entropy_stage.cpp).
 #include <algorithm>
 #include <array>
 #include <cmath>
