@@ -161,11 +161,10 @@ void alp_seeds() {
     for (int i = 0; i < 400; ++i) blocks.push_back(from_bits_of<double>(rng.next() * 0x9E3779B97F4A7C15ull));
     alp_seed("f64_blocks", 0, blocks);
     // Decimals with a fixed number of significant digits over several decades (the `sig` method), with a
-    // -0.0, a NaN and an infinity among them for its exceptions; 9 blocks so candidates are compared by
-    // their estimated entropy-coded size.
+    // -0.0, a NaN and an infinity among them for its exceptions.
     std::vector<double> sig64;
     std::vector<float> sig32;
-    for (int i = 0; i < 9 * 1024; ++i) {
+    for (int i = 0; i < 2048; ++i) {
         char buf[40];
         const double x = 3 * std::sin(i / 60.0 + 0.3 * std::sin(i / 7.0));
         std::snprintf(buf, sizeof buf, "%.8g", x);
