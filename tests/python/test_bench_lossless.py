@@ -21,10 +21,12 @@ def lossless():
     spec = importlib.util.spec_from_file_location("lossless_bench", SCRIPT)
     module = importlib.util.module_from_spec(spec)
     env = dict(os.environ)  # the script pins thread counts through the environment; keep that local
+    sys.path.insert(0, str(SCRIPT.parent))  # for its helper module _machine
     sys.modules[spec.name] = module  # dataclasses look their module up while the class is built
     spec.loader.exec_module(module)
     yield module
     sys.modules.pop(spec.name, None)
+    sys.path.remove(str(SCRIPT.parent))
     os.environ.clear()
     os.environ.update(env)
 
