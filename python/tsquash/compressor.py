@@ -51,10 +51,10 @@ _BOUND_PARAMS = {"max_error": "absolute bound on |decompressed - original| for e
 _MODEL_PARAMS = {
     "pca": {"latent": 8},
     "autoencoder": {"latent": 8, "kind": "dense", "layers": (200, 100, 50), "activation": "leaky_relu", "seed": 0,
-                    "threads": None, "channels": (8, 16, 32)},
+                    "threads": None, "channels": (8, 16, 32), "init": "pca"},
 }
 _FIT_PARAMS = {"epochs": 100, "batch_size": 256, "lr": 1e-3, "val_fraction": 0.1, "patience": 20,
-               "lr_schedule": "plateau"}
+               "lr_schedule": "plateau", "train_latent_step": None, "loss": "mse"}
 _LEARNED_PARAMS = {"normalisation": "minmax", "latent_step_relative": None, "codec": "auto"}
 COMPRESSOR_FILE = "compressor.json"
 MODEL_FILE = "model.tsqm"
@@ -241,8 +241,10 @@ class Compressor:
         model_params = {k: self.params[k] for k in _MODEL_PARAMS[self.method] if self.params.get(k) is not None}
         model_params["latent"] = min(int(model_params["latent"]), int(np.prod(input_shape)))
         model = cls(input_shape, **model_params)
-        fit = {k: self.params[k] for k in _FIT_PARAMS}
+        fit = {k: self.params[k] for k in _FIT_PARAMS if k in self.params}
         fit.update(fit_params)
+        if "train_latent_step" in fit:  # the model's own name for it
+            fit["latent_step"] = fit.pop("train_latent_step")
         self.history = model.fit(xn.astype(np.float32).reshape((len(xn), *input_shape)), **fit)
         self.model = model
         self.normaliser = norm
@@ -281,7 +283,7 @@ class Compressor:
     def compress(self, data) -> CompressedData:
         """Compress a DataFrame / Series, a 1-D or 2-D array (rows x columns) or a 3-D array of frames."""
         lay, values, index_blob = _layout.describe(data)
-        header = {"method": self.method, "params": _json_params(self.params), "layout": lay.to_json()}
+        header = {"method": self.method, "params": _json_params(self._stored_params()), "layout": lay.to_json()}
         sections: dict[str, bytes] = {}
         if index_blob is not None:
             sections["index"] = index_blob
@@ -304,6 +306,15 @@ class Compressor:
             self._compress_learned(lay, _layout.matrix(lay, values), header, sections)
         flags = FLAG_NEEDS_MODEL if self.needs_model else 0
         return CompressedData(pack(DATA_MAGIC, header, sections, flags=flags))
+
+    def _stored_params(self) -> dict:
+        """The parameters compressed data records: for learned methods not how the model was built and trained
+        (its file and compressor.json keep that; the data names the model by hash), only what shaped this
+        output."""
+        if not self.needs_model:
+            return self.params
+        skip = {*_FIT_PARAMS, *_MODEL_PARAMS[self.method]} - {"latent"}
+        return {k: v for k, v in self.params.items() if k not in skip}
 
     def _compress_lossless(self, lay, values, sections, codec: str | None = None) -> None:
         codec = codec or self.method
@@ -523,6 +534,8 @@ class Compressor:
             raise CorruptStreamError(f"{path}: not a tsquash compressor file")
         method = field(meta, "method", str, what)
         params = field(meta, "params", dict, what)
+        if method == "autoencoder":  # saved before the linear path existed: the plain autoencoder
+            params.setdefault("init", "random")
         for key in ("layers", "channels"):
             if method == "autoencoder" and isinstance(params.get(key), list):
                 params[key] = tuple(params[key])
@@ -622,7 +635,9 @@ def _json_history(h):
 
 
 def _decode_dtype(model) -> str:
-    return "float64" if getattr(model, "kind", None) == "pca" else "float32"
+    if getattr(model, "kind", None) == "pca":
+        return "float64"
+    return getattr(model, "decode_dtype", "float32")
 
 
 def _quantise_latent(z: np.ndarray, rel: float, codec: str):
