@@ -109,7 +109,7 @@ void register_learned(py::module_& m) {
             "fit",
             [](AutoEncoder& ae, const py::array& x, int64_t epochs, int64_t batch_size, double lr, double val_fraction,
                int64_t patience, const std::string& schedule, int threads, const py::object& callback, double latent_step,
-               const std::string& loss) {
+               const std::string& loss, double linear_lr) {
                 int64_t n = 0;
                 const float* data = rows_of(x, ae.sample_size(), "x", n);
                 TrainOptions opt;
@@ -121,6 +121,7 @@ void register_learned(py::module_& m) {
                 opt.schedule = parse_schedule(schedule);
                 opt.threads = threads;
                 opt.latent_step = latent_step;
+                opt.linear_lr = linear_lr;
                 opt.loss = parse_name<Loss>(loss, {{"mse", Loss::mse}, {"l1", Loss::l1}}, "loss");
                 // Runs on the training thread: takes the GIL for the Python callback and to let Ctrl-C
                 // (KeyboardInterrupt) stop training between epochs.
@@ -149,7 +150,7 @@ void register_learned(py::module_& m) {
             },
             py::arg("x"), py::arg("epochs"), py::arg("batch_size"), py::arg("lr"), py::arg("val_fraction"),
             py::arg("patience"), py::arg("lr_schedule"), py::arg("threads"), py::arg("callback"), py::arg("latent_step") = 0.0,
-            py::arg("loss") = "mse")
+            py::arg("loss") = "mse", py::arg("linear_lr") = 0.1)
         .def(
             "encode",
             [](const AutoEncoder& ae, const py::array& x, int threads) {

@@ -170,7 +170,7 @@ class AutoEncoder:
 
     def fit(self, x, *, epochs: int = 100, batch_size: int = 256, lr: float = 1e-3, val_fraction: float = 0.1,
             patience: int = 20, lr_schedule: str = "plateau", latent_step: Optional[float] = None,
-            loss: str = "mse", progress: ProgressArg = False) -> dict:
+            loss: str = "mse", linear_lr: float = 0.1, progress: ProgressArg = False) -> dict:
         """Train on x, shaped (n, *input_shape) and already normalised; returns the history.
 
         A seeded ``val_fraction`` of the samples is held out: training stops after ``patience`` epochs
@@ -178,7 +178,8 @@ class AutoEncoder:
         "plateau" (halve the rate when the loss stalls), "cosine" (decay to lr/100) or "constant".
         ``latent_step`` (a fraction of each latent dimension's range, e.g. 2**-6) rounds the latent to that
         grid in training and validation, as a compressor stores it (gradients pass straight through);
-        ``loss`` is "mse" or "l1" (mean absolute error). ``progress`` is False, True (a tqdm bar) or ``callable(epoch, loss, val_loss, lr)``; the callable
+        ``loss`` is "mse" or "l1" (mean absolute error). ``linear_lr``: the linear path's learning rate as a
+        fraction of ``lr`` (``init="pca"`` models; 0 keeps it at PCA). ``progress`` is False, True (a tqdm bar) or ``callable(epoch, loss, val_loss, lr)``; the callable
         returning False stops training after that epoch, and an exception it raises (or Ctrl-C) stops
         training, keeps the best weights and propagates.
 
@@ -202,12 +203,14 @@ class AutoEncoder:
             raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
         if latent_step is not None and not (isinstance(latent_step, numbers.Real) and 0 < latent_step < 1):
             raise ValueError(f"latent_step must be in (0, 1) or None, got {latent_step!r}")
+        if not (isinstance(linear_lr, numbers.Real) and np.isfinite(linear_lr) and linear_lr >= 0):
+            raise ValueError(f"linear_lr must be a number >= 0, got {linear_lr!r}")
         callback, close = self._progress(progress, epochs)
         try:
             return self._model.fit(rows, epochs=epochs, batch_size=batch_size, lr=float(lr),
                                    val_fraction=float(val_fraction), patience=int(patience),
                                    lr_schedule=lr_schedule, threads=self._threads, callback=callback,
-                                   latent_step=float(latent_step or 0.0), loss=loss)
+                                   latent_step=float(latent_step or 0.0), loss=loss, linear_lr=float(linear_lr))
         finally:
             close()
 

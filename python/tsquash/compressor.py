@@ -54,7 +54,7 @@ _MODEL_PARAMS = {
                     "threads": None, "channels": (8, 16, 32), "init": "pca"},
 }
 _FIT_PARAMS = {"epochs": 100, "batch_size": 256, "lr": 1e-3, "val_fraction": 0.1, "patience": 20,
-               "lr_schedule": "plateau", "train_latent_step": None, "loss": "mse"}
+               "lr_schedule": "plateau", "train_latent_step": None, "loss": "l1", "linear_lr": 0.1}
 _LEARNED_PARAMS = {"normalisation": "minmax", "latent_step_relative": None, "codec": "auto"}
 COMPRESSOR_FILE = "compressor.json"
 MODEL_FILE = "model.tsqm"

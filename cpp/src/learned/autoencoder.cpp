@@ -15,7 +15,6 @@
 
 #include <chrono>
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -261,6 +260,7 @@ TrainHistory AutoEncoder::fit(const float* x, int64_t n, const TrainOptions& opt
     if (!(opt.val_fraction >= 0 && opt.val_fraction < 1)) throw InvalidArgument("val_fraction must be in [0, 1)");
     if (opt.patience < 0) throw InvalidArgument("patience must be 0 (never stop early) or positive");
     if (!(opt.latent_step >= 0 && opt.latent_step < 1)) throw InvalidArgument("latent_step must be in [0, 1)");
+    if (!(opt.linear_lr >= 0) || !std::isfinite(opt.linear_lr)) throw InvalidArgument("linear_lr must be a number >= 0");
     if (n < 1) throw InvalidArgument("no samples to train on");
     const int64_t width = sample_size();
     require_finite(x, static_cast<size_t>(n * width), "training data");
@@ -283,11 +283,11 @@ TrainHistory AutoEncoder::fit(const float* x, int64_t n, const TrainOptions& opt
     // The latent grid for this epoch, from the training samples' latent range.
     auto grid = [&] { return opt.latent_step > 0 ? latent_steps(m.encode_all(train), opt.latent_step) : torch::Tensor(); };
 
-    // The linear path trains at linear_lr_scale times the rate (0: frozen): Adam's first steps move every
-    // weight by about the rate whatever its gradient, which would knock a PCA start off its optimum.
+    // The linear path trains at linear_lr times the rate (0: frozen): Adam's first steps move every weight
+    // by about the rate whatever its gradient, which at the full rate knocks a PCA start far off its optimum.
     std::vector<torch::Tensor> nonlinear, linear;
     for (const auto& p : m.net->named_parameters()) (p.key() == "mean" || p.key() == "basis" ? linear : nonlinear).push_back(p.value());
-    const double linear_scale = std::getenv("TSQ_LINSCALE") ? std::atof(std::getenv("TSQ_LINSCALE")) : 0.0;
+    const double linear_scale = opt.linear_lr;
     std::vector<torch::optim::OptimizerParamGroup> groups;
     groups.emplace_back(nonlinear, std::make_unique<torch::optim::AdamOptions>(opt.lr));
     if (!linear.empty() && linear_scale > 0)

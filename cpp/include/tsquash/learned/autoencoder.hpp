@@ -41,6 +41,9 @@ struct TrainOptions {
     // mse, or l1: the mean absolute error, closer to what residual corrections cost (their size grows with
     // log |error| rather than error^2).
     Loss loss = Loss::mse;
+    // The linear path's rate as a fraction of lr (0 freezes it at its PCA start). On the CFD frames 0.1
+    // beat both 0 and 1 (docs/learned.md).
+    double linear_lr = 0.1;
 };
 
 struct EpochReport {
