@@ -553,7 +553,10 @@ class Compressor:
             if header.get("method") != method or "model" not in sections:
                 raise CorruptStreamError(f"{mpath}: not a {method} model")
             c.normaliser = Normaliser.from_json(header.get("normalisation"), str(mpath))
-            c.model = MODELS[method]().from_bytes(bytes(sections["model"]))
+            # The thread count the compressor was built with: float64 decoding may round differently with
+            # another (within the guard band, but save/load should give identical outputs).
+            extra = {"threads": c.params["threads"]} if c.params.get("threads") is not None else {}
+            c.model = MODELS[method]().from_bytes(bytes(sections["model"]), **extra)
             c._model_blob = blob
         return c
 

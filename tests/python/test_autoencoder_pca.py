@@ -134,6 +134,7 @@ def test_frames_bound_holds_and_save_load_identical(tmp_path):
     assert np.abs(back - f).max() <= 1e-3
     c.save(tmp_path / "m")
     c2 = Compressor.load(tmp_path / "m")
+    assert c2.model.threads == 1  # float64 decoding may round differently with another thread count
     assert bytes(c2.compress(f)) == bytes(blob)
     np.testing.assert_array_equal(c2.decompress(blob), back)
 
