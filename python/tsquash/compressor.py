@@ -199,6 +199,11 @@ class Compressor:
             lat = p["latent"]
             if isinstance(lat, bool) or not isinstance(lat, (int, np.integer)) or lat < 1:
                 raise ValueError(f"latent must be a positive int, got {lat!r}")
+            if self.method == "autoencoder":
+                if p.get("init") not in ("pca", "random"):
+                    raise ValueError(f"init must be 'pca' or 'random', got {p.get('init')!r}")
+                if p.get("loss") not in ("mse", "l1"):
+                    raise ValueError(f"loss must be 'mse' or 'l1', got {p.get('loss')!r}")
             rel = p.get("latent_step_relative")
             if rel is not None and not (isinstance(rel, (int, float)) and 0 < rel < 1):
                 raise ValueError(f"latent_step_relative must be in (0, 1), got {rel!r}")

@@ -108,6 +108,12 @@ def test_bad_fit_arguments(kwargs):
         ae.fit(curved(50), epochs=1, **kwargs)
 
 
+@pytest.mark.parametrize("kwargs", [{"init": "zeros"}, {"loss": "huber"}])
+def test_compressor_checks_init_and_loss_when_built(kwargs):
+    with pytest.raises(ValueError, match="init|loss"):
+        Compressor("autoencoder", **kwargs)
+
+
 def test_init_pca_needs_the_linear_path():
     with pytest.raises(ValueError, match="init"):
         AutoEncoder((8,), layers=(4,), latent=2).init_pca(curved(50))
