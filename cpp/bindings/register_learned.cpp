@@ -82,7 +82,8 @@ void register_learned(py::module_& m) {
 
     py::class_<AutoEncoder>(m, "AutoEncoder")
         .def(py::init([](const std::string& kind, std::vector<int64_t> input_shape, std::vector<int64_t> layers,
-                         std::vector<int64_t> channels, int64_t latent, const std::string& activation, uint64_t seed) {
+                         std::vector<int64_t> channels, int64_t latent, const std::string& activation, uint64_t seed,
+                         bool linear) {
                  Architecture a;
                  a.kind = parse_kind(kind);
                  a.input_shape = std::move(input_shape);
@@ -90,14 +91,25 @@ void register_learned(py::module_& m) {
                  a.channels = std::move(channels);
                  a.latent = latent;
                  a.activation = parse_activation(activation);
+                 a.linear = linear;
                  return AutoEncoder(a, seed);
              }),
              py::arg("kind"), py::arg("input_shape"), py::arg("layers"), py::arg("channels"), py::arg("latent"),
-             py::arg("activation"), py::arg("seed"))
+             py::arg("activation"), py::arg("seed"), py::arg("linear") = false)
+        .def(
+            "init_pca",
+            [](AutoEncoder& ae, const py::array& x) {
+                int64_t n = 0;
+                const float* data = rows_of(x, ae.sample_size(), "x", n);
+                py::gil_scoped_release nogil;
+                ae.init_pca(data, n);
+            },
+            py::arg("x"))
         .def(
             "fit",
             [](AutoEncoder& ae, const py::array& x, int64_t epochs, int64_t batch_size, double lr, double val_fraction,
-               int64_t patience, const std::string& schedule, int threads, const py::object& callback) {
+               int64_t patience, const std::string& schedule, int threads, const py::object& callback, double latent_step,
+               const std::string& loss, double linear_lr) {
                 int64_t n = 0;
                 const float* data = rows_of(x, ae.sample_size(), "x", n);
                 TrainOptions opt;
@@ -108,6 +120,9 @@ void register_learned(py::module_& m) {
                 opt.patience = patience;
                 opt.schedule = parse_schedule(schedule);
                 opt.threads = threads;
+                opt.latent_step = latent_step;
+                opt.linear_lr = linear_lr;
+                opt.loss = parse_name<Loss>(loss, {{"mse", Loss::mse}, {"l1", Loss::l1}}, "loss");
                 // Runs on the training thread: takes the GIL for the Python callback and to let Ctrl-C
                 // (KeyboardInterrupt) stop training between epochs.
                 EpochCallback on_epoch = [&callback](const EpochReport& r) {
@@ -130,10 +145,12 @@ void register_learned(py::module_& m) {
                 out["best_epoch"] = h.best_epoch;
                 out["seconds"] = h.seconds;
                 out["stopped"] = h.stopped_by_callback;
+                out["initial_val_loss"] = h.initial_val_loss;
                 return out;
             },
             py::arg("x"), py::arg("epochs"), py::arg("batch_size"), py::arg("lr"), py::arg("val_fraction"),
-            py::arg("patience"), py::arg("lr_schedule"), py::arg("threads"), py::arg("callback"))
+            py::arg("patience"), py::arg("lr_schedule"), py::arg("threads"), py::arg("callback"), py::arg("latent_step") = 0.0,
+            py::arg("loss") = "mse", py::arg("linear_lr") = 0.1)
         .def(
             "encode",
             [](const AutoEncoder& ae, const py::array& x, int threads) {
@@ -148,7 +165,19 @@ void register_learned(py::module_& m) {
             py::arg("x"), py::arg("threads"))
         .def(
             "decode",
-            [](const AutoEncoder& ae, const py::array& z, int threads) {
+            [](const AutoEncoder& ae, const py::array& z, int threads) -> py::array {
+                if (z.dtype().equal(py::dtype::of<double>())) {
+                    const int64_t latent = ae.architecture().latent;
+                    if (z.ndim() != 2 || z.shape(1) != latent || !(z.flags() & py::array::c_style))
+                        throw py::value_error("z: expected a C-contiguous array of shape (n, " + std::to_string(latent) + ")");
+                    const int64_t n = z.shape(0);
+                    py::array_t<double> x({n, ae.sample_size()});
+                    double* out = x.mutable_data();
+                    const double* data = static_cast<const double*>(z.data());
+                    py::gil_scoped_release nogil;
+                    ae.decode(data, n, out, threads);
+                    return std::move(x);
+                }
                 int64_t n = 0;
                 const float* data = rows_of(z, ae.architecture().latent, "z", n);
                 auto x = new_rows(n, ae.sample_size());
@@ -181,6 +210,7 @@ void register_learned(py::module_& m) {
         .def_property_readonly("channels", [](const AutoEncoder& ae) { return py::tuple(py::cast(ae.architecture().channels)); })
         .def_property_readonly("latent", [](const AutoEncoder& ae) { return ae.architecture().latent; })
         .def_property_readonly("activation", [](const AutoEncoder& ae) { return activation_name(ae.architecture().activation); })
+        .def_property_readonly("linear", [](const AutoEncoder& ae) { return ae.architecture().linear; })
         .def_property_readonly("sample_size", &AutoEncoder::sample_size)
         .def_property_readonly("n_parameters", &AutoEncoder::n_parameters)
         .def_property_readonly("trained", &AutoEncoder::trained);

@@ -17,6 +17,13 @@ n -> 200 -> 100 -> 50 -> latent with LeakyReLU); ``kind="conv"`` takes 2-D frame
 convolutions with ``channels`` filters, then the dense ``layers`` down to the latent, mirrored back with
 transposed convolutions.
 
+``init="pca"`` adds a linear path beside the networks: encode ``z = P (x - mean) + h(x)``, decode
+``mean + P^T z + g(z)``, where h and g are the networks above with their output layers starting at zero.
+Before training, ``mean`` and ``P`` are set to the mean and principal components of the training data, so
+the untrained model is exactly PCA, and training (which keeps the starting weights unless an epoch beats
+them on the validation loss) can only move it to a better reconstruction. Such a model decodes float64
+latents in float64. ``init="random"`` is the plain autoencoder.
+
 A model must be trained (:meth:`AutoEncoder.fit`) or loaded (:meth:`AutoEncoder.from_bytes`) before it
 encodes or decodes: random weights would compress nothing, so using them is a :class:`NotTrainedError`.
 Calling ``fit`` again continues from the current weights.
@@ -39,6 +46,8 @@ __all__ = ["AutoEncoder", "NotTrainedError"]
 KINDS = ("dense", "conv")
 ACTIVATIONS = ("leaky_relu", "relu", "tanh", "elu")
 SCHEDULES = ("plateau", "cosine", "constant")
+INITS = ("random", "pca")
+LOSSES = ("mse", "l1")
 
 ProgressArg = Union[bool, Callable[[int, float, float, float], Optional[bool]]]
 
@@ -74,7 +83,9 @@ class AutoEncoder:
 
     def __init__(self, input_shape, *, kind: str = "dense", layers=(200, 100, 50), latent: int = 8,
                  activation: str = "leaky_relu", seed: int = 0, threads: Optional[int] = None,
-                 channels=(8, 16, 32)):
+                 channels=(8, 16, 32), init: str = "random"):
+        if init not in INITS:
+            raise ValueError(f"init must be one of {INITS}, got {init!r}")
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {KINDS}, got {kind!r}")
         if activation not in ACTIVATIONS:
@@ -92,7 +103,7 @@ class AutoEncoder:
         self._model = _learned().AutoEncoder(
             kind=kind, input_shape=list(shape), layers=list(_int_tuple(layers, "layers")),
             channels=list(_int_tuple(channels, "channels")) if kind == "conv" else [],
-            latent=positive_int(latent, "latent"), activation=activation, seed=int(seed))
+            latent=positive_int(latent, "latent"), activation=activation, seed=int(seed), linear=init == "pca")
 
     # ---- properties --------------------------------------------------------------------------------------
     @property
@@ -120,6 +131,17 @@ class AutoEncoder:
         return self._model.activation
 
     @property
+    def init(self) -> str:
+        """"pca" for a model with the linear path, "random" otherwise."""
+        return "pca" if self._model.linear else "random"
+
+    @property
+    def decode_dtype(self) -> str:
+        """The dtype a compressor feeds decode: float64 for a model with the linear path (its output then
+        matches on any machine to float64 rounding), float32 otherwise."""
+        return "float64" if self._model.linear else "float32"
+
+    @property
     def n_parameters(self) -> int:
         return self._model.n_parameters
 
@@ -134,23 +156,37 @@ class AutoEncoder:
     def __repr__(self) -> str:
         extra = f", channels={self.channels}" if self.kind == "conv" else ""
         return (f"AutoEncoder({self.input_shape}, kind={self.kind!r}, layers={self.layers}, latent={self.latent_dim}"
-                f"{extra}, activation={self.activation!r}, trained={self.trained})")
+                f"{extra}, activation={self.activation!r}, init={self.init!r}, trained={self.trained})")
 
     # ---- training ----------------------------------------------------------------------------------------
+    def init_pca(self, x) -> "AutoEncoder":
+        """Set the linear path to the mean and principal components of x (``init="pca"`` models only) and
+        zero the networks' outputs: the model then reconstructs exactly as PCA does, and counts as trained.
+        ``fit`` does this itself on a model not yet trained."""
+        if self.init != "pca":
+            raise ValueError('init_pca needs a model built with init="pca"')
+        self._model.init_pca(self._rows(x, "x"))
+        return self
+
     def fit(self, x, *, epochs: int = 100, batch_size: int = 256, lr: float = 1e-3, val_fraction: float = 0.1,
-            patience: int = 20, lr_schedule: str = "plateau", progress: ProgressArg = False) -> dict:
+            patience: int = 20, lr_schedule: str = "plateau", latent_step: Optional[float] = None,
+            loss: str = "mse", linear_lr: float = 0.1, progress: ProgressArg = False) -> dict:
         """Train on x, shaped (n, *input_shape) and already normalised; returns the history.
 
         A seeded ``val_fraction`` of the samples is held out: training stops after ``patience`` epochs
         without a better validation loss (0: never early) and the best weights are kept. ``lr_schedule`` is
         "plateau" (halve the rate when the loss stalls), "cosine" (decay to lr/100) or "constant".
-        ``progress`` is False, True (a tqdm bar) or ``callable(epoch, loss, val_loss, lr)``; the callable
+        ``latent_step`` (a fraction of each latent dimension's range, e.g. 2**-6) rounds the latent to that
+        grid in training and validation, as a compressor stores it (gradients pass straight through);
+        ``loss`` is "mse" or "l1" (mean absolute error). ``linear_lr``: the linear path's learning rate as a
+        fraction of ``lr`` (``init="pca"`` models; 0 keeps it at PCA). ``progress`` is False, True (a tqdm bar) or ``callable(epoch, loss, val_loss, lr)``; the callable
         returning False stops training after that epoch, and an exception it raises (or Ctrl-C) stops
         training, keeps the best weights and propagates.
 
         Returns ``{"loss", "val_loss", "lr"}`` (lists, one entry per epoch run), ``"epochs_run"``,
-        ``"best_epoch"`` (the epoch whose weights are kept), ``"seconds"`` and ``"stopped"`` (by the
-        callback).
+        ``"best_epoch"`` (the epoch whose weights are kept; 0 for the starting weights of a model that was
+        trained or initialised before), ``"initial_val_loss"`` (of those starting weights, NaN otherwise),
+        ``"seconds"`` and ``"stopped"`` (by the callback).
         """
         rows = self._rows(x, "x")
         epochs = positive_int(epochs, "epochs")
@@ -163,11 +199,18 @@ class AutoEncoder:
             raise ValueError(f"val_fraction must be in [0, 1), got {val_fraction!r}")
         if lr_schedule not in SCHEDULES:
             raise ValueError(f"lr_schedule must be one of {SCHEDULES}, got {lr_schedule!r}")
+        if loss not in LOSSES:
+            raise ValueError(f"loss must be one of {LOSSES}, got {loss!r}")
+        if latent_step is not None and not (isinstance(latent_step, numbers.Real) and 0 < latent_step < 1):
+            raise ValueError(f"latent_step must be in (0, 1) or None, got {latent_step!r}")
+        if not (isinstance(linear_lr, numbers.Real) and np.isfinite(linear_lr) and linear_lr >= 0):
+            raise ValueError(f"linear_lr must be a number >= 0, got {linear_lr!r}")
         callback, close = self._progress(progress, epochs)
         try:
             return self._model.fit(rows, epochs=epochs, batch_size=batch_size, lr=float(lr),
                                    val_fraction=float(val_fraction), patience=int(patience),
-                                   lr_schedule=lr_schedule, threads=self._threads, callback=callback)
+                                   lr_schedule=lr_schedule, threads=self._threads, callback=callback,
+                                   latent_step=float(latent_step or 0.0), loss=loss, linear_lr=float(linear_lr))
         finally:
             close()
 
@@ -196,9 +239,13 @@ class AutoEncoder:
         return self._model.encode(self._rows(x, "x"), threads=self._threads)
 
     def decode(self, z) -> np.ndarray:
-        """Samples from latent vectors z, float32 of shape (n, *input_shape)."""
+        """Samples from latent vectors z, of shape (n, *input_shape): float64 for a float64 z on a model with
+        the linear path (computed in float64), float32 otherwise."""
         self._require_trained()
-        z = _as_float32(z, "z")
+        if self._model.linear and isinstance(z, np.ndarray) and z.dtype == np.float64:
+            z = np.ascontiguousarray(z)
+        else:
+            z = _as_float32(z, "z")
         if z.ndim != 2 or z.shape[1] != self.latent_dim:
             raise ValueError(f"z: expected shape (n, {self.latent_dim}), got {z.shape}")
         _require_finite(z, "z")

@@ -51,10 +51,10 @@ _BOUND_PARAMS = {"max_error": "absolute bound on |decompressed - original| for e
 _MODEL_PARAMS = {
     "pca": {"latent": 8},
     "autoencoder": {"latent": 8, "kind": "dense", "layers": (200, 100, 50), "activation": "leaky_relu", "seed": 0,
-                    "threads": None, "channels": (8, 16, 32)},
+                    "threads": None, "channels": (8, 16, 32), "init": "pca"},
 }
 _FIT_PARAMS = {"epochs": 100, "batch_size": 256, "lr": 1e-3, "val_fraction": 0.1, "patience": 20,
-               "lr_schedule": "plateau"}
+               "lr_schedule": "plateau", "train_latent_step": None, "loss": "l1", "linear_lr": 0.1}
 _LEARNED_PARAMS = {"normalisation": "minmax", "latent_step_relative": None, "codec": "auto"}
 COMPRESSOR_FILE = "compressor.json"
 MODEL_FILE = "model.tsqm"
@@ -199,6 +199,11 @@ class Compressor:
             lat = p["latent"]
             if isinstance(lat, bool) or not isinstance(lat, (int, np.integer)) or lat < 1:
                 raise ValueError(f"latent must be a positive int, got {lat!r}")
+            if self.method == "autoencoder":
+                if p.get("init") not in ("pca", "random"):
+                    raise ValueError(f"init must be 'pca' or 'random', got {p.get('init')!r}")
+                if p.get("loss") not in ("mse", "l1"):
+                    raise ValueError(f"loss must be 'mse' or 'l1', got {p.get('loss')!r}")
             rel = p.get("latent_step_relative")
             if rel is not None and not (isinstance(rel, (int, float)) and 0 < rel < 1):
                 raise ValueError(f"latent_step_relative must be in (0, 1), got {rel!r}")
@@ -241,8 +246,10 @@ class Compressor:
         model_params = {k: self.params[k] for k in _MODEL_PARAMS[self.method] if self.params.get(k) is not None}
         model_params["latent"] = min(int(model_params["latent"]), int(np.prod(input_shape)))
         model = cls(input_shape, **model_params)
-        fit = {k: self.params[k] for k in _FIT_PARAMS}
+        fit = {k: self.params[k] for k in _FIT_PARAMS if k in self.params}
         fit.update(fit_params)
+        if "train_latent_step" in fit:  # the model's own name for it
+            fit["latent_step"] = fit.pop("train_latent_step")
         self.history = model.fit(xn.astype(np.float32).reshape((len(xn), *input_shape)), **fit)
         self.model = model
         self.normaliser = norm
@@ -281,7 +288,7 @@ class Compressor:
     def compress(self, data) -> CompressedData:
         """Compress a DataFrame / Series, a 1-D or 2-D array (rows x columns) or a 3-D array of frames."""
         lay, values, index_blob = _layout.describe(data)
-        header = {"method": self.method, "params": _json_params(self.params), "layout": lay.to_json()}
+        header = {"method": self.method, "params": _json_params(self._stored_params()), "layout": lay.to_json()}
         sections: dict[str, bytes] = {}
         if index_blob is not None:
             sections["index"] = index_blob
@@ -304,6 +311,15 @@ class Compressor:
             self._compress_learned(lay, _layout.matrix(lay, values), header, sections)
         flags = FLAG_NEEDS_MODEL if self.needs_model else 0
         return CompressedData(pack(DATA_MAGIC, header, sections, flags=flags))
+
+    def _stored_params(self) -> dict:
+        """The parameters compressed data records: for learned methods not how the model was built and trained
+        (its file and compressor.json keep that; the data names the model by hash), only what shaped this
+        output."""
+        if not self.needs_model:
+            return self.params
+        skip = {*_FIT_PARAMS, *_MODEL_PARAMS[self.method]} - {"latent"}
+        return {k: v for k, v in self.params.items() if k not in skip}
 
     def _compress_lossless(self, lay, values, sections, codec: str | None = None) -> None:
         codec = codec or self.method
@@ -523,6 +539,8 @@ class Compressor:
             raise CorruptStreamError(f"{path}: not a tsquash compressor file")
         method = field(meta, "method", str, what)
         params = field(meta, "params", dict, what)
+        if method == "autoencoder":  # saved before the linear path existed: the plain autoencoder
+            params.setdefault("init", "random")
         for key in ("layers", "channels"):
             if method == "autoencoder" and isinstance(params.get(key), list):
                 params[key] = tuple(params[key])
@@ -540,7 +558,10 @@ class Compressor:
             if header.get("method") != method or "model" not in sections:
                 raise CorruptStreamError(f"{mpath}: not a {method} model")
             c.normaliser = Normaliser.from_json(header.get("normalisation"), str(mpath))
-            c.model = MODELS[method]().from_bytes(bytes(sections["model"]))
+            # The thread count the compressor was built with: float64 decoding may round differently with
+            # another (within the guard band, but save/load should give identical outputs).
+            extra = {"threads": c.params["threads"]} if c.params.get("threads") is not None else {}
+            c.model = MODELS[method]().from_bytes(bytes(sections["model"]), **extra)
             c._model_blob = blob
         return c
 
@@ -622,7 +643,9 @@ def _json_history(h):
 
 
 def _decode_dtype(model) -> str:
-    return "float64" if getattr(model, "kind", None) == "pca" else "float32"
+    if getattr(model, "kind", None) == "pca":
+        return "float64"
+    return getattr(model, "decode_dtype", "float32")
 
 
 def _quantise_latent(z: np.ndarray, rel: float, codec: str):

@@ -2,6 +2,7 @@
 // well under a second.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <cmath>
 #include <cstring>
 #include <random>
@@ -10,6 +11,7 @@
 
 #include "tsquash/errors.hpp"
 #include "tsquash/learned/autoencoder.hpp"
+#include "tsquash/learned/pca.hpp"
 
 namespace {
 
@@ -165,6 +167,61 @@ TEST(AutoEncoder, BadInputsAreArgumentErrors) {
     Architecture bad = dense(3);
     bad.latent = 0;
     EXPECT_THROW(AutoEncoder(bad, 0), tsquash::InvalidArgument);
+}
+
+// A linear model initialised from PCA reconstructs as PCA does (float32 rounding apart), before any training;
+// training from there keeps those weights unless an epoch beats them.
+TEST(AutoEncoder, PcaInitReproducesPcaAndTrainingOnlyImproves) {
+    const int64_t n = 200, w = 6;
+    auto x = low_rank(n, w, 5);
+    for (size_t i = 0; i < x.size(); ++i) x[i] += 0.3f * std::tanh(x[i]) * std::tanh(x[i]);  // a nonlinear part
+    Architecture a = dense(w);
+    a.linear = true;
+    AutoEncoder ae(a, 1);
+    ae.init_pca(x.data(), n);
+    EXPECT_TRUE(ae.trained());
+    const std::vector<double> xd(x.begin(), x.end());
+    const PcaFit pca = pca_fit(xd.data(), n, w, 2);
+    std::vector<float> z(static_cast<size_t>(n * 2)), y(static_cast<size_t>(n * w));
+    ae.encode(x.data(), n, z.data(), 1);
+    ae.decode(z.data(), n, y.data(), 1);
+    double worst = 0;
+    for (int64_t i = 0; i < n; ++i) {
+        double zi[2] = {0, 0};
+        for (int c = 0; c < 2; ++c)
+            for (int64_t j = 0; j < w; ++j) zi[c] += (xd[i * w + j] - pca.mean[j]) * pca.components[c * w + j];
+        for (int64_t j = 0; j < w; ++j) {
+            const double r = pca.mean[j] + zi[0] * pca.components[j] + zi[1] * pca.components[w + j];
+            worst = std::max(worst, std::abs(r - y[i * w + j]));
+        }
+    }
+    EXPECT_LT(worst, 1e-5);
+
+    TrainOptions o = quick(30);
+    o.lr = 1e-3;
+    const TrainHistory h = ae.fit(x.data(), n, o);
+    ASSERT_TRUE(std::isfinite(h.initial_val_loss));
+    EXPECT_LT(*std::min_element(h.val_loss.begin(), h.val_loss.end()), h.initial_val_loss);
+    EXPECT_GT(h.best_epoch, 0);
+
+    // A rate far too high ruins every epoch: the PCA start is kept, outputs unchanged.
+    AutoEncoder bad(a, 1);
+    bad.init_pca(x.data(), n);
+    std::vector<float> before(y.size()), after(y.size());
+    bad.decode(z.data(), n, before.data(), 1);
+    TrainOptions wild = quick(2);
+    wild.lr = 1e3;
+    wild.linear_lr = 1;
+    const TrainHistory hb = bad.fit(x.data(), n, wild);
+    EXPECT_EQ(hb.best_epoch, 0);
+    bad.decode(z.data(), n, after.data(), 1);
+    EXPECT_EQ(before, after);
+
+    // float64 decode matches float32 decode to float32 rounding
+    std::vector<double> zd(z.begin(), z.end()), yd(y.size());
+    ae.decode(zd.data(), n, yd.data(), 1);
+    ae.decode(z.data(), n, y.data(), 1);
+    for (size_t i = 0; i < y.size(); ++i) EXPECT_NEAR(yd[i], y[i], 1e-4);
 }
 
 }  // namespace

@@ -126,3 +126,42 @@ TEST(ModelFormat, ConsistencyIsCheckedBehindTheChecksum) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(ModelFormat, LinearPathIsVersionTwoAndCountsMeanAndBasis) {
+    ModelBlob m = small_dense();
+    const int64_t plain = parameter_count(m.arch);
+    m.arch.linear = true;
+    EXPECT_EQ(parameter_count(m.arch), plain + 5 + 2 * 5);  // mean (5) and basis (2 x 5)
+    m.params.resize(static_cast<size_t>(parameter_count(m.arch)), 0.5f);
+    const auto bytes = write_model(m);
+    EXPECT_EQ(bytes[4], 2);
+    EXPECT_EQ(bytes[7], 3);  // trained | linear
+    const ModelBlob back = read_model(bytes.data(), bytes.size());
+    EXPECT_TRUE(back.arch.linear);
+    EXPECT_TRUE(back.trained);
+    EXPECT_EQ(back.params.size(), m.params.size());
+    // models without the path stay version 1, readable by older tsquash
+    EXPECT_EQ(write_model(small_dense())[4], 1);
+}
+
+TEST(ModelFormat, VersionAndLinearFlagMustAgree) {
+    ModelBlob m = small_dense();
+    m.arch.linear = true;
+    m.params.resize(static_cast<size_t>(parameter_count(m.arch)), 0.5f);
+    auto b = write_model(m);
+    b[4] = 1;  // a version 1 file cannot have the linear flag
+    recrc(b);
+    EXPECT_THROW(read_model(b.data(), b.size()), CorruptStream);
+    auto p = write_model(small_dense());
+    p[4] = 2;  // nor a version 2 file lack it
+    recrc(p);
+    EXPECT_THROW(read_model(p.data(), p.size()), CorruptStream);
+    p[4] = 2;
+    p[7] = 7;  // unknown flag bit
+    recrc(p);
+    EXPECT_THROW(read_model(p.data(), p.size()), CorruptStream);
+}
+
+}  // namespace

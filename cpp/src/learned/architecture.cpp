@@ -73,6 +73,7 @@ int64_t dense_input_width(const Architecture& a) {
 
 int64_t parameter_count(const Architecture& a) {
     int64_t total = 0;
+    if (a.linear) add(total, a.latent + 1, sample_size(a));  // basis (latent x n) and mean (n)
     if (a.kind == Kind::conv) {
         int64_t in = 1;
         for (int64_t c : a.channels) {  // encoder conv and the mirrored transposed conv: same weight count

@@ -41,10 +41,10 @@ std::vector<uint8_t> write_model(const ModelBlob& m) {
                               std::to_string(count));
     io::FieldWriter w;
     w.out.assign(magic, magic + 4);
-    w.u8(model_format_version);
+    w.u8(m.arch.linear ? 2 : 1);
     w.u8(static_cast<uint8_t>(m.arch.kind));
     w.u8(static_cast<uint8_t>(m.arch.activation));
-    w.u8(m.trained ? 1 : 0);
+    w.u8(static_cast<uint8_t>((m.trained ? 1 : 0) | (m.arch.linear ? 2 : 0)));
     write_list(w, m.arch.input_shape);
     write_list(w, m.arch.layers);
     write_list(w, m.arch.channels);
@@ -74,8 +74,11 @@ ModelBlob read_model(const uint8_t* data, size_t n) {
     m.arch.kind = static_cast<Kind>(r.u8());
     m.arch.activation = static_cast<Activation>(r.u8());
     const uint8_t flags = r.u8();
-    if (flags > 1) fail("unknown flags");
-    m.trained = flags == 1;
+    if (flags > (data[4] == 1 ? 1 : 3)) fail("unknown flags");
+    m.trained = (flags & 1) != 0;
+    m.arch.linear = (flags & 2) != 0;
+    // Version 2 exists for the linear path alone, so every model has one byte form.
+    if (m.arch.linear != (data[4] == 2)) fail("a version 2 model must have the linear path, and only version 2 has it");
     m.arch.input_shape = read_list(r, 2, "input dimensions");
     m.arch.layers = read_list(r, max_layers, "layers");
     m.arch.channels = read_list(r, max_conv_stages, "channel stages");

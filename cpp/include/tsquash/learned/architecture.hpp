@@ -23,6 +23,11 @@ struct Architecture {
     std::vector<int64_t> channels;     // conv only: output channels of each stride-2 convolution
     int64_t latent = 8;
     Activation activation = Activation::leaky_relu;
+    // A linear path beside the networks: encode z = basis (x - mean) + h(x), decode mean + basis^T z + g(z),
+    // where h and g are the networks above with their output layers starting at zero. Initialised from the
+    // principal components of the training data, the model starts as PCA and training adds what the
+    // networks find on top.
+    bool linear = false;
 };
 
 // Limits that keep every count in int64 and every model allocatable; checked on construction and on load.
@@ -43,7 +48,7 @@ std::vector<std::pair<int64_t, int64_t>> conv_sizes(const Architecture& a);
 // Width of the dense stack's input side: n_features for dense, channels.back() * h * w after the convolutions.
 int64_t dense_input_width(const Architecture& a);
 
-// Trainable float32 values, in the order the model bytes store them. validate() first.
+// Trainable float32 values (mean and basis first when linear), as the model bytes store them. validate() first.
 int64_t parameter_count(const Architecture& a);
 
 }  // namespace tsquash::learned

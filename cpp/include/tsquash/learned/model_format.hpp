@@ -10,7 +10,9 @@
 
 namespace tsquash::learned {
 
-inline constexpr uint8_t model_format_version = 1;
+// Version 2 adds flag bit 1, the linear path (Architecture::linear). Models without it are still written as
+// version 1, so older readers keep reading them.
+inline constexpr uint8_t model_format_version = 2;
 
 struct ModelBlob {
     Architecture arch;
