@@ -873,8 +873,9 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
             }
         }
     }
-    std::vector<Model> models;
-    if (opt.models) models = apply_entropy(pass.blocks, pass.dir, pass.log);
+    EntropyPlan plan;
+    if (opt.models) plan = plan_entropy(pass.log);
+    const std::vector<Model>& models = plan.models;
     Writer out;
     out.bytes.reserve(1 + 4096 + 8 + dict_payload.size() + 2 * pass.dir.size() + pass.blocks.size());
     out.u8(uint8_t((models.empty() ? 0 : kSectionModels) | (dict_size ? kSectionDict : 0)));
@@ -884,8 +885,11 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
         out.u32(uint32_t(dict_payload.size()));
         out.append(dict_payload.data(), dict_payload.size());
     }
-    for (uint16_t s : pass.dir) out.u16(s);
-    out.append(pass.blocks.bytes.data(), pass.blocks.size());
+    const size_t dir_at = out.size();
+    out.grow(2 * pass.dir.size());
+    if (models.empty()) out.append(pass.blocks.bytes.data(), pass.blocks.size());
+    else write_blocks(pass.blocks, pass.dir, pass.log, plan, out);
+    std::memcpy(out.bytes.data() + dir_at, pass.dir.data(), 2 * pass.dir.size());
     return std::move(out.bytes);
 }
 

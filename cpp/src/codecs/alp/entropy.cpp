@@ -6,20 +6,20 @@
 #include <array>
 #include <cmath>
 #include <limits>
-#include <queue>
 
 namespace tsquash::codecs::alp {
 
-void Model::finalize() {
+void Model::finalize(bool decoder) {
     uint32_t cum = 0;
-    slots.assign(size_t(1) << log2, Slot{});
+    if (decoder) slots.assign(size_t(1) << log2, Slot{});
     dec_lower.resize(bins.size());
     widths.resize(bins.size());
     max_width = 0;
     for (size_t b = 0; b < bins.size(); ++b) {
         bins[b].cum = cum;
-        for (uint32_t k = 0; k < bins[b].weight; ++k)
-            slots[cum + k] = {bins[b].lower, uint16_t(bins[b].weight), uint16_t(k), bins[b].width, {}};
+        if (decoder)
+            for (uint32_t k = 0; k < bins[b].weight; ++k)
+                slots[cum + k] = {bins[b].lower, uint16_t(bins[b].weight), uint16_t(k), bins[b].width, {}};
         cum += bins[b].weight;
         dec_lower[b] = bins[b].lower;
         widths[b] = bins[b].width;
@@ -247,15 +247,6 @@ void ans_encode(const uint64_t* resid, const uint16_t* bin_of, size_t rc, const 
     out.bytes.resize(out.bytes.size() - 8);
 }
 
-double ans_cost_bits(const uint16_t* bin_of, size_t rc, const Model& model) {
-    double bits = 8.0 * (1 + 4 * kAnsStates) + 8;  // model index, the states, word and byte rounding
-    for (size_t i = 0; i < rc; ++i) {
-        const Bin& b = model.bins[bin_of[i]];
-        bits += model.cost[bin_of[i]] + b.width;
-    }
-    return bits;
-}
-
 // ---- building a model --------------------------------------------------------------------------------------
 
 namespace {
@@ -288,6 +279,17 @@ bool Model::find(uint64_t r, uint16_t& bin) const {
     return true;
 }
 
+bool Model::code_bits(const uint64_t* resid, size_t rc, uint16_t* bin_of, double& bits) const {
+    double sum = 8.0 * (1 + 4 * kAnsStates) + 8;  // model index, the states, word and byte rounding
+    const double* c = cost.data();
+    for (size_t i = 0; i < rc; ++i) {
+        if (!find(resid[i], bin_of[i])) return false;
+        sum += c[bin_of[i]];
+    }
+    bits = sum;
+    return true;
+}
+
 Model build_model(std::vector<int64_t>& sample, size_t population, int64_t global_min, int64_t global_max) {
     const size_t s = sample.size();
     // Atoms: the distinct values with their counts (counted in a hash table, then only the distinct values
@@ -315,8 +317,9 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
             if (counts[h]) atoms.push_back({keys[h], keys[h], counts[h]});
         radix_sort(atoms, [](const Atom& x) { return uint64_t(x.lo) ^ (uint64_t(1) << 63); });
     }
-    // A bin needs a few values to pay for its table entry: small populations get fewer atoms.
-    const size_t kMaxAtoms = std::clamp<size_t>(population / 4, 256, 4096);
+    // A bin needs a few values to pay for its table entry: small populations get fewer atoms (one per
+    // eight values: finer groups cost model-building time and, on the benchmark series, no size).
+    const size_t kMaxAtoms = std::clamp<size_t>(population / 8, 256, 4096);
     if (atoms.size() > kMaxAtoms) {
         const uint64_t per = std::max<uint64_t>(1, s / (kMaxAtoms / 2));
         std::vector<Atom> grouped;
@@ -341,43 +344,93 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
         int64_t lo, hi;
         uint64_t count;
         size_t prev, next;
-        unsigned version;
         bool alive;
     };
     const size_t a = atoms.size();
     const size_t none = SIZE_MAX;
     std::vector<Node> nodes(a);
     for (size_t i = 0; i < a; ++i)
-        nodes[i] = {atoms[i].lo, atoms[i].hi, atoms[i].count, i ? i - 1 : none, i + 1 < a ? i + 1 : none, 0, true};
-    struct Cand {
-        double gain;
-        size_t left;
-        unsigned vl, vr;
-        bool operator<(const Cand& o) const { return gain < o.gain || (gain == o.gain && left > o.left); }
-    };
+        nodes[i] = {atoms[i].lo, atoms[i].hi, atoms[i].count, i ? i - 1 : none, i + 1 < a ? i + 1 : none, true};
     auto merge_gain = [&](size_t l) {
         const Node& x = nodes[l];
         const Node& y = nodes[x.next];
         return cost(x.count, span_width(x.lo, x.hi)) + cost(y.count, span_width(y.lo, y.hi)) -
                cost(x.count + y.count, span_width(x.lo, y.hi));
     };
-    std::priority_queue<Cand> heap;
-    for (size_t i = 0; i + 1 < a; ++i) heap.push({merge_gain(i), i, 0, 0});
-    while (!heap.empty()) {
-        const Cand c = heap.top();
-        heap.pop();
-        if (c.gain <= 0) break;
-        Node& x = nodes[c.left];
-        if (!x.alive || x.next == none || x.version != c.vl || nodes[x.next].version != c.vr) continue;
-        Node& y = nodes[x.next];
+    // Each live node with a right neighbour is one merge candidate, in an indexed max-heap on its gain
+    // (ties: the leftmost first); a merge updates the two candidates around it in place.
+    std::vector<double> gain(a, 0.0);
+    std::vector<uint32_t> heap;
+    std::vector<uint32_t> pos(a, UINT32_MAX);
+    auto above = [&](uint32_t p, uint32_t q) { return gain[p] > gain[q] || (gain[p] == gain[q] && p < q); };
+    auto place = [&](size_t k, uint32_t v) {
+        heap[k] = v;
+        pos[v] = uint32_t(k);
+    };
+    auto sift_up = [&](size_t k) {
+        const uint32_t v = heap[k];
+        while (k > 0 && above(v, heap[(k - 1) / 2])) {
+            place(k, heap[(k - 1) / 2]);
+            k = (k - 1) / 2;
+        }
+        place(k, v);
+    };
+    auto sift_down = [&](size_t k) {
+        const uint32_t v = heap[k];
+        const size_t n = heap.size();
+        for (;;) {
+            size_t c = 2 * k + 1;
+            if (c >= n) break;
+            if (c + 1 < n && above(heap[c + 1], heap[c])) ++c;
+            if (!above(heap[c], v)) break;
+            place(k, heap[c]);
+            k = c;
+        }
+        place(k, v);
+    };
+    auto update = [&](uint32_t v) {
+        sift_up(pos[v]);
+        sift_down(pos[v]);
+    };
+    auto remove = [&](uint32_t v) {
+        const size_t k = pos[v];
+        pos[v] = UINT32_MAX;
+        const uint32_t last = heap.back();
+        heap.pop_back();
+        if (last != v) {
+            place(k, last);
+            update(last);
+        }
+    };
+    if (a > 1) {
+        heap.resize(a - 1);
+        for (size_t i = 0; i + 1 < a; ++i) {
+            gain[i] = merge_gain(i);
+            place(i, uint32_t(i));
+        }
+        for (size_t k = heap.size() / 2; k-- > 0;) sift_down(k);
+    }
+    while (!heap.empty() && gain[heap[0]] > 0) {
+        const uint32_t l = heap[0];
+        Node& x = nodes[l];
+        const uint32_t r = uint32_t(x.next);
+        Node& y = nodes[r];
+        if (pos[r] != UINT32_MAX) remove(r);
         x.hi = y.hi;
         x.count += y.count;
         x.next = y.next;
         y.alive = false;
-        ++x.version;
-        if (x.next != none) nodes[x.next].prev = c.left;
-        if (x.prev != none) heap.push({merge_gain(x.prev), x.prev, nodes[x.prev].version, x.version});
-        if (x.next != none) heap.push({merge_gain(c.left), c.left, x.version, nodes[x.next].version});
+        if (x.next != none) {
+            nodes[x.next].prev = l;
+            gain[l] = merge_gain(l);
+            update(l);
+        } else {
+            remove(l);
+        }
+        if (x.prev != none) {
+            gain[x.prev] = merge_gain(x.prev);
+            update(uint32_t(x.prev));
+        }
     }
     struct Range {
         int64_t lo;
@@ -449,7 +502,7 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
         b.weight = wts[k];
         m.bins.push_back(b);
     }
-    m.finalize();
+    m.finalize(false);
     m.prepare_costs(population);
     return m;
 }
@@ -467,19 +520,22 @@ void Model::prepare_costs(size_t population) {
     cost.resize(bins.size());
     lowers.resize(bins.size());
     for (size_t b = 0; b < bins.size(); ++b) {
-        cost[b] = double(log2) - std::log2(double(bins[b].weight));
+        cost[b] = double(log2) - std::log2(double(bins[b].weight)) + bins[b].width;
         lowers[b] = int64_t(bins[b].lower);
     }
     // A direct table when the bins up to the last one's lower bound span few values (and the table is not
     // much larger than the residuals it will serve).
+    // A first bin from the lowest int64 only catches what the sample never saw: the table starts after it.
     lut.clear();
-    const uint64_t span = uint64_t(lowers.back()) - uint64_t(lowers.front());
+    const size_t from = lowers.size() > 1 && lowers[0] == std::numeric_limits<int64_t>::min() ? 1 : 0;
+    const uint64_t span = uint64_t(lowers.back()) - uint64_t(lowers[from]);
     if (span < (1u << 16) && span <= 4 * population + 4096) {
-        lut_base = lowers.front();
-        const uint64_t last_reach = bins.back().width >= 16 ? (1u << 16) : (1ull << bins.back().width);
+        lut_base = lowers[from];
+        // A wide last bin is usually the weight-1 gap up to the extreme: rare values, found by the search.
+        const uint64_t last_reach = bins.back().width >= 12 ? 1 : (1ull << bins.back().width);
         const size_t size = size_t(std::min<uint64_t>(span + last_reach, 1u << 17));
         lut.resize(size);
-        size_t k = 0;
+        size_t k = from;
         for (size_t i = 0; i < size; ++i) {
             const int64_t v = int64_t(uint64_t(lut_base) + i);
             while (k + 1 < lowers.size() && lowers[k + 1] <= v) ++k;

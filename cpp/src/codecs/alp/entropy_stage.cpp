@@ -1,6 +1,7 @@
-// The encoder's second pass (profile auto): one model per kind of integer stream (its context) built from
-// a sample of all streams of that kind, then every stream re-coded with it where that is smaller. Streams
-// are spliced in place: nothing in a block records a stream's length, so the rest of the block is unchanged.
+// The encoder's entropy stage (profile auto): one model per kind of integer stream (its context) built from
+// a sample of all streams of that kind, then every stream that the model makes smaller is coded with it as
+// the block area is copied into the payload. Streams are replaced in place: nothing in a block records a
+// stream's length, so the rest of the block is unchanged.
 #include <algorithm>
 #include <limits>
 #include <map>
@@ -21,7 +22,7 @@ constexpr double kMinSavedShare = 1.0 / 64;
 
 }  // namespace
 
-std::vector<Model> apply_entropy(Writer& blocks, std::vector<uint16_t>& dir, const SeqLog& log) {
+EntropyPlan plan_entropy(const SeqLog& log) {
     std::map<uint32_t, std::vector<size_t>> groups;
     for (size_t k = 0; k < log.entries.size(); ++k) groups[log.entries[k].context].push_back(k);
 
@@ -31,8 +32,9 @@ std::vector<Model> apply_entropy(Writer& blocks, std::vector<uint16_t>& dir, con
         std::vector<size_t> entries;
     };
     std::vector<Candidate> cands;
-    std::vector<int> model_of(log.entries.size(), -1);     // index into the kept models, -1: frame of reference
-    std::vector<uint16_t> bins(log.arena.size());          // bin of each residual, where a model covers it
+    EntropyPlan plan;
+    // Only the bins of covered streams are ever read: no need to clear the buffer.
+    plan.bins.reset(new uint16_t[log.arena.size()]);
     std::vector<int> cand_of(log.entries.size(), -1);
     for (auto& [ctx, idx] : groups) {
         size_t total = 0;
@@ -61,11 +63,9 @@ std::vector<Model> apply_entropy(Writer& blocks, std::vector<uint16_t>& dir, con
         c.model = build_model(sample, total, mn, mx);
         for (size_t k : idx) {
             const SeqEntry& e = log.entries[k];
-            uint16_t* eb = bins.data() + e.first;
-            bool covered = true;
-            for (size_t i = 0; i < e.count && covered; ++i) covered = c.model.find(log.arena[e.first + i], eb[i]);
-            if (!covered) continue;
-            const double ans = double(e.head_len) + ans_cost_bits(eb, e.count, c.model) / 8;
+            double bits = 0;
+            if (!c.model.code_bits(log.arena.data() + e.first, e.count, plan.bins.get() + e.first, bits)) continue;
+            const double ans = double(e.head_len) + bits / 8;
             const double fr = double(e.length);
             if (ans + 1 + fr * kMinSavedShare < fr) {
                 c.savings += fr - ans;
@@ -81,44 +81,43 @@ std::vector<Model> apply_entropy(Writer& blocks, std::vector<uint16_t>& dir, con
     std::vector<size_t> order(cands.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return cands[x].savings > cands[y].savings; });
-    std::vector<Model> models;
     std::vector<int> index_of(cands.size(), -1);
-    for (size_t i = 0; i < order.size() && models.size() < kMaxModels; ++i) {
-        index_of[order[i]] = int(models.size());
-        models.push_back(std::move(cands[order[i]].model));
+    for (size_t i = 0; i < order.size() && plan.models.size() < kMaxModels; ++i) {
+        index_of[order[i]] = int(plan.models.size());
+        plan.models.push_back(std::move(cands[order[i]].model));
     }
-    for (size_t k = 0; k < model_of.size(); ++k) model_of[k] = cand_of[k] >= 0 ? index_of[cand_of[k]] : -1;
-    if (models.empty()) return models;
+    plan.model_of.assign(log.entries.size(), -1);
+    for (size_t k = 0; k < plan.model_of.size(); ++k) plan.model_of[k] = cand_of[k] >= 0 ? index_of[cand_of[k]] : -1;
+    return plan;
+}
 
-    // Splice: copy each block, replacing the streams that now use a model (when really smaller).
-    Writer out;
-    out.bytes.reserve(blocks.size());
-    Writer tmp;
+void write_blocks(const Writer& blocks, std::vector<uint16_t>& dir, const SeqLog& log, const EntropyPlan& plan,
+                  Writer& out) {
     size_t src_block = 0, next = 0;
     for (size_t b = 0; b < dir.size(); ++b) {
         const size_t end = src_block + dir[b];
         const size_t start_out = out.size();
         size_t cur = src_block;
         for (; next < log.entries.size() && log.entries[next].start < end; ++next) {
-            const SeqEntry& e = log.entries[next];
-            const int model = model_of[next];
+            const int model = plan.model_of.empty() ? -1 : plan.model_of[next];
             if (model < 0) continue;
-            tmp.clear();
-            tmp.u8(uint8_t(log.heads[e.head_first] | 4));
-            tmp.append(log.heads.data() + e.head_first + 1, e.head_len - 1);
-            tmp.u8(uint8_t(model));
-            ans_encode(log.arena.data() + e.first, bins.data() + e.first, e.count, models[size_t(model)], tmp);
-            if (tmp.size() >= e.length) continue;
+            const SeqEntry& e = log.entries[next];
             out.append(blocks.bytes.data() + cur, e.start - cur);
-            out.append(tmp.bytes.data(), tmp.size());
+            const size_t at = out.size();
+            out.u8(uint8_t(log.heads[e.head_first] | 4));
+            out.append(log.heads.data() + e.head_first + 1, e.head_len - 1);
+            out.u8(uint8_t(model));
+            ans_encode(log.arena.data() + e.first, plan.bins.get() + e.first, e.count, plan.models[size_t(model)], out);
+            if (out.size() - at >= e.length) {  // the estimate was off: keep the frame of reference
+                out.bytes.resize(at);
+                out.append(blocks.bytes.data() + e.start, e.length);
+            }
             cur = e.start + e.length;
         }
         out.append(blocks.bytes.data() + cur, end - cur);
         dir[b] = uint16_t(out.size() - start_out);
         src_block = end;
     }
-    blocks.bytes.swap(out.bytes);
-    return models;
 }
 
 }  // namespace tsquash::codecs::alp
