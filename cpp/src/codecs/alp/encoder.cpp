@@ -454,19 +454,32 @@ struct BitsTable {
     }
 };
 
-// The values that occur more than once, sorted as unsigned bit patterns; `repeats` gets how many values
-// of the series are such repeats.
-template <class Ub>
-std::vector<Ub> repeated_values(const Ub* v, size_t n, size_t& covered) {
-    BitsTable<Ub> counts(n);
-    for (size_t i = 0; i < n; ++i) ++counts.slot(v[i]);
+// The values that occur more than once, sorted as unsigned bit patterns; `covered` gets how many values
+// of the series are such repeats. Only "once" or "more" matters, so a slot is a key and a state byte (a
+// 16-byte slot with a count made this pass over the whole series memory-bound).
+template <class T, class Ub = U<T>>
+std::vector<Ub> repeated_values(const T* v, size_t n, size_t& covered) {
+    size_t cap = 16;
+    unsigned shift = 60;
+    while (cap < 2 * n) cap <<= 1, --shift;
+    const size_t mask = cap - 1;
+    std::unique_ptr<Ub[]> keys(new Ub[cap]);  // read only where the state says a key is there
+    std::vector<uint8_t> state(cap, 0);       // 0 empty, 1 seen once, 2 seen again
+    size_t singles = 0;
+    for (size_t i = 0; i < n; ++i) {
+        const Ub b = bits_of(v[i]);
+        size_t h = size_t((uint64_t(b) * 0x9E3779B97F4A7C15ull) >> shift);
+        while (state[h] && keys[h] != b) h = (h + 1) & mask;
+        const uint8_t st = state[h];
+        keys[h] = b;
+        singles += st == 0;
+        singles -= st == 1;
+        state[h] = st ? 2 : 1;
+    }
+    covered = n - singles;
     std::vector<Ub> out;
-    covered = 0;
-    for (const auto& sl : counts.slots)
-        if (sl.val >= 2) {
-            out.push_back(sl.key);
-            covered += sl.val;
-        }
+    for (size_t h = 0; h < cap; ++h)
+        if (state[h] == 2) out.push_back(keys[h]);
     radix_sort(out, [](Ub x) { return uint64_t(x); });
     return out;
 }
@@ -848,12 +861,10 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
     std::vector<uint8_t> dict_payload;
     size_t dict_size = 0;
     if (opt.dict && pass.blocks.size() * 8 > n * kDictMinBitsPerValue) {
-        std::vector<Ub> bits(n);
-        std::memcpy(bits.data(), values, n * sizeof(T));
         size_t covered = 0;
-        const std::vector<Ub> dict = repeated_values(bits.data(), n, covered);
+        const std::vector<Ub> dict = repeated_values(values, n, covered);
         size_t again = 0;
-        for (size_t i = 1; i < n; ++i) again += bits[i] == bits[i - 1];
+        for (size_t i = 1; i < n; ++i) again += bits_of(values[i]) == bits_of(values[i - 1]);
         if (dict.size() >= 16 && covered * 8 >= n && dict_looks_smaller(n, dict.size(), covered, again, pass.blocks.size())) {
             EncodeOptions inner = opt;
             inner.models = false;
