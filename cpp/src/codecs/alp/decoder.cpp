@@ -47,7 +47,8 @@ void decode_intseq(Reader& r, size_t m, int64_t* out, const Shared& sh) {
     } else {
         const unsigned idx = r.u8("model index");
         if (!sh.models || idx >= sh.models->size()) corrupt("integer stream names a missing model");
-        ans_decode(r, rc, (*sh.models)[idx], u + order);
+        ans_decode(r, rc, (*sh.models)[idx], u + order, order);
+        return;
     }
     if (order == 1) {
         for (size_t i = 1; i < m; ++i) u[i] += u[i - 1];

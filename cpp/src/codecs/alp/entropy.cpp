@@ -19,7 +19,7 @@ void Model::finalize(bool decoder) {
         bins[b].cum = cum;
         if (decoder)
             for (uint32_t k = 0; k < bins[b].weight; ++k)
-                slots[cum + k] = {bins[b].lower, uint16_t(bins[b].weight), uint16_t(k), bins[b].width, {}};
+                slots[cum + k] = {uint16_t(b), uint16_t(bins[b].weight), uint16_t(k), bins[b].width, 0};
         cum += bins[b].weight;
         dec_lower[b] = bins[b].lower;
         widths[b] = bins[b].width;
@@ -83,7 +83,58 @@ constexpr auto kLowMask = [] {
 
 }  // namespace
 
-void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst) {
+namespace {
+
+// The offsets of rc residuals (bins known) at src, which may be read 16 bytes past its end; Order > 0:
+// dst[-Order, 0) hold the delta starts and the values are rebuilt (wrapping sums) as they come.
+template <unsigned Order>
+void offsets_pass(const uint8_t* src, const uint16_t* bin_of, size_t rc, const Model& model, uint64_t* dst) {
+    const uint64_t* lowers = model.dec_lower.data();
+    const uint8_t* widths = model.widths.data();
+    uint64_t prev = 0, d = 0;
+    if constexpr (Order == 1) prev = dst[-1];
+    if constexpr (Order == 2) {
+        d = dst[-1];
+        prev = dst[-2] + d;
+        dst[-1] = prev;
+    }
+    auto emit = [&](size_t k, uint64_t r) {
+        if constexpr (Order == 0) {
+            dst[k] = r;
+        } else if constexpr (Order == 1) {
+            prev += r;
+            dst[k] = prev;
+        } else {
+            d += r;
+            prev += d;
+            dst[k] = prev;
+        }
+    };
+    uint64_t pos = 0;
+    if (model.max_width <= 57) {
+        // One 64-bit load covers any offset of up to 57 bits at any bit position: no branch at all.
+        for (size_t k = 0; k < rc; ++k) {
+            const unsigned b = bin_of[k], w = widths[b];
+            const uint64_t lo = Reader::load<uint64_t>(src + (pos >> 3)) >> (pos & 7);
+            emit(k, lowers[b] + (lo & kLowMask[w]));
+            pos += w;
+        }
+    } else {
+        for (size_t k = 0; k < rc; ++k) {
+            const unsigned b = bin_of[k], w = widths[b];
+            const uint8_t* p = src + (pos >> 3);
+            const unsigned sh = unsigned(pos & 7);
+            uint64_t lo = Reader::load<uint64_t>(p) >> sh;
+            if (w + sh > 64) lo |= uint64_t(p[8]) << (64 - sh);
+            emit(k, lowers[b] + (lo & kLowMask[w]));
+            pos += w;
+        }
+    }
+}
+
+}  // namespace
+
+void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst, unsigned order) {
     const uint8_t* s = r.take(4 * kAnsStates, "rANS states");
     uint32_t x[kAnsStates];
     for (unsigned j = 0; j < kAnsStates; ++j) {
@@ -96,16 +147,14 @@ void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst) {
     const unsigned L = model.log2;
     const uint32_t mask = (1u << L) - 1;
     const Model::Slot* slots = model.slots.data();
-    uint8_t width_of[kScratch];
+    uint16_t bin_of[kScratch];
     uint64_t total = 0;
-    // A step: the slot gives the bin (its lower bound goes straight to dst, its width is kept for the
-    // offsets) and the state's next value; a state below 2^16 takes one 16-bit word (never two: the decoded
+    // A step: the slot gives the bin (kept for the offsets pass) and the state's next value; a state below 2^16 takes one 16-bit word (never two: the decoded
     // state is at least 2^(16 - L) * weight >= 4, so one word lifts it to 2^18). Renormalisation is a
     // conditional move, not a branch: which states take a word is data, and unpredictable.
     auto step = [&](uint32_t& st, size_t i) {
         const Model::Slot e = slots[st & mask];
-        dst[i] = e.lower;
-        width_of[i] = e.width;
+        bin_of[i] = e.bin;
         total += e.width;
         st = uint32_t(e.weight) * (st >> L) + e.k;
         const bool low = st < kAnsLow;
@@ -128,8 +177,7 @@ void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst) {
     for (; i < rc; ++i) {
         uint32_t& st = *xs[i % kAnsStates];
         const Model::Slot e = slots[st & mask];
-        dst[i] = e.lower;
-        width_of[i] = e.width;
+        bin_of[i] = e.bin;
         total += e.width;
         st = uint32_t(e.weight) * (st >> L) + e.k;
         if (st < kAnsLow) {
@@ -142,37 +190,25 @@ void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst) {
     for (unsigned j = 0; j < kAnsStates; ++j)
         if (x[j] != kAnsLow) corrupt("rANS stream does not end in its initial state");
     r.take(size_t(word - r.pos()), "rANS words");
-    // Offsets, LSB first, as many bits as the bins say, added to the lower bounds already in dst.
     const size_t obytes = size_t((total + 7) / 8);
     const uint8_t* o = r.take(obytes, "offset bits");
-    if (total == 0) return;
+    static const uint8_t zeros[16] = {};
     // Word loads may run 16 bytes past the field; use a padded copy when the buffer ends sooner.
     uint8_t pad[kBlockValues * 8 + 32];
     const uint8_t* src = o;
-    if (size_t(r.hard_end() - o) < obytes + 16) {
+    if (total == 0) {
+        src = zeros;
+    } else if (size_t(r.hard_end() - o) < obytes + 16) {
         std::memcpy(pad, o, obytes);
         std::memset(pad + obytes, 0, 16);
         src = pad;
     }
-    uint64_t pos = 0;
-    if (model.max_width <= 57) {
-        // One 64-bit load covers any offset of up to 57 bits at any bit position: no branch at all.
-        for (size_t k = 0; k < rc; ++k) {
-            const unsigned w = width_of[k];
-            const uint64_t lo = Reader::load<uint64_t>(src + (pos >> 3)) >> (pos & 7);
-            dst[k] += lo & kLowMask[w];
-            pos += w;
-        }
-    } else {
-        for (size_t k = 0; k < rc; ++k) {
-            const unsigned w = width_of[k];
-            const uint8_t* p = src + (pos >> 3);
-            const unsigned sh = unsigned(pos & 7);
-            uint64_t lo = Reader::load<uint64_t>(p) >> sh;
-            if (w + sh > 64) lo |= uint64_t(p[8]) << (64 - sh);
-            dst[k] += lo & kLowMask[w];
-            pos += w;
-        }
+    // Offsets, LSB first, as many bits as the bins say, added to the bins' lower bounds; with a delta
+    // order the running sums are taken in the same pass.
+    switch (order) {
+        case 0: offsets_pass<0>(src, bin_of, rc, model, dst); break;
+        case 1: offsets_pass<1>(src, bin_of, rc, model, dst); break;
+        default: offsets_pass<2>(src, bin_of, rc, model, dst); break;
     }
     // Padding bits of the last byte must be zero (one encoding per stream).
     if (total % 8 && (o[obytes - 1] >> (total % 8))) corrupt("offset padding bits not zero");

@@ -25,13 +25,14 @@ struct Bin {
 struct Model {
     unsigned log2 = 0;
     std::vector<Bin> bins;           // sorted by lower bound (as signed values)
-    // Decoder: everything one rANS step needs from its slot, in one 16-byte entry (2^log2 entries).
+    // Decoder: everything one rANS step needs from its slot, in one 8-byte entry (2^log2 entries); the
+    // bin's lower bound is looked up later, in the offsets pass, which keeps the table small.
     struct Slot {
-        uint64_t lower;   // the bin's lower bound
+        uint16_t bin;
         uint16_t weight;  // at most 2^14
         uint16_t k;       // slot - the bin's first slot
         uint8_t width;    // the bin's offset bits
-        uint8_t pad[3];
+        uint8_t pad;
     };
     std::vector<Slot> slots;
     std::vector<uint64_t> dec_lower;  // per bin, its lower bound
@@ -73,7 +74,9 @@ std::vector<Model> read_models(Reader& r);
 void write_models(const std::vector<Model>& models, Writer& w);
 
 // An entropy-coded residual run (after the model index byte): rc residuals into dst (room for rc values).
-void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst);
+// With a delta order o > 0, dst[-o, 0) hold the stream's delta starts and the rebuilt values are written
+// instead of the residuals (the running sums taken in the same pass).
+void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst, unsigned order);
 // Encoder side: bins[i] is the bin of residual i (the caller found it). Appends the coded run.
 void ans_encode(const uint64_t* resid, const uint16_t* bins, size_t rc, const Model& model, Writer& out);
 
