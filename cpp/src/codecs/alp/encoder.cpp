@@ -13,6 +13,7 @@
 #include "encoder.hpp"
 #include "entropy.hpp"
 #include "kernels.hpp"
+#include "parallel.hpp"
 
 namespace tsquash::codecs::alp {
 
@@ -751,80 +752,125 @@ struct BlockPass {
     Writer blocks;
     std::vector<uint16_t> dir;
     SeqLog log;
+
+    void clear() {
+        blocks.clear();
+        dir.clear();
+        log.clear();
+    }
+    // Appends another pass's blocks (the next ones in the series).
+    void take(const BlockPass& other) {
+        log.take(other.log, blocks.size());
+        blocks.append(other.blocks.bytes.data(), other.blocks.size());
+        dir.insert(dir.end(), other.dir.begin(), other.dir.end());
+    }
 };
 
+// One encoder (with its scratch) per thread.
 template <class T>
-void run_blocks(SeriesEncoder<T>& enc, const T* values, size_t n, bool want_log, BlockPass& pass) {
-    const size_t nblocks = (n + kBlockValues - 1) / kBlockValues;
-    pass.dir.assign(nblocks, 0);
-    pass.blocks.clear();
-    pass.log.clear();
-    // Room for the worst case up front (pages are only touched as they are written): no regrowth copies.
-    pass.blocks.bytes.reserve(n * sizeof(T) + nblocks);
-    if (want_log) pass.log.arena.reserve(n + n / 4);
-    SeqLog block_log;
-    for (size_t g = 0; g < nblocks; g += kRowgroupBlocks) {
-        const size_t first = g * kBlockValues;
-        const size_t gn = std::min(n - first, kRowgroupBlocks * kBlockValues);
-        enc.analyse(values + first, gn);
-        for (size_t b = g; b < std::min(nblocks, g + kRowgroupBlocks); ++b) {
-            const size_t at = b * kBlockValues;
-            const size_t m = std::min(kBlockValues, n - at);
-            const size_t before = pass.blocks.size();
-            block_log.clear();
-            Writer& w = enc.encode_block(values + at, m, want_log ? &block_log : nullptr);
-            if (want_log) pass.log.take(block_log, before);
-            pass.blocks.append(w.bytes.data(), w.size());
-            pass.dir[b] = uint16_t(pass.blocks.size() - before);
+struct Workers {
+    std::vector<std::unique_ptr<KeyCounter>> counters;
+    std::vector<std::unique_ptr<SeriesEncoder<T>>> encoders;
+    Workers(const EncodeOptions& opt, unsigned threads) {
+        for (unsigned k = 0; k < std::max(1u, threads); ++k) {
+            counters.push_back(std::make_unique<KeyCounter>());
+            encoders.push_back(std::make_unique<SeriesEncoder<T>>(opt, counters.back().get()));
         }
     }
+    void set_dict(const BitsTable<U<T>>* d) {
+        for (auto& e : encoders) e->dict = d;
+    }
+};
+
+// Row groups are encoded independently (each is analysed from its own samples), so they can be spread
+// over threads; their blocks are then joined in order, which gives the same bytes for any thread count.
+template <class T, class F>
+void by_row_groups(Workers<T>& workers, size_t nblocks, unsigned threads, BlockPass& pass, F&& group) {
+    const size_t ngroups = (nblocks + kRowgroupBlocks - 1) / kRowgroupBlocks;
+    if (threads <= 1 || ngroups <= 1) {
+        for (size_t g = 0; g < ngroups; ++g) group(*workers.encoders[0], g, pass);
+        return;
+    }
+    std::vector<BlockPass> parts(ngroups);
+    parallel_tasks(ngroups, threads, [&](size_t g, unsigned w) { group(*workers.encoders[w], g, parts[g]); });
+    for (const BlockPass& part : parts) pass.take(part);
+}
+
+template <class T>
+void run_blocks(Workers<T>& workers, const T* values, size_t n, bool want_log, unsigned threads, BlockPass& pass) {
+    const size_t nblocks = (n + kBlockValues - 1) / kBlockValues;
+    pass.clear();
+    // Room for the worst case up front (pages are only touched as they are written): no regrowth copies.
+    pass.blocks.bytes.reserve(n * sizeof(T) + nblocks);
+    pass.dir.reserve(nblocks);
+    if (want_log) pass.log.arena.reserve(n + n / 4);
+    by_row_groups(workers, nblocks, threads, pass, [&](SeriesEncoder<T>& enc, size_t g, BlockPass& into) {
+        SeqLog block_log;
+        const size_t first = g * kRowgroupBlocks * kBlockValues;
+        enc.analyse(values + first, std::min(n - first, kRowgroupBlocks * kBlockValues));
+        for (size_t b = g * kRowgroupBlocks; b < std::min(nblocks, (g + 1) * kRowgroupBlocks); ++b) {
+            const size_t at = b * kBlockValues;
+            const size_t before = into.blocks.size();
+            block_log.clear();
+            Writer& w = enc.encode_block(values + at, std::min(kBlockValues, n - at), want_log ? &block_log : nullptr);
+            if (want_log) into.log.take(block_log, before);
+            into.blocks.append(w.bytes.data(), w.size());
+            into.dir.push_back(uint16_t(w.size()));
+        }
+    });
 }
 
 // The pass with a dictionary: each block is the first pass's block unless a `dict` block is smaller (the
 // other methods would choose exactly as they did, so they are not run again).
 template <class T>
-void run_dict_blocks(SeriesEncoder<T>& enc, const T* values, size_t n, bool want_log, const BlockPass& first,
-                     BlockPass& pass) {
+void run_dict_blocks(Workers<T>& workers, const T* values, size_t n, bool want_log, unsigned threads,
+                     const BlockPass& first, BlockPass& pass) {
     const size_t nblocks = first.dir.size();
-    pass.dir.assign(nblocks, 0);
-    pass.blocks.clear();
+    pass.clear();
     pass.blocks.bytes.reserve(first.blocks.size());
-    pass.log.clear();
-    SeqLog block_log;
-    size_t src = 0, next = 0;
-    for (size_t g = 0; g < nblocks; g += kRowgroupBlocks) {
-        const size_t at0 = g * kBlockValues;
+    pass.dir.reserve(nblocks);
+    // Where each block starts in the first pass.
+    std::vector<size_t> offset(nblocks + 1, 0);
+    for (size_t b = 0; b < nblocks; ++b) offset[b + 1] = offset[b] + first.dir[b];
+    by_row_groups(workers, nblocks, threads, pass, [&](SeriesEncoder<T>& enc, size_t g, BlockPass& into) {
+        SeqLog block_log;
+        const size_t b0 = g * kRowgroupBlocks;
+        size_t src = offset[b0];
+        size_t next = size_t(std::lower_bound(first.log.entries.begin(), first.log.entries.end(), src,
+                                              [](const SeqEntry& e, size_t at) { return e.start < at; }) -
+                             first.log.entries.begin());
+        const size_t at0 = b0 * kBlockValues;
         enc.analyse(values + at0, std::min(n - at0, kRowgroupBlocks * kBlockValues));
-        for (size_t b = g; b < std::min(nblocks, g + kRowgroupBlocks); ++b) {
+        for (size_t b = b0; b < std::min(nblocks, b0 + kRowgroupBlocks); ++b) {
             const size_t at = b * kBlockValues;
             const size_t m = std::min(kBlockValues, n - at);
-            const size_t before = pass.blocks.size();
+            const size_t before = into.blocks.size();
             const size_t end = src + first.dir[b];
             block_log.clear();
             Writer& w = enc.comp[2];
             if (enc.encode_dict(values + at, m, w, want_log ? &block_log : nullptr) && w.size() < first.dir[b]) {
-                if (want_log) pass.log.take(block_log, before);
-                pass.blocks.append(w.bytes.data(), w.size());
+                if (want_log) into.log.take(block_log, before);
+                into.blocks.append(w.bytes.data(), w.size());
                 while (next < first.log.entries.size() && first.log.entries[next].start < end) ++next;
             } else {
-                pass.blocks.append(first.blocks.bytes.data() + src, first.dir[b]);
+                into.blocks.append(first.blocks.bytes.data() + src, first.dir[b]);
                 for (; next < first.log.entries.size() && first.log.entries[next].start < end; ++next) {
                     SeqEntry e = first.log.entries[next];
                     e.start = e.start - src + before;
-                    const size_t head_at = pass.log.heads.size(), arena_at = pass.log.arena.size();
-                    pass.log.heads.insert(pass.log.heads.end(), first.log.heads.begin() + long(e.head_first),
+                    const size_t head_at = into.log.heads.size(), arena_at = into.log.arena.size();
+                    into.log.heads.insert(into.log.heads.end(), first.log.heads.begin() + long(e.head_first),
                                           first.log.heads.begin() + long(e.head_first + e.head_len));
-                    pass.log.arena.insert(pass.log.arena.end(), first.log.arena.begin() + long(e.first),
+                    into.log.arena.insert(into.log.arena.end(), first.log.arena.begin() + long(e.first),
                                           first.log.arena.begin() + long(e.first + e.count));
                     e.head_first = head_at;
                     e.first = arena_at;
-                    pass.log.entries.push_back(e);
+                    into.log.entries.push_back(e);
                 }
             }
-            pass.dir[b] = uint16_t(pass.blocks.size() - before);
+            into.dir.push_back(uint16_t(into.blocks.size() - before));
             src = end;
         }
-    }
+    });
 }
 
 // A dictionary pays when a large share of the values repeat and the plain blocks are expensive.
@@ -843,10 +889,9 @@ inline bool dict_looks_smaller(size_t n, size_t d, size_t covered, size_t again,
 }
 
 template <class T>
-std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOptions& opt) {
+std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOptions& opt, unsigned threads) {
     using Ub = U<T>;
-    auto kc_owner = std::make_unique<KeyCounter>();
-    SeriesEncoder<T> enc(opt, kc_owner.get());
+    Workers<T> workers(opt, threads);
     // Callers may hand unaligned memory: only then is a copy made.
     std::vector<T> copy;
     const T* values = reinterpret_cast<const T*>(raw);
@@ -856,7 +901,7 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
         values = copy.data();
     }
     BlockPass pass;
-    run_blocks(enc, values, n, opt.models, pass);
+    run_blocks(workers, values, n, opt.models, threads, pass);
 
     std::vector<uint8_t> dict_payload;
     size_t dict_size = 0;
@@ -869,13 +914,13 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
             EncodeOptions inner = opt;
             inner.models = false;
             inner.dict = false;
-            dict_payload = encode_series<T>(reinterpret_cast<const uint8_t*>(dict.data()), dict.size(), inner);
+            dict_payload = encode_series<T>(reinterpret_cast<const uint8_t*>(dict.data()), dict.size(), inner, threads);
             BitsTable<Ub> index(dict.size());
             for (size_t k = 0; k < dict.size(); ++k) index.slot(dict[k]) = uint32_t(k + 1);
-            enc.dict = &index;
+            workers.set_dict(&index);
             BlockPass with_dict;
-            run_dict_blocks(enc, values, n, opt.models, pass, with_dict);
-            enc.dict = nullptr;
+            run_dict_blocks(workers, values, n, opt.models, threads, pass, with_dict);
+            workers.set_dict(nullptr);
             if (with_dict.blocks.size() + 9 + dict_payload.size() < pass.blocks.size()) {
                 pass = std::move(with_dict);
                 dict_size = dict.size();
@@ -885,7 +930,7 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
         }
     }
     EntropyPlan plan;
-    if (opt.models) plan = plan_entropy(pass.log);
+    if (opt.models) plan = plan_entropy(pass.log, threads);
     const std::vector<Model>& models = plan.models;
     Writer out;
     out.bytes.reserve(1 + 4096 + 8 + dict_payload.size() + 2 * pass.dir.size() + pass.blocks.size());
@@ -899,13 +944,13 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
     const size_t dir_at = out.size();
     out.grow(2 * pass.dir.size());
     if (models.empty()) out.append(pass.blocks.bytes.data(), pass.blocks.size());
-    else write_blocks(pass.blocks, pass.dir, pass.log, plan, out);
+    else write_blocks(pass.blocks, pass.dir, pass.log, plan, threads, out);
     std::memcpy(out.bytes.data() + dir_at, pass.dir.data(), 2 * pass.dir.size());
     return std::move(out.bytes);
 }
 
 template <class T>
-std::vector<uint8_t> encode(const void* values, size_t n, Profile profile) {
+std::vector<uint8_t> encode(const void* values, size_t n, Profile profile, unsigned threads) {
     if (n == 0) return {};
     EncodeOptions opt;
     opt.automatic = profile == Profile::automatic;
@@ -913,11 +958,11 @@ std::vector<uint8_t> encode(const void* values, size_t n, Profile profile) {
     opt.float_delta = opt.automatic;
     opt.models = opt.automatic;
     opt.dict = opt.automatic && n <= 0xFFFFFFFFu;
-    return encode_series<T>(static_cast<const uint8_t*>(values), n, opt);
+    return encode_series<T>(static_cast<const uint8_t*>(values), n, opt, std::max(1u, threads));
 }
 
-template std::vector<uint8_t> encode<double>(const void*, size_t, Profile);
-template std::vector<uint8_t> encode<float>(const void*, size_t, Profile);
-template std::vector<uint8_t> encode<int64_t>(const void*, size_t, Profile);
+template std::vector<uint8_t> encode<double>(const void*, size_t, Profile, unsigned);
+template std::vector<uint8_t> encode<float>(const void*, size_t, Profile, unsigned);
+template std::vector<uint8_t> encode<int64_t>(const void*, size_t, Profile, unsigned);
 
 }  // namespace tsquash::codecs::alp

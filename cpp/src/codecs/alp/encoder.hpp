@@ -74,11 +74,12 @@ struct EntropyPlan {
     std::vector<int> model_of;        // per log entry: index into models, -1 = stays frame of reference
     std::unique_ptr<uint16_t[]> bins; // per logged residual, its bin where model_of says a model codes it
 };
-EntropyPlan plan_entropy(const SeqLog& log);
+// Both spread their work over up to `threads` threads, with the same result for any count.
+EntropyPlan plan_entropy(const SeqLog& log, unsigned threads);
 // Appends the block area to out with the planned streams entropy-coded (where that is really smaller) and
 // sets dir to the blocks' new sizes.
 void write_blocks(const Writer& blocks, std::vector<uint16_t>& dir, const SeqLog& log, const EntropyPlan& plan,
-                  Writer& out);
+                  unsigned threads, Writer& out);
 
 // Writes an integer stream (docs/format.md "integer streams") with frame of reference and bit packing,
 // choosing the delta order (up to max_order) that packs smallest.

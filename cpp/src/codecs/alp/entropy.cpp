@@ -316,13 +316,14 @@ bool Model::find(uint64_t r, uint16_t& bin) const {
 }
 
 bool Model::code_bits(const uint64_t* resid, size_t rc, uint16_t* bin_of, double& bits) const {
-    double sum = 8.0 * (1 + 4 * kAnsStates) + 8;  // model index, the states, word and byte rounding
+    // Four partial sums: one running sum would make every addition wait for the previous one.
+    double sum[4] = {8.0 * (1 + 4 * kAnsStates) + 8, 0, 0, 0};  // model index, states, word and byte rounding
     const double* c = cost.data();
     for (size_t i = 0; i < rc; ++i) {
         if (!find(resid[i], bin_of[i])) return false;
-        sum += c[bin_of[i]];
+        sum[i % 4] += c[bin_of[i]];
     }
-    bits = sum;
+    bits = (sum[0] + sum[1]) + (sum[2] + sum[3]);
     return true;
 }
 

@@ -8,6 +8,7 @@
 
 #include "encoder.hpp"
 #include "entropy.hpp"
+#include "parallel.hpp"
 
 namespace tsquash::codecs::alp {
 
@@ -22,21 +23,25 @@ constexpr double kMinSavedShare = 1.0 / 64;
 
 }  // namespace
 
-EntropyPlan plan_entropy(const SeqLog& log) {
-    std::map<uint32_t, std::vector<size_t>> groups;
-    for (size_t k = 0; k < log.entries.size(); ++k) groups[log.entries[k].context].push_back(k);
+EntropyPlan plan_entropy(const SeqLog& log, unsigned threads) {
+    std::map<uint32_t, std::vector<size_t>> by_context;
+    for (size_t k = 0; k < log.entries.size(); ++k) by_context[log.entries[k].context].push_back(k);
+    std::vector<const std::vector<size_t>*> groups;
+    for (const auto& [ctx, idx] : by_context) groups.push_back(&idx);
 
     struct Candidate {
         Model model;
         double savings = 0;  // bytes, estimated
         std::vector<size_t> entries;
+        bool kept = false;
     };
-    std::vector<Candidate> cands;
     EntropyPlan plan;
     // Only the bins of covered streams are ever read: no need to clear the buffer.
     plan.bins.reset(new uint16_t[log.arena.size()]);
-    std::vector<int> cand_of(log.entries.size(), -1);
-    for (auto& [ctx, idx] : groups) {
+    // One candidate model per context; contexts are independent (each writes only its own entries' bins).
+    std::vector<Candidate> all(groups.size());
+    parallel_tasks(groups.size(), threads, [&](size_t gi, unsigned) {
+        const std::vector<size_t>& idx = *groups[gi];
         size_t total = 0;
         int64_t mn = std::numeric_limits<int64_t>::max(), mx = std::numeric_limits<int64_t>::min();
         for (size_t k : idx) {
@@ -48,7 +53,7 @@ EntropyPlan plan_entropy(const SeqLog& log) {
                 mx = std::max(mx, v);
             }
         }
-        if (total < kMinGroupValues) continue;
+        if (total < kMinGroupValues) return;
         std::vector<int64_t> sample;
         sample.reserve(std::min(total, kSampleValues) + 1);
         const size_t stride = (total + kSampleValues - 1) / kSampleValues;
@@ -59,7 +64,7 @@ EntropyPlan plan_entropy(const SeqLog& log) {
             for (; i < e.count; i += stride) sample.push_back(int64_t(log.arena[e.first + i]));
             skip = i - e.count;
         }
-        Candidate c;
+        Candidate& c = all[gi];
         c.model = build_model(sample, total, mn, mx);
         for (size_t k : idx) {
             const SeqEntry& e = log.entries[k];
@@ -69,14 +74,18 @@ EntropyPlan plan_entropy(const SeqLog& log) {
             const double fr = double(e.length);
             if (ans + 1 + fr * kMinSavedShare < fr) {
                 c.savings += fr - ans;
-                cand_of[k] = int(cands.size());
                 c.entries.push_back(k);
             }
         }
-        if (c.savings > double(model_bytes(c.model)) + 8) cands.push_back(std::move(c));
-        else
-            for (size_t k : c.entries) cand_of[k] = -1;
-    }
+        c.kept = c.savings > double(model_bytes(c.model)) + 8;
+    });
+    std::vector<Candidate> cands;
+    std::vector<int> cand_of(log.entries.size(), -1);
+    for (Candidate& c : all)
+        if (c.kept) {
+            for (size_t k : c.entries) cand_of[k] = int(cands.size());
+            cands.push_back(std::move(c));
+        }
     // At most kMaxModels tables: keep the ones that save most.
     std::vector<size_t> order(cands.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
@@ -91,15 +100,17 @@ EntropyPlan plan_entropy(const SeqLog& log) {
     return plan;
 }
 
-void write_blocks(const Writer& blocks, std::vector<uint16_t>& dir, const SeqLog& log, const EntropyPlan& plan,
-                  Writer& out) {
-    size_t src_block = 0, next = 0;
-    for (size_t b = 0; b < dir.size(); ++b) {
-        const size_t end = src_block + dir[b];
+namespace {
+
+// Blocks [b0, b1) (starting at byte src of the block area, their first log entry at `next`) appended to out.
+void splice_blocks(const Writer& blocks, std::vector<uint16_t>& dir, size_t b0, size_t b1, size_t src, size_t next,
+                   const SeqLog& log, const EntropyPlan& plan, Writer& out) {
+    for (size_t b = b0; b < b1; ++b) {
+        const size_t end = src + dir[b];
         const size_t start_out = out.size();
-        size_t cur = src_block;
+        size_t cur = src;
         for (; next < log.entries.size() && log.entries[next].start < end; ++next) {
-            const int model = plan.model_of.empty() ? -1 : plan.model_of[next];
+            const int model = plan.model_of[next];
             if (model < 0) continue;
             const SeqEntry& e = log.entries[next];
             out.append(blocks.bytes.data() + cur, e.start - cur);
@@ -116,8 +127,36 @@ void write_blocks(const Writer& blocks, std::vector<uint16_t>& dir, const SeqLog
         }
         out.append(blocks.bytes.data() + cur, end - cur);
         dir[b] = uint16_t(out.size() - start_out);
-        src_block = end;
+        src = end;
     }
+}
+
+constexpr size_t kSpliceChunkBlocks = 64;
+
+}  // namespace
+
+void write_blocks(const Writer& blocks, std::vector<uint16_t>& dir, const SeqLog& log, const EntropyPlan& plan,
+                  unsigned threads, Writer& out) {
+    const size_t nchunks = (dir.size() + kSpliceChunkBlocks - 1) / kSpliceChunkBlocks;
+    if (threads <= 1 || nchunks <= 1) {
+        splice_blocks(blocks, dir, 0, dir.size(), 0, 0, log, plan, out);
+        return;
+    }
+    std::vector<size_t> offset(nchunks + 1, 0);
+    for (size_t c = 0; c < nchunks; ++c)
+        for (size_t b = c * kSpliceChunkBlocks; b < std::min(dir.size(), (c + 1) * kSpliceChunkBlocks); ++b)
+            offset[c + 1] += dir[b];
+    for (size_t c = 0; c < nchunks; ++c) offset[c + 1] += offset[c];
+    std::vector<Writer> parts(nchunks);
+    parallel_tasks(nchunks, threads, [&](size_t c, unsigned) {
+        const size_t next = size_t(std::lower_bound(log.entries.begin(), log.entries.end(), offset[c],
+                                                    [](const SeqEntry& e, size_t at) { return e.start < at; }) -
+                                   log.entries.begin());
+        parts[c].bytes.reserve(offset[c + 1] - offset[c]);
+        splice_blocks(blocks, dir, c * kSpliceChunkBlocks, std::min(dir.size(), (c + 1) * kSpliceChunkBlocks),
+                      offset[c], next, log, plan, parts[c]);
+    });
+    for (const Writer& part : parts) out.append(part.bytes.data(), part.size());
 }
 
 }  // namespace tsquash::codecs::alp
