@@ -467,9 +467,16 @@ std::vector<Ub> repeated_values(const T* v, size_t n, size_t& covered) {
     std::unique_ptr<Ub[]> keys(new Ub[cap]);  // read only where the state says a key is there
     std::vector<uint8_t> state(cap, 0);       // 0 empty, 1 seen once, 2 seen again
     size_t singles = 0;
+    auto hash = [&](Ub b) { return size_t((uint64_t(b) * 0x9E3779B97F4A7C15ull) >> shift); };
+    constexpr size_t kAhead = 16;  // slots are fetched this many values ahead: the table outgrows the caches
     for (size_t i = 0; i < n; ++i) {
+        if (i + kAhead < n) {
+            const size_t a = hash(bits_of(v[i + kAhead]));
+            __builtin_prefetch(&state[a]);
+            __builtin_prefetch(&keys[a]);
+        }
         const Ub b = bits_of(v[i]);
-        size_t h = size_t((uint64_t(b) * 0x9E3779B97F4A7C15ull) >> shift);
+        size_t h = hash(b);
         while (state[h] && keys[h] != b) h = (h + 1) & mask;
         const uint8_t st = state[h];
         keys[h] = b;

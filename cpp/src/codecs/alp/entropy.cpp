@@ -6,6 +6,7 @@
 #include <array>
 #include <cmath>
 #include <limits>
+#include <memory>
 
 namespace tsquash::codecs::alp {
 
@@ -342,10 +343,18 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
         size_t cap = 64;
         unsigned shift = 58;
         while (cap < 2 * s) cap <<= 1, --shift;
-        std::vector<int64_t> keys(cap);
+        std::unique_ptr<int64_t[]> keys(new int64_t[cap]);  // read only where a count says a key is there
         std::vector<uint32_t> counts(cap, 0);
-        for (int64_t v : sample) {
-            size_t h = size_t((uint64_t(v) * 0x9E3779B97F4A7C15ull) >> shift);
+        auto hash = [&](int64_t v) { return size_t((uint64_t(v) * 0x9E3779B97F4A7C15ull) >> shift); };
+        constexpr size_t kAhead = 16;  // slots are fetched this many values ahead: the table outgrows L1
+        for (size_t i = 0; i < s; ++i) {
+            if (i + kAhead < s) {
+                const size_t a = hash(sample[i + kAhead]);
+                __builtin_prefetch(&keys[a]);
+                __builtin_prefetch(&counts[a]);
+            }
+            const int64_t v = sample[i];
+            size_t h = hash(v);
             while (counts[h] && keys[h] != v) h = (h + 1) & (cap - 1);
             keys[h] = v;
             ++counts[h];
