@@ -5,7 +5,7 @@
     .venv/bin/python benchmarks/python/auto_speed.py --runs 50 --series 'etth1/*' --threads 1 2
 
 benchmarks/python/lossless.py reports medians over every series and peer; on a shared machine the median
-drifts with the load, so this loop keeps the fastest of many interleaved runs (the closest to what the
+drifts with the load, so this loop keeps the fastest of many runs (the closest to what the
 code costs on a quiet core). Time is the CPU time of the calling thread for one thread, wall time for more
 (CPU time would add the threads up). Every round trip is checked bit for bit.
 """
