@@ -464,8 +464,11 @@ std::vector<Ub> repeated_values(const T* v, size_t n, size_t& covered) {
     unsigned shift = 60;
     while (cap < 2 * n) cap <<= 1, --shift;
     const size_t mask = cap - 1;
-    std::unique_ptr<Ub[]> keys(new Ub[cap]);  // read only where the state says a key is there
-    std::vector<uint8_t> state(cap, 0);       // 0 empty, 1 seen once, 2 seen again
+    // Kept per thread between calls (up to 2^22 slots): fresh tables would be faulted in page by page.
+    static thread_local std::vector<Ub> keys;
+    static thread_local std::vector<uint8_t> state;  // 0 empty, 1 seen once, 2 seen again
+    if (keys.size() < cap) keys.resize(cap);          // read only where the state says a key is there
+    state.assign(cap, 0);
     size_t singles = 0;
     auto hash = [&](Ub b) { return size_t((uint64_t(b) * 0x9E3779B97F4A7C15ull) >> shift); };
     constexpr size_t kAhead = 16;  // slots are fetched this many values ahead: the table outgrows the caches
@@ -489,6 +492,10 @@ std::vector<Ub> repeated_values(const T* v, size_t n, size_t& covered) {
     for (size_t h = 0; h < cap; ++h)
         if (state[h] == 2) out.push_back(keys[h]);
     radix_sort(out, [](Ub x) { return uint64_t(x); });
+    if (cap > (size_t(1) << 22)) {
+        std::vector<Ub>().swap(keys);
+        std::vector<uint8_t>().swap(state);
+    }
     return out;
 }
 
@@ -895,6 +902,9 @@ inline bool dict_looks_smaller(size_t n, size_t d, size_t covered, size_t again,
     return est < 1.1 * cur;  // slack: a mixed block (runs among random values) beats the estimate
 }
 
+// Values' worth of residual log a thread keeps between calls (8 bytes each: 16 MiB).
+constexpr size_t kKeptArena = size_t(1) << 21;
+
 template <class T>
 std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOptions& opt, unsigned threads) {
     using Ub = U<T>;
@@ -907,7 +917,12 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
         std::memcpy(copy.data(), raw, n * sizeof(T));
         values = copy.data();
     }
+    // The residual log is as large as the series; a fresh one would be faulted in page by page on every
+    // call, so each thread keeps the last one's memory for the next call (up to kKeptArena values).
+    static thread_local std::vector<uint64_t> kept_arena;
     BlockPass pass;
+    pass.log.arena.swap(kept_arena);
+    pass.log.arena.clear();
     run_blocks(workers, values, n, opt.models, threads, pass);
 
     std::vector<uint8_t> dict_payload;
@@ -953,6 +968,11 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
     if (models.empty()) out.append(pass.blocks.bytes.data(), pass.blocks.size());
     else write_blocks(pass.blocks, pass.dir, pass.log, plan, threads, out);
     std::memcpy(out.bytes.data() + dir_at, pass.dir.data(), 2 * pass.dir.size());
+    recycle(plan);
+    if (pass.log.arena.capacity() <= kKeptArena && pass.log.arena.capacity() > kept_arena.capacity()) {
+        pass.log.arena.clear();
+        pass.log.arena.swap(kept_arena);
+    }
     return std::move(out.bytes);
 }
 

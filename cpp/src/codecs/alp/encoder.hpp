@@ -72,10 +72,12 @@ struct SeqLog {
 struct EntropyPlan {
     std::vector<Model> models;
     std::vector<int> model_of;        // per log entry: index into models, -1 = stays frame of reference
-    std::unique_ptr<uint16_t[]> bins; // per logged residual, its bin where model_of says a model codes it
+    std::vector<uint16_t> bins;       // per logged residual, its bin where model_of says a model codes it
 };
 // Both spread their work over up to `threads` threads, with the same result for any count.
 EntropyPlan plan_entropy(const SeqLog& log, unsigned threads);
+// Keeps the plan's largest buffer for the next plan on this thread (fresh memory is faulted in page by page).
+void recycle(EntropyPlan& plan);
 // Appends the block area to out with the planned streams entropy-coded (where that is really smaller) and
 // sets dir to the blocks' new sizes.
 void write_blocks(const Writer& blocks, std::vector<uint16_t>& dir, const SeqLog& log, const EntropyPlan& plan,

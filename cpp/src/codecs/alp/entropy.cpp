@@ -343,8 +343,11 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
         size_t cap = 64;
         unsigned shift = 58;
         while (cap < 2 * s) cap <<= 1, --shift;
-        std::unique_ptr<int64_t[]> keys(new int64_t[cap]);  // read only where a count says a key is there
-        std::vector<uint32_t> counts(cap, 0);
+        // Kept per thread between calls: fresh tables would be faulted in page by page every time.
+        static thread_local std::vector<int64_t> keys;
+        static thread_local std::vector<uint32_t> counts;
+        if (keys.size() < cap) keys.resize(cap);  // read only where a count says a key is there
+        counts.assign(cap, 0);
         auto hash = [&](int64_t v) { return size_t((uint64_t(v) * 0x9E3779B97F4A7C15ull) >> shift); };
         constexpr size_t kAhead = 16;  // slots are fetched this many values ahead: the table outgrows L1
         for (size_t i = 0; i < s; ++i) {

@@ -23,6 +23,20 @@ constexpr double kMinSavedShare = 1.0 / 64;
 
 }  // namespace
 
+namespace {
+
+thread_local std::vector<uint16_t> kept_bins;
+constexpr size_t kKeptBins = size_t(1) << 22;
+
+}  // namespace
+
+void recycle(EntropyPlan& plan) {
+    if (plan.bins.capacity() <= kKeptBins && plan.bins.capacity() > kept_bins.capacity()) {
+        plan.bins.clear();
+        plan.bins.swap(kept_bins);
+    }
+}
+
 EntropyPlan plan_entropy(const SeqLog& log, unsigned threads) {
     std::map<uint32_t, std::vector<size_t>> by_context;
     for (size_t k = 0; k < log.entries.size(); ++k) by_context[log.entries[k].context].push_back(k);
@@ -36,8 +50,8 @@ EntropyPlan plan_entropy(const SeqLog& log, unsigned threads) {
         bool kept = false;
     };
     EntropyPlan plan;
-    // Only the bins of covered streams are ever read: no need to clear the buffer.
-    plan.bins.reset(new uint16_t[log.arena.size()]);
+    plan.bins.swap(kept_bins);
+    plan.bins.resize(log.arena.size());
     // One candidate model per context; contexts are independent (each writes only its own entries' bins).
     std::vector<Candidate> all(groups.size());
     parallel_tasks(groups.size(), threads, [&](size_t gi, unsigned) {
@@ -69,7 +83,7 @@ EntropyPlan plan_entropy(const SeqLog& log, unsigned threads) {
         for (size_t k : idx) {
             const SeqEntry& e = log.entries[k];
             double bits = 0;
-            if (!c.model.code_bits(log.arena.data() + e.first, e.count, plan.bins.get() + e.first, bits)) continue;
+            if (!c.model.code_bits(log.arena.data() + e.first, e.count, plan.bins.data() + e.first, bits)) continue;
             const double ans = double(e.head_len) + bits / 8;
             const double fr = double(e.length);
             if (ans + 1 + fr * kMinSavedShare < fr) {
@@ -118,7 +132,7 @@ void splice_blocks(const Writer& blocks, std::vector<uint16_t>& dir, size_t b0, 
             out.u8(uint8_t(log.heads[e.head_first] | 4));
             out.append(log.heads.data() + e.head_first + 1, e.head_len - 1);
             out.u8(uint8_t(model));
-            ans_encode(log.arena.data() + e.first, plan.bins.get() + e.first, e.count, plan.models[size_t(model)], out);
+            ans_encode(log.arena.data() + e.first, plan.bins.data() + e.first, e.count, plan.models[size_t(model)], out);
             if (out.size() - at >= e.length) {  // the estimate was off: keep the frame of reference
                 out.bytes.resize(at);
                 out.append(blocks.bytes.data() + e.start, e.length);
