@@ -464,7 +464,7 @@ std::vector<Ub> repeated_values(const T* v, size_t n, size_t& covered) {
     unsigned shift = 60;
     while (cap < 2 * n) cap <<= 1, --shift;
     const size_t mask = cap - 1;
-    // Kept per thread between calls (up to 2^22 slots): fresh tables would be faulted in page by page.
+    // Kept per thread between calls (up to 2^20 slots, 9 MiB): fresh tables would be faulted in page by page.
     static thread_local std::vector<Ub> keys;
     static thread_local std::vector<uint8_t> state;  // 0 empty, 1 seen once, 2 seen again
     if (keys.size() < cap) keys.resize(cap);          // read only where the state says a key is there
@@ -492,7 +492,7 @@ std::vector<Ub> repeated_values(const T* v, size_t n, size_t& covered) {
     for (size_t h = 0; h < cap; ++h)
         if (state[h] == 2) out.push_back(keys[h]);
     radix_sort(out, [](Ub x) { return uint64_t(x); });
-    if (cap > (size_t(1) << 22)) {
+    if (cap > (size_t(1) << 20)) {
         std::vector<Ub>().swap(keys);
         std::vector<uint8_t>().swap(state);
     }
@@ -902,8 +902,8 @@ inline bool dict_looks_smaller(size_t n, size_t d, size_t covered, size_t again,
     return est < 1.1 * cur;  // slack: a mixed block (runs among random values) beats the estimate
 }
 
-// Values' worth of residual log a thread keeps between calls (8 bytes each: 16 MiB).
-constexpr size_t kKeptArena = size_t(1) << 21;
+// Values' worth of residual log a thread keeps between calls (8 bytes each: 8 MiB).
+constexpr size_t kKeptArena = size_t(1) << 20;
 
 template <class T>
 std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOptions& opt, unsigned threads) {

@@ -26,7 +26,7 @@ constexpr double kMinSavedShare = 1.0 / 64;
 namespace {
 
 thread_local std::vector<uint16_t> kept_bins;
-constexpr size_t kKeptBins = size_t(1) << 22;
+constexpr size_t kKeptBins = size_t(1) << 20;
 
 }  // namespace
 
