@@ -908,7 +908,9 @@ constexpr size_t kKeptArena = size_t(1) << 20;
 template <class T>
 std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOptions& opt, unsigned threads) {
     using Ub = U<T>;
-    Workers<T> workers(opt, threads);
+    // Row groups are the block passes' tasks: no more encoders (and their scratch) than there are of them.
+    const size_t row_groups = (n + kRowgroupBlocks * kBlockValues - 1) / (kRowgroupBlocks * kBlockValues);
+    Workers<T> workers(opt, unsigned(std::min<size_t>(threads, std::max<size_t>(1, row_groups))));
     // Callers may hand unaligned memory: only then is a copy made.
     std::vector<T> copy;
     const T* values = reinterpret_cast<const T*>(raw);
