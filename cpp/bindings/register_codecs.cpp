@@ -187,7 +187,7 @@ void register_codecs(py::module_& m) {
         return out;
     }, "Describe every codec: name, numeric id, summary, dtypes and parameters.");
 
-    m.def("encode", [](const py::array& values, const std::string& codec, const py::dict& params) {
+    m.def("encode", [](const py::array& values, const std::string& codec, const py::dict& params, unsigned n_threads) {
         const CodecSpec& spec = codec_spec(codec);
         const Dtype dt = dtype_of(values);
         const void* p = checked_data(values, dt);
@@ -196,23 +196,23 @@ void register_codecs(py::module_& m) {
         std::vector<uint8_t> out;
         {
             py::gil_scoped_release nogil;
-            out = encode(spec.id, dt, pbytes, p, n);
+            out = encode(spec.id, dt, pbytes, p, n, n_threads);
         }
         return to_bytes(out);
-    }, py::arg("values"), py::arg("codec"), py::arg("params") = py::dict(),
+    }, py::arg("values"), py::arg("codec"), py::arg("params") = py::dict(), py::arg("n_threads") = 1u,
        "Encode a 1-D contiguous float64/float32/int64 array into a self-describing stream.");
 
-    m.def("decode", [](const py::object& blob) {
+    m.def("decode", [](const py::object& blob, unsigned n_threads) {
         ByteView view(blob);
         Decoder dec(view.data(), view.size());
         py::array out = new_array(dec.header().dtype, dec.remaining());
         void* p = out.mutable_data();
         {
             py::gil_scoped_release nogil;
-            dec.read(p, dec.remaining());
+            dec.read(p, dec.remaining(), n_threads);
         }
         return out;
-    }, py::arg("blob"), "Decode a whole stream into a new 1-D array.");
+    }, py::arg("blob"), py::arg("n_threads") = 1u, "Decode a whole stream into a new 1-D array.");
 
     m.def("info", [](const py::object& blob) {
         ByteView view(blob);

@@ -12,7 +12,13 @@ def available_codecs() -> list[dict]:
     return _core.codecs()
 
 
-def encode(values, codec: str = "chimp128", **params) -> bytes:
+def _threads(n_threads) -> int:
+    if isinstance(n_threads, bool) or not isinstance(n_threads, (int, np.integer)) or n_threads < 1:
+        raise ValueError(f"n_threads must be a positive integer, got {n_threads!r}")
+    return int(n_threads)
+
+
+def encode(values, codec: str = "chimp128", *, n_threads: int = 1, **params) -> bytes:
     """Compress a 1-D float64, float32 or int64 array (or pandas Series) into self-describing bytes.
 
     ``codec`` is one of :func:`available_codecs` (``raw``, ``gorilla``, ``chimp``, ``chimp128``, ``tsxor``,
@@ -20,17 +26,22 @@ def encode(values, codec: str = "chimp128", **params) -> bytes:
     ``auto`` picks the smallest method per block of 1024 values and is usually the smallest overall; ``alp``
     is its fast subset. int64 input (timestamps) is delta-of-delta coded by ``gorilla`` and delta/FOR coded
     by ``alp`` and ``auto``.
+
+    ``n_threads`` spreads the work of ``alp`` and ``auto`` over up to that many threads (row groups of
+    65,536 values, the entropy models, the blocks); the bytes are the same for any count and the count is
+    not stored. The other codecs are sequential and ignore it.
     """
-    return _core.encode(as_values(values), codec, params)
+    return _core.encode(as_values(values), codec, params, _threads(n_threads))
 
 
-def decode(blob, out: np.ndarray | None = None) -> np.ndarray:
+def decode(blob, out: np.ndarray | None = None, *, n_threads: int = 1) -> np.ndarray:
     """Decompress bytes made by :func:`encode`; bit-exact. Raises :class:`tsquash.CorruptStreamError`
     (a ``ValueError``) for truncated or corrupted bytes.
 
     With ``out``, the values are written into that array (same dtype, as many elements) and it is returned.
+    ``n_threads`` decodes the blocks of ``alp`` and ``auto`` streams on up to that many threads.
     """
-    values = _core.decode(blob)
+    values = _core.decode(blob, _threads(n_threads))
     if out is None:
         return values
     if not isinstance(out, np.ndarray):

@@ -5,8 +5,10 @@
 // payload (no stream header, so no checksum stands in the way). Checks:
 //   1. the payload decodes, or throws CorruptStream (nothing else); a second decoder reading a sub-range
 //      must agree with the first;
-//   2. whatever decoded re-encodes and decodes back bit-exactly;
-//   3. the payload bytes read as values round-trip bit-exactly with both profiles.
+//   2. decoding on three threads gives the same values, or the same refusal;
+//   3. whatever decoded re-encodes and decodes back bit-exactly, and encoding on two threads gives the
+//      same bytes as on one;
+//   4. the payload bytes read as values round-trip bit-exactly with both profiles.
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -38,6 +40,7 @@ void round_trip(const std::vector<T>& v, alp::Profile p) {
         die("round trip failed");
     }
     if (!v.empty() && std::memcmp(out.data(), v.data(), v.size() * sizeof(T)) != 0) die("round trip changed a value");
+    if (alp::encode<T>(v.data(), v.size(), p, 2) != bytes) die("two encoder threads wrote other bytes");
 }
 
 template <class T>
@@ -51,6 +54,20 @@ void exercise(const uint8_t* payload, size_t size, size_t count, alp::Profile p)
         d.expect_end();
         ok = true;
     } catch (const tsquash::CorruptStream&) {
+    }
+    {
+        std::vector<T> threaded(count);
+        bool threaded_ok = false;
+        try {
+            alp::Decoder<T> d(payload, size, count);
+            d.read(threaded.data(), count, 3);
+            d.expect_end();
+            threaded_ok = true;
+        } catch (const tsquash::CorruptStream&) {
+        }
+        if (threaded_ok != ok) die("threaded decoding accepts what sequential decoding refuses, or the reverse");
+        if (ok && count && std::memcmp(threaded.data(), got.data(), count * sizeof(T)) != 0)
+            die("threaded decoding gives other values");
     }
     if (ok && count > 2) {
         // Random access: a middle range through a fresh decoder gives the same values.

@@ -595,3 +595,50 @@ def test_significant_digit_fixture_holds_sig_blocks(dtype):
     assert 7 in block_methods(blob)
     assert_bits_equal(reference_decode(blob), x)
     assert_bits_equal(tsquash.decode(blob), x)
+
+
+# ---- threads ----------------------------------------------------------------------------------------------
+
+
+def several_row_groups() -> np.ndarray:
+    """Three row groups of 65,536 values: decimals, draws from a few thousand random doubles (dictionary and
+    entropy models in play) and float32 values printed as doubles."""
+    rng = np.random.default_rng(41)
+    pool = rng.integers(0, 2**62, 3000, dtype=np.uint64).view(np.float64)
+    return np.concatenate([decimal_walk(70000, 2, 0.3, 42), rng.choice(pool, 70000),
+                           decimal_walk(60000, 3, 0.2, 43).astype(np.float32).astype(np.float64)])
+
+
+@pytest.mark.parametrize("codec", CODECS)
+def test_n_threads_gives_the_same_bytes(codec):
+    x = several_row_groups()
+    one = tsquash.encode(x, codec)
+    assert tsquash.encode(x, codec, n_threads=4) == one
+    assert tsquash.encode(x, codec, n_threads=2) == one
+    assert tsquash.info(one)["params"] == {}  # the thread count is not part of the stream
+    assert_bits_equal(tsquash.decode(one, n_threads=4), x)
+    out = np.empty_like(x)
+    assert tsquash.decode(one, out=out, n_threads=3) is out
+    assert_bits_equal(out, x)
+
+
+def test_n_threads_for_other_dtypes_and_codecs():
+    t = np.arange(150000, dtype=np.int64) * 1000 + 1_700_000_000_000
+    f = decimal_walk(150000, 2, 0.5, 44).astype(np.float32)
+    for x in (t, f):
+        blob = tsquash.encode(x, "auto", n_threads=4)
+        assert blob == tsquash.encode(x, "auto")
+        assert_bits_equal(tsquash.decode(blob, n_threads=4), x)
+    # Sequential codecs take the argument and run on the calling thread.
+    y = decimal_walk(5000, 2, 0.3, 45)
+    assert tsquash.encode(y, "chimp128", n_threads=4) == tsquash.encode(y, "chimp128")
+    assert_bits_equal(tsquash.decode(tsquash.encode(y, "gorilla"), n_threads=4), y)
+
+
+@pytest.mark.parametrize("bad", [0, -1, 1.5, True, "2"])
+def test_n_threads_must_be_a_positive_integer(bad):
+    x = decimal_walk(100, 2, 0.3, 46)
+    with pytest.raises(ValueError, match="n_threads"):
+        tsquash.encode(x, "auto", n_threads=bad)
+    with pytest.raises(ValueError, match="n_threads"):
+        tsquash.decode(tsquash.encode(x, "auto"), n_threads=bad)

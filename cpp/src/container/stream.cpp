@@ -308,6 +308,8 @@ std::vector<uint8_t> Encoder::finish() {
 struct Decoder::Impl {
     virtual ~Impl() = default;
     virtual void read(void* out, size_t n) = 0;
+    // Block codecs spread whole blocks over threads; the others decode sequentially.
+    virtual void read_threaded(void* out, size_t n, unsigned) { read(out, n); }
     virtual void expect_end() = 0;
 };
 
@@ -332,6 +334,7 @@ template <class T>
 struct BlockDecoderImpl final : Decoder::Impl {
     BlockDecoderImpl(const uint8_t* d, size_t n, uint64_t count) : dec(d, n, count) {}
     void read(void* out, size_t n) override { dec.read(out, n); }
+    void read_threaded(void* out, size_t n, unsigned threads) override { dec.read(out, n, threads); }
     void expect_end() override { dec.expect_end(); }
     alp::Decoder<T> dec;
 };
@@ -382,25 +385,26 @@ Decoder::~Decoder() = default;
 Decoder::Decoder(Decoder&&) noexcept = default;
 Decoder& Decoder::operator=(Decoder&&) noexcept = default;
 
-size_t Decoder::read(void* out, size_t max) {
+size_t Decoder::read(void* out, size_t max, unsigned threads) {
     const size_t n = static_cast<size_t>(std::min<uint64_t>(max, remaining()));
     if (n == 0) return 0;
-    impl_->read(out, n);
+    if (threads > 1) impl_->read_threaded(out, n, threads);
+    else impl_->read(out, n);
     done_ += n;
     if (done_ == header_.count) impl_->expect_end();
     return n;
 }
 
 std::vector<uint8_t> encode(CodecId codec, Dtype dtype, const std::vector<uint8_t>& params, const void* values,
-                            size_t n) {
+                            size_t n, unsigned threads) {
     if (is_block_codec(codec)) {  // whole array at hand: no copy into a streaming buffer
         check_encoder_args(codec, dtype, params);
         const alp::Profile p = profile_of(codec);
         std::vector<uint8_t> payload;
         switch (dtype) {
-            case Dtype::float64: payload = alp::encode<double>(values, n, p); break;
-            case Dtype::float32: payload = alp::encode<float>(values, n, p); break;
-            case Dtype::int64: payload = alp::encode<int64_t>(values, n, p); break;
+            case Dtype::float64: payload = alp::encode<double>(values, n, p, threads); break;
+            case Dtype::float32: payload = alp::encode<float>(values, n, p, threads); break;
+            case Dtype::int64: payload = alp::encode<int64_t>(values, n, p, threads); break;
         }
         return write_stream(codec, dtype, params, n, payload);
     }
@@ -409,9 +413,9 @@ std::vector<uint8_t> encode(CodecId codec, Dtype dtype, const std::vector<uint8_
     return e.finish();
 }
 
-void decode(const uint8_t* data, size_t size, void* out) {
+void decode(const uint8_t* data, size_t size, void* out, unsigned threads) {
     Decoder d(data, size);
-    d.read(out, d.remaining());
+    d.read(out, d.remaining(), threads);
 }
 
 }  // namespace tsquash::container

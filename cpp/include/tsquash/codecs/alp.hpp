@@ -22,9 +22,10 @@ enum class Profile : uint8_t {
 };
 
 // T is double, float or int64_t; values need not be aligned. The payload only; the stream header is the
-// container's business.
+// container's business. Up to `threads` threads share the work (row groups, models, blocks); the bytes are
+// the same for any count.
 template <class T>
-std::vector<uint8_t> encode(const void* values, size_t n, Profile profile);
+std::vector<uint8_t> encode(const void* values, size_t n, Profile profile, unsigned threads = 1);
 
 // Reads a payload of `count` values. The constructor validates the framing (sections, directory) and
 // decodes the shared sections; blocks are decoded on demand. Every read is bounds-checked and bad bytes
@@ -40,10 +41,10 @@ public:
     uint64_t count() const;
     size_t block_count() const;
     // Values [first, first + n) of the series into out (n values of T, any alignment), decoding only the
-    // blocks that hold them.
-    void read_range(uint64_t first, size_t n, void* out);
+    // blocks that hold them; whole blocks are spread over up to `threads` threads.
+    void read_range(uint64_t first, size_t n, void* out, unsigned threads = 1);
     // The next n values (sequential reading, as the streaming decoder does).
-    void read(void* out, size_t n);
+    void read(void* out, size_t n, unsigned threads = 1);
     // After the last value: nothing may be left (the framing already guarantees this; kept for symmetry).
     void expect_end() const;
 

@@ -104,8 +104,9 @@ public:
 
     const Header& header() const { return header_; }
     uint64_t remaining() const { return header_.count - done_; }
-    // Decode up to max values into out (of the stream's dtype); returns how many were written.
-    size_t read(void* out, size_t max);
+    // Decode up to max values into out (of the stream's dtype); returns how many were written. The block
+    // codecs (alp, auto) spread whole blocks over up to `threads` threads; the others ignore it.
+    size_t read(void* out, size_t max, unsigned threads = 1);
 
     struct Impl;
 
@@ -115,11 +116,12 @@ private:
     uint64_t done_ = 0;
 };
 
-// Whole-array conveniences built on Encoder / Decoder.
+// Whole-array conveniences built on Encoder / Decoder. `threads` (not stored in the stream: the bytes are
+// the same for any count) is used by the block codecs alp and auto; the others run on the calling thread.
 std::vector<uint8_t> encode(CodecId codec, Dtype dtype, const std::vector<uint8_t>& params, const void* values,
-                            size_t n);
+                            size_t n, unsigned threads = 1);
 // Decode a whole stream into out, which must hold header.count values of header.dtype.
-void decode(const uint8_t* data, size_t size, void* out);
+void decode(const uint8_t* data, size_t size, void* out, unsigned threads = 1);
 
 // Parameters by name -> header bytes, defaults filled in and ranges checked (InvalidArgument).
 std::vector<uint8_t> resolve_params(const CodecSpec& spec,

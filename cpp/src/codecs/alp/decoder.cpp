@@ -7,6 +7,7 @@
 
 #include "common.hpp"
 #include "entropy.hpp"
+#include "parallel.hpp"
 #include "sig_decode.hpp"
 
 namespace tsquash::codecs::alp {
@@ -48,7 +49,8 @@ void decode_intseq(Reader& r, size_t m, int64_t* out, const Shared& sh) {
     } else {
         const unsigned idx = r.u8("model index");
         if (!sh.models || idx >= sh.models->size()) corrupt("integer stream names a missing model");
-        ans_decode(r, rc, (*sh.models)[idx], u + order);
+        ans_decode(r, rc, (*sh.models)[idx], u + order, order);
+        return;
     }
     if (order == 1) {
         for (size_t i = 1; i < m; ++i) u[i] += u[i - 1];
@@ -320,10 +322,11 @@ struct Decoder<T>::State {
     std::vector<Ub> buf;
     size_t buf_block = SIZE_MAX;
 
-    void decode_block(size_t b, Ub* out) {
+    void decode_block(size_t b, Ub* out) { decode_block_with(b, out, shared); }
+    void decode_block_with(size_t b, Ub* out, const Shared& sh) const {
         const size_t m = frame.block_len(b);
         Reader r(frame.blocks + frame.offsets[b], size_t(frame.offsets[b + 1] - frame.offsets[b]), hard_end);
-        decode_body<T>(r, m, out, shared, 0);
+        decode_body<T>(r, m, out, sh, 0);
         if (r.left() != 0) corrupt("block " + std::to_string(b) + " has bytes left over");
     }
 };
@@ -403,38 +406,68 @@ size_t Decoder<T>::block_count() const {
 }
 
 template <class T>
-void Decoder<T>::read_range(uint64_t first, size_t n, void* out_values) {
+void Decoder<T>::read_range(uint64_t first, size_t n, void* out_values, unsigned threads) {
     State& s = *s_;
     using Ub = typename State::Ub;
     if (first > s.frame.count || n > s.frame.count - first) throw InvalidArgument("alp: range past the end");
     auto* out = static_cast<uint8_t*>(out_values);
     // The vectorised loops assume naturally aligned output; other buffers go through the block buffer.
     const bool aligned = reinterpret_cast<uintptr_t>(out) % alignof(Ub) == 0;
-    while (n > 0) {
+    // Partial blocks at either end go through the block buffer, one at a time.
+    auto partial = [&](size_t take) {
         const size_t b = size_t(first / kBlockValues);
         const size_t within = size_t(first % kBlockValues);
-        const size_t m = s.frame.block_len(b);
-        const size_t take = std::min(n, m - within);
-        if (aligned && within == 0 && take == m) {
-            s.decode_block(b, reinterpret_cast<Ub*>(out));  // whole block: straight into the caller's buffer
-        } else {
-            if (s.buf_block != b) {
-                s.buf.resize(kBlockValues);
-                s.buf_block = SIZE_MAX;
-                s.decode_block(b, s.buf.data());
-                s.buf_block = b;
-            }
-            std::memcpy(out, s.buf.data() + within, take * sizeof(Ub));
+        if (s.buf_block != b) {
+            s.buf.resize(kBlockValues);
+            s.buf_block = SIZE_MAX;
+            s.decode_block(b, s.buf.data());
+            s.buf_block = b;
         }
+        std::memcpy(out, s.buf.data() + within, take * sizeof(Ub));
         out += take * sizeof(Ub);
         first += take;
         n -= take;
+    };
+    if (!aligned) {
+        while (n > 0) partial(std::min(n, s.frame.block_len(size_t(first / kBlockValues)) - size_t(first % kBlockValues)));
+        return;
     }
+    if (n > 0 && first % kBlockValues != 0)
+        partial(std::min(n, s.frame.block_len(size_t(first / kBlockValues)) - size_t(first % kBlockValues)));
+    // Whole blocks straight into the caller's buffer.
+    const size_t b0 = size_t(first / kBlockValues);
+    const size_t nblocks = s.frame.offsets.size() - 1;
+    size_t whole = 0, values = 0;
+    while (b0 + whole < nblocks && s.frame.block_len(b0 + whole) <= n - values) values += s.frame.block_len(b0 + whole++);
+    auto* dst = reinterpret_cast<Ub*>(out);
+    if (threads <= 1 || whole < 2) {
+        for (size_t k = 0; k < whole; ++k) s.decode_block(b0 + k, dst + k * kBlockValues);
+    } else {
+        // Each thread decodes with its own scratch; the sections are shared, read-only.
+        const unsigned workers = unsigned(std::min<size_t>(threads, whole));
+        std::vector<std::unique_ptr<Work>> work(2 * size_t(workers));
+        std::vector<Shared> shared(workers, s.shared);
+        for (unsigned w = 0; w < workers; ++w) {
+            for (int d = 0; d < 2; ++d) {
+                work[2 * w + d] = std::make_unique<Work>();
+                shared[w].work[d] = work[2 * w + d].get();
+            }
+        }
+        const size_t per = (whole + workers - 1) / workers;
+        parallel_tasks(workers, workers, [&](size_t t, unsigned) {
+            for (size_t k = t * per; k < std::min(whole, (t + 1) * per); ++k)
+                s.decode_block_with(b0 + k, dst + k * kBlockValues, shared[t]);
+        });
+    }
+    out += values * sizeof(Ub);
+    first += values;
+    n -= values;
+    if (n > 0) partial(n);
 }
 
 template <class T>
-void Decoder<T>::read(void* out, size_t n) {
-    read_range(s_->pos, n, out);
+void Decoder<T>::read(void* out, size_t n, unsigned threads) {
+    read_range(s_->pos, n, out, threads);
     s_->pos += n;
 }
 

@@ -16,6 +16,7 @@
 #include "entropy.hpp"
 #include "estimate.hpp"
 #include "kernels.hpp"
+#include "parallel.hpp"
 #include "sig_encoder.hpp"
 
 namespace tsquash::codecs::alp {
@@ -458,20 +459,47 @@ struct BitsTable {
     }
 };
 
-// The values that occur more than once, sorted as unsigned bit patterns; `repeats` gets how many values
-// of the series are such repeats.
-template <class Ub>
-std::vector<Ub> repeated_values(const Ub* v, size_t n, size_t& covered) {
-    BitsTable<Ub> counts(n);
-    for (size_t i = 0; i < n; ++i) ++counts.slot(v[i]);
-    std::vector<Ub> out;
-    covered = 0;
-    for (const auto& sl : counts.slots)
-        if (sl.val >= 2) {
-            out.push_back(sl.key);
-            covered += sl.val;
+// The values that occur more than once, sorted as unsigned bit patterns; `covered` gets how many values
+// of the series are such repeats. Only "once" or "more" matters, so a slot is a key and a state byte (a
+// 16-byte slot with a count made this pass over the whole series memory-bound).
+template <class T, class Ub = U<T>>
+std::vector<Ub> repeated_values(const T* v, size_t n, size_t& covered) {
+    size_t cap = 16;
+    unsigned shift = 60;
+    while (cap < 2 * n) cap <<= 1, --shift;
+    const size_t mask = cap - 1;
+    // Kept per thread between calls (up to 2^20 slots, 9 MiB): fresh tables would be faulted in page by page.
+    static thread_local std::vector<Ub> keys;
+    static thread_local std::vector<uint8_t> state;  // 0 empty, 1 seen once, 2 seen again
+    if (keys.size() < cap) keys.resize(cap);          // read only where the state says a key is there
+    state.assign(cap, 0);
+    size_t singles = 0;
+    auto hash = [&](Ub b) { return size_t((uint64_t(b) * 0x9E3779B97F4A7C15ull) >> shift); };
+    constexpr size_t kAhead = 16;  // slots are fetched this many values ahead: the table outgrows the caches
+    for (size_t i = 0; i < n; ++i) {
+        if (i + kAhead < n) {
+            const size_t a = hash(bits_of(v[i + kAhead]));
+            __builtin_prefetch(&state[a]);
+            __builtin_prefetch(&keys[a]);
         }
+        const Ub b = bits_of(v[i]);
+        size_t h = hash(b);
+        while (state[h] && keys[h] != b) h = (h + 1) & mask;
+        const uint8_t st = state[h];
+        keys[h] = b;
+        singles += st == 0;
+        singles -= st == 1;
+        state[h] = st ? 2 : 1;
+    }
+    covered = n - singles;
+    std::vector<Ub> out;
+    for (size_t h = 0; h < cap; ++h)
+        if (state[h] == 2) out.push_back(keys[h]);
     radix_sort(out, [](Ub x) { return uint64_t(x); });
+    if (cap > (size_t(1) << 20)) {
+        std::vector<Ub>().swap(keys);
+        std::vector<uint8_t>().swap(state);
+    }
     return out;
 }
 
@@ -767,80 +795,125 @@ struct BlockPass {
     Writer blocks;
     std::vector<uint16_t> dir;
     SeqLog log;
+
+    void clear() {
+        blocks.clear();
+        dir.clear();
+        log.clear();
+    }
+    // Appends another pass's blocks (the next ones in the series).
+    void take(const BlockPass& other) {
+        log.take(other.log, blocks.size());
+        blocks.append(other.blocks.bytes.data(), other.blocks.size());
+        dir.insert(dir.end(), other.dir.begin(), other.dir.end());
+    }
 };
 
+// One encoder (with its scratch) per thread.
 template <class T>
-void run_blocks(SeriesEncoder<T>& enc, const T* values, size_t n, bool want_log, BlockPass& pass) {
-    const size_t nblocks = (n + kBlockValues - 1) / kBlockValues;
-    pass.dir.assign(nblocks, 0);
-    pass.blocks.clear();
-    pass.log.clear();
-    // Room for the worst case up front (pages are only touched as they are written): no regrowth copies.
-    pass.blocks.bytes.reserve(n * sizeof(T) + nblocks);
-    if (want_log) pass.log.arena.reserve(n + n / 4);
-    SeqLog block_log;
-    for (size_t g = 0; g < nblocks; g += kRowgroupBlocks) {
-        const size_t first = g * kBlockValues;
-        const size_t gn = std::min(n - first, kRowgroupBlocks * kBlockValues);
-        enc.analyse(values + first, gn);
-        for (size_t b = g; b < std::min(nblocks, g + kRowgroupBlocks); ++b) {
-            const size_t at = b * kBlockValues;
-            const size_t m = std::min(kBlockValues, n - at);
-            const size_t before = pass.blocks.size();
-            block_log.clear();
-            Writer& w = enc.encode_block(values + at, m, want_log ? &block_log : nullptr);
-            if (want_log) pass.log.take(block_log, before);
-            pass.blocks.append(w.bytes.data(), w.size());
-            pass.dir[b] = uint16_t(pass.blocks.size() - before);
+struct Workers {
+    std::vector<std::unique_ptr<KeyCounter>> counters;
+    std::vector<std::unique_ptr<SeriesEncoder<T>>> encoders;
+    Workers(const EncodeOptions& opt, unsigned threads) {
+        for (unsigned k = 0; k < std::max(1u, threads); ++k) {
+            counters.push_back(std::make_unique<KeyCounter>());
+            encoders.push_back(std::make_unique<SeriesEncoder<T>>(opt, counters.back().get()));
         }
     }
+    void set_dict(const BitsTable<U<T>>* d) {
+        for (auto& e : encoders) e->dict = d;
+    }
+};
+
+// Row groups are encoded independently (each is analysed from its own samples), so they can be spread
+// over threads; their blocks are then joined in order, which gives the same bytes for any thread count.
+template <class T, class F>
+void by_row_groups(Workers<T>& workers, size_t nblocks, unsigned threads, BlockPass& pass, F&& group) {
+    const size_t ngroups = (nblocks + kRowgroupBlocks - 1) / kRowgroupBlocks;
+    if (threads <= 1 || ngroups <= 1) {
+        for (size_t g = 0; g < ngroups; ++g) group(*workers.encoders[0], g, pass);
+        return;
+    }
+    std::vector<BlockPass> parts(ngroups);
+    parallel_tasks(ngroups, threads, [&](size_t g, unsigned w) { group(*workers.encoders[w], g, parts[g]); });
+    for (const BlockPass& part : parts) pass.take(part);
+}
+
+template <class T>
+void run_blocks(Workers<T>& workers, const T* values, size_t n, bool want_log, unsigned threads, BlockPass& pass) {
+    const size_t nblocks = (n + kBlockValues - 1) / kBlockValues;
+    pass.clear();
+    // Room for the worst case up front (pages are only touched as they are written): no regrowth copies.
+    pass.blocks.bytes.reserve(n * sizeof(T) + nblocks);
+    pass.dir.reserve(nblocks);
+    if (want_log) pass.log.arena.reserve(n + n / 4);
+    by_row_groups(workers, nblocks, threads, pass, [&](SeriesEncoder<T>& enc, size_t g, BlockPass& into) {
+        SeqLog block_log;
+        const size_t first = g * kRowgroupBlocks * kBlockValues;
+        enc.analyse(values + first, std::min(n - first, kRowgroupBlocks * kBlockValues));
+        for (size_t b = g * kRowgroupBlocks; b < std::min(nblocks, (g + 1) * kRowgroupBlocks); ++b) {
+            const size_t at = b * kBlockValues;
+            const size_t before = into.blocks.size();
+            block_log.clear();
+            Writer& w = enc.encode_block(values + at, std::min(kBlockValues, n - at), want_log ? &block_log : nullptr);
+            if (want_log) into.log.take(block_log, before);
+            into.blocks.append(w.bytes.data(), w.size());
+            into.dir.push_back(uint16_t(w.size()));
+        }
+    });
 }
 
 // The pass with a dictionary: each block is the first pass's block unless a `dict` block is smaller (the
 // other methods would choose exactly as they did, so they are not run again).
 template <class T>
-void run_dict_blocks(SeriesEncoder<T>& enc, const T* values, size_t n, bool want_log, const BlockPass& first,
-                     BlockPass& pass) {
+void run_dict_blocks(Workers<T>& workers, const T* values, size_t n, bool want_log, unsigned threads,
+                     const BlockPass& first, BlockPass& pass) {
     const size_t nblocks = first.dir.size();
-    pass.dir.assign(nblocks, 0);
-    pass.blocks.clear();
+    pass.clear();
     pass.blocks.bytes.reserve(first.blocks.size());
-    pass.log.clear();
-    SeqLog block_log;
-    size_t src = 0, next = 0;
-    for (size_t g = 0; g < nblocks; g += kRowgroupBlocks) {
-        const size_t at0 = g * kBlockValues;
+    pass.dir.reserve(nblocks);
+    // Where each block starts in the first pass.
+    std::vector<size_t> offset(nblocks + 1, 0);
+    for (size_t b = 0; b < nblocks; ++b) offset[b + 1] = offset[b] + first.dir[b];
+    by_row_groups(workers, nblocks, threads, pass, [&](SeriesEncoder<T>& enc, size_t g, BlockPass& into) {
+        SeqLog block_log;
+        const size_t b0 = g * kRowgroupBlocks;
+        size_t src = offset[b0];
+        size_t next = size_t(std::lower_bound(first.log.entries.begin(), first.log.entries.end(), src,
+                                              [](const SeqEntry& e, size_t at) { return e.start < at; }) -
+                             first.log.entries.begin());
+        const size_t at0 = b0 * kBlockValues;
         enc.analyse(values + at0, std::min(n - at0, kRowgroupBlocks * kBlockValues));
-        for (size_t b = g; b < std::min(nblocks, g + kRowgroupBlocks); ++b) {
+        for (size_t b = b0; b < std::min(nblocks, b0 + kRowgroupBlocks); ++b) {
             const size_t at = b * kBlockValues;
             const size_t m = std::min(kBlockValues, n - at);
-            const size_t before = pass.blocks.size();
+            const size_t before = into.blocks.size();
             const size_t end = src + first.dir[b];
             block_log.clear();
             Writer& w = enc.comp[2];
             if (enc.encode_dict(values + at, m, w, want_log ? &block_log : nullptr) && w.size() < first.dir[b]) {
-                if (want_log) pass.log.take(block_log, before);
-                pass.blocks.append(w.bytes.data(), w.size());
+                if (want_log) into.log.take(block_log, before);
+                into.blocks.append(w.bytes.data(), w.size());
                 while (next < first.log.entries.size() && first.log.entries[next].start < end) ++next;
             } else {
-                pass.blocks.append(first.blocks.bytes.data() + src, first.dir[b]);
+                into.blocks.append(first.blocks.bytes.data() + src, first.dir[b]);
                 for (; next < first.log.entries.size() && first.log.entries[next].start < end; ++next) {
                     SeqEntry e = first.log.entries[next];
                     e.start = e.start - src + before;
-                    const size_t head_at = pass.log.heads.size(), arena_at = pass.log.arena.size();
-                    pass.log.heads.insert(pass.log.heads.end(), first.log.heads.begin() + long(e.head_first),
+                    const size_t head_at = into.log.heads.size(), arena_at = into.log.arena.size();
+                    into.log.heads.insert(into.log.heads.end(), first.log.heads.begin() + long(e.head_first),
                                           first.log.heads.begin() + long(e.head_first + e.head_len));
-                    pass.log.arena.insert(pass.log.arena.end(), first.log.arena.begin() + long(e.first),
+                    into.log.arena.insert(into.log.arena.end(), first.log.arena.begin() + long(e.first),
                                           first.log.arena.begin() + long(e.first + e.count));
                     e.head_first = head_at;
                     e.first = arena_at;
-                    pass.log.entries.push_back(e);
+                    into.log.entries.push_back(e);
                 }
             }
-            pass.dir[b] = uint16_t(pass.blocks.size() - before);
+            into.dir.push_back(uint16_t(into.blocks.size() - before));
             src = end;
         }
-    }
+    });
 }
 
 // A dictionary pays when a large share of the values repeat and the plain blocks are expensive.
@@ -858,11 +931,15 @@ inline bool dict_looks_smaller(size_t n, size_t d, size_t covered, size_t again,
     return est < 1.1 * cur;  // slack: a mixed block (runs among random values) beats the estimate
 }
 
+// Values' worth of residual log a thread keeps between calls (8 bytes each: 8 MiB).
+constexpr size_t kKeptArena = size_t(1) << 20;
+
 template <class T>
-std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOptions& opt) {
+std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOptions& opt, unsigned threads) {
     using Ub = U<T>;
-    auto kc_owner = std::make_unique<KeyCounter>();
-    SeriesEncoder<T> enc(opt, kc_owner.get());
+    // Row groups are the block passes' tasks: no more encoders (and their scratch) than there are of them.
+    const size_t row_groups = (n + kRowgroupBlocks * kBlockValues - 1) / (kRowgroupBlocks * kBlockValues);
+    Workers<T> workers(opt, unsigned(std::min<size_t>(threads, std::max<size_t>(1, row_groups))));
     // Callers may hand unaligned memory: only then is a copy made.
     std::vector<T> copy;
     const T* values = reinterpret_cast<const T*>(raw);
@@ -871,29 +948,32 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
         std::memcpy(copy.data(), raw, n * sizeof(T));
         values = copy.data();
     }
+    // The residual log is as large as the series; a fresh one would be faulted in page by page on every
+    // call, so each thread keeps the last one's memory for the next call (up to kKeptArena values).
+    static thread_local std::vector<uint64_t> kept_arena;
     BlockPass pass;
-    run_blocks(enc, values, n, opt.models, pass);
+    pass.log.arena.swap(kept_arena);
+    pass.log.arena.clear();
+    run_blocks(workers, values, n, opt.models, threads, pass);
 
     std::vector<uint8_t> dict_payload;
     size_t dict_size = 0;
     if (opt.dict && pass.blocks.size() * 8 > n * kDictMinBitsPerValue) {
-        std::vector<Ub> bits(n);
-        std::memcpy(bits.data(), values, n * sizeof(T));
         size_t covered = 0;
-        const std::vector<Ub> dict = repeated_values(bits.data(), n, covered);
+        const std::vector<Ub> dict = repeated_values(values, n, covered);
         size_t again = 0;
-        for (size_t i = 1; i < n; ++i) again += bits[i] == bits[i - 1];
+        for (size_t i = 1; i < n; ++i) again += bits_of(values[i]) == bits_of(values[i - 1]);
         if (dict.size() >= 16 && covered * 8 >= n && dict_looks_smaller(n, dict.size(), covered, again, pass.blocks.size())) {
             EncodeOptions inner = opt;
             inner.models = false;
             inner.dict = false;
-            dict_payload = encode_series<T>(reinterpret_cast<const uint8_t*>(dict.data()), dict.size(), inner);
+            dict_payload = encode_series<T>(reinterpret_cast<const uint8_t*>(dict.data()), dict.size(), inner, threads);
             BitsTable<Ub> index(dict.size());
             for (size_t k = 0; k < dict.size(); ++k) index.slot(dict[k]) = uint32_t(k + 1);
-            enc.dict = &index;
+            workers.set_dict(&index);
             BlockPass with_dict;
-            run_dict_blocks(enc, values, n, opt.models, pass, with_dict);
-            enc.dict = nullptr;
+            run_dict_blocks(workers, values, n, opt.models, threads, pass, with_dict);
+            workers.set_dict(nullptr);
             if (with_dict.blocks.size() + 9 + dict_payload.size() < pass.blocks.size()) {
                 pass = std::move(with_dict);
                 dict_size = dict.size();
@@ -902,8 +982,9 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
             }
         }
     }
-    std::vector<Model> models;
-    if (opt.models) models = apply_entropy(pass.blocks, pass.dir, pass.log);
+    EntropyPlan plan;
+    if (opt.models) plan = plan_entropy(pass.log, threads);
+    const std::vector<Model>& models = plan.models;
     Writer out;
     out.bytes.reserve(1 + 4096 + 8 + dict_payload.size() + 2 * pass.dir.size() + pass.blocks.size());
     out.u8(uint8_t((models.empty() ? 0 : kSectionModels) | (dict_size ? kSectionDict : 0)));
@@ -913,15 +994,23 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
         out.u32(uint32_t(dict_payload.size()));
         out.append(dict_payload.data(), dict_payload.size());
     }
-    for (uint16_t s : pass.dir) out.u16(s);
-    out.append(pass.blocks.bytes.data(), pass.blocks.size());
+    const size_t dir_at = out.size();
+    out.grow(2 * pass.dir.size());
+    if (models.empty()) out.append(pass.blocks.bytes.data(), pass.blocks.size());
+    else write_blocks(pass.blocks, pass.dir, pass.log, plan, threads, out);
+    std::memcpy(out.bytes.data() + dir_at, pass.dir.data(), 2 * pass.dir.size());
+    recycle(plan);
+    if (pass.log.arena.capacity() <= kKeptArena && pass.log.arena.capacity() > kept_arena.capacity()) {
+        pass.log.arena.clear();
+        pass.log.arena.swap(kept_arena);
+    }
     return std::move(out.bytes);
 }
 
 constexpr size_t kCompareCodedValues = 8 * kBlockValues;
 
 template <class T>
-std::vector<uint8_t> encode(const void* values, size_t n, Profile profile) {
+std::vector<uint8_t> encode(const void* values, size_t n, Profile profile, unsigned threads) {
     if (n == 0) return {};
     EncodeOptions opt;
     opt.automatic = profile == Profile::automatic;
@@ -932,11 +1021,11 @@ std::vector<uint8_t> encode(const void* values, size_t n, Profile profile) {
     // Short series rarely fill a model (a kind of stream needs a thousand residuals and must pay for its
     // table), so there the frame-of-reference sizes are what the stream will hold.
     opt.compare_coded = opt.models && n >= kCompareCodedValues;
-    return encode_series<T>(static_cast<const uint8_t*>(values), n, opt);
+    return encode_series<T>(static_cast<const uint8_t*>(values), n, opt, std::max(1u, threads));
 }
 
-template std::vector<uint8_t> encode<double>(const void*, size_t, Profile);
-template std::vector<uint8_t> encode<float>(const void*, size_t, Profile);
-template std::vector<uint8_t> encode<int64_t>(const void*, size_t, Profile);
+template std::vector<uint8_t> encode<double>(const void*, size_t, Profile, unsigned);
+template std::vector<uint8_t> encode<float>(const void*, size_t, Profile, unsigned);
+template std::vector<uint8_t> encode<int64_t>(const void*, size_t, Profile, unsigned);
 
 }  // namespace tsquash::codecs::alp

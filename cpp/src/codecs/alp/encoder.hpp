@@ -1,9 +1,11 @@
 // Encoder internals shared by encoder.cpp and the entropy stage.
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <vector>
 
 #include "common.hpp"
+#include "entropy.hpp"
 
 namespace tsquash::codecs::alp {
 
@@ -67,10 +69,21 @@ struct SeqLog {
     }
 };
 
-struct Model;
-// The entropy stage over a finished block area: returns the models kept (empty: nothing changed), with the
-// blocks and their directory sizes rewritten to use them.
-std::vector<Model> apply_entropy(Writer& blocks, std::vector<uint16_t>& dir, const SeqLog& log);
+// The entropy stage (entropy_stage.cpp): models built from a sample of the logged streams, and which
+// stream each one codes (with the bins of its residuals, found once).
+struct EntropyPlan {
+    std::vector<Model> models;
+    std::vector<int> model_of;        // per log entry: index into models, -1 = stays frame of reference
+    std::vector<uint16_t> bins;       // per logged residual, its bin where model_of says a model codes it
+};
+// Both spread their work over up to `threads` threads, with the same result for any count.
+EntropyPlan plan_entropy(const SeqLog& log, unsigned threads);
+// Keeps the plan's largest buffer for the next plan on this thread (fresh memory is faulted in page by page).
+void recycle(EntropyPlan& plan);
+// Appends the block area to out with the planned streams entropy-coded (where that is really smaller) and
+// sets dir to the blocks' new sizes.
+void write_blocks(const Writer& blocks, std::vector<uint16_t>& dir, const SeqLog& log, const EntropyPlan& plan,
+                  unsigned threads, Writer& out);
 
 // Writes an integer stream (docs/format.md "integer streams") with frame of reference and bit packing,
 // choosing the delta order (up to max_order) that packs smallest.

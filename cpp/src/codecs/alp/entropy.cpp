@@ -6,20 +6,21 @@
 #include <array>
 #include <cmath>
 #include <limits>
-#include <queue>
+#include <memory>
 
 namespace tsquash::codecs::alp {
 
-void Model::finalize() {
+void Model::finalize(bool decoder) {
     uint32_t cum = 0;
-    slots.assign(size_t(1) << log2, Slot{});
+    if (decoder) slots.assign(size_t(1) << log2, Slot{});
     dec_lower.resize(bins.size());
     widths.resize(bins.size());
     max_width = 0;
     for (size_t b = 0; b < bins.size(); ++b) {
         bins[b].cum = cum;
-        for (uint32_t k = 0; k < bins[b].weight; ++k)
-            slots[cum + k] = {bins[b].lower, uint16_t(bins[b].weight), uint16_t(k), bins[b].width, {}};
+        if (decoder)
+            for (uint32_t k = 0; k < bins[b].weight; ++k)
+                slots[cum + k] = {uint16_t(b), uint16_t(bins[b].weight), uint16_t(k), bins[b].width, 0};
         cum += bins[b].weight;
         dec_lower[b] = bins[b].lower;
         widths[b] = bins[b].width;
@@ -83,7 +84,58 @@ constexpr auto kLowMask = [] {
 
 }  // namespace
 
-void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst) {
+namespace {
+
+// The offsets of rc residuals (bins known) at src, which may be read 16 bytes past its end; Order > 0:
+// dst[-Order, 0) hold the delta starts and the values are rebuilt (wrapping sums) as they come.
+template <unsigned Order>
+void offsets_pass(const uint8_t* src, const uint16_t* bin_of, size_t rc, const Model& model, uint64_t* dst) {
+    const uint64_t* lowers = model.dec_lower.data();
+    const uint8_t* widths = model.widths.data();
+    uint64_t prev = 0, d = 0;
+    if constexpr (Order == 1) prev = dst[-1];
+    if constexpr (Order == 2) {
+        d = dst[-1];
+        prev = dst[-2] + d;
+        dst[-1] = prev;
+    }
+    auto emit = [&](size_t k, uint64_t r) {
+        if constexpr (Order == 0) {
+            dst[k] = r;
+        } else if constexpr (Order == 1) {
+            prev += r;
+            dst[k] = prev;
+        } else {
+            d += r;
+            prev += d;
+            dst[k] = prev;
+        }
+    };
+    uint64_t pos = 0;
+    if (model.max_width <= 57) {
+        // One 64-bit load covers any offset of up to 57 bits at any bit position: no branch at all.
+        for (size_t k = 0; k < rc; ++k) {
+            const unsigned b = bin_of[k], w = widths[b];
+            const uint64_t lo = Reader::load<uint64_t>(src + (pos >> 3)) >> (pos & 7);
+            emit(k, lowers[b] + (lo & kLowMask[w]));
+            pos += w;
+        }
+    } else {
+        for (size_t k = 0; k < rc; ++k) {
+            const unsigned b = bin_of[k], w = widths[b];
+            const uint8_t* p = src + (pos >> 3);
+            const unsigned sh = unsigned(pos & 7);
+            uint64_t lo = Reader::load<uint64_t>(p) >> sh;
+            if (w + sh > 64) lo |= uint64_t(p[8]) << (64 - sh);
+            emit(k, lowers[b] + (lo & kLowMask[w]));
+            pos += w;
+        }
+    }
+}
+
+}  // namespace
+
+void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst, unsigned order) {
     const uint8_t* s = r.take(4 * kAnsStates, "rANS states");
     uint32_t x[kAnsStates];
     for (unsigned j = 0; j < kAnsStates; ++j) {
@@ -96,16 +148,14 @@ void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst) {
     const unsigned L = model.log2;
     const uint32_t mask = (1u << L) - 1;
     const Model::Slot* slots = model.slots.data();
-    uint8_t width_of[kScratch];
+    uint16_t bin_of[kScratch];
     uint64_t total = 0;
-    // A step: the slot gives the bin (its lower bound goes straight to dst, its width is kept for the
-    // offsets) and the state's next value; a state below 2^16 takes one 16-bit word (never two: the decoded
+    // A step: the slot gives the bin (kept for the offsets pass) and the state's next value; a state below 2^16 takes one 16-bit word (never two: the decoded
     // state is at least 2^(16 - L) * weight >= 4, so one word lifts it to 2^18). Renormalisation is a
     // conditional move, not a branch: which states take a word is data, and unpredictable.
     auto step = [&](uint32_t& st, size_t i) {
         const Model::Slot e = slots[st & mask];
-        dst[i] = e.lower;
-        width_of[i] = e.width;
+        bin_of[i] = e.bin;
         total += e.width;
         st = uint32_t(e.weight) * (st >> L) + e.k;
         const bool low = st < kAnsLow;
@@ -128,8 +178,7 @@ void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst) {
     for (; i < rc; ++i) {
         uint32_t& st = *xs[i % kAnsStates];
         const Model::Slot e = slots[st & mask];
-        dst[i] = e.lower;
-        width_of[i] = e.width;
+        bin_of[i] = e.bin;
         total += e.width;
         st = uint32_t(e.weight) * (st >> L) + e.k;
         if (st < kAnsLow) {
@@ -142,37 +191,25 @@ void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst) {
     for (unsigned j = 0; j < kAnsStates; ++j)
         if (x[j] != kAnsLow) corrupt("rANS stream does not end in its initial state");
     r.take(size_t(word - r.pos()), "rANS words");
-    // Offsets, LSB first, as many bits as the bins say, added to the lower bounds already in dst.
     const size_t obytes = size_t((total + 7) / 8);
     const uint8_t* o = r.take(obytes, "offset bits");
-    if (total == 0) return;
+    static const uint8_t zeros[16] = {};
     // Word loads may run 16 bytes past the field; use a padded copy when the buffer ends sooner.
     uint8_t pad[kBlockValues * 8 + 32];
     const uint8_t* src = o;
-    if (size_t(r.hard_end() - o) < obytes + 16) {
+    if (total == 0) {
+        src = zeros;
+    } else if (size_t(r.hard_end() - o) < obytes + 16) {
         std::memcpy(pad, o, obytes);
         std::memset(pad + obytes, 0, 16);
         src = pad;
     }
-    uint64_t pos = 0;
-    if (model.max_width <= 57) {
-        // One 64-bit load covers any offset of up to 57 bits at any bit position: no branch at all.
-        for (size_t k = 0; k < rc; ++k) {
-            const unsigned w = width_of[k];
-            const uint64_t lo = Reader::load<uint64_t>(src + (pos >> 3)) >> (pos & 7);
-            dst[k] += lo & kLowMask[w];
-            pos += w;
-        }
-    } else {
-        for (size_t k = 0; k < rc; ++k) {
-            const unsigned w = width_of[k];
-            const uint8_t* p = src + (pos >> 3);
-            const unsigned sh = unsigned(pos & 7);
-            uint64_t lo = Reader::load<uint64_t>(p) >> sh;
-            if (w + sh > 64) lo |= uint64_t(p[8]) << (64 - sh);
-            dst[k] += lo & kLowMask[w];
-            pos += w;
-        }
+    // Offsets, LSB first, as many bits as the bins say, added to the bins' lower bounds; with a delta
+    // order the running sums are taken in the same pass.
+    switch (order) {
+        case 0: offsets_pass<0>(src, bin_of, rc, model, dst); break;
+        case 1: offsets_pass<1>(src, bin_of, rc, model, dst); break;
+        default: offsets_pass<2>(src, bin_of, rc, model, dst); break;
     }
     // Padding bits of the last byte must be zero (one encoding per stream).
     if (total % 8 && (o[obytes - 1] >> (total % 8))) corrupt("offset padding bits not zero");
@@ -247,15 +284,6 @@ void ans_encode(const uint64_t* resid, const uint16_t* bin_of, size_t rc, const 
     out.bytes.resize(out.bytes.size() - 8);
 }
 
-double ans_cost_bits(const uint16_t* bin_of, size_t rc, const Model& model) {
-    double bits = 8.0 * (1 + 4 * kAnsStates) + 8;  // model index, the states, word and byte rounding
-    for (size_t i = 0; i < rc; ++i) {
-        const Bin& b = model.bins[bin_of[i]];
-        bits += model.cost[bin_of[i]] + b.width;
-    }
-    return bits;
-}
-
 // ---- building a model --------------------------------------------------------------------------------------
 
 namespace {
@@ -288,6 +316,18 @@ bool Model::find(uint64_t r, uint16_t& bin) const {
     return true;
 }
 
+bool Model::code_bits(const uint64_t* resid, size_t rc, uint16_t* bin_of, double& bits) const {
+    // Four partial sums: one running sum would make every addition wait for the previous one.
+    double sum[4] = {8.0 * (1 + 4 * kAnsStates) + 8, 0, 0, 0};  // model index, states, word and byte rounding
+    const double* c = cost.data();
+    for (size_t i = 0; i < rc; ++i) {
+        if (!find(resid[i], bin_of[i])) return false;
+        sum[i % 4] += c[bin_of[i]];
+    }
+    bits = (sum[0] + sum[1]) + (sum[2] + sum[3]);
+    return true;
+}
+
 Model build_model(std::vector<int64_t>& sample, size_t population, int64_t global_min, int64_t global_max) {
     const size_t s = sample.size();
     // Atoms: the distinct values with their counts (counted in a hash table, then only the distinct values
@@ -303,10 +343,21 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
         size_t cap = 64;
         unsigned shift = 58;
         while (cap < 2 * s) cap <<= 1, --shift;
-        std::vector<int64_t> keys(cap);
-        std::vector<uint32_t> counts(cap, 0);
-        for (int64_t v : sample) {
-            size_t h = size_t((uint64_t(v) * 0x9E3779B97F4A7C15ull) >> shift);
+        // Kept per thread between calls: fresh tables would be faulted in page by page every time.
+        static thread_local std::vector<int64_t> keys;
+        static thread_local std::vector<uint32_t> counts;
+        if (keys.size() < cap) keys.resize(cap);  // read only where a count says a key is there
+        counts.assign(cap, 0);
+        auto hash = [&](int64_t v) { return size_t((uint64_t(v) * 0x9E3779B97F4A7C15ull) >> shift); };
+        constexpr size_t kAhead = 16;  // slots are fetched this many values ahead: the table outgrows L1
+        for (size_t i = 0; i < s; ++i) {
+            if (i + kAhead < s) {
+                const size_t a = hash(sample[i + kAhead]);
+                __builtin_prefetch(&keys[a]);
+                __builtin_prefetch(&counts[a]);
+            }
+            const int64_t v = sample[i];
+            size_t h = hash(v);
             while (counts[h] && keys[h] != v) h = (h + 1) & (cap - 1);
             keys[h] = v;
             ++counts[h];
@@ -315,8 +366,9 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
             if (counts[h]) atoms.push_back({keys[h], keys[h], counts[h]});
         radix_sort(atoms, [](const Atom& x) { return uint64_t(x.lo) ^ (uint64_t(1) << 63); });
     }
-    // A bin needs a few values to pay for its table entry: small populations get fewer atoms.
-    const size_t kMaxAtoms = std::clamp<size_t>(population / 4, 256, 4096);
+    // A bin needs a few values to pay for its table entry: small populations get fewer atoms (one per
+    // eight values: finer groups cost model-building time and, on the benchmark series, no size).
+    const size_t kMaxAtoms = std::clamp<size_t>(population / 8, 256, 4096);
     if (atoms.size() > kMaxAtoms) {
         const uint64_t per = std::max<uint64_t>(1, s / (kMaxAtoms / 2));
         std::vector<Atom> grouped;
@@ -341,43 +393,93 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
         int64_t lo, hi;
         uint64_t count;
         size_t prev, next;
-        unsigned version;
         bool alive;
     };
     const size_t a = atoms.size();
     const size_t none = SIZE_MAX;
     std::vector<Node> nodes(a);
     for (size_t i = 0; i < a; ++i)
-        nodes[i] = {atoms[i].lo, atoms[i].hi, atoms[i].count, i ? i - 1 : none, i + 1 < a ? i + 1 : none, 0, true};
-    struct Cand {
-        double gain;
-        size_t left;
-        unsigned vl, vr;
-        bool operator<(const Cand& o) const { return gain < o.gain || (gain == o.gain && left > o.left); }
-    };
+        nodes[i] = {atoms[i].lo, atoms[i].hi, atoms[i].count, i ? i - 1 : none, i + 1 < a ? i + 1 : none, true};
     auto merge_gain = [&](size_t l) {
         const Node& x = nodes[l];
         const Node& y = nodes[x.next];
         return cost(x.count, span_width(x.lo, x.hi)) + cost(y.count, span_width(y.lo, y.hi)) -
                cost(x.count + y.count, span_width(x.lo, y.hi));
     };
-    std::priority_queue<Cand> heap;
-    for (size_t i = 0; i + 1 < a; ++i) heap.push({merge_gain(i), i, 0, 0});
-    while (!heap.empty()) {
-        const Cand c = heap.top();
-        heap.pop();
-        if (c.gain <= 0) break;
-        Node& x = nodes[c.left];
-        if (!x.alive || x.next == none || x.version != c.vl || nodes[x.next].version != c.vr) continue;
-        Node& y = nodes[x.next];
+    // Each live node with a right neighbour is one merge candidate, in an indexed max-heap on its gain
+    // (ties: the leftmost first); a merge updates the two candidates around it in place.
+    std::vector<double> gain(a, 0.0);
+    std::vector<uint32_t> heap;
+    std::vector<uint32_t> pos(a, UINT32_MAX);
+    auto above = [&](uint32_t p, uint32_t q) { return gain[p] > gain[q] || (gain[p] == gain[q] && p < q); };
+    auto place = [&](size_t k, uint32_t v) {
+        heap[k] = v;
+        pos[v] = uint32_t(k);
+    };
+    auto sift_up = [&](size_t k) {
+        const uint32_t v = heap[k];
+        while (k > 0 && above(v, heap[(k - 1) / 2])) {
+            place(k, heap[(k - 1) / 2]);
+            k = (k - 1) / 2;
+        }
+        place(k, v);
+    };
+    auto sift_down = [&](size_t k) {
+        const uint32_t v = heap[k];
+        const size_t n = heap.size();
+        for (;;) {
+            size_t c = 2 * k + 1;
+            if (c >= n) break;
+            if (c + 1 < n && above(heap[c + 1], heap[c])) ++c;
+            if (!above(heap[c], v)) break;
+            place(k, heap[c]);
+            k = c;
+        }
+        place(k, v);
+    };
+    auto update = [&](uint32_t v) {
+        sift_up(pos[v]);
+        sift_down(pos[v]);
+    };
+    auto remove = [&](uint32_t v) {
+        const size_t k = pos[v];
+        pos[v] = UINT32_MAX;
+        const uint32_t last = heap.back();
+        heap.pop_back();
+        if (last != v) {
+            place(k, last);
+            update(last);
+        }
+    };
+    if (a > 1) {
+        heap.resize(a - 1);
+        for (size_t i = 0; i + 1 < a; ++i) {
+            gain[i] = merge_gain(i);
+            place(i, uint32_t(i));
+        }
+        for (size_t k = heap.size() / 2; k-- > 0;) sift_down(k);
+    }
+    while (!heap.empty() && gain[heap[0]] > 0) {
+        const uint32_t l = heap[0];
+        Node& x = nodes[l];
+        const uint32_t r = uint32_t(x.next);
+        Node& y = nodes[r];
+        if (pos[r] != UINT32_MAX) remove(r);
         x.hi = y.hi;
         x.count += y.count;
         x.next = y.next;
         y.alive = false;
-        ++x.version;
-        if (x.next != none) nodes[x.next].prev = c.left;
-        if (x.prev != none) heap.push({merge_gain(x.prev), x.prev, nodes[x.prev].version, x.version});
-        if (x.next != none) heap.push({merge_gain(c.left), c.left, x.version, nodes[x.next].version});
+        if (x.next != none) {
+            nodes[x.next].prev = l;
+            gain[l] = merge_gain(l);
+            update(l);
+        } else {
+            remove(l);
+        }
+        if (x.prev != none) {
+            gain[x.prev] = merge_gain(x.prev);
+            update(uint32_t(x.prev));
+        }
     }
     struct Range {
         int64_t lo;
@@ -449,7 +551,7 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
         b.weight = wts[k];
         m.bins.push_back(b);
     }
-    m.finalize();
+    m.finalize(false);
     m.prepare_costs(population);
     return m;
 }
@@ -467,19 +569,22 @@ void Model::prepare_costs(size_t population) {
     cost.resize(bins.size());
     lowers.resize(bins.size());
     for (size_t b = 0; b < bins.size(); ++b) {
-        cost[b] = double(log2) - std::log2(double(bins[b].weight));
+        cost[b] = double(log2) - std::log2(double(bins[b].weight)) + bins[b].width;
         lowers[b] = int64_t(bins[b].lower);
     }
     // A direct table when the bins up to the last one's lower bound span few values (and the table is not
     // much larger than the residuals it will serve).
+    // A first bin from the lowest int64 only catches what the sample never saw: the table starts after it.
     lut.clear();
-    const uint64_t span = uint64_t(lowers.back()) - uint64_t(lowers.front());
+    const size_t from = lowers.size() > 1 && lowers[0] == std::numeric_limits<int64_t>::min() ? 1 : 0;
+    const uint64_t span = uint64_t(lowers.back()) - uint64_t(lowers[from]);
     if (span < (1u << 16) && span <= 4 * population + 4096) {
-        lut_base = lowers.front();
-        const uint64_t last_reach = bins.back().width >= 16 ? (1u << 16) : (1ull << bins.back().width);
+        lut_base = lowers[from];
+        // A wide last bin is usually the weight-1 gap up to the extreme: rare values, found by the search.
+        const uint64_t last_reach = bins.back().width >= 12 ? 1 : (1ull << bins.back().width);
         const size_t size = size_t(std::min<uint64_t>(span + last_reach, 1u << 17));
         lut.resize(size);
-        size_t k = 0;
+        size_t k = from;
         for (size_t i = 0; i < size; ++i) {
             const int64_t v = int64_t(uint64_t(lut_base) + i);
             while (k + 1 < lowers.size() && lowers[k + 1] <= v) ++k;

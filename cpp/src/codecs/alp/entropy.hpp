@@ -25,25 +25,28 @@ struct Bin {
 struct Model {
     unsigned log2 = 0;
     std::vector<Bin> bins;           // sorted by lower bound (as signed values)
-    // Decoder: everything one rANS step needs from its slot, in one 16-byte entry (2^log2 entries).
+    // Decoder: everything one rANS step needs from its slot, in one 8-byte entry (2^log2 entries); the
+    // bin's lower bound is looked up later, in the offsets pass, which keeps the table small.
     struct Slot {
-        uint64_t lower;   // the bin's lower bound
+        uint16_t bin;
         uint16_t weight;  // at most 2^14
         uint16_t k;       // slot - the bin's first slot
         uint8_t width;    // the bin's offset bits
-        uint8_t pad[3];
+        uint8_t pad;
     };
     std::vector<Slot> slots;
     std::vector<uint64_t> dec_lower;  // per bin, its lower bound
     std::vector<uint8_t> widths;      // per bin, its offset bits
     uint8_t max_width = 0;
-    std::vector<double> cost;        // encoder: bits of each bin's code
+    std::vector<double> cost;        // encoder: bits of each bin's code plus its offset bits
     // Encoder lookup: bins' lower bounds as signed values, and for models spanning a narrow range a direct
     // table from (r - lut_base) to the bin.
     std::vector<int64_t> lowers;
     std::vector<uint16_t> lut;
     int64_t lut_base = 0;
-    void finalize();                 // cum and the decoder tables from the weights
+    // cum, widths and lower bounds from the weights; with `decoder`, also the slot table (the encoder never
+    // needs it).
+    void finalize(bool decoder = true);
     // Encoder: per bin the constants of a division-free rANS step.
     struct EncSym {
         uint64_t limit;
@@ -54,6 +57,10 @@ struct Model {
     void prepare_costs(size_t population);  // cost, lowers, lut, enc
     // Encoder: a bin holding residual r, if any.
     bool find(uint64_t r, uint16_t& bin) const;
+    // Encoder: the bins of rc residuals and the bits the coded run would take after the header byte and
+    // delta starts (rANS payload estimated from the weights, offsets exact, sizes and states included);
+    // false when a residual falls outside every bin.
+    bool code_bits(const uint64_t* resid, size_t rc, uint16_t* bins, double& bits) const;
 };
 
 // A model for residuals like those in the sample (sorted in place) of `population` residuals, covering
@@ -67,11 +74,10 @@ std::vector<Model> read_models(Reader& r);
 void write_models(const std::vector<Model>& models, Writer& w);
 
 // An entropy-coded residual run (after the model index byte): rc residuals into dst (room for rc values).
-void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst);
+// With a delta order o > 0, dst[-o, 0) hold the stream's delta starts and the rebuilt values are written
+// instead of the residuals (the running sums taken in the same pass).
+void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst, unsigned order);
 // Encoder side: bins[i] is the bin of residual i (the caller found it). Appends the coded run.
 void ans_encode(const uint64_t* resid, const uint16_t* bins, size_t rc, const Model& model, Writer& out);
-// Bits the run would take after the header byte and delta starts (rANS payload estimated from the weights,
-// offsets exact, sizes and states included), without writing.
-double ans_cost_bits(const uint16_t* bins, size_t rc, const Model& model);
 
 }  // namespace tsquash::codecs::alp

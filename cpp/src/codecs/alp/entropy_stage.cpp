@@ -1,12 +1,14 @@
-// The encoder's second pass (profile auto): one model per kind of integer stream (its context) built from
-// a sample of all streams of that kind, then every stream re-coded with it where that is smaller. Streams
-// are spliced in place: nothing in a block records a stream's length, so the rest of the block is unchanged.
+// The encoder's entropy stage (profile auto): one model per kind of integer stream (its context) built from
+// a sample of all streams of that kind, then every stream that the model makes smaller is coded with it as
+// the block area is copied into the payload. Streams are replaced in place: nothing in a block records a
+// stream's length, so the rest of the block is unchanged.
 #include <algorithm>
 #include <limits>
 #include <map>
 
 #include "encoder.hpp"
 #include "entropy.hpp"
+#include "parallel.hpp"
 
 namespace tsquash::codecs::alp {
 
@@ -21,20 +23,39 @@ constexpr double kMinSavedShare = 1.0 / 64;
 
 }  // namespace
 
-std::vector<Model> apply_entropy(Writer& blocks, std::vector<uint16_t>& dir, const SeqLog& log) {
-    std::map<uint32_t, std::vector<size_t>> groups;
-    for (size_t k = 0; k < log.entries.size(); ++k) groups[log.entries[k].context].push_back(k);
+namespace {
+
+thread_local std::vector<uint16_t> kept_bins;
+constexpr size_t kKeptBins = size_t(1) << 20;
+
+}  // namespace
+
+void recycle(EntropyPlan& plan) {
+    if (plan.bins.capacity() <= kKeptBins && plan.bins.capacity() > kept_bins.capacity()) {
+        plan.bins.clear();
+        plan.bins.swap(kept_bins);
+    }
+}
+
+EntropyPlan plan_entropy(const SeqLog& log, unsigned threads) {
+    std::map<uint32_t, std::vector<size_t>> by_context;
+    for (size_t k = 0; k < log.entries.size(); ++k) by_context[log.entries[k].context].push_back(k);
+    std::vector<const std::vector<size_t>*> groups;
+    for (const auto& [ctx, idx] : by_context) groups.push_back(&idx);
 
     struct Candidate {
         Model model;
         double savings = 0;  // bytes, estimated
         std::vector<size_t> entries;
+        bool kept = false;
     };
-    std::vector<Candidate> cands;
-    std::vector<int> model_of(log.entries.size(), -1);     // index into the kept models, -1: frame of reference
-    std::vector<uint16_t> bins(log.arena.size());          // bin of each residual, where a model covers it
-    std::vector<int> cand_of(log.entries.size(), -1);
-    for (auto& [ctx, idx] : groups) {
+    EntropyPlan plan;
+    plan.bins.swap(kept_bins);
+    plan.bins.resize(log.arena.size());
+    // One candidate model per context; contexts are independent (each writes only its own entries' bins).
+    std::vector<Candidate> all(groups.size());
+    parallel_tasks(groups.size(), threads, [&](size_t gi, unsigned) {
+        const std::vector<size_t>& idx = *groups[gi];
         size_t total = 0;
         int64_t mn = std::numeric_limits<int64_t>::max(), mx = std::numeric_limits<int64_t>::min();
         for (size_t k : idx) {
@@ -46,7 +67,7 @@ std::vector<Model> apply_entropy(Writer& blocks, std::vector<uint16_t>& dir, con
                 mx = std::max(mx, v);
             }
         }
-        if (total < kMinGroupValues) continue;
+        if (total < kMinGroupValues) return;
         std::vector<int64_t> sample;
         sample.reserve(std::min(total, kSampleValues) + 1);
         const size_t stride = (total + kSampleValues - 1) / kSampleValues;
@@ -57,68 +78,99 @@ std::vector<Model> apply_entropy(Writer& blocks, std::vector<uint16_t>& dir, con
             for (; i < e.count; i += stride) sample.push_back(int64_t(log.arena[e.first + i]));
             skip = i - e.count;
         }
-        Candidate c;
+        Candidate& c = all[gi];
         c.model = build_model(sample, total, mn, mx);
         for (size_t k : idx) {
             const SeqEntry& e = log.entries[k];
-            uint16_t* eb = bins.data() + e.first;
-            bool covered = true;
-            for (size_t i = 0; i < e.count && covered; ++i) covered = c.model.find(log.arena[e.first + i], eb[i]);
-            if (!covered) continue;
-            const double ans = double(e.head_len) + ans_cost_bits(eb, e.count, c.model) / 8;
+            double bits = 0;
+            if (!c.model.code_bits(log.arena.data() + e.first, e.count, plan.bins.data() + e.first, bits)) continue;
+            const double ans = double(e.head_len) + bits / 8;
             const double fr = double(e.length);
             if (ans + 1 + fr * kMinSavedShare < fr) {
                 c.savings += fr - ans;
-                cand_of[k] = int(cands.size());
                 c.entries.push_back(k);
             }
         }
-        if (c.savings > double(model_bytes(c.model)) + 8) cands.push_back(std::move(c));
-        else
-            for (size_t k : c.entries) cand_of[k] = -1;
-    }
+        c.kept = c.savings > double(model_bytes(c.model)) + 8;
+    });
+    std::vector<Candidate> cands;
+    std::vector<int> cand_of(log.entries.size(), -1);
+    for (Candidate& c : all)
+        if (c.kept) {
+            for (size_t k : c.entries) cand_of[k] = int(cands.size());
+            cands.push_back(std::move(c));
+        }
     // At most kMaxModels tables: keep the ones that save most.
     std::vector<size_t> order(cands.size());
     for (size_t i = 0; i < order.size(); ++i) order[i] = i;
     std::stable_sort(order.begin(), order.end(), [&](size_t x, size_t y) { return cands[x].savings > cands[y].savings; });
-    std::vector<Model> models;
     std::vector<int> index_of(cands.size(), -1);
-    for (size_t i = 0; i < order.size() && models.size() < kMaxModels; ++i) {
-        index_of[order[i]] = int(models.size());
-        models.push_back(std::move(cands[order[i]].model));
+    for (size_t i = 0; i < order.size() && plan.models.size() < kMaxModels; ++i) {
+        index_of[order[i]] = int(plan.models.size());
+        plan.models.push_back(std::move(cands[order[i]].model));
     }
-    for (size_t k = 0; k < model_of.size(); ++k) model_of[k] = cand_of[k] >= 0 ? index_of[cand_of[k]] : -1;
-    if (models.empty()) return models;
+    plan.model_of.assign(log.entries.size(), -1);
+    for (size_t k = 0; k < plan.model_of.size(); ++k) plan.model_of[k] = cand_of[k] >= 0 ? index_of[cand_of[k]] : -1;
+    return plan;
+}
 
-    // Splice: copy each block, replacing the streams that now use a model (when really smaller).
-    Writer out;
-    out.bytes.reserve(blocks.size());
-    Writer tmp;
-    size_t src_block = 0, next = 0;
-    for (size_t b = 0; b < dir.size(); ++b) {
-        const size_t end = src_block + dir[b];
+namespace {
+
+// Blocks [b0, b1) (starting at byte src of the block area, their first log entry at `next`) appended to out.
+void splice_blocks(const Writer& blocks, std::vector<uint16_t>& dir, size_t b0, size_t b1, size_t src, size_t next,
+                   const SeqLog& log, const EntropyPlan& plan, Writer& out) {
+    for (size_t b = b0; b < b1; ++b) {
+        const size_t end = src + dir[b];
         const size_t start_out = out.size();
-        size_t cur = src_block;
+        size_t cur = src;
         for (; next < log.entries.size() && log.entries[next].start < end; ++next) {
-            const SeqEntry& e = log.entries[next];
-            const int model = model_of[next];
+            const int model = plan.model_of[next];
             if (model < 0) continue;
-            tmp.clear();
-            tmp.u8(uint8_t(log.heads[e.head_first] | 4));
-            tmp.append(log.heads.data() + e.head_first + 1, e.head_len - 1);
-            tmp.u8(uint8_t(model));
-            ans_encode(log.arena.data() + e.first, bins.data() + e.first, e.count, models[size_t(model)], tmp);
-            if (tmp.size() >= e.length) continue;
+            const SeqEntry& e = log.entries[next];
             out.append(blocks.bytes.data() + cur, e.start - cur);
-            out.append(tmp.bytes.data(), tmp.size());
+            const size_t at = out.size();
+            out.u8(uint8_t(log.heads[e.head_first] | 4));
+            out.append(log.heads.data() + e.head_first + 1, e.head_len - 1);
+            out.u8(uint8_t(model));
+            ans_encode(log.arena.data() + e.first, plan.bins.data() + e.first, e.count, plan.models[size_t(model)], out);
+            if (out.size() - at >= e.length) {  // the estimate was off: keep the frame of reference
+                out.bytes.resize(at);
+                out.append(blocks.bytes.data() + e.start, e.length);
+            }
             cur = e.start + e.length;
         }
         out.append(blocks.bytes.data() + cur, end - cur);
         dir[b] = uint16_t(out.size() - start_out);
-        src_block = end;
+        src = end;
     }
-    blocks.bytes.swap(out.bytes);
-    return models;
+}
+
+constexpr size_t kSpliceChunkBlocks = 64;
+
+}  // namespace
+
+void write_blocks(const Writer& blocks, std::vector<uint16_t>& dir, const SeqLog& log, const EntropyPlan& plan,
+                  unsigned threads, Writer& out) {
+    const size_t nchunks = (dir.size() + kSpliceChunkBlocks - 1) / kSpliceChunkBlocks;
+    if (threads <= 1 || nchunks <= 1) {
+        splice_blocks(blocks, dir, 0, dir.size(), 0, 0, log, plan, out);
+        return;
+    }
+    std::vector<size_t> offset(nchunks + 1, 0);
+    for (size_t c = 0; c < nchunks; ++c)
+        for (size_t b = c * kSpliceChunkBlocks; b < std::min(dir.size(), (c + 1) * kSpliceChunkBlocks); ++b)
+            offset[c + 1] += dir[b];
+    for (size_t c = 0; c < nchunks; ++c) offset[c + 1] += offset[c];
+    std::vector<Writer> parts(nchunks);
+    parallel_tasks(nchunks, threads, [&](size_t c, unsigned) {
+        const size_t next = size_t(std::lower_bound(log.entries.begin(), log.entries.end(), offset[c],
+                                                    [](const SeqEntry& e, size_t at) { return e.start < at; }) -
+                                   log.entries.begin());
+        parts[c].bytes.reserve(offset[c + 1] - offset[c]);
+        splice_blocks(blocks, dir, c * kSpliceChunkBlocks, std::min(dir.size(), (c + 1) * kSpliceChunkBlocks),
+                      offset[c], next, log, plan, parts[c]);
+    });
+    for (const Writer& part : parts) out.append(part.bytes.data(), part.size());
 }
 
 }  // namespace tsquash::codecs::alp
