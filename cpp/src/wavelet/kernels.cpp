@@ -144,7 +144,34 @@ void synthesis_dispatch(const double* a, const double* d, size_t c, size_t h, co
     }
 }
 
+TSQ_MULTIVERSION
+void haar_analysis_kernel(const double* __restrict s, size_t pairs, double l0, double l1, double h0, double h1,
+                          double* __restrict ca, double* __restrict cd) {
+    for (size_t t = 0; t < pairs; ++t) {
+        const double e = s[2 * t], o = s[2 * t + 1];
+        ca[t] = (0.0 + l1 * o) + l0 * e;
+        cd[t] = (0.0 + h1 * o) + h0 * e;
+    }
+}
+
+TSQ_MULTIVERSION
+void haar_synthesis_kernel(const double* __restrict a, const double* __restrict d, size_t count, double le,
+                           double lo, double he, double ho, double* __restrict y) {
+    for (size_t t = 0; t < count; ++t) {
+        y[2 * t] = (0.0 + le * a[t]) + (0.0 + he * d[t]);
+        y[2 * t + 1] = (0.0 + lo * a[t]) + (0.0 + ho * d[t]);
+    }
+}
+
 }  // namespace
+
+void haar_analysis(const double* s, size_t pairs, const double* taps, double* ca, double* cd) {
+    haar_analysis_kernel(s, pairs, taps[0], taps[1], taps[2], taps[3], ca, cd);
+}
+
+void haar_synthesis(const double* a, const double* d, size_t count, const double* taps, double* y) {
+    haar_synthesis_kernel(a, d, count, taps[0], taps[1], taps[2], taps[3], y);
+}
 
 void analysis_block(const double* e, const double* od, size_t c, const Wavelet& w, double* ca, double* cd) {
     analysis_dispatch(e, od, c, w.length() / 2, w.rec_lo.data(), w.rec_hi.data(), ca, cd);
