@@ -16,6 +16,8 @@ namespace {
 
 // Pairs per kernel call.
 constexpr size_t kPairs = 1024;
+// Outputs from this many values (32 MiB) bypass the caches.
+constexpr size_t kStreamMin = size_t(1) << 22;
 
 class HaarAnalysis {
 public:
@@ -31,6 +33,7 @@ public:
         for (size_t pos = 0; pos < x.size(); pos += 2 * kPairs)
             push(0, x.data() + pos, std::min(2 * kPairs, x.size() - pos));
         for (size_t l = 0; l < levels_; ++l) finish(l);
+        stream_fence();
     }
 
 private:
@@ -59,7 +62,7 @@ private:
             used = made = 1;
         }
         const size_t pairs = (count - used) / 2;
-        haar_analysis(v + used, pairs, taps_, ca + made, cd + made);
+        haar_analysis(v + used, pairs, taps_, ca + made, cd + made, bands_[levels_ - l].size() >= kStreamMin);
         if (pairs > 0) s.prev = v[used + 2 * pairs - 1];
         used += 2 * pairs;
         made += pairs;
@@ -114,7 +117,10 @@ public:
           done_(bands.size(), 0),
           scratch_(std::make_unique_for_overwrite<double[]>(bands.size() * 2 * kPairs)) {}
 
-    void run() { feed(1, bands_[0].data(), bands_[0].size()); }
+    void run() {
+        feed(1, bands_[0].data(), bands_[0].size());
+        stream_fence();
+    }
 
 private:
     // Band i (1 = the deepest detail band) pairs with `count` more approximation values; each level's output
@@ -126,7 +132,7 @@ private:
         while (count > 0) {
             const size_t c = std::min(kPairs, count);
             double* y = last ? out_.data() + 2 * done_[i] : scratch_.get() + i * 2 * kPairs;
-            haar_synthesis(a, d.data() + done_[i], c, taps_, y);
+            haar_synthesis(a, d.data() + done_[i], c, taps_, y, last && out_.size() >= kStreamMin);
             done_[i] += c;
             a += c;
             count -= c;
