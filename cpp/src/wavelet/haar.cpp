@@ -16,8 +16,8 @@ namespace {
 
 // Pairs per kernel call.
 constexpr size_t kPairs = 1024;
-// Outputs from this many values (32 MiB) bypass the caches.
-constexpr size_t kStreamMin = size_t(1) << 22;
+// Outputs from this many values (4 MiB) bypass the caches.
+constexpr size_t kStreamMin = size_t(1) << 19;
 
 class HaarAnalysis {
 public:
