@@ -192,27 +192,21 @@ void haar_analysis_stream_kernel(const double* __restrict s, size_t pairs, doubl
     }
 }
 
-// haar_synthesis_kernel with y written by non-temporal stores.
+// haar_synthesis_kernel with y written by non-temporal stores; y must be 16-byte aligned (each pair is 16
+// bytes, so a y that is not stays unaligned and takes ordinary stores).
 TSQ_MULTIVERSION
 void haar_synthesis_stream_kernel(const double* __restrict a, const double* __restrict d, size_t count, double le,
                                   double lo, double he, double ho, double* __restrict y) {
     size_t t = 0;
-    // y is 8-byte aligned and its pairs start at even positions: one pair aligns it to 16 bytes at most.
-    for (; t < count && (reinterpret_cast<uintptr_t>(y + 2 * t) % sizeof(__m128d)) != 0; ++t) {
-        y[2 * t] = (0.0 + le * a[t]) + (0.0 + he * d[t]);
-        y[2 * t + 1] = (0.0 + lo * a[t]) + (0.0 + ho * d[t]);
-    }
-    if ((reinterpret_cast<uintptr_t>(y + 2 * t) % sizeof(__m128d)) == 0) {
-        for (; t + 4 <= count; t += 4) {
-            V4 av, dv;
-            std::memcpy(&av, a + t, sizeof(V4));
-            std::memcpy(&dv, d + t, sizeof(V4));
-            const V4 ye = (0.0 + le * av) + (0.0 + he * dv), yo = (0.0 + lo * av) + (0.0 + ho * dv);
-            _mm_stream_pd(y + 2 * t, __builtin_shufflevector(ye, yo, 0, 4));
-            _mm_stream_pd(y + 2 * t + 2, __builtin_shufflevector(ye, yo, 1, 5));
-            _mm_stream_pd(y + 2 * t + 4, __builtin_shufflevector(ye, yo, 2, 6));
-            _mm_stream_pd(y + 2 * t + 6, __builtin_shufflevector(ye, yo, 3, 7));
-        }
+    for (; t + 4 <= count; t += 4) {
+        V4 av, dv;
+        std::memcpy(&av, a + t, sizeof(V4));
+        std::memcpy(&dv, d + t, sizeof(V4));
+        const V4 ye = (0.0 + le * av) + (0.0 + he * dv), yo = (0.0 + lo * av) + (0.0 + ho * dv);
+        _mm_stream_pd(y + 2 * t, __builtin_shufflevector(ye, yo, 0, 4));
+        _mm_stream_pd(y + 2 * t + 2, __builtin_shufflevector(ye, yo, 1, 5));
+        _mm_stream_pd(y + 2 * t + 4, __builtin_shufflevector(ye, yo, 2, 6));
+        _mm_stream_pd(y + 2 * t + 6, __builtin_shufflevector(ye, yo, 3, 7));
     }
     for (; t < count; ++t) {
         y[2 * t] = (0.0 + le * a[t]) + (0.0 + he * d[t]);
@@ -247,7 +241,8 @@ void stream_fence() {
 
 void haar_synthesis(const double* a, const double* d, size_t count, const double* taps, double* y, bool stream) {
 #if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
-    if (stream) return haar_synthesis_stream_kernel(a, d, count, taps[0], taps[1], taps[2], taps[3], y);
+    if (stream && reinterpret_cast<uintptr_t>(y) % sizeof(__m128d) == 0)
+        return haar_synthesis_stream_kernel(a, d, count, taps[0], taps[1], taps[2], taps[3], y);
 #endif
     haar_synthesis_kernel(a, d, count, taps[0], taps[1], taps[2], taps[3], y);
 }
