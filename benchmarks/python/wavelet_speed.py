@@ -4,18 +4,18 @@
     .venv/bin/python benchmarks/python/wavelet_speed.py --sizes 1e6 1e7 1e8 --runs 5
 
 For haar, db4 and sym8 in symmetric mode (PyWavelets' default) and periodization, at the maximum useful level
-capped at 8 (the usual multiresolution depth), on a float64 random walk: the median wall time of wavedec, of
-waverec and of the round trip, for both libraries, each measured right after the other so the machine's load
-affects both alike. Times are CPU time of this process (time.process_time), which other programs on a shared
-machine inflate much less than wall time; the ratio is PyWavelets' time over tsquash's (above 1: tsquash is faster). Both libraries are
-single-threaded. Results go to benchmarks/results/wavelet-<machine>.csv and .md, with the load average.
+capped at 8 (the usual multiresolution depth), on a float64 random walk: the best (shortest) time of --runs
+calls of wavedec, of waverec and of the round trip, for both libraries, each call measured right after the
+other's so the machine's load affects both alike. Times are CPU time of this process (time.process_time), which
+other programs on a shared machine inflate much less than wall time; the best of several is the time least
+disturbed by them. The ratio is PyWavelets' time over tsquash's (above 1: tsquash is faster). Both libraries
+are single-threaded. Results go to benchmarks/results/wavelet-<machine>.csv and .md, with the load average.
 """
 from __future__ import annotations
 
 import argparse
 import csv
 import os
-import statistics
 import time
 from pathlib import Path
 
@@ -30,7 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def interleaved(fa, fb, runs: int) -> tuple[float, float]:
-    """Median times of fa and fb, alternating calls so both see the same machine load."""
+    """Best times of fa and fb, alternating calls so both see the same machine load."""
     fa(), fb()
     ta, tb = [], []
     for _ in range(runs):
@@ -40,7 +40,7 @@ def interleaved(fa, fb, runs: int) -> tuple[float, float]:
         t0 = time.process_time()
         fb()
         tb.append(time.process_time() - t0)
-    return statistics.median(ta), statistics.median(tb)
+    return min(ta), min(tb)
 
 
 def run(args) -> list[dict]:
@@ -48,7 +48,7 @@ def run(args) -> list[dict]:
     for size in args.sizes:
         n = int(float(size))
         x = 100.0 + np.cumsum(np.random.default_rng(42).normal(size=n))
-        # Short transforms take a millisecond: more repetitions steady their median.
+        # Short transforms take a millisecond: more repetitions make their best time steadier.
         runs = args.runs * 3 if n <= 10**6 else args.runs if n <= 10**7 else max(3, args.runs // 2)
         for name in args.wavelets:
             level = min(8, pywt.dwt_max_level(n, pywt.Wavelet(name).dec_len))
@@ -91,8 +91,8 @@ def write(rows: list[dict], args, load_before, load_after) -> None:
         f"{' '.join(f'{v:.2f}' for v in load_before)} / {' '.join(f'{v:.2f}' for v in load_after)} "
         "(a shared machine: the two libraries are timed alternately, so the ratios are fairer than the times).",
         "",
-        f"Median CPU time of {args.runs} runs (3x as many for 1e6, fewer for 1e8), single thread, float64 random walk, level = "
-        "min(8, dwt_max_level). Ratio = PyWavelets' time / tsquash's (above 1: tsquash faster). "
+        f"Best CPU time of {args.runs} runs (3x as many for 1e6, fewer for 1e8), single thread, float64 "
+        "random walk, level = min(8, dwt_max_level). Ratio = PyWavelets' time / tsquash's (above 1: tsquash faster). "
         "Reproduce: `.venv/bin/python benchmarks/python/wavelet_speed.py " + " ".join(
             ["--sizes", *args.sizes, "--runs", str(args.runs)]) + "`.",
         "",

@@ -123,6 +123,27 @@ def test_nan_handling_matches_tsdownsample(name, with_x):
                                       err_msg=f"{name} n_out={n_out}")
 
 
+@pytest.mark.parametrize("name", ["nanminmax", "nanm4", "nanminmaxlttb"])
+@pytest.mark.parametrize("dtype", [np.float64, np.float32])
+def test_nan_aware_without_nan_but_with_infinities(name, dtype):
+    """Bins whose values add up to NaN without holding one (+inf and -inf, or an overflow then -inf): the
+    NaN-aware variants must still report the bins' minimum and maximum, not a NaN position."""
+    rng = np.random.default_rng(11)
+    n = 20_000
+    big = np.finfo(dtype).max
+    y = rng.normal(size=n).astype(dtype)
+    y[500], y[700] = np.inf, -np.inf  # the same bin at every n_out below
+    y[5000:5004] = big  # sums to +inf, then -inf: NaN
+    y[5100] = -np.inf
+    y[9000] = -big
+    y[9001] = -big
+    y[12000], y[12001], y[12002] = np.inf, np.inf, -np.inf
+    for args in ((y,), (np.arange(n) * 2.5, y)):
+        for n_out in (8, 40, 200):
+            np.testing.assert_array_equal(ours(name, *args, n_out=n_out), reference(name, *args, n_out=n_out),
+                                          err_msg=f"{name} n_out={n_out} with x={len(args) == 2}")
+
+
 def test_nan_aware_reports_the_gap():
     y = np.arange(100.0)
     y[37] = np.nan

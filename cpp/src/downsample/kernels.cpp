@@ -143,6 +143,10 @@ TSQ_INLINE std::pair<size_t, size_t> first_positions(const T* p, size_t n, T mn,
 // smaller position on equal values. Returns false when some side saw no value strictly inside
 // (+inf, -inf), which only all-NaN or all-infinite runs produce; the caller then uses the exact two-pass
 // search. nan_seen reports a NaN when DetectNan.
+// NaNs are noticed through a running sum of the values, in one register (the loop already uses nearly all
+// sixteen; a spilled accumulator costs more than the pass): a NaN makes the sum NaN. So can +inf and -inf, or an
+// overflow followed by an infinity of the other sign, hence nan_seen means "maybe": the caller looks for the
+// first NaN and, finding none, keeps this pass's positions.
 template <bool DetectNan, class T>
 TSQ_INLINE bool tracked_argminmax(const T* p, size_t n, size_t& imin, size_t& imax, bool& nan_seen) {
     using I = std::conditional_t<sizeof(T) == 8, int64_t, int32_t>;
@@ -158,11 +162,12 @@ TSQ_INLINE bool tracked_argminmax(const T* p, size_t n, size_t& imin, size_t& im
         cur0[j] = static_cast<I>(j);
     }
     V mn1 = mn0, mx1 = mx0;
+    // Both halves of a step record the position of the first half's lanes (the second half's are L further,
+    // added back after the loop): one position vector fewer to keep in a register and to advance.
     IV imn0 = cur0 - cur0 - 1, imx0 = imn0, imn1 = imn0, imx1 = imn0;
-    IV cur1 = cur0 + static_cast<I>(L);
     const IV step = cur0 - cur0 + static_cast<I>(2 * L);
     typedef decltype(mn0 != mn0) M;
-    M nan = mn0 != mn0;
+    [[maybe_unused]] V sum = {};
     size_t i = 0;
     for (; i + 2 * L <= n; i += 2 * L) {
         V a, b;
@@ -174,13 +179,14 @@ TSQ_INLINE bool tracked_argminmax(const T* p, size_t n, size_t& imin, size_t& im
         mx0 = gta ? a : mx0;
         imx0 = gta ? cur0 : imx0;
         mn1 = ltb ? b : mn1;
-        imn1 = ltb ? cur1 : imn1;
+        imn1 = ltb ? cur0 : imn1;
         mx1 = gtb ? b : mx1;
-        imx1 = gtb ? cur1 : imx1;
-        if constexpr (DetectNan) nan |= (a != a) | (b != b);
+        imx1 = gtb ? cur0 : imx1;
+        if constexpr (DetectNan) sum += a + b;
         cur0 += step;
-        cur1 += step;
     }
+    imn1 = imn1 >= 0 ? imn1 + static_cast<I>(L) : imn1;
+    imx1 = imx1 >= 0 ? imx1 + static_cast<I>(L) : imx1;
     T bmin = highest_start<T>(), bmax = lowest_start<T>();
     int64_t kmin = -1, kmax = -1;
     auto take = [&](T v, int64_t k, bool is_min) {
@@ -199,7 +205,7 @@ TSQ_INLINE bool tracked_argminmax(const T* p, size_t n, size_t& imin, size_t& im
     }
     bool any_nan = false;
     if constexpr (DetectNan)
-        for (size_t j = 0; j < L; ++j) any_nan |= nan[j] != 0;
+        for (size_t j = 0; j < L; ++j) any_nan |= sum[j] != sum[j];
     for (; i < n; ++i) {
         const T v = p[i];
         if (v < bmin || (kmin < 0 && v == bmin)) bmin = v, kmin = static_cast<int64_t>(i);
@@ -236,7 +242,7 @@ TSQ_INLINE std::pair<size_t, size_t> nan_argminmax_impl(const T* p, size_t n) {
         const bool done = tracked_argminmax<true>(p, n, a, b, nan);
         if (nan) {
             const size_t k = find_first_nan(p, n);
-            return {k, k};
+            if (k < n) return {k, k};
         }
         if (done) return {a, b};
 #endif

@@ -11,6 +11,7 @@
 #include <sys/mman.h>
 #endif
 
+#include "haar.hpp"
 #include "kernels.hpp"
 #include "tsquash/errors.hpp"
 #include "tsquash/wavelet/streaming.hpp"
@@ -268,6 +269,7 @@ void wavedec(std::span<const double> x, const Wavelet& w, Mode mode, int level,
         std::copy(x.begin(), x.end(), bands[0].begin());
         return;
     }
+    if (detail::haar_wavedec(x, w, mode, level, bands)) return;
     if (fused_forward(mode, x.size(), level)) {
         wavedec_fused(x, w, mode, level, bands);
         return;
@@ -299,6 +301,7 @@ void waverec(std::span<const std::span<const double>> bands, const Wavelet& w, M
         std::copy(bands[0].begin(), bands[0].end(), out.begin());
         return;
     }
+    if (detail::haar_waverec(bands, w, out)) return;
     if (mode != Mode::periodization && bands.size() > 2 && len >= g_fuse_min.load()) {
         FusedInverse(bands, w, out).run();
         return;

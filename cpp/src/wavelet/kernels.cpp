@@ -1,5 +1,12 @@
 #include "kernels.hpp"
 
+#include <cstdint>
+#include <cstring>
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#include <emmintrin.h>
+#endif
+
 // The kernels are compiled twice on x86-64 with GCC, for AVX2 and for the baseline, and picked at load time, so
 // wheels built for any x86-64 use wide vectors where the CPU has them. Neither clone contracts a*b+c into an FMA
 // (ISO C++ mode keeps -ffp-contract=off), so both give the same bits.
@@ -144,7 +151,101 @@ void synthesis_dispatch(const double* a, const double* d, size_t c, size_t h, co
     }
 }
 
+TSQ_MULTIVERSION
+void haar_analysis_kernel(const double* __restrict s, size_t pairs, double l0, double l1, double h0, double h1,
+                          double* __restrict ca, double* __restrict cd) {
+    for (size_t t = 0; t < pairs; ++t) {
+        const double e = s[2 * t], o = s[2 * t + 1];
+        ca[t] = (0.0 + l1 * o) + l0 * e;
+        cd[t] = (0.0 + h1 * o) + h0 * e;
+    }
+}
+
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#pragma GCC diagnostic ignored "-Wpsabi"  // the 32-byte vectors below never cross a call
+typedef double V4 __attribute__((vector_size(32)));
+
+// haar_analysis_kernel with the details written by non-temporal stores: a detail band much larger than the
+// caches would otherwise be read into them before being written (and evict the block being worked on).
+TSQ_MULTIVERSION
+void haar_analysis_stream_kernel(const double* __restrict s, size_t pairs, double l0, double l1, double h0,
+                                 double h1, double* __restrict ca, double* __restrict cd) {
+    size_t t = 0;
+    for (; t < pairs && (reinterpret_cast<uintptr_t>(cd + t) % sizeof(__m128d)) != 0; ++t) {
+        ca[t] = (0.0 + l1 * s[2 * t + 1]) + l0 * s[2 * t];
+        cd[t] = (0.0 + h1 * s[2 * t + 1]) + h0 * s[2 * t];
+    }
+    for (; t + 4 <= pairs; t += 4) {
+        V4 p, q;
+        std::memcpy(&p, s + 2 * t, sizeof(V4));
+        std::memcpy(&q, s + 2 * t + 4, sizeof(V4));
+        const V4 e = __builtin_shufflevector(p, q, 0, 2, 4, 6), o = __builtin_shufflevector(p, q, 1, 3, 5, 7);
+        const V4 a = (0.0 + l1 * o) + l0 * e, d = (0.0 + h1 * o) + h0 * e;
+        std::memcpy(ca + t, &a, sizeof(V4));
+        // 16-byte streaming stores are SSE2, so both clones have them (the write-combining buffers merge them).
+        _mm_stream_pd(cd + t, __builtin_shufflevector(d, d, 0, 1));
+        _mm_stream_pd(cd + t + 2, __builtin_shufflevector(d, d, 2, 3));
+    }
+    for (; t < pairs; ++t) {
+        ca[t] = (0.0 + l1 * s[2 * t + 1]) + l0 * s[2 * t];
+        cd[t] = (0.0 + h1 * s[2 * t + 1]) + h0 * s[2 * t];
+    }
+}
+
+// haar_synthesis_kernel with y written by non-temporal stores; y must be 16-byte aligned (each pair is 16
+// bytes, so a y that is not stays unaligned and takes ordinary stores).
+TSQ_MULTIVERSION
+void haar_synthesis_stream_kernel(const double* __restrict a, const double* __restrict d, size_t count, double le,
+                                  double lo, double he, double ho, double* __restrict y) {
+    size_t t = 0;
+    for (; t + 4 <= count; t += 4) {
+        V4 av, dv;
+        std::memcpy(&av, a + t, sizeof(V4));
+        std::memcpy(&dv, d + t, sizeof(V4));
+        const V4 ye = (0.0 + le * av) + (0.0 + he * dv), yo = (0.0 + lo * av) + (0.0 + ho * dv);
+        _mm_stream_pd(y + 2 * t, __builtin_shufflevector(ye, yo, 0, 4));
+        _mm_stream_pd(y + 2 * t + 2, __builtin_shufflevector(ye, yo, 1, 5));
+        _mm_stream_pd(y + 2 * t + 4, __builtin_shufflevector(ye, yo, 2, 6));
+        _mm_stream_pd(y + 2 * t + 6, __builtin_shufflevector(ye, yo, 3, 7));
+    }
+    for (; t < count; ++t) {
+        y[2 * t] = (0.0 + le * a[t]) + (0.0 + he * d[t]);
+        y[2 * t + 1] = (0.0 + lo * a[t]) + (0.0 + ho * d[t]);
+    }
+}
+#endif
+
+TSQ_MULTIVERSION
+void haar_synthesis_kernel(const double* __restrict a, const double* __restrict d, size_t count, double le,
+                           double lo, double he, double ho, double* __restrict y) {
+    for (size_t t = 0; t < count; ++t) {
+        y[2 * t] = (0.0 + le * a[t]) + (0.0 + he * d[t]);
+        y[2 * t + 1] = (0.0 + lo * a[t]) + (0.0 + ho * d[t]);
+    }
+}
+
 }  // namespace
+
+void haar_analysis(const double* s, size_t pairs, const double* taps, double* ca, double* cd, bool stream_cd) {
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+    if (stream_cd) return haar_analysis_stream_kernel(s, pairs, taps[0], taps[1], taps[2], taps[3], ca, cd);
+#endif
+    haar_analysis_kernel(s, pairs, taps[0], taps[1], taps[2], taps[3], ca, cd);
+}
+
+void stream_fence() {
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+    _mm_sfence();
+#endif
+}
+
+void haar_synthesis(const double* a, const double* d, size_t count, const double* taps, double* y, bool stream) {
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+    if (stream && reinterpret_cast<uintptr_t>(y) % sizeof(__m128d) == 0)
+        return haar_synthesis_stream_kernel(a, d, count, taps[0], taps[1], taps[2], taps[3], y);
+#endif
+    haar_synthesis_kernel(a, d, count, taps[0], taps[1], taps[2], taps[3], y);
+}
 
 void analysis_block(const double* e, const double* od, size_t c, const Wavelet& w, double* ca, double* cd) {
     analysis_dispatch(e, od, c, w.length() / 2, w.rec_lo.data(), w.rec_hi.data(), ca, cd);

@@ -22,6 +22,18 @@ void analysis_block(const double* e, const double* od, size_t c, const Wavelet& 
 // ye[t] = sum_j rec_lo[2j] a[t+h-1-j] + rec_hi[2j] d[t+h-1-j], yo[t] likewise with the odd taps.
 void synthesis_block(const double* a, const double* d, size_t c, const Wavelet& w, double* ye, double* yo);
 
+// The two-tap (haar) levels, for the fused multilevel transforms of haar.cpp, with the arithmetic of
+// analysis_block / synthesis_block for F = 2 so that both give the same bits. taps = {lo[0], lo[1], hi[0],
+// hi[1]} of the synthesis filters (rec_lo, rec_hi).
+// ca[t], cd[t] from the pair s[2t], s[2t + 1], t in [0, pairs). stream_cd: cd is written with non-temporal
+// stores (for bands far larger than the caches; call stream_fence() before anyone reads them).
+void haar_analysis(const double* s, size_t pairs, const double* taps, double* ca, double* cd,
+                   bool stream_cd = false);
+void stream_fence();
+// y[2t], y[2t + 1] from a[t], d[t], t in [0, count); stream: y is written with non-temporal stores.
+void haar_synthesis(const double* a, const double* d, size_t count, const double* taps, double* y,
+                    bool stream = false);
+
 // The value at index k (outside [0, n)) of x extended by `mode` (not periodization); get(i) reads x[i].
 // Mirrors of mirrors when the extension is longer than the signal, as PyWavelets does.
 template <class Get>
