@@ -11,7 +11,7 @@
   approximation, one per predicted coefficient, two per explicit one, and the window header (m, r, checksum).
 
 Environment knobs: TSQ_LEARNED_EPOCHS (8), TSQ_LEARNED_STRIDE (1024), TSQ_LEARNED_MAX_WINDOWS (1024),
-TSQ_LEARNED_DEEPER (1), TSQ_LEARNED_SEED (0).
+TSQ_LEARNED_DEEPER (2), TSQ_LEARNED_LR (3e-3), TSQ_LEARNED_SEED (0).
 """
 from __future__ import annotations
 
@@ -49,8 +49,9 @@ class Learned:
         self.epochs = int(env("TSQ_LEARNED_EPOCHS", 8))
         self.stride = int(env("TSQ_LEARNED_STRIDE", 1024))
         self.max_windows = int(env("TSQ_LEARNED_MAX_WINDOWS", 1024))
-        self.deeper = int(env("TSQ_LEARNED_DEEPER", 1))
+        self.deeper = int(env("TSQ_LEARNED_DEEPER", 2))
         self.seed = int(env("TSQ_LEARNED_SEED", 0))
+        self.lr = float(env("TSQ_LEARNED_LR", 3e-3))
         self.notes = []
 
     def fit(self, train_windows):
@@ -62,7 +63,7 @@ class Learned:
             t = time.perf_counter()
             m = LearnedDownsampler.train(series, level=level, keep=keep, epochs=self.epochs, window=WINDOW,
                                          stride=self.stride, max_windows=self.max_windows, progress=False,
-                                         seed=self.seed, threads=1)
+                                         seed=self.seed, threads=1, lr=self.lr)
             self.models[b] = m
             h = m.history
             self.notes.append(f"{b:.0%}: level {level}, {time.perf_counter() - t:.0f} s, detail energy missed by "

@@ -69,16 +69,18 @@ void register_learned_downsample(py::module_& m) {
             py::arg("threads"), py::arg("seed"), py::arg("callback"))
         .def(
             "score",
-            [](const WaveletScorer& s, const py::array& approx, int threads) {
-                int64_t n = 0;
+            [](const WaveletScorer& s, const py::array& approx, const py::array& known, int threads) {
+                int64_t n = 0, n_known = 0;
                 const float* data = float_rows(approx, s.approx_len(), n, "approx");
+                const float* kn = float_rows(known, s.detail_len(), n_known, "known");
+                if (n_known != n) throw py::value_error("approx and known: different numbers of rows");
                 py::array_t<float> out({n, s.detail_len()});
                 float* o = out.mutable_data();
                 py::gil_scoped_release nogil;
-                s.score(data, n, o, threads);
+                s.score(data, kn, n, o, threads);
                 return out;
             },
-            py::arg("approx"), py::arg("threads"))
+            py::arg("approx"), py::arg("known"), py::arg("threads"))
         .def("parameters",
              [](const WaveletScorer& s) {
                  const auto p = s.parameters();

@@ -353,9 +353,9 @@ def _learned():
 
 ProgressArg = Union[bool, Callable[[int, float, float], Optional[bool]]]
 
-# Stored numbers per window besides the coefficients: the predicted count m, the explicit count r and the
-# checksum of the predicted positions.
-WINDOW_HEADER = 3
+# Stored numbers per window besides the coefficients: the predicted counts of the two passes (m1, m2), the
+# explicit count r and the checksum of the predicted positions.
+WINDOW_HEADER = 4
 
 
 def _positions_crc(pos: np.ndarray) -> int:
@@ -368,14 +368,14 @@ def _window_budget(budget: float, length: int) -> int:
 
 
 class PredictedSeries:
-    """What the learned downsampler stores: per window the approximation band, the values of the m detail
-    coefficients the model predicts from that band (their positions are not stored: the decoder re-runs the
-    model), r explicit (position, value) pairs, and a three-number header (m, r, a checksum of the predicted
-    positions).
+    """What the learned downsampler stores: per window the approximation band, the values of the m1 detail
+    coefficients the model predicts from that band, the values of the m2 it predicts next from the band and
+    those m1 values (no predicted position is stored: the decoder re-runs the model), r explicit (position,
+    value) pairs, and a four-number header (m1, m2, r, a checksum of the predicted positions).
 
-    ``reconstruct()`` needs the model (the one that produced the series is attached; after ``from_bytes`` pass
-    it, or use :meth:`LearnedDownsampler.decode`). ``n_stored`` counts every stored number: approximation +
-    m + 2 r + 3 per window.
+    ``n_pred`` is (n_windows, 2): m1 and m2 per window. ``reconstruct()`` needs the model (the one that
+    produced the series is attached; after ``from_bytes`` pass it, or use :meth:`LearnedDownsampler.decode`).
+    ``n_stored`` counts every stored number: approximation + m1 + m2 + 2 r + 4 per window.
     """
 
     def __init__(self, n: int, wavelet: str, level: int, window: int, approx: np.ndarray, n_pred: np.ndarray,
@@ -383,7 +383,7 @@ class PredictedSeries:
                  checksums: np.ndarray, model_id: int, model: Optional["LearnedDownsampler"] = None):
         self.n, self.wavelet, self.level, self.window = int(n), wavelet, int(level), int(window)
         self.approx = np.ascontiguousarray(approx, dtype=np.float64)
-        self.n_pred = np.ascontiguousarray(n_pred, dtype=np.int64)
+        self.n_pred = np.ascontiguousarray(n_pred, dtype=np.int64).reshape(-1, 2)
         self.pred_values = np.ascontiguousarray(pred_values, dtype=np.float64)
         self.n_exp = np.ascontiguousarray(n_exp, dtype=np.int64)
         self.exp_positions = np.ascontiguousarray(exp_positions, dtype=np.int64)
@@ -399,7 +399,7 @@ class PredictedSeries:
             raise ValueError("approximation band has the wrong length for n, level and window")
         if not (len(self.n_pred) == len(self.n_exp) == len(self.checksums) == nw):
             raise ValueError("one header per window expected")
-        if np.any(self.n_pred < 0) or np.any(self.n_exp < 0) or np.any(self.n_pred + self.n_exp > nd):
+        if np.any(self.n_pred < 0) or np.any(self.n_exp < 0) or np.any(self.n_pred.sum(1) + self.n_exp > nd):
             raise ValueError("more kept coefficients than a window has")
         if len(self.pred_values) != self.n_pred.sum() or len(self.exp_values) != self.n_exp.sum() \
                 or len(self.exp_positions) != len(self.exp_values):
@@ -418,8 +418,9 @@ class PredictedSeries:
         return list(zip(ends - self.n_exp, ends))
 
     def _pred_slices(self):
-        ends = np.cumsum(self.n_pred)
-        return list(zip(ends - self.n_pred, ends))
+        counts = self.n_pred.sum(1)
+        ends = np.cumsum(counts)
+        return list(zip(ends - counts, ends))
 
     @property
     def n_stored(self) -> int:
@@ -449,7 +450,7 @@ class PredictedSeries:
         model = self._model_for(model)
         la = self.window >> self.level
         rows = self.approx.reshape(self.n_windows, la)
-        pred = model._predicted_positions(rows, self.n_pred)
+        pred = model._predicted_positions(rows, self.n_pred, [self.pred_values[a:b] for a, b in self._pred_slices()])
         out = np.zeros((self.n_windows, self.window))
         out[:, :la] = rows
         for i, ((plo, phi), (elo, ehi)) in enumerate(zip(self._pred_slices(), self._exp_slices())):
@@ -513,8 +514,8 @@ class PredictedSeries:
         gaps = np.concatenate(gaps).astype("<u4") if gaps else np.empty(0, "<u4")
         head = _PRED_MAGIC + struct.pack("<BBB", _PRED_VERSION, self.level, len(name)) + name
         head += struct.pack("<QII", self.n, self.window, self.model_id)
-        body = (head + self.approx.astype("<f8").tobytes() + self.n_pred.astype("<u4").tobytes()
-                + self.n_exp.astype("<u4").tobytes() + self.checksums.astype("<u4").tobytes() + gaps.tobytes()
+        body = (head + self.approx.astype("<f8").tobytes() + self.n_pred[:, 0].astype("<u4").tobytes()
+                + self.n_pred[:, 1].astype("<u4").tobytes() + self.n_exp.astype("<u4").tobytes() + self.checksums.astype("<u4").tobytes() + gaps.tobytes()
                 + self.exp_values.astype("<f8").tobytes() + self.pred_values.astype("<f8").tobytes())
         return body + struct.pack("<I", zlib.crc32(body))
 
@@ -549,12 +550,13 @@ class PredictedSeries:
             fail("invalid wavelet, level, length or window")
         nw, la = -(-n // window), window >> level
         end = len(b) - 4
-        if end - at < 8 * nw * la + 12 * nw:
+        if end - at < 8 * nw * la + 16 * nw:
             fail("payload has the wrong length")
         approx = np.frombuffer(b, "<f8", nw * la, at)
         at += 8 * nw * la
-        n_pred, n_exp, checksums = (np.frombuffer(b, "<u4", nw, at + 4 * nw * i).astype(np.int64) for i in range(3))
-        at += 12 * nw
+        m1, m2, n_exp, checksums = (np.frombuffer(b, "<u4", nw, at + 4 * nw * i).astype(np.int64) for i in range(4))
+        n_pred = np.stack([m1, m2], axis=1)
+        at += 16 * nw
         n_p, n_e = int(n_pred.sum()), int(n_exp.sum())
         if end - at != 12 * n_e + 8 * n_p:
             fail("payload has the wrong length")
@@ -572,14 +574,17 @@ class PredictedSeries:
             fail(str(e))
 
 
+# Shares of a window's free budget tried as the first-pass count m1 (0 is always tried).
+_M1_GRID = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
+
 _PRED_MAGIC = b"TSQP"
 _PRED_VERSION = 1
 
 
 def _best_split(energy: np.ndarray, order: np.ndarray, free: int) -> tuple:
-    """(m, r) with m + 2 r <= free minimising the energy left out when the first m of ``order`` (the model's
-    ranking) are kept and the r largest of the rest are kept explicitly; ties go to the smaller m, so m = 0
-    (top-k by magnitude) wins unless the prediction helps."""
+    """(lost, m, r) with m + 2 r <= free minimising the energy left out (lost) when the first m of ``order``
+    (the model's ranking) are kept and the r largest of the rest are kept explicitly; ties go to the smaller m,
+    so m = 0 (top-k by magnitude) wins unless the prediction helps."""
     nd = len(energy)
     mag = np.argsort(-energy, kind="stable")  # magnitude order, ties to the lower index
     rank = np.empty(nd, np.int64)
@@ -589,7 +594,7 @@ def _best_split(energy: np.ndarray, order: np.ndarray, free: int) -> tuple:
     total = energy.sum()
     best = (np.inf, 0, 0)
     pred_energy = 0.0
-    for m in range(0, min(free, nd) + 1):
+    for m in range(0, min(free, len(order)) + 1):
         if m:
             j = order[m - 1]
             pred_energy += energy[j]
@@ -603,7 +608,7 @@ def _best_split(energy: np.ndarray, order: np.ndarray, free: int) -> tuple:
         lost = total - got
         if lost < best[0] - 1e-12 * total:
             best = (lost, m, r)
-    return best[1], best[2]
+    return best
 
 
 class LearnedDownsampler:
@@ -648,9 +653,10 @@ class LearnedDownsampler:
 
     @property
     def model_id(self) -> int:
-        """CRC-32 of the model bytes: a downsampled series records it, and decoding with another model fails."""
+        """The model bytes' own CRC-32 (their last four bytes): a downsampled series records it, and decoding
+        with another model fails."""
         if self._id is None:
-            self._id = zlib.crc32(self.to_bytes())
+            self._id = struct.unpack("<I", self.to_bytes()[-4:])[0]
         return self._id
 
     @property
@@ -712,9 +718,11 @@ class LearnedDownsampler:
         if max_windows is not None and positive_int(max_windows, "max_windows") < len(windows):
             pick = np.random.default_rng(seed).choice(len(windows), max_windows, replace=False)
             windows = windows[np.sort(pick)]
-        coeffs = _coeff_rows(windows, wavelet, level)
+        coeffs = _coeff_rows(windows, wavelet, level, np.float64)
         la = window >> level
-        coeffs[:, :la] = _model_input(coeffs[:, :la].astype(np.float64))
+        coeffs[:, :la], scale = _model_input(coeffs[:, :la])
+        coeffs[:, la:] /= scale
+        coeffs = np.ascontiguousarray(coeffs, dtype=np.float32)
         callback, bar = _progress(progress, epochs)
         try:
             h = scorer.fit(coeffs, epochs, positive_int(batch_size, "batch_size"), float(lr), keep,
@@ -731,17 +739,34 @@ class LearnedDownsampler:
         (a higher score predicts a larger magnitude). They depend on the approximation bands only."""
         x = _series(x)
         rows = _coeff_rows(_pad_to_windows(x, self.window), self.wavelet, self.level, np.float64)
-        return self._scores(rows[:, : self.window >> self.level])
+        return self._scores(rows[:, : self.window >> self.level])  # first pass: nothing known yet
 
-    def _scores(self, approx: np.ndarray) -> np.ndarray:
+    def _scores(self, approx: np.ndarray, known: Optional[np.ndarray] = None) -> np.ndarray:
         # One thread, float32, one window per forward pass: the decoder must get the encoder's exact scores.
-        return self._scorer.score(_model_input(approx), 1)
+        a, scale = _model_input(approx)
+        k = np.full((len(a), self.window - a.shape[1]), np.nan, np.float32) if known is None else \
+            np.ascontiguousarray(known / scale, dtype=np.float32)
+        return self._scorer.score(a, k, 1)
 
-    def _predicted_positions(self, approx: np.ndarray, n_pred: np.ndarray) -> list:
-        """Per window, the positions of the n_pred[i] best scores (ties to the lower index), ascending."""
-        scores = self._scores(approx) if np.any(n_pred) else None
-        return [np.sort(np.argsort(-scores[i], kind="stable")[:m]) if m else np.empty(0, np.int64)
-                for i, m in enumerate(n_pred)]
+    def _predicted_positions(self, approx: np.ndarray, n_pred: np.ndarray, values: list) -> list:
+        """Per window, the positions of the m1 best first-pass scores (ascending; ties to the lower index), then
+        those of the m2 best second-pass scores among the rest, the m1 values being known (values[i] holds the
+        window's m1 + m2 predicted values in that order)."""
+        nw, nd = len(approx), self.window - approx.shape[1]
+        first = self._scores(approx) if np.any(n_pred[:, 0]) else np.zeros((nw, nd), np.float32)
+        p1 = [np.sort(np.argsort(-first[i], kind="stable")[:m]) for i, m in enumerate(n_pred[:, 0])]
+        out = p1
+        if np.any(n_pred[:, 1]):
+            known = np.full((nw, nd), np.nan)
+            for i, p in enumerate(p1):
+                known[i, p] = values[i][: len(p)]
+            second = self._scores(approx, known)
+            out = []
+            for i, (p, m2) in enumerate(zip(p1, n_pred[:, 1])):
+                s = second[i].astype(np.float64)
+                s[p] = -np.inf
+                out.append(np.concatenate([p, np.sort(np.argsort(-s, kind="stable")[:m2])]))
+        return [o.astype(np.int64) for o in out]
 
     def downsample(self, x, *, keep: Optional[float] = None, budget: Optional[float] = None) -> PredictedSeries:
         """Store at most ``budget`` x len(x) numbers (share of the series; every number counted), spent window by
@@ -772,20 +797,46 @@ class LearnedDownsampler:
         w, la = self.window, self.window >> self.level
         rows = _coeff_rows(_pad_to_windows(x, w), self.wavelet, self.level, np.float64)
         approx, detail = rows[:, :la], rows[:, la:]
-        scores = self._scores(approx)
-        n_pred, n_exp, checks, pv, ep, ev = [], [], [], [], [], []
-        for i in range(len(rows)):
-            length = min(w, len(x) - i * w)
-            free = max(0, _window_budget(budget, length) - la - WINDOW_HEADER)
+        nw, nd = detail.shape
+        first = self._scores(approx)
+        orders = [np.argsort(-first[i], kind="stable") for i in range(nw)]
+        frees = [max(0, _window_budget(budget, min(w, len(x) - i * w)) - la - WINDOW_HEADER) for i in range(nw)]
+        # Candidate first-pass counts m1 per window; each gets a second pass with those m1 values known.
+        cands = [(i, m1) for i in range(nw) for m1 in sorted({int(round(f * min(frees[i], nd))) for f in _M1_GRID})
+                 if m1 > 0]
+        known = np.full((len(cands), nd), np.nan)
+        for j, (i, m1) in enumerate(cands):
+            known[j, orders[i][:m1]] = detail[i, orders[i][:m1]]
+        second = self._scores(approx[[i for i, _ in cands]], known) if cands else None
+        best = [(*_best_split(detail[i] ** 2, orders[i], frees[i]), 0) for i in range(nw)]  # m1 = 0: one pass
+        best = [(lost, 0, m, r) for lost, m, r, _ in best]
+        for j, (i, m1) in enumerate(cands):
+            p1 = orders[i][:m1]
             energy = detail[i] ** 2
-            order = np.argsort(-scores[i], kind="stable")
-            m, r = _best_split(energy, order, free)
-            pred = np.sort(order[:m])
-            rest = np.ones(len(energy), bool)
+            rest_energy = energy.copy()
+            rest_energy[p1] = 0.0
+            s = second[j].astype(np.float64)
+            s[p1] = -np.inf
+            order2 = np.argsort(-s, kind="stable")[: nd - m1]
+            lost, m2, r = _best_split(rest_energy, order2, frees[i] - m1)
+            if lost < best[i][0] - 1e-12 * energy.sum():
+                best[i] = (lost, m1, m2, r)
+        n_pred, n_exp, checks, pv, ep, ev = [], [], [], [], [], []
+        for i, (_, m1, m2, r) in enumerate(best):
+            p1 = np.sort(orders[i][:m1])
+            if m2:
+                # With m1 = 0 the second pass knows nothing: its scores are the first pass's.
+                s = second[cands.index((i, m1))].astype(np.float64) if m1 else first[i].astype(np.float64)
+                s[p1] = -np.inf
+                p2 = np.sort(np.argsort(-s, kind="stable")[:m2])
+            else:
+                p2 = np.empty(0, np.int64)
+            pred = np.concatenate([p1, p2]).astype(np.int64)
+            rest = np.ones(nd, bool)
             rest[pred] = False
             cand = np.flatnonzero(rest)
-            exp = np.sort(cand[np.argsort(-energy[cand], kind="stable")[:r]])
-            n_pred.append(m)
+            exp = np.sort(cand[np.argsort(-detail[i, cand] ** 2, kind="stable")[:r]])
+            n_pred.append((m1, m2))
             n_exp.append(len(exp))
             checks.append(_positions_crc(pred))
             pv.append(detail[i, pred])
@@ -872,12 +923,13 @@ class LearnedDownsampler:
             return cls.from_bytes(f.read(), threads=threads)
 
 
-def _model_input(approx: np.ndarray) -> np.ndarray:
+def _model_input(approx: np.ndarray) -> tuple:
     """Approximation rows centred and scaled per window in float64 before the float32 model (a level such as
-    100 kPa would otherwise eat float32's precision); the scorer's features are scale-free anyway."""
+    100 kPa would otherwise eat float32's precision), and the scale, which known detail values share."""
     a = approx - approx.mean(axis=1, keepdims=True)
     scale = np.sqrt(np.mean(a * a, axis=1, keepdims=True))
-    return np.ascontiguousarray(a / np.where(scale > 0, scale, 1.0), dtype=np.float32)
+    scale = np.where(scale > 0, scale, 1.0)
+    return np.ascontiguousarray(a / scale, dtype=np.float32), scale
 
 
 def _coeff_rows(rows: np.ndarray, wavelet: str, level: int, dtype=np.float32) -> np.ndarray:

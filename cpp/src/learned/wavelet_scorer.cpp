@@ -12,6 +12,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <mutex>
 #include <string>
 #include <thread>
@@ -34,13 +35,14 @@ std::mutex g_init_mutex;
 
 // Per token: the centred approximation value, the steps to both neighbours, the curvature and its size (in
 // units of the band's typical step), the log of the typical step relative to the spread (one value per
-// window), and the position in the window (two frequencies of sin/cos).
-constexpr int64_t n_features = 6 + 4;
+// window), the position in the window (two frequencies of sin/cos), then for each detail coefficient the
+// token owns: log(1 + |value| / step) where the decoder already knows the value, and a known flag.
+constexpr int64_t n_band_features = 6 + 4;
 constexpr double tiny = 1e-30;
 
 struct NetImpl : nn::Module {
     NetImpl(const ScorerConfig& c, int64_t outputs) {
-        embed = register_module("embed", nn::Linear(n_features, c.d_model));
+        embed = register_module("embed", nn::Linear(n_band_features + 2 * outputs, c.d_model));
         for (int64_t i = 0; i < c.layers; ++i)
             blocks.push_back(register_module("block" + std::to_string(i),
                                              nn::TransformerEncoderLayer(nn::TransformerEncoderLayerOptions(c.d_model, c.heads)
@@ -49,7 +51,7 @@ struct NetImpl : nn::Module {
         head = register_module("head", nn::Linear(c.d_model, outputs));
     }
 
-    // tokens: (B, T, n_features) -> (B, T, outputs)
+    // tokens: (B, T, features) -> (B, T, outputs)
     torch::Tensor forward(const torch::Tensor& tokens) {
         auto h = embed->forward(tokens).transpose(0, 1);  // (T, B, d): the encoder layers are sequence-first
         for (auto& b : blocks) h = b->forward(h);
@@ -112,8 +114,9 @@ struct WaveletScorer::Impl {
         }
     }
 
-    // approx (B, na) -> scores (B, window - na), in the detail order of a wavedec row.
-    torch::Tensor scores(const torch::Tensor& approx) {
+    // approx (B, na), known (B, window - na) detail values with NaN where unknown -> scores (B, window - na),
+    // in the detail order of a wavedec row.
+    torch::Tensor scores(const torch::Tensor& approx, const torch::Tensor& known) {
         const auto mean = approx.mean(1, true);
         const auto centred = approx - mean;
         const auto spread = centred.pow(2).mean(1, true).sqrt();
@@ -122,10 +125,17 @@ struct WaveletScorer::Impl {
         const auto step = next.pow(2).mean(1, true).sqrt().add(tiny);
         const auto curv = (next - prev) / step;
         const int64_t b = approx.size(0), na = approx.size(1);
+        const int64_t per_token = (int64_t(1) << config.level) - 1;
+        const auto is_known = known.isnan().logical_not();
+        const auto size = torch::where(is_known, (known.abs() / step).log1p(), torch::zeros_like(known));
+        const auto grid = [&](const torch::Tensor& v) {
+            return torch::zeros({b, na * per_token}, torch::kFloat32).index_copy(1, detail_index, v).reshape({b, na, per_token});
+        };
         const auto tokens = torch::cat({(centred / (spread + step)).unsqueeze(-1), (next / step).unsqueeze(-1),
                                         (prev / step).unsqueeze(-1), curv.unsqueeze(-1), curv.abs().unsqueeze(-1),
                                         (step / (spread + step)).log().expand({b, na}).unsqueeze(-1),
-                                        position.unsqueeze(0).expand({b, na, 4})},
+                                        position.unsqueeze(0).expand({b, na, 4}), grid(size),
+                                        grid(is_known.to(torch::kFloat32))},
                                        2)
                                 .clamp(-50.0, 50.0);
         return net->forward(tokens).reshape({b, -1}).index_select(1, detail_index);
@@ -180,12 +190,24 @@ std::vector<ScorerEpoch> WaveletScorer::fit(const float* coeffs, int64_t n, cons
             for (int64_t b = 0; b < n; b += opt.batch_size) {
                 const auto c = all.index_select(0, perm.slice(0, b, std::min(n, b + opt.batch_size)));
                 const auto detail = c.index({Slice(), Slice(na, torch::indexing::None)});
-                const auto s = m.scores(c.index({Slice(), Slice(0, na)}));
+                const auto approx = c.index({Slice(), Slice(0, na)});
+                const auto nothing = torch::full_like(detail, std::numeric_limits<float>::quiet_NaN());
+                const auto s = m.scores(approx, nothing);
                 // Each window's share of detail energy per coefficient is the target distribution of its
                 // softmax: the cross-entropy is lowest when the scores rank (and space) coefficients by energy.
                 const auto d2 = detail.pow(2);
                 const auto share = d2 / d2.sum(1, true).add(tiny);
-                const auto loss = -(share * torch::log_softmax(s, 1)).sum(1).mean();
+                auto loss = -(share * torch::log_softmax(s, 1)).sum(1).mean();
+                // Second pass, as the decoder runs it: the values of each window's q best first-pass scores are
+                // known (q drawn up to twice the keep share), the rest is scored among itself.
+                const auto rank = s.detach().argsort(/*dim=*/1, /*descending=*/true).argsort(/*dim=*/1, /*descending=*/false);
+                const auto q = torch::randint(0, 2 * k + 1, {c.size(0), 1}, gen, torch::kLong);
+                const auto known_mask = rank < q;
+                const auto s2 = m.scores(approx, torch::where(known_mask, detail, nothing));
+                const auto d2_rest = torch::where(known_mask, torch::zeros_like(d2), d2);
+                const auto share2 = d2_rest / d2_rest.sum(1, true).add(tiny);
+                const auto logp2 = torch::log_softmax(s2.masked_fill(known_mask, -1e4), 1);
+                loss = loss + -(share2 * logp2).sum(1).mean();
                 adam.zero_grad();
                 loss.backward();
                 adam.step();
@@ -208,15 +230,18 @@ std::vector<ScorerEpoch> WaveletScorer::fit(const float* coeffs, int64_t n, cons
     return history;
 }
 
-void WaveletScorer::score(const float* approx, int64_t n, float* scores, int threads) const {
+void WaveletScorer::score(const float* approx, const float* known, int64_t n, float* scores, int threads) const {
     const int64_t na = approx_len(), nd = detail_len();
     require_finite(approx, static_cast<size_t>(n * na), "approximation coefficients");
+    for (int64_t i = 0; i < n * nd; ++i)
+        if (std::isinf(known[i])) throw InvalidArgument("known detail values hold an infinity at flat index " + std::to_string(i));
     std::lock_guard<std::mutex> lock(impl_->mu);
     set_threads(threads);
     torch::NoGradGuard no_grad;
     for (int64_t b = 0; b < n; ++b) {
         const auto a = torch::from_blob(const_cast<float*>(approx + b * na), {1, na}, torch::kFloat32);
-        const auto s = impl_->scores(a).contiguous();
+        const auto kn = torch::from_blob(const_cast<float*>(known + b * nd), {1, nd}, torch::kFloat32);
+        const auto s = impl_->scores(a, kn).contiguous();
         std::memcpy(scores + b * nd, s.data_ptr<float>(), sizeof(float) * static_cast<size_t>(nd));
     }
 }

@@ -3,20 +3,23 @@
 //
 // A series is cut into windows of `window` samples; each window goes through an orthogonal multilevel DWT
 // (periodization mode: exactly `window` coefficients, energy preserved). The approximation band is always
-// stored. The scorer sees the approximation band only, which a decoder also has, and scores every detail
-// coefficient of the window: a high score predicts a large magnitude. Encoder and decoder run the same scorer
-// on the same approximation, so the positions of the best-scored coefficients need not be stored; only their
-// values are (tsquash.wavelet_downsample.LearnedDownsampler).
+// stored. The scorer sees what a decoder also has, the approximation band and the detail values decoded so
+// far, and scores every detail coefficient of the window: a high score predicts a large magnitude. Encoder
+// and decoder run the same scorer on the same inputs, so the positions of the best-scored coefficients need
+// not be stored; only their values are (tsquash.wavelet_downsample.LearnedDownsampler runs it twice: on the
+// approximation alone, then with the values of the first pass's best coefficients known).
 //
 // The network: one token per approximation coefficient (its centred value and the local differences and
 // curvature of the band around it, in units of the band's typical step, plus its position), two Transformer
 // encoder layers over the window's tokens, and a linear head giving the 2^level - 1 detail coefficients that
 // lie under the token in the wavelet tree (the token's coefficient at each detail level j and its 2^(level-j)
-// descendants).
+// descendants). The known detail values enter the token that owns them.
 //
 // Training makes the scores a log-energy forecast: per window, the softmax of the scores is fitted to the
 // detail coefficients' share of the detail energy (cross-entropy), so that the top-scored coefficients are
-// those that hold the most energy, the energy a kept coefficient removes from the reconstruction error.
+// those that hold the most energy, the energy a kept coefficient removes from the reconstruction error. Each
+// step trains both passes: the approximation alone, and with the values of a random number of each window's
+// best first-pass coefficients known (the rest scored among itself).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -84,11 +87,12 @@ public:
     // scorer take turns.
     std::vector<ScorerEpoch> fit(const float* coeffs, int64_t n, const ScorerTrainOptions& opt, uint64_t seed,
                                  const ScorerCallback& on_epoch = {});
-    // approx: n windows' approximation bands (n * approx_len() finite float32). scores: n * detail_len()
-    // values in the detail order of a wavedec row. Each window is scored on its own (a batch of one), so its
-    // scores do not depend on the other windows; with the same thread count they are bit-identical from call
-    // to call, which lets a decoder re-derive the encoder's positions.
-    void score(const float* approx, int64_t n, float* scores, int threads = 1) const;
+    // approx: n windows' approximation bands (n * approx_len() finite float32); known: n * detail_len() detail
+    // values, NaN where the decoder does not know them. scores: n * detail_len() values in the detail order of a
+    // wavedec row. Each window is scored on its own (a batch of one), so its scores do not depend on the other
+    // windows; with the same thread count they are bit-identical from call to call, which lets a decoder
+    // re-derive the encoder's positions.
+    void score(const float* approx, const float* known, int64_t n, float* scores, int threads = 1) const;
 
     std::vector<float> parameters() const;  // in a fixed order, n_parameters() values
     // Throws InvalidArgument for the wrong count or a non-finite value.
