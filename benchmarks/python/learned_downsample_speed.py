@@ -59,16 +59,21 @@ def main() -> None:
                  args.n / cpu_seconds(lambda: WaveletTopK("db4").downsample(x, budget=0.1), args.runs)))
     rows.append(("WaveletTopK windows of 256, level 5, budget 10%", 0,
                  args.n / cpu_seconds(lambda: WaveletTopK("db4", 5, window=256).downsample(x, budget=0.1), args.runs)))
-    train = [x[: 256 * 64]]
+    # The evaluation's configuration at a 10 % budget: windows of 4096, level 9 (8 approximation values).
+    train = [x[: 4096 * 16]]
     for th in args.threads:
         t = time.process_time()
-        model = LearnedDownsampler.train(train, level=5, keep=0.05, epochs=1, window=256, progress=False, threads=th)
-        rows.append(("learned: training, one epoch over 64 windows", th, 256 * 64 / (time.process_time() - t)))
-        rows.append(("learned: downsample, budget 10%", th,
+        model = LearnedDownsampler.train(train, level=9, keep=0.05, epochs=1, window=4096, stride=1024,
+                                         progress=False, threads=th)
+        rows.append(("learned: training, one epoch over 61 windows of 4096", th,
+                     4096 * 61 / (time.process_time() - t)))
+        rows.append(("learned: downsample (encode), budget 10%", th,
                      args.n / cpu_seconds(lambda: model.downsample(x, budget=0.1), args.runs)))
+        blob = model.downsample(x, budget=0.1).to_bytes()
+        rows.append(("learned: decode, budget 10%", th, args.n / cpu_seconds(lambda: model.decode(blob), args.runs)))
 
         def stream():
-            s = model.stream()
+            s = model.stream(budget=0.1)
             for i in range(0, len(x), 4096):
                 s.push(x[i:i + 4096])
             s.finish()

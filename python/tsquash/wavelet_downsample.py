@@ -563,6 +563,8 @@ class PredictedSeries:
         gaps = np.frombuffer(b, "<u4", n_e, at).astype(np.int64)
         exp_values = np.frombuffer(b, "<f8", n_e, at + 4 * n_e)
         pred_values = np.frombuffer(b, "<f8", n_p, at + 12 * n_e)
+        if not (np.all(np.isfinite(approx)) and np.all(np.isfinite(exp_values)) and np.all(np.isfinite(pred_values))):
+            fail("non-finite coefficient")
         ends = np.cumsum(n_exp)
         pos = [np.cumsum(gaps[lo:hi]) - 1 for lo, hi in zip(ends - n_exp, ends)]
         if any(len(p) and np.any(gaps[lo:hi] == 0) for p, lo, hi in zip(pos, ends - n_exp, ends)):

@@ -155,10 +155,17 @@ def test_stream_equals_batch(model):
 
 
 def test_corrupted_series_bytes_raise(model):
+    import struct
+    import zlib
     b = model.downsample(walk(700, 2), budget=0.3).to_bytes()
     for bad in (b[:-1], b[:10], b"ABCD" + b[4:], b[:40] + bytes([b[40] ^ 1]) + b[41:], bytes([*b[:4], 7, *b[5:]])):
         with pytest.raises(CorruptStreamError):
             PredictedSeries.from_bytes(bad)
+    # A NaN approximation value under a valid CRC: refused before the model sees it.
+    body = bytearray(b[:-4])
+    body[26:34] = struct.pack("<d", float("nan"))
+    with pytest.raises(CorruptStreamError, match="non-finite"):
+        model.decode(bytes(body) + struct.pack("<I", zlib.crc32(bytes(body))))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
