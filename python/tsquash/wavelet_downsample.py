@@ -1,4 +1,4 @@
-"""Downsampling by keeping wavelet coefficients: plain top-k by magnitude, and a learned importance scorer.
+"""Downsampling by keeping wavelet coefficients: plain top-k by magnitude, and a learned position predictor.
 
     >>> import numpy as np
     >>> from tsquash.wavelet_downsample import WaveletTopK
@@ -9,18 +9,20 @@
 
 Both keep the approximation band of a multilevel DWT (``periodization`` mode: an orthogonal transform with
 exactly ``len(x)`` coefficients, so the squared reconstruction error is the energy of the dropped
-coefficients) and a subset of the detail coefficients. The result, :class:`DownsampledSeries`, holds what a
-user would store: the approximation, the kept detail values and their positions. ``n_stored`` counts stored
-numbers the way tsquash's evaluation does: one per approximation coefficient (its position is implied), two
-per kept detail coefficient (value and position). ``reconstruct()`` gives ``len(x)`` plottable float64 values.
+coefficients) and a subset of the detail coefficients. ``n_stored`` counts stored numbers the way tsquash's
+evaluation does: one per approximation coefficient (its position is implied), two per kept detail
+coefficient whose position is stored, one per coefficient whose position the decoder predicts, and every
+header number. ``reconstruct()`` gives ``len(x)`` plottable float64 values.
 
 :class:`WaveletTopK` keeps the detail coefficients of largest magnitude (optionally weighted per level), over
-the whole series or per window. :class:`LearnedDownsampler` cuts the series into windows and ranks each
-window's detail coefficients with a small Transformer (two attention layers, a feed-forward network and an
-importance head, run in C++ with LibTorch) trained to minimise the reconstruction error of what it keeps. Its
-score is ``log|c| + g``, the learned correction g starting at zero: an untrained model is the windowed top-k by
-magnitude. Because the transform is orthogonal, the magnitude ranking already minimises the squared error for
-a given number of kept coefficients; see docs/downsampling.md for what the learned scorer can and cannot add.
+the whole series or per window; its result is a :class:`DownsampledSeries`. For a given number of kept
+coefficients this is the lowest RMSE there is, but each coefficient costs a stored position.
+:class:`LearnedDownsampler` makes most positions free: a small Transformer (two attention layers, a
+feed-forward network and a head, C++ with LibTorch) predicts from a window's approximation band, and then
+from the values decoded in a first pass, which detail coefficients are large; the decoder runs the same
+model, so those coefficients cost one stored number. The encoder adds explicit (position, value) pairs and
+picks per window the split with the lowest error; its result is a :class:`PredictedSeries`. See
+docs/downsampling.md.
 """
 from __future__ import annotations
 
