@@ -517,7 +517,8 @@ class PredictedSeries:
         head = _PRED_MAGIC + struct.pack("<BBB", _PRED_VERSION, self.level, len(name)) + name
         head += struct.pack("<QII", self.n, self.window, self.model_id)
         body = (head + self.approx.astype("<f8").tobytes() + self.n_pred[:, 0].astype("<u4").tobytes()
-                + self.n_pred[:, 1].astype("<u4").tobytes() + self.n_exp.astype("<u4").tobytes() + self.checksums.astype("<u4").tobytes() + gaps.tobytes()
+                + self.n_pred[:, 1].astype("<u4").tobytes() + self.n_exp.astype("<u4").tobytes()
+                + self.checksums.astype("<u4").tobytes() + gaps.tobytes()
                 + self.exp_values.astype("<f8").tobytes() + self.pred_values.astype("<f8").tobytes())
         return body + struct.pack("<I", zlib.crc32(body))
 
