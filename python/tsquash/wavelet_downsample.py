@@ -798,14 +798,16 @@ class LearnedDownsampler:
                              f"{la + WINDOW_HEADER}: use a model of a deeper level (or a larger budget)")
         return b
 
-    def _encode(self, x: np.ndarray, budget: float) -> PredictedSeries:
+    def _encode(self, x: np.ndarray, budget: float, reserve: int = 0) -> PredictedSeries:
+        # reserve: numbers per window that a container spends on its own header (level choice), kept free here.
         w, la = self.window, self.window >> self.level
         rows = _coeff_rows(_pad_to_windows(x, w), self.wavelet, self.level, np.float64)
         approx, detail = rows[:, :la], rows[:, la:]
         nw, nd = detail.shape
         first = self._scores(approx)
         orders = [np.argsort(-first[i], kind="stable") for i in range(nw)]
-        frees = [max(0, _window_budget(budget, min(w, len(x) - i * w)) - la - WINDOW_HEADER) for i in range(nw)]
+        frees = [max(0, _window_budget(budget, min(w, len(x) - i * w)) - la - WINDOW_HEADER - reserve)
+                 for i in range(nw)]
         # Candidate first-pass counts m1 per window; each gets a second pass with those m1 values known.
         cands = [(i, m1) for i in range(nw) for m1 in sorted({int(round(f * min(frees[i], nd))) for f in _M1_GRID})
                  if m1 > 0]
