@@ -801,6 +801,11 @@ class LearnedDownsampler:
     def _encode(self, x: np.ndarray, budget: float, reserve: int = 0) -> PredictedSeries:
         # reserve: numbers per window that a container spends on its own header (level choice), kept free here.
         w, la = self.window, self.window >> self.level
+        cut = len(x) // w * w
+        if 0 < cut < len(x):
+            # A short last window is completed from its own samples, as a stream's last window is.
+            return PredictedSeries.concatenate([self._encode(x[:cut], budget, reserve),
+                                                self._encode(x[cut:], budget, reserve)])
         rows = _coeff_rows(_pad_to_windows(x, w), self.wavelet, self.level, np.float64)
         approx, detail = rows[:, :la], rows[:, la:]
         nw, nd = detail.shape
@@ -967,7 +972,8 @@ class LearnedStream:
     """Per-window downsampling of a series that arrives in pieces: ``push`` returns one PredictedSeries per
     completed window; ``finish`` completes the last partial window as ``downsample`` does.
     ``PredictedSeries.concatenate`` of the pieces equals ``downsample(whole series)`` with the same budget,
-    byte for byte. ``state()`` / ``restore()`` checkpoint the buffered samples."""
+    byte for byte. ``state()`` / ``restore()`` checkpoint the buffered samples. A MultiLevelDownsampler
+    streams through this class too (its pieces are MultiLevelSeries)."""
 
     def __init__(self, model: LearnedDownsampler, budget: float):
         self._model = model

@@ -134,8 +134,9 @@ def test_corrupted_model_bytes_raise(model):
             LearnedDownsampler.from_bytes(bad)
 
 
-def test_stream_equals_batch(model):
-    x = walk(1000, 6)  # 3 full windows of 256 and a partial one
+@pytest.mark.parametrize("n", [1000, 808])
+def test_stream_equals_batch(model, n):
+    x = walk(n, 6)  # 3 full windows of 256 and a partial one (808: shorter than its padding)
     batch = model.downsample(x, budget=0.25)
     s = model.stream(budget=0.25)
     parts = []
