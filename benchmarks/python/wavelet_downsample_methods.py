@@ -39,7 +39,7 @@ WAVELET = "db4"
 VALIDATION = ("dew_point_temp/value.f64", "pm10_dust/value.f64", "etth1/LULL.f64", "exchange_rate/c5.f64")
 FIT = tuple(name for name in TRAIN if name not in VALIDATION)
 CANDIDATE_LEVELS = (4, 5, 6, 7, 8, 9, 10)  # 10: the deepest level the scorer takes
-LEVELS = (5, 6, 7, 8, 9, 10)  # chosen on VALIDATION by learned_downsample_validation.py
+LEVELS = (4, 5, 6, 7, 8, 9, 10)  # chosen on VALIDATION by learned_downsample_validation.py
 
 
 def _settings():

@@ -579,8 +579,9 @@ class PredictedSeries:
             fail(str(e))
 
 
-# Shares of a window's free budget tried as the first-pass count m1 (0 is always tried).
-_M1_GRID = (0.05, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.8, 1.0)
+# Shares of a window's free budget tried as the first-pass count m1 (0 is always tried). Only the encoder uses
+# it; chosen on validation series (benchmarks/python/learned_downsample_validation.py).
+_M1_GRID = tuple(j / 20 for j in range(1, 21))
 
 _PRED_MAGIC = b"TSQP"
 _PRED_VERSION = 1
