@@ -27,6 +27,7 @@ DATASETS = ROOT.parent / "shared" / "datasets"
 sys.path.insert(0, str(HERE))
 from _machine import machine_name  # noqa: E402
 
+from tsquash.multilevel_downsample import MultiLevelDownsampler  # noqa: E402
 from tsquash.wavelet_downsample import LearnedDownsampler, WaveletTopK  # noqa: E402
 
 
@@ -79,6 +80,18 @@ def main() -> None:
             s.finish()
 
         rows.append(("learned: stream, chunks of 4096", th, args.n / cpu_seconds(stream, args.runs)))
+    # The evaluation's learned method: per window the best of top-k at every level and one model per level 4-10
+    # (one epoch each here: speed does not depend on how well they are trained).
+    plain = MultiLevelDownsampler(window=4096, wavelet="db4")
+    rows.append(("multi-level: top-k at the best of levels 1-12 per window (no model), budget 10%", 0,
+                 args.n / cpu_seconds(lambda: plain.downsample(x, budget=0.1), args.runs)))
+    models = [LearnedDownsampler.train(train, level=lv, keep=0.1, epochs=1, window=4096, stride=1024, progress=False,
+                                       threads=1) for lv in range(4, 11)]
+    ml = MultiLevelDownsampler(models)
+    rows.append(("multi-level: 7 models (levels 4-10) and top-k at every level, encode, budget 10%", 1,
+                 args.n / cpu_seconds(lambda: ml.downsample(x, budget=0.1), args.runs)))
+    blob = ml.downsample(x, budget=0.1).to_bytes()
+    rows.append(("multi-level: decode, budget 10%", 1, args.n / cpu_seconds(lambda: ml.decode(blob), args.runs)))
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
     stem = f"learned_downsample_speed-{machine_name()}"
