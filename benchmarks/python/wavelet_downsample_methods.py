@@ -59,7 +59,8 @@ def trained_model(level: int, notes: list | None = None) -> LearnedDownsampler:
     if path.exists():
         return LearnedDownsampler.load(path, threads=1)
     t = time.perf_counter()
-    m = LearnedDownsampler.train([load_series(n) for n in FIT], wavelet=WAVELET, level=level, window=WINDOW, progress=False, threads=1, **cfg)
+    m = LearnedDownsampler.train([load_series(n) for n in FIT], wavelet=WAVELET, level=level, window=WINDOW,
+                                 progress=False, threads=1, **cfg)
     cache.mkdir(parents=True, exist_ok=True)
     m.save(path)
     h = m.history

@@ -1,9 +1,10 @@
 """Per-window choice of level and method: plain wavelet top-k at every level, or a learned position predictor.
 
-    >>> from tsquash.multilevel_downsample import MultiLevelDownsampler
-    >>> ds = MultiLevelDownsampler([model_l8, model_l9, model_l10])   # LearnedDownsamplers, same window  # doctest: +SKIP
-    >>> small = ds.downsample(x, budget=0.05)       # small.n_stored <= 5 % of len(x), every number counted  # doctest: +SKIP
-    >>> y = small.reconstruct()                                                                            # doctest: +SKIP
+Example, with ``models`` a list of LearnedDownsamplers of one window (one per level)::
+
+    ds = MultiLevelDownsampler(models)
+    small = ds.downsample(x, budget=0.05)    # small.n_stored <= 5 % of len(x), every number counted
+    y = small.reconstruct()                  # len(x) values; ds.decode(small.to_bytes()) gives the same
 
 The best level for wavelet top-k depends on the window: a smooth stretch wants a deep level (a short
 approximation band, the budget spent on a few large details), a noisy one a shallow level. A learned model
@@ -32,8 +33,9 @@ import numpy as np
 
 from ._core import CorruptStreamError
 from .errors import ModelMismatchError
-from .wavelet_downsample import (DownsampledSeries, LearnedDownsampler, LearnedStream, PredictedSeries, WaveletTopK,
-                                 _fraction, _pad_to_windows, _series, _wavedec, _wavelet_name, _window_budget)
+from .wavelet_downsample import (WINDOW_HEADER, DownsampledSeries, LearnedDownsampler, LearnedStream, PredictedSeries,
+                                 WaveletTopK, _fraction, _pad_to_windows, _series, _wavedec, _wavelet_name,
+                                 _window_budget)
 from ._validate import positive_int
 
 __all__ = ["MultiLevelDownsampler", "MultiLevelSeries", "CHOICE_HEADER"]
@@ -271,7 +273,7 @@ class MultiLevelDownsampler:
         rows = _pad_to_windows(x, w)
         nw = len(rows)
         lengths = [min(w, len(x) - i * w) for i in range(nw)]
-        # (lost energy, choice, level, count or piece) per window; a short last window whose budget covers no
+        # (lost energy, choice, top-k count or learned piece) per window; a short last window whose budget covers no
         # candidate keeps the deepest approximation alone.
         best = [(np.inf, self.topk_levels[-1], 0)] * nw
         for lv in self.topk_levels:
@@ -288,7 +290,7 @@ class MultiLevelDownsampler:
                     best[i] = (tail[i, k], lv, k)
         for j, m in enumerate(self.models):
             la = w >> m.level
-            fits = [_window_budget(budget, length) >= CHOICE_HEADER + la + 4 for length in lengths]
+            fits = [_window_budget(budget, length) >= CHOICE_HEADER + la + WINDOW_HEADER for length in lengths]
             if not any(fits):
                 continue
             ps = m._encode(x, budget, reserve=CHOICE_HEADER)
