@@ -73,9 +73,16 @@ def test_strictly_better_where_the_prediction_pays(ds):
     assert res.n_stored <= int(0.3 * len(x))
 
 
+def mixed(ds):
+    """A series whose windows use both models and top-k (so the bytes hold every kind of piece)."""
+    res = ds.downsample(walk(700, 20), budget=0.3)
+    assert set(res.choices) >= {64, 65} and not res.learned_windows.all()
+    return res
+
+
 def test_bytes_round_trip_and_accounting(ds):
-    x = walk(3 * W + 70, 5)
-    res = ds.downsample(x, budget=0.3)
+    x = walk(700, 20)
+    res = mixed(ds)
     assert res.n_stored == sum(1 + p.n_stored for p in res.pieces) <= int(0.3 * len(x))
     back = MultiLevelSeries.from_bytes(res.to_bytes(), ds)
     np.testing.assert_array_equal(back.choices, res.choices)
@@ -102,7 +109,7 @@ def test_stream_equals_batch(ds):
 
 
 def test_corrupted_bytes_raise(ds):
-    b = ds.downsample(walk(600, 2), budget=0.3).to_bytes()
+    b = mixed(ds).to_bytes()
     for bad in (b[:-1], b[:10], b"ABCD" + b[4:], b[:40] + bytes([b[40] ^ 1]) + b[41:], bytes([*b[:4], 9, *b[5:]])):
         with pytest.raises(CorruptStreamError):
             ds.decode(bad)
@@ -112,7 +119,7 @@ def test_corrupted_bytes_raise(ds):
 @given(data=st.data())
 def test_fuzz_decoder_with_mutated_bytes_and_valid_crc(ds, data):
     """Damage under a recomputed CRC either decodes or raises CorruptStreamError / ModelMismatchError."""
-    b = bytearray(ds.downsample(walk(600, 4), budget=0.3).to_bytes()[:-4])
+    b = bytearray(mixed(ds).to_bytes()[:-4])
     for _ in range(data.draw(st.integers(1, 3))):
         i = data.draw(st.integers(0, len(b) - 1))
         kind = data.draw(st.sampled_from(["flip", "cut", "insert"]))
