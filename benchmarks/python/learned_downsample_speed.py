@@ -27,6 +27,7 @@ DATASETS = ROOT.parent / "shared" / "datasets"
 sys.path.insert(0, str(HERE))
 from _machine import machine_name  # noqa: E402
 
+from tsquash.multilevel_downsample import MultiLevelDownsampler  # noqa: E402
 from tsquash.wavelet_downsample import LearnedDownsampler, WaveletTopK  # noqa: E402
 
 
@@ -59,21 +60,38 @@ def main() -> None:
                  args.n / cpu_seconds(lambda: WaveletTopK("db4").downsample(x, budget=0.1), args.runs)))
     rows.append(("WaveletTopK windows of 256, level 5, budget 10%", 0,
                  args.n / cpu_seconds(lambda: WaveletTopK("db4", 5, window=256).downsample(x, budget=0.1), args.runs)))
-    train = [x[: 256 * 64]]
+    # The evaluation's configuration at a 10 % budget: windows of 4096, level 9 (8 approximation values).
+    train = [x[: 4096 * 16]]
     for th in args.threads:
         t = time.process_time()
-        model = LearnedDownsampler.train(train, level=5, keep=0.05, epochs=1, window=256, progress=False, threads=th)
-        rows.append(("learned: training, one epoch over 64 windows", th, 256 * 64 / (time.process_time() - t)))
-        rows.append(("learned: downsample, budget 10%", th,
+        model = LearnedDownsampler.train(train, level=9, keep=0.05, epochs=1, window=4096, stride=1024,
+                                         progress=False, threads=th)
+        rows.append(("learned: training, one epoch over 61 windows of 4096", th,
+                     4096 * 61 / (time.process_time() - t)))
+        rows.append(("learned: downsample (encode), budget 10%", th,
                      args.n / cpu_seconds(lambda: model.downsample(x, budget=0.1), args.runs)))
+        blob = model.downsample(x, budget=0.1).to_bytes()
+        rows.append(("learned: decode, budget 10%", th, args.n / cpu_seconds(lambda: model.decode(blob), args.runs)))
 
         def stream():
-            s = model.stream()
+            s = model.stream(budget=0.1)
             for i in range(0, len(x), 4096):
                 s.push(x[i:i + 4096])
             s.finish()
 
         rows.append(("learned: stream, chunks of 4096", th, args.n / cpu_seconds(stream, args.runs)))
+    # The evaluation's learned method: per window the best of top-k at every level and one model per level 4-10
+    # (one epoch each here: speed does not depend on how well they are trained).
+    plain = MultiLevelDownsampler(window=4096, wavelet="db4")
+    rows.append(("multi-level: top-k at the best of levels 1-12 per window (no model), budget 10%", 0,
+                 args.n / cpu_seconds(lambda: plain.downsample(x, budget=0.1), args.runs)))
+    models = [LearnedDownsampler.train(train, level=lv, keep=0.1, epochs=1, window=4096, stride=1024, progress=False,
+                                       threads=1) for lv in range(4, 11)]
+    ml = MultiLevelDownsampler(models)
+    rows.append(("multi-level: 7 models (levels 4-10) and top-k at every level, encode, budget 10%", 1,
+                 args.n / cpu_seconds(lambda: ml.downsample(x, budget=0.1), args.runs)))
+    blob = ml.downsample(x, budget=0.1).to_bytes()
+    rows.append(("multi-level: decode, budget 10%", 1, args.n / cpu_seconds(lambda: ml.decode(blob), args.runs)))
     out = ROOT / "benchmarks" / "results"
     out.mkdir(parents=True, exist_ok=True)
     stem = f"learned_downsample_speed-{machine_name()}"

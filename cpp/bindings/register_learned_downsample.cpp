@@ -1,6 +1,7 @@
-// The importance scorer of tsquash.wavelet_downsample.LearnedDownsampler. Python cuts windows, transforms them
-// and selects; these bindings insist on C-contiguous float32 (n, window) coefficient arrays, and train and
-// score with the GIL released (the per-epoch callback takes it back).
+// The position predictor of tsquash.wavelet_downsample.LearnedDownsampler. Python cuts windows, transforms them
+// and selects; these bindings insist on C-contiguous float32 arrays ((n, window) coefficient rows to train on,
+// (n, approx_len) approximation rows to score), and train and score with the GIL released (the per-epoch
+// callback takes it back).
 #include <pybind11/numpy.h>
 #include <pybind11/stl.h>
 
@@ -15,11 +16,12 @@ using namespace tsquash::learned;
 namespace tsquash::bindings {
 namespace {
 
-const float* coeff_rows(const py::array& a, int64_t width, int64_t& n) {
+const float* float_rows(const py::array& a, int64_t width, int64_t& n, const char* what) {
+    const std::string name(what);
     if (!a.dtype().equal(py::dtype::of<float>()))
-        throw py::type_error("coeffs: expected float32, got " + std::string(py::str(a.dtype())));
-    if (a.ndim() != 2 || a.shape(1) != width) throw py::value_error("coeffs: expected shape (n, " + std::to_string(width) + ")");
-    if (!(a.flags() & py::array::c_style)) throw py::value_error("coeffs: expected a C-contiguous array");
+        throw py::type_error(name + ": expected float32, got " + std::string(py::str(a.dtype())));
+    if (a.ndim() != 2 || a.shape(1) != width) throw py::value_error(name + ": expected shape (n, " + std::to_string(width) + ")");
+    if (!(a.flags() & py::array::c_style)) throw py::value_error(name + ": expected a C-contiguous array");
     n = a.shape(0);
     return static_cast<const float*>(a.data());
 }
@@ -37,10 +39,10 @@ void register_learned_downsample(py::module_& m) {
         .def(
             "fit",
             [](WaveletScorer& s, const py::array& coeffs, int64_t epochs, int64_t batch_size, double lr, double keep,
-               double temperature, double budget_weight, double peak_weight, int threads, uint64_t seed, const py::object& callback) {
+               int threads, uint64_t seed, const py::object& callback) {
                 int64_t n = 0;
-                const float* data = coeff_rows(coeffs, s.config().window, n);
-                ScorerTrainOptions opt{epochs, batch_size, lr, keep, temperature, budget_weight, peak_weight, threads};
+                const float* data = float_rows(coeffs, s.config().window, n, "coeffs");
+                ScorerTrainOptions opt{epochs, batch_size, lr, keep, threads};
                 ScorerCallback on_epoch = [&callback](const ScorerEpoch& e) {
                     py::gil_scoped_acquire gil;
                     if (PyErr_CheckSignals() != 0) throw py::error_already_set();
@@ -64,19 +66,21 @@ void register_learned_downsample(py::module_& m) {
                 return out;
             },
             py::arg("coeffs"), py::arg("epochs"), py::arg("batch_size"), py::arg("lr"), py::arg("keep"),
-            py::arg("temperature"), py::arg("budget_weight"), py::arg("peak_weight"), py::arg("threads"), py::arg("seed"), py::arg("callback"))
+            py::arg("threads"), py::arg("seed"), py::arg("callback"))
         .def(
             "score",
-            [](const WaveletScorer& s, const py::array& coeffs, int threads) {
-                int64_t n = 0;
-                const float* data = coeff_rows(coeffs, s.config().window, n);
+            [](const WaveletScorer& s, const py::array& approx, const py::array& known, int threads) {
+                int64_t n = 0, n_known = 0;
+                const float* data = float_rows(approx, s.approx_len(), n, "approx");
+                const float* kn = float_rows(known, s.detail_len(), n_known, "known");
+                if (n_known != n) throw py::value_error("approx and known: different numbers of rows");
                 py::array_t<float> out({n, s.detail_len()});
                 float* o = out.mutable_data();
                 py::gil_scoped_release nogil;
-                s.score(data, n, o, threads);
+                s.score(data, kn, n, o, threads);
                 return out;
             },
-            py::arg("coeffs"), py::arg("threads"))
+            py::arg("approx"), py::arg("known"), py::arg("threads"))
         .def("parameters",
              [](const WaveletScorer& s) {
                  const auto p = s.parameters();

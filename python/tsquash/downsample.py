@@ -51,6 +51,7 @@ __all__ = [
     # Coefficient-keeping downsamplers (tsquash.wavelet_downsample): a few wavelet coefficients instead of points.
     "DownsampledSeries",
     "LearnedDownsampler",
+    "MultiLevelDownsampler",
     "WaveletTopK",
 ]
 
@@ -311,3 +312,4 @@ def get_downsampler(method: str | PointSelector, *, nan_aware: bool = False) -> 
 
 
 from .wavelet_downsample import DownsampledSeries, LearnedDownsampler, WaveletTopK  # noqa: E402
+from .multilevel_downsample import MultiLevelDownsampler  # noqa: E402

@@ -12,13 +12,13 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <mutex>
 #include <string>
 #include <thread>
 
 #include "torch_common.hpp"
 #include "tsquash/errors.hpp"
-#include "tsquash/wavelet/dwt.hpp"
 #include "tsquash/wavelet/wavelet.hpp"
 
 namespace tsquash::learned {
@@ -33,41 +33,35 @@ using torch::indexing::Slice;
 // torch::manual_seed seeds a process-wide generator: construct models one at a time.
 std::mutex g_init_mutex;
 
-// Per token: value features (3), level one-hot (scorer_max_level), position in the band (4: two
-// frequencies of sin/cos), the approximation coefficient above the token (1).
-constexpr int64_t n_features = 3 + scorer_max_level + 4 + 1;
-constexpr double tiny = 1e-12;
+// Per token: the centred approximation value, the steps to both neighbours, the curvature and its size (in
+// units of the band's typical step), the log of the typical step relative to the spread (one value per
+// window), the position in the window (two frequencies of sin/cos), then for each detail coefficient the
+// token owns: log(1 + |value| / step) where the decoder already knows the value, and a known flag.
+constexpr int64_t n_band_features = 6 + 4;
+constexpr double tiny = 1e-30;
 
 struct NetImpl : nn::Module {
-    explicit NetImpl(const ScorerConfig& c) {
-        embed = register_module("embed", nn::Linear(n_features, c.d_model));
+    NetImpl(const ScorerConfig& c, int64_t outputs) {
+        embed = register_module("embed", nn::Linear(n_band_features + 2 * outputs, c.d_model));
         for (int64_t i = 0; i < c.layers; ++i)
             blocks.push_back(register_module("block" + std::to_string(i),
                                              nn::TransformerEncoderLayer(nn::TransformerEncoderLayerOptions(c.d_model, c.heads)
                                                                              .dim_feedforward(c.ff)
                                                                              .dropout(0.0))));
-        head = register_module("head", nn::Linear(c.d_model, 1));
-        // A zero head makes the untrained scorer the magnitude ranking; training learns the correction.
-        torch::NoGradGuard no_grad;
-        head->weight.zero_();
-        head->bias.zero_();
+        head = register_module("head", nn::Linear(c.d_model, outputs));
     }
 
-    // tokens: (B, D, n_features) -> correction g: (B, D)
+    // tokens: (B, T, features) -> (B, T, outputs)
     torch::Tensor forward(const torch::Tensor& tokens) {
-        auto h = embed->forward(tokens).transpose(0, 1);  // (D, B, d): the encoder layers are sequence-first
+        auto h = embed->forward(tokens).transpose(0, 1);  // (T, B, d): the encoder layers are sequence-first
         for (auto& b : blocks) h = b->forward(h);
-        return head->forward(h.transpose(0, 1)).squeeze(-1);
+        return head->forward(h.transpose(0, 1));
     }
 
     nn::Linear embed{nullptr}, head{nullptr};
     std::vector<nn::TransformerEncoderLayer> blocks;
 };
 TORCH_MODULE(Net);
-
-// Windows scored per forward pass: the attention weights of a batch (batch x heads x tokens^2 floats) should
-// stay cache-sized; 256 windows of 256 samples made it 250 MB and halved the throughput.
-constexpr int64_t inference_batch = 16;
 
 }  // namespace
 
@@ -92,66 +86,64 @@ struct WaveletScorer::Impl {
         validate(config);
         std::lock_guard<std::mutex> lock(g_init_mutex);
         torch::manual_seed(seed);
-        net = Net(config);
+        net = Net(config, (int64_t(1) << config.level) - 1);
         net->eval();
-        const auto& w = wavelet::wavelet(config.wavelet);
-        const auto s = wavelet::synthesis_matrix(static_cast<size_t>(config.window), w, wavelet::Mode::periodization, config.level);
-        synthesis_t = torch::from_blob(const_cast<double*>(s.data()), {config.window, config.window}, torch::kFloat64)
-                          .to(torch::kFloat32)
-                          .t()
-                          .contiguous();
         build_static_features();
     }
 
-    // Level one-hot, position and the index of the approximation coefficient above each detail token depend
-    // on the configuration only.
+    // The token positions, and where each detail coefficient lies in the (token, output) grid: at detail level
+    // j a token owns 2^(level-j) consecutive coefficients, after the 2^(level-j) - 1 outputs of coarser levels.
     void build_static_features() {
         const int64_t na = scorer_approx_len(config);
-        const int64_t nd = config.window - na;
-        static_features = torch::zeros({nd, n_features}, torch::kFloat32);
-        approx_index = torch::empty({nd}, torch::kLong);
-        auto f = static_features.accessor<float, 2>();
-        auto ai = approx_index.accessor<int64_t, 1>();
-        int64_t t = 0;
+        const int64_t per_token = (int64_t(1) << config.level) - 1;
+        position = torch::empty({na, 4}, torch::kFloat32);
+        auto f = position.accessor<float, 2>();
+        for (int64_t t = 0; t < na; ++t) {
+            const double u = (static_cast<double>(t) + 0.5) / static_cast<double>(na);
+            f[t][0] = static_cast<float>(std::sin(2 * M_PI * u));
+            f[t][1] = static_cast<float>(std::cos(2 * M_PI * u));
+            f[t][2] = static_cast<float>(std::sin(4 * M_PI * u));
+            f[t][3] = static_cast<float>(std::cos(4 * M_PI * u));
+        }
+        detail_index = torch::empty({config.window - na}, torch::kLong);
+        auto di = detail_index.accessor<int64_t, 1>();
+        int64_t at = 0;
         for (int lev = config.level; lev >= 1; --lev) {
-            const int64_t len = config.window >> lev;
-            for (int64_t p = 0; p < len; ++p, ++t) {
-                const double u = (static_cast<double>(p) + 0.5) / static_cast<double>(len);
-                f[t][3 + lev - 1] = 1.0f;
-                f[t][3 + scorer_max_level + 0] = static_cast<float>(std::sin(2 * M_PI * u));
-                f[t][3 + scorer_max_level + 1] = static_cast<float>(std::cos(2 * M_PI * u));
-                f[t][3 + scorer_max_level + 2] = static_cast<float>(std::sin(4 * M_PI * u));
-                f[t][3 + scorer_max_level + 3] = static_cast<float>(std::cos(4 * M_PI * u));
-                ai[t] = std::min(na - 1, static_cast<int64_t>(u * static_cast<double>(na)));
-            }
+            const int64_t owned = int64_t(1) << (config.level - lev);
+            for (int64_t p = 0; p < (config.window >> lev); ++p) di[at++] = (p / owned) * per_token + owned - 1 + p % owned;
         }
     }
 
-    // coeffs (B, window) -> (scores (B, D), detail (B, D)); scores = log|c| + g(tokens).
-    std::pair<torch::Tensor, torch::Tensor> scores(const torch::Tensor& coeffs) {
-        const int64_t na = scorer_approx_len(config);
-        const auto approx = coeffs.index({Slice(), Slice(0, na)});
-        const auto detail = coeffs.index({Slice(), Slice(na, torch::indexing::None)});
-        // Scale-free features: details relative to the window's detail RMS, the approximation's variation
-        // relative to its own spread (an offset such as 100 kPa must not drown the details).
-        const auto rms = detail.pow(2).mean(1, true).add(tiny).sqrt();
-        const auto v = detail / rms;
-        const auto centred = approx - approx.mean(1, true);
-        const auto a = centred / (centred.pow(2).mean(1, true).sqrt() + rms);
-        const int64_t b = coeffs.size(0), nd = detail.size(1);
-        auto tokens = static_features.unsqueeze(0).expand({b, nd, n_features}).clone();
-        tokens.index_put_({Slice(), Slice(), 0}, v);
-        tokens.index_put_({Slice(), Slice(), 1}, v.abs());
-        tokens.index_put_({Slice(), Slice(), 2}, (v.abs() + 1e-3).log());
-        tokens.index_put_({Slice(), Slice(), n_features - 1}, a.index_select(1, approx_index));
-        const auto s = (detail.abs() + tiny).log() + net->forward(tokens);
-        return {s, detail};
+    // approx (B, na), known (B, window - na) detail values with NaN where unknown -> scores (B, window - na),
+    // in the detail order of a wavedec row.
+    torch::Tensor scores(const torch::Tensor& approx, const torch::Tensor& known) {
+        const auto mean = approx.mean(1, true);
+        const auto centred = approx - mean;
+        const auto spread = centred.pow(2).mean(1, true).sqrt();
+        const auto next = approx.roll(-1, 1) - approx;  // periodic, as the transform
+        const auto prev = approx - approx.roll(1, 1);
+        const auto step = next.pow(2).mean(1, true).sqrt().add(tiny);
+        const auto curv = (next - prev) / step;
+        const int64_t b = approx.size(0), na = approx.size(1);
+        const int64_t per_token = (int64_t(1) << config.level) - 1;
+        const auto is_known = known.isnan().logical_not();
+        const auto size = torch::where(is_known, (known.abs() / step).log1p(), torch::zeros_like(known));
+        const auto grid = [&](const torch::Tensor& v) {
+            return torch::zeros({b, na * per_token}, torch::kFloat32).index_copy(1, detail_index, v).reshape({b, na, per_token});
+        };
+        const auto tokens = torch::cat({(centred / (spread + step)).unsqueeze(-1), (next / step).unsqueeze(-1),
+                                        (prev / step).unsqueeze(-1), curv.unsqueeze(-1), curv.abs().unsqueeze(-1),
+                                        (step / (spread + step)).log().expand({b, na}).unsqueeze(-1),
+                                        position.unsqueeze(0).expand({b, na, 4}), grid(size),
+                                        grid(is_known.to(torch::kFloat32))},
+                                       2)
+                                .clamp(-50.0, 50.0);
+        return net->forward(tokens).reshape({b, -1}).index_select(1, detail_index);
     }
 
     ScorerConfig config;
     Net net{nullptr};
-    torch::Tensor synthesis_t;  // (coefficient, sample): x = c @ synthesis_t
-    torch::Tensor static_features, approx_index;
+    torch::Tensor position, detail_index;
     mutable std::mutex mu;
 };
 
@@ -175,9 +167,6 @@ std::vector<ScorerEpoch> WaveletScorer::fit(const float* coeffs, int64_t n, cons
     if (opt.batch_size < 1) throw InvalidArgument("batch_size must be at least 1");
     if (!(opt.lr > 0) || !std::isfinite(opt.lr)) throw InvalidArgument("lr must be a positive number");
     if (!(opt.keep > 0 && opt.keep < 1)) throw InvalidArgument("keep must be in (0, 1)");
-    if (!(opt.temperature > 0) || !std::isfinite(opt.temperature)) throw InvalidArgument("temperature must be positive");
-    if (!(opt.budget_weight >= 0) || !std::isfinite(opt.budget_weight)) throw InvalidArgument("budget_weight must be >= 0");
-    if (!(opt.peak_weight >= 0) || !std::isfinite(opt.peak_weight)) throw InvalidArgument("peak_weight must be >= 0");
     if (n < 1) throw InvalidArgument("no windows to train on");
     const int64_t w = impl_->config.window;
     require_finite(coeffs, static_cast<size_t>(n * w), "training coefficients");
@@ -188,7 +177,8 @@ std::vector<ScorerEpoch> WaveletScorer::fit(const float* coeffs, int64_t n, cons
     Impl& m = *impl_;
     auto gen = at::make_generator<at::CPUGeneratorImpl>(seed);
     const auto all = torch::from_blob(const_cast<float*>(coeffs), {n, w}, torch::kFloat32).clone();
-    const int64_t na = approx_len();
+    const int64_t na = approx_len(), nd = detail_len();
+    const int64_t k = std::clamp<int64_t>(static_cast<int64_t>(std::llround(opt.keep * static_cast<double>(nd))), 1, nd);
 
     torch::optim::Adam adam(m.net->parameters(), torch::optim::AdamOptions(opt.lr));
     std::vector<ScorerEpoch> history;
@@ -199,37 +189,36 @@ std::vector<ScorerEpoch> WaveletScorer::fit(const float* coeffs, int64_t n, cons
             double lost = 0, lost_mag = 0, energy = 0;
             for (int64_t b = 0; b < n; b += opt.batch_size) {
                 const auto c = all.index_select(0, perm.slice(0, b, std::min(n, b + opt.batch_size)));
-                auto [s, detail] = m.scores(c);
-                const int64_t total = s.numel();
-                const int64_t k = std::clamp<int64_t>(static_cast<int64_t>(std::llround(opt.keep * static_cast<double>(total))), 1, total);
-                // tau: the k-th largest score of the batch, so the budget is shared by the batch's windows. It
-                // stays in the graph: a shift of every score then moves tau alike and changes nothing, so only
-                // the ranking is learned (a detached tau lets the head drift upwards without end).
-                const auto tau = std::get<0>(s.flatten().kthvalue(total - k + 1));
-                const auto soft = torch::sigmoid((s - tau) / opt.temperature);
-                const auto x = c.matmul(m.synthesis_t);
-                const auto kept = torch::cat({c.index({Slice(), Slice(0, na)}), soft * detail}, 1);
-                const auto x_hat = kept.matmul(m.synthesis_t);
-                const auto detail_energy = detail.pow(2).sum().add(tiny);
-                const auto r = x_hat - x;
-                auto loss = r.pow(2).sum() / detail_energy +
-                            opt.budget_weight * (soft.mean() - static_cast<double>(k) / static_cast<double>(total)).pow(2);
-                if (opt.peak_weight > 0) {
-                    const auto per_sample = detail_energy / static_cast<double>(c.numel());
-                    loss = loss + opt.peak_weight * (r.pow(4).mean(1).add(tiny).sqrt().mean() / per_sample);
-                }
+                const auto detail = c.index({Slice(), Slice(na, torch::indexing::None)});
+                const auto approx = c.index({Slice(), Slice(0, na)});
+                const auto nothing = torch::full_like(detail, std::numeric_limits<float>::quiet_NaN());
+                const auto s = m.scores(approx, nothing);
+                // Each window's share of detail energy per coefficient is the target distribution of its
+                // softmax: the cross-entropy is lowest when the scores rank (and space) coefficients by energy.
+                const auto d2 = detail.pow(2);
+                const auto share = d2 / d2.sum(1, true).add(tiny);
+                auto loss = -(share * torch::log_softmax(s, 1)).sum(1).mean();
+                // Second pass, as the decoder runs it: the values of each window's q best first-pass scores are
+                // known (q drawn up to twice the keep share), the rest is scored among itself.
+                const auto rank = s.detach().argsort(/*dim=*/1, /*descending=*/true).argsort(/*dim=*/1, /*descending=*/false);
+                const auto q = torch::randint(0, 2 * k + 1, {c.size(0), 1}, gen, torch::kLong);
+                const auto known_mask = rank < q;
+                const auto s2 = m.scores(approx, torch::where(known_mask, detail, nothing));
+                const auto d2_rest = torch::where(known_mask, torch::zeros_like(d2), d2);
+                const auto share2 = d2_rest / d2_rest.sum(1, true).add(tiny);
+                const auto logp2 = torch::log_softmax(s2.masked_fill(known_mask, -1e4), 1);
+                loss = loss + -(share2 * logp2).sum(1).mean();
                 adam.zero_grad();
                 loss.backward();
                 adam.step();
                 torch::NoGradGuard no_grad;
-                const auto d2 = detail.detach().pow(2);
-                const auto hard = (s.detach() >= tau.detach()).to(torch::kFloat32);
-                lost += (d2 * (1 - hard)).sum().item<double>();
-                const auto mag = d2.flatten();
-                const auto mag_tau = std::get<0>(mag.kthvalue(total - k + 1));
-                lost_mag += (d2 * (d2 < mag_tau).to(torch::kFloat32)).sum().item<double>();
-                energy += detail_energy.item<double>();
+                const auto top = std::get<1>(s.detach().topk(k, 1));
+                const auto best = std::get<0>(d2.topk(k, 1));
+                energy += d2.sum().item<double>();
+                lost += (d2.sum() - d2.gather(1, top).sum()).item<double>();
+                lost_mag += (d2.sum() - best.sum()).item<double>();
             }
+            energy += tiny;
             history.push_back(ScorerEpoch{epoch, lost / energy, lost_mag / energy});
             if (on_epoch && !on_epoch(history.back())) break;
         }
@@ -241,18 +230,19 @@ std::vector<ScorerEpoch> WaveletScorer::fit(const float* coeffs, int64_t n, cons
     return history;
 }
 
-void WaveletScorer::score(const float* coeffs, int64_t n, float* scores, int threads) const {
-    const int64_t w = impl_->config.window;
-    require_finite(coeffs, static_cast<size_t>(n * w), "coefficients");
+void WaveletScorer::score(const float* approx, const float* known, int64_t n, float* scores, int threads) const {
+    const int64_t na = approx_len(), nd = detail_len();
+    require_finite(approx, static_cast<size_t>(n * na), "approximation coefficients");
+    for (int64_t i = 0; i < n * nd; ++i)
+        if (std::isinf(known[i])) throw InvalidArgument("known detail values hold an infinity at flat index " + std::to_string(i));
     std::lock_guard<std::mutex> lock(impl_->mu);
     set_threads(threads);
     torch::NoGradGuard no_grad;
-    const int64_t nd = detail_len();
-    for (int64_t b = 0; b < n; b += inference_batch) {
-        const int64_t rows = std::min(n - b, inference_batch);
-        const auto c = torch::from_blob(const_cast<float*>(coeffs + b * w), {rows, w}, torch::kFloat32);
-        const auto s = impl_->scores(c).first.contiguous();
-        std::memcpy(scores + b * nd, s.data_ptr<float>(), sizeof(float) * static_cast<size_t>(rows * nd));
+    for (int64_t b = 0; b < n; ++b) {
+        const auto a = torch::from_blob(const_cast<float*>(approx + b * na), {1, na}, torch::kFloat32);
+        const auto kn = torch::from_blob(const_cast<float*>(known + b * nd), {1, nd}, torch::kFloat32);
+        const auto s = impl_->scores(a, kn).contiguous();
+        std::memcpy(scores + b * nd, s.data_ptr<float>(), sizeof(float) * static_cast<size_t>(nd));
     }
 }
 

@@ -1,17 +1,25 @@
-// The importance scorer of the learned wavelet downsampler, behind a torch-free interface (LibTorch lives in
+// The position predictor of the learned wavelet downsampler, behind a torch-free interface (LibTorch lives in
 // wavelet_scorer.cpp only).
 //
 // A series is cut into windows of `window` samples; each window goes through an orthogonal multilevel DWT
-// (periodization mode, so the window's coefficients are exactly `window` values and the transform preserves
-// energy). The approximation band is always kept. Every detail coefficient becomes a token (its value, level,
-// position and the approximation around it); two Transformer encoder layers mix the tokens of a window and a
-// linear head adds a learned correction g to the coefficient's log-magnitude: score = log|c| + g. Keeping the
-// highest scores (per window, over a whole series, or above a threshold) is the downsampling.
+// (periodization mode: exactly `window` coefficients, energy preserved). The approximation band is always
+// stored. The scorer sees what a decoder also has, the approximation band and the detail values decoded so
+// far, and scores every detail coefficient of the window: a high score predicts a large magnitude. Encoder
+// and decoder run the same scorer on the same inputs, so the positions of the best-scored coefficients need
+// not be stored; only their values are (tsquash.wavelet_downsample.LearnedDownsampler runs it twice: on the
+// approximation alone, then with the values of the first pass's best coefficients known).
 //
-// Training minimises the reconstruction error of what is kept: a soft mask sigmoid((score - tau) / T) with tau
-// the batch's k-th largest score (the budget), the kept coefficients synthesised back to samples with the
-// wavelet's synthesis matrix inside the graph, normalised by the detail energy, plus a penalty holding the
-// soft mask's mass at the budget and, optionally, a peak-error term (ScorerTrainOptions::peak_weight).
+// The network: one token per approximation coefficient (its centred value and the local differences and
+// curvature of the band around it, in units of the band's typical step, plus its position), two Transformer
+// encoder layers over the window's tokens, and a linear head giving the 2^level - 1 detail coefficients that
+// lie under the token in the wavelet tree (the token's coefficient at each detail level j and its 2^(level-j)
+// descendants). The known detail values enter the token that owns them.
+//
+// Training makes the scores a log-energy forecast: per window, the softmax of the scores is fitted to the
+// detail coefficients' share of the detail energy (cross-entropy), so that the top-scored coefficients are
+// those that hold the most energy, the energy a kept coefficient removes from the reconstruction error. Each
+// step trains both passes: the approximation alone, and with the values of a random number of each window's
+// best first-pass coefficients known (the rest scored among itself).
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -42,24 +50,18 @@ int64_t scorer_approx_len(const ScorerConfig& c);
 
 struct ScorerTrainOptions {
     int64_t epochs = 20;
-    int64_t batch_size = 32;  // windows per step; the budget threshold is shared by the windows of a batch
+    int64_t batch_size = 32;  // windows per step
     double lr = 3e-3;
-    double keep = 0.2;         // share of the detail coefficients kept
-    double temperature = 0.5;  // of the soft mask, in units of log-magnitude
-    double budget_weight = 1.0;
-    // Weight of a peak-error term: the root of the mean fourth power of each window's time-domain residual
-    // (through the synthesis matrix), relative to the mean detail energy per sample. 0 trains for the squared
-    // error alone, where the magnitude ranking is already optimal (orthogonal transform); a positive weight
-    // trades some squared error for smaller worst-case deviations.
-    double peak_weight = 0.0;
-    int threads = 0;           // LibTorch intra-op threads; 0 uses every hardware thread
+    double keep = 0.2;  // share of the detail coefficients the history's losses keep
+    int threads = 0;    // LibTorch intra-op threads; 0 uses every hardware thread
 };
 
 struct ScorerEpoch {
     int64_t epoch;  // 1-based
-    // Detail energy lost with the hard selection (keep the top `keep` share of scores per batch), divided by
-    // the detail energy: 0 is perfect, 1 keeps nothing useful. magnitude_loss is the same for score = log|c|
-    // (the plain top-k by magnitude) on the same batches, the baseline the scorer has to beat.
+    // Detail energy missed by the `keep` share of each window's detail coefficients with the highest scores,
+    // divided by the detail energy (0: the prediction finds all of it). magnitude_loss is the same for the
+    // `keep` share of largest magnitudes, which the predictor cannot beat (it sees no detail coefficient); it
+    // would cost a stored position per coefficient.
     double loss;
     double magnitude_loss;
 };
@@ -69,8 +71,7 @@ using ScorerCallback = std::function<bool(const ScorerEpoch&)>;
 
 class WaveletScorer {
 public:
-    // Throws InvalidArgument for an invalid configuration. Initial weights come from the seed; the head
-    // starts at zero, so an untrained scorer ranks by magnitude.
+    // Throws InvalidArgument for an invalid configuration. Initial weights come from the seed.
     WaveletScorer(const ScorerConfig& config, uint64_t seed);
     ~WaveletScorer();
     WaveletScorer(WaveletScorer&&) noexcept;
@@ -86,8 +87,12 @@ public:
     // scorer take turns.
     std::vector<ScorerEpoch> fit(const float* coeffs, int64_t n, const ScorerTrainOptions& opt, uint64_t seed,
                                  const ScorerCallback& on_epoch = {});
-    // scores: n * detail_len() values, the detail coefficients of each row in the same order.
-    void score(const float* coeffs, int64_t n, float* scores, int threads = 0) const;
+    // approx: n windows' approximation bands (n * approx_len() finite float32); known: n * detail_len() detail
+    // values, NaN where the decoder does not know them. scores: n * detail_len() values in the detail order of a
+    // wavedec row. Each window is scored on its own (a batch of one), so its scores do not depend on the other
+    // windows; with the same thread count they are bit-identical from call to call, which lets a decoder
+    // re-derive the encoder's positions.
+    void score(const float* approx, const float* known, int64_t n, float* scores, int threads = 1) const;
 
     std::vector<float> parameters() const;  // in a fixed order, n_parameters() values
     // Throws InvalidArgument for the wrong count or a non-finite value.
