@@ -31,10 +31,9 @@ from typing import Optional, Sequence
 
 import numpy as np
 
-from ._core import CorruptStreamError
 from .errors import ModelMismatchError
 from .wavelet_downsample import (WINDOW_HEADER, DownsampledSeries, LearnedDownsampler, LearnedStream, PredictedSeries,
-                                 WaveletTopK, _fraction, _pad_to_windows, _series, _wavedec, _wavelet_name,
+                                 WaveletTopK, _fraction, _open_frame, _pad_to_windows, _series, _wavedec, _wavelet_name,
                                  _window_budget)
 from ._validate import positive_int
 
@@ -149,27 +148,8 @@ class MultiLevelSeries:
     @classmethod
     def from_bytes(cls, data, downsampler: "MultiLevelDownsampler") -> "MultiLevelSeries":
         """Raises CorruptStreamError for damaged bytes, ModelMismatchError for another set of models."""
-        b = bytes(data)
-
-        def fail(why: str):
-            raise CorruptStreamError(f"multi-level downsampled series bytes: {why}")
-
-        if len(b) < 4 or b[:4] != _MAGIC:
-            fail("not a tsquash multi-level downsampled series (bad magic)")
-        if len(b) < 6 + 21 + 4:
-            fail("truncated")
-        if b[4] == 0 or b[4] > _VERSION:
-            fail(f"format version {b[4]} is not supported (this tsquash reads up to {_VERSION})")
-        if zlib.crc32(b[:-4]) != struct.unpack("<I", b[-4:])[0]:
-            fail("checksum mismatch")
-        at = 6 + b[5]
+        b, fail, _, name, at = _open_frame(data, _MAGIC, _VERSION, "multi-level downsampled series", 1, 21)
         end = len(b) - 4
-        if end < at + 21:
-            fail("truncated")
-        try:
-            name = b[6:at].decode()
-        except UnicodeDecodeError:
-            fail("wavelet name is not text")
         n, window, budget, k = struct.unpack("<QIdB", b[at:at + 21])
         at += 21
         if end < at + 4 * k:

@@ -149,6 +149,35 @@ def _topk(scores: np.ndarray, k: int) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------- result
 
 
+def _open_frame(data, magic: bytes, version: int, what: str, prefix: int, fixed: int):
+    """The frame every downsampled-series format shares: 4 magic bytes, a version byte, ``prefix`` more bytes
+    of which the last is the wavelet name's length, the name, ``fixed`` header bytes, ..., a CRC-32 of all
+    before it. Checks magic, length, version and checksum; returns (bytes, fail, prefix bytes, wavelet name,
+    offset after the name), ``fail(why)`` raising CorruptStreamError."""
+    b = bytes(data)
+
+    def fail(why: str):
+        raise CorruptStreamError(f"{what} bytes: {why}")
+
+    if len(b) < 4 or b[:4] != magic:
+        fail(f"not a tsquash {what} (bad magic)")
+    head = 5 + prefix
+    if len(b) < head + fixed + 4:
+        fail("truncated")
+    if b[4] == 0 or b[4] > version:
+        fail(f"format version {b[4]} is not supported (this tsquash reads up to {version})")
+    if zlib.crc32(b[:-4]) != struct.unpack("<I", b[-4:])[0]:
+        fail("checksum mismatch")
+    at = head + b[head - 1]
+    if len(b) < at + fixed + 4:
+        fail("truncated")
+    try:
+        name = b[head:at].decode()
+    except UnicodeDecodeError:
+        fail("wavelet name is not text")
+    return b, fail, b[5:head], name, at
+
+
 class DownsampledSeries:
     """What a wavelet downsampler stores: the approximation band, kept detail values and their positions.
 
@@ -243,27 +272,7 @@ class DownsampledSeries:
     @classmethod
     def from_bytes(cls, data) -> "DownsampledSeries":
         """Raises CorruptStreamError for anything but intact bytes written by ``to_bytes``."""
-        b = bytes(data)
-
-        def fail(why: str):
-            raise CorruptStreamError(f"downsampled series bytes: {why}")
-
-        if len(b) < 4 or b[:4] != _SERIES_MAGIC:
-            fail("not a tsquash downsampled series (bad magic)")
-        if len(b) < 7 + 28 + 4:
-            fail("truncated")
-        if b[4] == 0 or b[4] > _SERIES_VERSION:
-            fail(f"format version {b[4]} is not supported (this tsquash reads up to {_SERIES_VERSION})")
-        if zlib.crc32(b[:-4]) != struct.unpack("<I", b[-4:])[0]:
-            fail("checksum mismatch")
-        level, name_len = b[5], b[6]
-        at = 7 + name_len
-        if len(b) < at + 28 + 4:
-            fail("truncated")
-        try:
-            name = b[7:at].decode()
-        except UnicodeDecodeError:
-            fail("wavelet name is not text")
+        b, fail, (level, _), name, at = _open_frame(data, _SERIES_MAGIC, _SERIES_VERSION, "downsampled series", 2, 28)
         n, window, n_approx, n_kept = struct.unpack("<QIQQ", b[at:at + 28])
         at += 28
         if len(b) - 4 - at != 8 * n_approx + 12 * n_kept:
@@ -526,27 +535,8 @@ class PredictedSeries:
     def from_bytes(cls, data, model: Optional["LearnedDownsampler"] = None) -> "PredictedSeries":
         """Raises CorruptStreamError for anything but intact bytes written by ``to_bytes`` (the model, needed to
         reconstruct, is checked then)."""
-        b = bytes(data)
-
-        def fail(why: str):
-            raise CorruptStreamError(f"learned downsampled series bytes: {why}")
-
-        if len(b) < 4 or b[:4] != _PRED_MAGIC:
-            fail("not a tsquash learned downsampled series (bad magic)")
-        if len(b) < 7 + 16 + 4:
-            fail("truncated")
-        if b[4] == 0 or b[4] > _PRED_VERSION:
-            fail(f"format version {b[4]} is not supported (this tsquash reads up to {_PRED_VERSION})")
-        if zlib.crc32(b[:-4]) != struct.unpack("<I", b[-4:])[0]:
-            fail("checksum mismatch")
-        level, name_len = b[5], b[6]
-        at = 7 + name_len
-        if len(b) < at + 16 + 4:
-            fail("truncated")
-        try:
-            name = b[7:at].decode()
-        except UnicodeDecodeError:
-            fail("wavelet name is not text")
+        b, fail, (level, _), name, at = _open_frame(data, _PRED_MAGIC, _PRED_VERSION, "learned downsampled series",
+                                                    2, 16)
         n, window, model_id = struct.unpack("<QII", b[at:at + 16])
         at += 16
         if name not in _wt.wavelist() or not 1 <= level <= 30 or n == 0 or window == 0 or window % (1 << level):

@@ -272,17 +272,7 @@ void encode_alp(const T* v, size_t m, Combo c, const EncodeOptions& opt, Writer&
                     pos2[n2++] = uint16_t(i);
                 }
             }
-        // The rest are exceptions; they take a neighbour's integer so they widen neither the frame nor
-        // the deltas.
-        size_t first_ok = 0;
-        while (first_ok < m && bad[first_ok]) ++first_ok;
-        int64_t last = first_ok < m ? ints[first_ok] : 0;
-        for (size_t i = 0; i < m; ++i) {
-            pos[nexc] = uint16_t(i);
-            nexc += bad[i];
-            ints[i] = bad[i] ? last : ints[i];
-            last = ints[i];
-        }
+        nexc = take_neighbours_for_exceptions(ints, bad, m, pos);  // the rest are exceptions
     }
     out.u8(kAlp);
     out.u8(uint8_t(e));

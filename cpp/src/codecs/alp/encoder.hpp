@@ -85,6 +85,23 @@ void recycle(EntropyPlan& plan);
 void write_blocks(const Writer& blocks, std::vector<uint16_t>& dir, const SeqLog& log, const EntropyPlan& plan,
                   unsigned threads, Writer& out);
 
+// Lists the positions of the values marked bad (the block's exceptions) in pos and gives each of them its
+// neighbour's integer, so that exceptions widen neither the frame of reference nor the deltas. Returns
+// their count.
+inline size_t take_neighbours_for_exceptions(int64_t* ints, const uint8_t* bad, size_t m, uint16_t* pos) {
+    size_t first_ok = 0;
+    while (first_ok < m && bad[first_ok]) ++first_ok;
+    int64_t last = first_ok < m ? ints[first_ok] : 0;
+    size_t n = 0;
+    for (size_t i = 0; i < m; ++i) {
+        pos[n] = uint16_t(i);
+        n += bad[i];
+        ints[i] = bad[i] ? last : ints[i];
+        last = ints[i];
+    }
+    return n;
+}
+
 // Writes an integer stream (docs/format.md "integer streams") with frame of reference and bit packing,
 // choosing the delta order (up to max_order) that packs smallest.
 void write_intseq(const int64_t* v, size_t m, unsigned max_order, Writer& out, SeqLog* log, uint32_t context);

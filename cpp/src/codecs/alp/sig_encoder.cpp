@@ -105,18 +105,7 @@ void encode_sig(const T* v, size_t m, const SigGrid& g, unsigned max_order, Writ
     }
     uint16_t pos[kScratch];
     size_t nexc = 0;
-    if (nbad) {
-        // Exceptions take a neighbour's integer so they widen neither the frame nor the deltas.
-        size_t first_ok = 0;
-        while (first_ok < m && bad[first_ok]) ++first_ok;
-        int64_t last = first_ok < m ? q[first_ok] : 0;
-        for (size_t i = 0; i < m; ++i) {
-            pos[nexc] = uint16_t(i);
-            nexc += bad[i];
-            q[i] = bad[i] ? last : q[i];
-            last = q[i];
-        }
-    }
+    if (nbad) nexc = take_neighbours_for_exceptions(q, bad, m, pos);
     out.u8(kSig);
     out.u8(uint8_t(g.e));
     out.u8(uint8_t(g.p));
