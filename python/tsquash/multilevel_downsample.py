@@ -33,8 +33,8 @@ import numpy as np
 
 from .errors import ModelMismatchError
 from .wavelet_downsample import (WINDOW_HEADER, DownsampledSeries, LearnedDownsampler, LearnedStream, PredictedSeries,
-                                 WaveletTopK, _fraction, _open_frame, _pad_to_windows, _series, _wavedec, _wavelet_name,
-                                 _window_budget)
+                                 WaveletTopK, _check_pieces, _fraction, _open_frame, _pad_to_windows, _series,
+                                 _wavedec, _wavelet_name, _window_budget)
 from ._validate import positive_int
 
 __all__ = ["MultiLevelDownsampler", "MultiLevelSeries", "CHOICE_HEADER"]
@@ -119,16 +119,8 @@ class MultiLevelSeries:
     @classmethod
     def concatenate(cls, parts: Sequence["MultiLevelSeries"]) -> "MultiLevelSeries":
         """One series from consecutive pieces (a stream's windows); all but the last must be whole windows."""
-        if not parts:
-            raise ValueError("nothing to concatenate")
-        first = parts[0]
-        for p in parts[:-1]:
-            if p.n % p.window:
-                raise ValueError("only the last piece may end with a partial window")
-        for p in parts[1:]:
-            if (p.window, p.wavelet, p.budget, p.model_ids) != (first.window, first.wavelet, first.budget,
-                                                                 first.model_ids):
-                raise ValueError("pieces of different downsamplers or budgets")
+        first = _check_pieces(parts, lambda p: (p.window, p.wavelet, p.budget, p.model_ids),
+                              "pieces of different downsamplers or budgets")
         return cls(sum(p.n for p in parts), first.window, first.wavelet, first.budget,
                    np.concatenate([p.choices for p in parts]), [q for p in parts for q in p.pieces],
                    first.model_ids, first.models)

@@ -149,6 +149,20 @@ def _topk(scores: np.ndarray, k: int) -> np.ndarray:
 # ---------------------------------------------------------------------------------------------- result
 
 
+def _check_pieces(parts, layout, differ: str):
+    """Checks that consecutive pieces of a stream can be joined: some, whole windows but the last, the same
+    layout(piece) everywhere (else ValueError(differ)). Returns the first."""
+    if not parts:
+        raise ValueError("nothing to concatenate")
+    for p in parts[:-1]:
+        if p.n % p.window:
+            raise ValueError("only the last piece may end with a partial window")
+    first = layout(parts[0])
+    if any(layout(p) != first for p in parts[1:]):
+        raise ValueError(differ)
+    return parts[0]
+
+
 def _open_frame(data, magic: bytes, version: int, what: str, prefix: int, fixed: int):
     """The frame every downsampled-series format shares: 4 magic bytes, a version byte, ``prefix`` more bytes
     of which the last is the wavelet name's length, the name, ``fixed`` header bytes, ..., a CRC-32 of all
@@ -503,15 +517,8 @@ class PredictedSeries:
     def concatenate(cls, parts: Sequence["PredictedSeries"]) -> "PredictedSeries":
         """One series from consecutive pieces (e.g. a stream's windows); every piece but the last must be whole
         windows."""
-        if not parts:
-            raise ValueError("nothing to concatenate")
-        first = parts[0]
-        for p in parts[:-1]:
-            if p.n % p.window:
-                raise ValueError("only the last piece may end with a partial window")
-        for p in parts[1:]:
-            if (p.wavelet, p.level, p.window, p.model_id) != (first.wavelet, first.level, first.window, first.model_id):
-                raise ValueError("pieces of different models or layouts")
+        first = _check_pieces(parts, lambda p: (p.wavelet, p.level, p.window, p.model_id),
+                              "pieces of different models or layouts")
         cat = lambda name: np.concatenate([getattr(p, name) for p in parts])  # noqa: E731
         return cls(sum(p.n for p in parts), first.wavelet, first.level, first.window, cat("approx"), cat("n_pred"),
                    cat("pred_values"), cat("n_exp"), cat("exp_positions"), cat("exp_values"), cat("checksums"),
