@@ -5,9 +5,11 @@
 
 #include <cmath>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "tsquash/errors.hpp"
+#include "tsquash/io/crc32c.hpp"
 #include "tsquash/wavelet/dwt.hpp"
 #include "tsquash/wavelet/streaming.hpp"
 
@@ -258,6 +260,25 @@ TEST(WaveletStreaming, StateRejectsEveryCorruption) {
     }
     for (size_t n = 0; n < good.size(); n += 7)
         EXPECT_THROW(StreamingDwt::restore(good.data(), n), tsquash::CorruptStream) << "length " << n;
+}
+
+TEST(WaveletStreaming, StateRejectsAHugeOutputCountOfAnEmptyLevel) {
+    // A finished state whose first level saw no input, with an output count near 2^62: once accepted, and
+    // its consistency check overflowed a signed integer (found by fuzz_wavelet_state).
+    StreamingDwt s("db7", Mode::symmetric, 1);  // one level: no later level's input count to disagree with
+    std::vector<uint8_t> st = s.state();
+    const size_t name_end = 9 + 3;  // "TSQW", version, mode, levels, finished flag, name length, "db7"
+    ASSERT_EQ(std::string(st.begin() + 9, st.begin() + name_end), "db7");
+    const auto reseal = [&st] {     // a valid checksum, so that the consistency check is what decides
+        const uint32_t crc = tsquash::io::crc32c(st.data(), st.size() - 4);
+        for (int k = 0; k < 4; ++k) st[st.size() - 4 + k] = uint8_t(crc >> (8 * k));
+    };
+    st[7] = 1;                      // finished
+    reseal();
+    EXPECT_NO_THROW(StreamingDwt::restore(st.data(), st.size()));
+    st[name_end + 8 + 7] = 0x40;    // level 0: the top byte of next_out (after the 8 bytes of n_in)
+    reseal();
+    EXPECT_THROW(StreamingDwt::restore(st.data(), st.size()), tsquash::CorruptStream);
 }
 
 }  // namespace

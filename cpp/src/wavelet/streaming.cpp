@@ -201,7 +201,9 @@ void StreamingDwt::check_invariants() const {
     for (size_t l = 0; l < levels_.size(); ++l) {
         const Level& lv = levels_[l];
         const bool ok =
-            lv.n_in < (uint64_t(1) << 50) && lv.head.size() == std::min<uint64_t>(lv.n_in, F) &&
+            // Both bounded first, so that the signed arithmetic below cannot overflow on foreign bytes.
+            lv.n_in < (uint64_t(1) << 50) && lv.next_out < (uint64_t(1) << 50) &&
+            lv.head.size() == std::min<uint64_t>(lv.n_in, F) &&
             lv.base <= lv.n_in && lv.buf.size() == lv.n_in - lv.base &&
             (finished_ ? (lv.n_in == 0 || lv.next_out == dwt_coeff_len(lv.n_in, F, mode_))
                        : lv.next_out == (lv.n_in < F ? 0 : lv.n_in / 2)) &&
