@@ -291,3 +291,25 @@ def pytest_sessionfinish(session, exitstatus):
         for rep in skipped:
             reporter.write_line(f"not allowed under TSQUASH_NO_SKIPS: skipped {rep.nodeid}: {rep.longrepr}")
         session.exitstatus = 1
+
+
+def damage_under_crc32(data, body: bytes, max_edits: int) -> bytes:
+    """``body`` (bytes without their trailing zlib CRC-32) with 1..max_edits bit flips, cuts or insertions drawn
+    from the hypothesis ``data`` strategy, resealed with a fresh CRC-32 so that the parser behind the checksum
+    is what a decoder test exercises."""
+    import zlib
+
+    from hypothesis import strategies as st
+    b = bytearray(body)
+    for _ in range(data.draw(st.integers(1, max_edits))):
+        kind = data.draw(st.sampled_from(["flip", "cut", "insert"]))
+        i = data.draw(st.integers(0, len(b) - 1))
+        if kind == "flip":
+            b[i] ^= 1 << data.draw(st.integers(0, 7))
+        elif kind == "cut":
+            del b[i:i + data.draw(st.integers(1, 16))]
+        else:
+            b[i:i] = data.draw(st.binary(min_size=1, max_size=16))
+        if not b:
+            b = bytearray(b"T")
+    return bytes(b) + struct.pack("<I", zlib.crc32(bytes(b)))

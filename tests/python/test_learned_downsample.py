@@ -6,6 +6,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from conftest import damage_under_crc32
 from tsquash import CorruptStreamError, ModelMismatchError
 
 learned = pytest.importorskip("tsquash._learned", reason="built without LibTorch")
@@ -175,21 +176,7 @@ def test_corrupted_series_bytes_raise(model):
 def test_fuzz_decoder_with_mutated_bytes_and_valid_crc(model, data):
     """Decoding arbitrary damage (with the CRC recomputed, so the parser itself is exercised) either works or
     raises CorruptStreamError / ModelMismatchError, never anything else."""
-    import struct
-    import zlib
-    b = bytearray(model.downsample(walk(600, 4), budget=0.3).to_bytes()[:-4])
-    for _ in range(data.draw(st.integers(1, 4))):
-        kind = data.draw(st.sampled_from(["flip", "cut", "insert"]))
-        i = data.draw(st.integers(0, len(b) - 1))
-        if kind == "flip":
-            b[i] ^= 1 << data.draw(st.integers(0, 7))
-        elif kind == "cut":
-            del b[i:i + data.draw(st.integers(1, 16))]
-        else:
-            b[i:i] = data.draw(st.binary(min_size=1, max_size=16))
-        if not b:
-            b = bytearray(b"T")
-    blob = bytes(b) + struct.pack("<I", zlib.crc32(bytes(b)))
+    blob = damage_under_crc32(data, model.downsample(walk(600, 4), budget=0.3).to_bytes()[:-4], 4)
     try:
         y = model.decode(blob)
     except (CorruptStreamError, ModelMismatchError):
