@@ -290,39 +290,25 @@ namespace {
 
 inline unsigned span_width(int64_t lo, int64_t hi) { return bit_width64(uint64_t(hi) - uint64_t(lo)); }
 
-}  // namespace
+constexpr size_t kDirectWindow = size_t(1) << 14;
 
-bool Model::find(uint64_t r, uint16_t& bin) const {
-    const int64_t v = int64_t(r);
-    size_t k;
-    const uint64_t rel = r - uint64_t(lut_base);
-    if (rel < lut.size()) {
-        k = lut[rel];
-    } else {
-        // The last bin whose lower bound is at or below v (bins sorted by lower bound, as signed values).
-        const size_t n = lowers.size();
-        if (v < lowers[0]) return false;
-        size_t lo = 0, len = n;
-        while (len > 1) {
-            const size_t half = len / 2;
-            lo = lowers[lo + half] <= v ? lo + half : lo;
-            len -= half;
-        }
-        k = lo;
-    }
-    const uint64_t off = r - bins[k].lower;
-    if (bins[k].width < 64 && (off >> bins[k].width)) return false;  // outside what the model was built for
-    bin = uint16_t(k);
-    return true;
-}
+}  // namespace
 
 bool Model::code_bits(const uint64_t* resid, size_t rc, uint16_t* bin_of, double& bits) const {
     // Four partial sums: one running sum would make every addition wait for the previous one.
     double sum[4] = {8.0 * (1 + 4 * kAnsStates) + 8, 0, 0, 0};  // model index, states, word and byte rounding
     const double* c = cost.data();
+    // The direct table inline (bins partition the range it covers, so its bin always holds the value);
+    // the search for the rest.
+    const uint16_t* table = lut.data();
+    const uint64_t tsize = lut.size(), tbase = uint64_t(lut_base);
     for (size_t i = 0; i < rc; ++i) {
-        if (!find(resid[i], bin_of[i])) return false;
-        sum[i % 4] += c[bin_of[i]];
+        const uint64_t rel = resid[i] - tbase;
+        uint16_t b;
+        if (rel < tsize) b = table[rel];
+        else if (!find(resid[i], b)) return false;
+        bin_of[i] = b;
+        sum[i % 4] += c[b];
     }
     bits = (sum[0] + sum[1]) + (sum[2] + sum[3]);
     return true;
@@ -340,30 +326,52 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
     };
     std::vector<Atom> atoms;
     {
-        size_t cap = 64;
-        unsigned shift = 58;
-        while (cap < 2 * s) cap <<= 1, --shift;
-        // Kept per thread between calls: fresh tables would be faulted in page by page every time.
-        static thread_local std::vector<int64_t> keys;
-        static thread_local std::vector<uint32_t> counts;
-        if (keys.size() < cap) keys.resize(cap);  // read only where a count says a key is there
-        counts.assign(cap, 0);
-        auto hash = [&](int64_t v) { return size_t((uint64_t(v) * 0x9E3779B97F4A7C15ull) >> shift); };
-        constexpr size_t kAhead = 16;  // slots are fetched this many values ahead: the table outgrows L1
+        // Most residuals sit in a narrow window around the sample's middle value: those are counted in a
+        // direct array (one increment each), the rest in a hash table; each distinct value is an atom.
+        int64_t few[33];
+        const size_t nf = std::min<size_t>(33, s);
+        for (size_t j = 0; j < nf; ++j) few[j] = sample[j * s / nf];
+        std::nth_element(few, few + nf / 2, few + nf);
+        const uint64_t base = uint64_t(few[nf / 2]) - kDirectWindow / 2;
+        static thread_local std::vector<uint32_t> direct;
+        static thread_local std::vector<int64_t> rest;
+        direct.assign(kDirectWindow, 0);
+        rest.clear();
         for (size_t i = 0; i < s; ++i) {
-            if (i + kAhead < s) {
-                const size_t a = hash(sample[i + kAhead]);
-                __builtin_prefetch(&keys[a]);
-                __builtin_prefetch(&counts[a]);
-            }
             const int64_t v = sample[i];
-            size_t h = hash(v);
-            while (counts[h] && keys[h] != v) h = (h + 1) & (cap - 1);
-            keys[h] = v;
-            ++counts[h];
+            const uint64_t rel = uint64_t(v) - base;
+            if (rel < kDirectWindow) ++direct[rel];
+            else rest.push_back(v);
         }
-        for (size_t h = 0; h < cap; ++h)
-            if (counts[h]) atoms.push_back({keys[h], keys[h], counts[h]});
+        for (size_t k = 0; k < kDirectWindow; ++k)
+            if (direct[k]) atoms.push_back({int64_t(base + k), int64_t(base + k), direct[k]});
+        const size_t r = rest.size();
+        if (r) {
+            size_t cap = 64;
+            unsigned shift = 58;
+            while (cap < 2 * r) cap <<= 1, --shift;
+            // Kept per thread between calls: fresh tables would be faulted in page by page every time.
+            static thread_local std::vector<int64_t> keys;
+            static thread_local std::vector<uint32_t> counts;
+            if (keys.size() < cap) keys.resize(cap);  // read only where a count says a key is there
+            counts.assign(cap, 0);
+            auto hash = [&](int64_t v) { return size_t((uint64_t(v) * 0x9E3779B97F4A7C15ull) >> shift); };
+            constexpr size_t kAhead = 16;  // slots are fetched this many values ahead: the table outgrows L1
+            for (size_t i = 0; i < r; ++i) {
+                if (i + kAhead < r) {
+                    const size_t h = hash(rest[i + kAhead]);
+                    __builtin_prefetch(&keys[h]);
+                    __builtin_prefetch(&counts[h]);
+                }
+                const int64_t v = rest[i];
+                size_t h = hash(v);
+                while (counts[h] && keys[h] != v) h = (h + 1) & (cap - 1);
+                keys[h] = v;
+                ++counts[h];
+            }
+            for (size_t h = 0; h < cap; ++h)
+                if (counts[h]) atoms.push_back({keys[h], keys[h], counts[h]});
+        }
         radix_sort(atoms, [](const Atom& x) { return uint64_t(x.lo) ^ (uint64_t(1) << 63); });
     }
     // A bin needs a few values to pay for its table entry: small populations get fewer atoms (one per

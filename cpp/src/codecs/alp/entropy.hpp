@@ -56,12 +56,36 @@ struct Model {
     std::vector<EncSym> enc;
     void prepare_costs(size_t population);  // cost, lowers, lut, enc
     // Encoder: a bin holding residual r, if any.
-    bool find(uint64_t r, uint16_t& bin) const;
+    inline bool find(uint64_t r, uint16_t& bin) const;
     // Encoder: the bins of rc residuals and the bits the coded run would take after the header byte and
     // delta starts (rANS payload estimated from the weights, offsets exact, sizes and states included);
     // false when a residual falls outside every bin.
     bool code_bits(const uint64_t* resid, size_t rc, uint16_t* bins, double& bits) const;
 };
+
+inline bool Model::find(uint64_t r, uint16_t& bin) const {
+    const int64_t v = int64_t(r);
+    size_t k;
+    const uint64_t rel = r - uint64_t(lut_base);
+    if (rel < lut.size()) {
+        k = lut[rel];
+    } else {
+        // The last bin whose lower bound is at or below v (bins sorted by lower bound, as signed values).
+        const size_t n = lowers.size();
+        if (v < lowers[0]) return false;
+        size_t lo = 0, len = n;
+        while (len > 1) {
+            const size_t half = len / 2;
+            lo = lowers[lo + half] <= v ? lo + half : lo;
+            len -= half;
+        }
+        k = lo;
+    }
+    const uint64_t off = r - bins[k].lower;
+    if (bins[k].width < 64 && (off >> bins[k].width)) return false;  // outside what the model was built for
+    bin = uint16_t(k);
+    return true;
+}
 
 // A model for residuals like those in the sample (sorted in place) of `population` residuals, covering
 // [global_min, global_max].
