@@ -464,6 +464,7 @@ std::vector<Ub> repeated_values(const T* v, size_t n, size_t& covered) {
     if (keys.size() < cap) keys.resize(cap);          // read only where the state says a key is there
     state.assign(cap, 0);
     size_t singles = 0;
+    std::vector<Ub> out;  // each repeated value once, when it is seen the second time
     auto hash = [&](Ub b) { return size_t((uint64_t(b) * 0x9E3779B97F4A7C15ull) >> shift); };
     constexpr size_t kAhead = 16;  // slots are fetched this many values ahead: the table outgrows the caches
     for (size_t i = 0; i < n; ++i) {
@@ -478,13 +479,13 @@ std::vector<Ub> repeated_values(const T* v, size_t n, size_t& covered) {
         const uint8_t st = state[h];
         keys[h] = b;
         singles += st == 0;
-        singles -= st == 1;
+        if (st == 1) {
+            --singles;
+            out.push_back(b);
+        }
         state[h] = st ? 2 : 1;
     }
     covered = n - singles;
-    std::vector<Ub> out;
-    for (size_t h = 0; h < cap; ++h)
-        if (state[h] == 2) out.push_back(keys[h]);
     radix_sort(out, [](Ub x) { return uint64_t(x); });
     if (cap > (size_t(1) << 20)) {
         std::vector<Ub>().swap(keys);

@@ -332,18 +332,21 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
         const size_t nf = std::min<size_t>(33, s);
         for (size_t j = 0; j < nf; ++j) few[j] = sample[j * s / nf];
         std::nth_element(few, few + nf / 2, few + nf);
-        const uint64_t base = uint64_t(few[nf / 2]) - kDirectWindow / 2;
+        // Never much wider than the sample: the window is cleared and scanned whole.
+        size_t window = 1024;
+        while (window < kDirectWindow && window < 2 * s) window <<= 1;
+        const uint64_t base = uint64_t(few[nf / 2]) - window / 2;
         static thread_local std::vector<uint32_t> direct;
         static thread_local std::vector<int64_t> rest;
-        direct.assign(kDirectWindow, 0);
+        direct.assign(window, 0);
         rest.clear();
         for (size_t i = 0; i < s; ++i) {
             const int64_t v = sample[i];
             const uint64_t rel = uint64_t(v) - base;
-            if (rel < kDirectWindow) ++direct[rel];
+            if (rel < window) ++direct[rel];
             else rest.push_back(v);
         }
-        for (size_t k = 0; k < kDirectWindow; ++k)
+        for (size_t k = 0; k < window; ++k)
             if (direct[k]) atoms.push_back({int64_t(base + k), int64_t(base + k), direct[k]});
         const size_t r = rest.size();
         if (r) {
