@@ -459,10 +459,13 @@ std::vector<Ub> repeated_values(const T* v, size_t n, size_t& covered) {
     while (cap < 2 * n) cap <<= 1, --shift;
     const size_t mask = cap - 1;
     // Kept per thread between calls (up to 2^20 slots, 9 MiB): fresh tables would be faulted in page by page.
-    static thread_local std::vector<Ub> keys;
-    static thread_local std::vector<uint8_t> state;  // 0 empty, 1 seen once, 2 seen again
-    if (keys.size() < cap) keys.resize(cap);          // read only where the state says a key is there
-    state.assign(cap, 0);
+    // Loops use plain pointers: each access to a thread_local from a shared library is a call.
+    static thread_local std::vector<Ub> keys_keep;
+    static thread_local std::vector<uint8_t> state_keep;  // 0 empty, 1 seen once, 2 seen again
+    if (keys_keep.size() < cap) keys_keep.resize(cap);    // read only where the state says a key is there
+    state_keep.assign(cap, 0);
+    Ub* keys = keys_keep.data();
+    uint8_t* state = state_keep.data();
     size_t singles = 0;
     std::vector<Ub> out;  // each repeated value once, when it is seen the second time
     auto hash = [&](Ub b) { return size_t((uint64_t(b) * 0x9E3779B97F4A7C15ull) >> shift); };
@@ -488,8 +491,8 @@ std::vector<Ub> repeated_values(const T* v, size_t n, size_t& covered) {
     covered = n - singles;
     radix_sort(out, [](Ub x) { return uint64_t(x); });
     if (cap > (size_t(1) << 20)) {
-        std::vector<Ub>().swap(keys);
-        std::vector<uint8_t>().swap(state);
+        std::vector<Ub>().swap(keys_keep);
+        std::vector<uint8_t>().swap(state_keep);
     }
     return out;
 }

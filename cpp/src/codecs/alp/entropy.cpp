@@ -292,6 +292,12 @@ inline unsigned span_width(int64_t lo, int64_t hi) { return bit_width64(uint64_t
 
 constexpr size_t kDirectWindow = size_t(1) << 14;
 
+const std::array<double, 4096> kLog2Table = [] {
+    std::array<double, 4096> t{};
+    for (size_t c = 1; c < t.size(); ++c) t[c] = std::log2(double(c));
+    return t;
+}();
+
 }  // namespace
 
 bool Model::code_bits(const uint64_t* resid, size_t rc, uint16_t* bin_of, double& bits) const {
@@ -336,28 +342,36 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
         size_t window = 1024;
         while (window < kDirectWindow && window < 2 * s) window <<= 1;
         const uint64_t base = uint64_t(few[nf / 2]) - window / 2;
-        static thread_local std::vector<uint32_t> direct;
-        static thread_local std::vector<int64_t> rest;
-        direct.assign(window, 0);
-        rest.clear();
+        // Kept per thread between calls: fresh tables would be faulted in page by page every time. Loops use
+        // plain pointers: each access to a thread_local from a shared library is a call.
+        static thread_local std::vector<uint32_t> direct_keep;
+        static thread_local std::vector<int64_t> rest_keep;
+        direct_keep.assign(window, 0);
+        if (rest_keep.size() < s) rest_keep.resize(s);
+        uint32_t* direct = direct_keep.data();
+        int64_t* rest = rest_keep.data();
+        size_t r = 0;
         for (size_t i = 0; i < s; ++i) {
             const int64_t v = sample[i];
             const uint64_t rel = uint64_t(v) - base;
-            if (rel < window) ++direct[rel];
-            else rest.push_back(v);
+            if (rel < window) {
+                ++direct[rel];
+            } else {
+                rest[r++] = v;
+            }
         }
         for (size_t k = 0; k < window; ++k)
             if (direct[k]) atoms.push_back({int64_t(base + k), int64_t(base + k), direct[k]});
-        const size_t r = rest.size();
         if (r) {
             size_t cap = 64;
             unsigned shift = 58;
             while (cap < 2 * r) cap <<= 1, --shift;
-            // Kept per thread between calls: fresh tables would be faulted in page by page every time.
-            static thread_local std::vector<int64_t> keys;
-            static thread_local std::vector<uint32_t> counts;
-            if (keys.size() < cap) keys.resize(cap);  // read only where a count says a key is there
-            counts.assign(cap, 0);
+            static thread_local std::vector<int64_t> keys_keep;
+            static thread_local std::vector<uint32_t> counts_keep;
+            if (keys_keep.size() < cap) keys_keep.resize(cap);  // read only where a count says a key is there
+            counts_keep.assign(cap, 0);
+            int64_t* keys = keys_keep.data();
+            uint32_t* counts = counts_keep.data();
             auto hash = [&](int64_t v) { return size_t((uint64_t(v) * 0x9E3779B97F4A7C15ull) >> shift); };
             constexpr size_t kAhead = 16;  // slots are fetched this many values ahead: the table outgrows L1
             for (size_t i = 0; i < r; ++i) {
@@ -375,7 +389,10 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
             for (size_t h = 0; h < cap; ++h)
                 if (counts[h]) atoms.push_back({keys[h], keys[h], counts[h]});
         }
-        radix_sort(atoms, [](const Atom& x) { return uint64_t(x.lo) ^ (uint64_t(1) << 63); });
+        // Keys relative to the smallest value: residuals around zero would otherwise differ in every digit.
+        int64_t low = std::numeric_limits<int64_t>::max();
+        for (const Atom& at : atoms) low = std::min(low, at.lo);
+        radix_sort(atoms, [low](const Atom& x) { return uint64_t(x.lo) - uint64_t(low); });
     }
     // A bin needs a few values to pay for its table entry: small populations get fewer atoms (one per
     // eight values: finer groups cost model-building time and, on the benchmark series, no size).
@@ -399,23 +416,29 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
     // sample overfit it: on the benchmark suite 120 bits gave the smallest output (40 cost 0.5%).
     const double total = double(s);
     const double kBinBits = 120.0 * double(s) / double(std::max<size_t>(population, s));
-    auto cost = [&](uint64_t c, unsigned w) { return double(c) * (std::log2(total / double(c)) + w) + kBinBits; };
+    // log2 of small counts from a table (a libm call per merge candidate dominated the merging).
+    const double log2_total = std::log2(total);
+    auto cost = [&](uint64_t c, unsigned w) {
+        const double lc = c < kLog2Table.size() ? kLog2Table[c] : std::log2(double(c));
+        return double(c) * (log2_total - lc + w) + kBinBits;
+    };
     struct Node {
         int64_t lo, hi;
         uint64_t count;
         size_t prev, next;
         bool alive;
+        double own;  // cost(count, width), kept so a merge's gain costs one log2, not three
     };
     const size_t a = atoms.size();
     const size_t none = SIZE_MAX;
     std::vector<Node> nodes(a);
     for (size_t i = 0; i < a; ++i)
-        nodes[i] = {atoms[i].lo, atoms[i].hi, atoms[i].count, i ? i - 1 : none, i + 1 < a ? i + 1 : none, true};
+        nodes[i] = {atoms[i].lo, atoms[i].hi, atoms[i].count, i ? i - 1 : none, i + 1 < a ? i + 1 : none, true,
+                    cost(atoms[i].count, span_width(atoms[i].lo, atoms[i].hi))};
     auto merge_gain = [&](size_t l) {
         const Node& x = nodes[l];
         const Node& y = nodes[x.next];
-        return cost(x.count, span_width(x.lo, x.hi)) + cost(y.count, span_width(y.lo, y.hi)) -
-               cost(x.count + y.count, span_width(x.lo, y.hi));
+        return x.own + y.own - cost(x.count + y.count, span_width(x.lo, y.hi));
     };
     // Each live node with a right neighbour is one merge candidate, in an indexed max-heap on its gain
     // (ties: the leftmost first); a merge updates the two candidates around it in place.
@@ -478,6 +501,7 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
         if (pos[r] != UINT32_MAX) remove(r);
         x.hi = y.hi;
         x.count += y.count;
+        x.own = cost(x.count, span_width(x.lo, x.hi));
         x.next = y.next;
         y.alive = false;
         if (x.next != none) {
