@@ -249,8 +249,10 @@ void ans_encode(const uint64_t* resid, const uint16_t* bin_of, size_t rc, const 
         step(x0, i - 4);
     }
     x[0] = x0, x[1] = x1, x[2] = x2, x[3] = x3;
-    for (unsigned j = 0; j < kAnsStates; ++j) out.u32(x[j]);
-    for (size_t k = nw; k-- > 0;) out.u16(words[k]);
+    uint8_t* head = out.grow(4 * kAnsStates + 2 * nw);
+    for (unsigned j = 0; j < kAnsStates; ++j) std::memcpy(head + 4 * j, &x[j], 4);
+    head += 4 * kAnsStates;
+    for (size_t k = nw; k-- > 0; head += 2) std::memcpy(head, &words[k], 2);
     // Offsets through a 64-bit accumulator, stored a whole word at a time (no read-modify-write of bytes
     // just written, which would stall on store forwarding).
     uint8_t width_of[kScratch];
@@ -577,7 +579,8 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
         used += fl;
         rema.push_back({exact - fl, k});
     }
-    std::stable_sort(rema.begin(), rema.end(), [](const auto& x, const auto& y) { return x.first > y.first; });
+    std::sort(rema.begin(), rema.end(),
+              [](const auto& x, const auto& y) { return x.first > y.first || (x.first == y.first && x.second < y.second); });
     for (size_t k = 0; used < slots; ++k, ++used) ++wts[rema[k % rema.size()].second];
     for (size_t k = 0; k < all.size(); ++k) {
         Bin b;
