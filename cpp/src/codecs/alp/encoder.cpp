@@ -67,7 +67,8 @@ double class_estimate(const uint32_t* hist, size_t n) {
 
 constexpr size_t kProxyStep = 4;
 
-void order_proxies(const int64_t* v, size_t m, unsigned max_order, double* proxy) {
+// proxy[o]: estimated bits of the sampled residuals of order o, seen[o] of them.
+void order_proxies(const int64_t* v, size_t m, unsigned max_order, double* proxy, uint64_t* seen) {
     // Every fourth value is plenty for an estimate; the centre of order 0 is the median of a few.
     int64_t few[64];
     const size_t nf = std::min<size_t>(64, m);
@@ -87,18 +88,21 @@ void order_proxies(const int64_t* v, size_t m, unsigned max_order, double* proxy
         uint64_t n = 0;
         for (unsigned k = 0; k <= 64; ++k) n += h[o][0][k] += h[o][1][k];
         proxy[o] = class_estimate(h[o][0], n);
+        seen[o] = n;
     }
 }
 
-// The order that packs smallest, and (for_entropy) the one an entropy coder would prefer.
+// The order that packs smallest, and (for_entropy) the one an entropy coder would prefer, with the estimated
+// bits of its residuals.
 void choose_order(const int64_t* v, size_t m, unsigned max_order, bool for_entropy, OrderChoice& packed,
-                  unsigned& entropy_order) {
+                  unsigned& entropy_order, double& entropy_bits) {
     int64_t mn[3], mx[3];
     kernels::ranges3(v, m, mn, mx);
     (void)max_order;
     const unsigned top = std::min<unsigned>(max_order, unsigned(m - 1));
     double proxy[3] = {0, 0, 0};
-    if (for_entropy) order_proxies(v, m, top, proxy);
+    uint64_t seen[3] = {1, 1, 1};
+    if (for_entropy) order_proxies(v, m, top, proxy, seen);
     packed.bytes = SIZE_MAX;
     double best_key = std::numeric_limits<double>::infinity();
     entropy_order = 0;
@@ -115,6 +119,7 @@ void choose_order(const int64_t* v, size_t m, unsigned max_order, bool for_entro
             entropy_order = o;
         }
     }
+    entropy_bits = proxy[entropy_order] * double(m - entropy_order) / double(std::max<uint64_t>(1, seen[entropy_order]));
 }
 
 }  // namespace
@@ -147,7 +152,8 @@ size_t stream_head(const int64_t* v, size_t m, unsigned o, Writer& out, uint64_t
 void write_intseq(const int64_t* v, size_t m, unsigned max_order, Writer& out, SeqLog* log, uint32_t context) {
     OrderChoice c;
     unsigned eorder = 0;
-    choose_order(v, m, max_order, log != nullptr, c, eorder);
+    double ebits = 0;
+    choose_order(v, m, max_order, log != nullptr, c, eorder, ebits);
     const size_t start = out.size();
     uint64_t resid[kScratch];
     const size_t rc = m - c.order;
@@ -156,7 +162,7 @@ void write_intseq(const int64_t* v, size_t m, unsigned max_order, Writer& out, S
         Writer head;
         uint64_t eresid[kScratch];
         stream_head(v, m, eorder, head, eresid);
-        log->add(start, head.bytes, eresid, m - eorder, context | (eorder << 24));
+        log->add(start, head.bytes, eresid, m - eorder, context | (eorder << 24), ebits);
     }
     out.u8(uint8_t(c.width));
     out.varint(zigzag(c.min));

@@ -37,6 +37,7 @@ struct SeqEntry {
     size_t head_len = 0;
     size_t first = 0;      // that version's residuals at arena[first, first + count)
     size_t count = 0;
+    double coded_bits = 0; // their estimated entropy-coded size (write_intseq's bit-width classes)
 };
 
 struct SeqLog {
@@ -49,8 +50,9 @@ struct SeqLog {
         arena.clear();
         heads.clear();
     }
-    void add(size_t start, const std::vector<uint8_t>& head, const uint64_t* resid, size_t rc, uint32_t context) {
-        entries.push_back({start, 0, context, heads.size(), head.size(), arena.size(), rc});
+    void add(size_t start, const std::vector<uint8_t>& head, const uint64_t* resid, size_t rc, uint32_t context,
+             double coded_bits) {
+        entries.push_back({start, 0, context, heads.size(), head.size(), arena.size(), rc, coded_bits});
         heads.insert(heads.end(), head.begin(), head.end());
         arena.insert(arena.end(), resid, resid + rc);
     }
