@@ -610,24 +610,36 @@ void Model::prepare_costs(size_t population) {
         cost[b] = double(log2) - std::log2(double(bins[b].weight)) + bins[b].width;
         lowers[b] = int64_t(bins[b].lower);
     }
-    // A direct table when the bins up to the last one's lower bound span few values (and the table is not
-    // much larger than the residuals it will serve).
+    // A direct table from residual to bin: over every bin when their lower bounds span few values, else over
+    // the window of that many values where the bins hold the most weight (the rest are searched). It is
+    // never much larger than the residuals it will serve.
     // A first bin from the lowest int64 only catches what the sample never saw: the table starts after it.
     lut.clear();
     const size_t from = lowers.size() > 1 && lowers[0] == std::numeric_limits<int64_t>::min() ? 1 : 0;
     const uint64_t span = uint64_t(lowers.back()) - uint64_t(lowers[from]);
-    if (span < (1u << 16) && span <= 4 * population + 4096) {
-        lut_base = lowers[from];
-        // A wide last bin is usually the weight-1 gap up to the extreme: rare values, found by the search.
-        const uint64_t last_reach = bins.back().width >= 12 ? 1 : (1ull << bins.back().width);
-        const size_t size = size_t(std::min<uint64_t>(span + last_reach, 1u << 17));
-        lut.resize(size);
-        size_t k = from;
-        for (size_t i = 0; i < size; ++i) {
-            const int64_t v = int64_t(uint64_t(lut_base) + i);
-            while (k + 1 < lowers.size() && lowers[k + 1] <= v) ++k;
-            lut[i] = uint16_t(k);
+    const uint64_t limit = std::min<uint64_t>(1u << 16, 4 * uint64_t(population) + 4097);
+    // A wide last bin is usually the weight-1 gap up to the extreme: rare values, found by the search.
+    const uint64_t last_reach = bins.back().width >= 12 ? 1 : (1ull << bins.back().width);
+    size_t first = from;
+    uint64_t size = 0;
+    if (span < limit) {
+        size = std::min<uint64_t>(span + last_reach, 1u << 17);
+    } else {
+        uint64_t best = 0, held = 0;
+        for (size_t i = from, j = from; i < lowers.size(); held -= bins[i].weight, ++i) {
+            while (j < lowers.size() && uint64_t(lowers[j]) - uint64_t(lowers[i]) < limit) held += bins[j++].weight;
+            if (held > best) best = held, first = i;
         }
+        const uint64_t to_end = uint64_t(lowers.back()) - uint64_t(lowers[first]);
+        size = std::min<uint64_t>(limit, to_end + std::min<uint64_t>(last_reach, limit));
+    }
+    lut_base = lowers[first];
+    lut.resize(size_t(size));
+    size_t k = first;
+    for (size_t i = 0; i < size; ++i) {
+        const int64_t v = int64_t(uint64_t(lut_base) + i);
+        while (k + 1 < lowers.size() && lowers[k + 1] <= v) ++k;
+        lut[i] = uint16_t(k);
     }
 }
 
