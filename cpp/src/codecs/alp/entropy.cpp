@@ -303,9 +303,6 @@ const std::array<double, 4096> kLog2Table = [] {
 }  // namespace
 
 bool Model::code_bits(const uint64_t* resid, size_t rc, uint16_t* bin_of, double& bits) const {
-    // Four partial sums: one running sum would make every addition wait for the previous one.
-    double sum[4] = {8.0 * (1 + 4 * kAnsStates) + 8, 0, 0, 0};  // model index, states, word and byte rounding
-    const double* c = cost.data();
     // The direct table inline (bins partition the range it covers, so its bin always holds the value);
     // the search for the rest.
     const uint16_t* table = lut.data();
@@ -316,9 +313,21 @@ bool Model::code_bits(const uint64_t* resid, size_t rc, uint16_t* bin_of, double
         if (rel < tsize) b = table[rel];
         else if (!find(resid[i], b)) return false;
         bin_of[i] = b;
-        sum[i % 4] += c[b];
     }
-    bits = (sum[0] + sum[1]) + (sum[2] + sum[3]);
+    // Four partial sums in registers: one running sum would make every addition wait for the previous one.
+    const double* c = cost.data();
+    double s0 = 8.0 * (1 + 4 * kAnsStates) + 8, s1 = 0, s2 = 0, s3 = 0;  // model index, states, rounding
+    size_t i = 0;
+    for (; i + 4 <= rc; i += 4) {
+        s0 += c[bin_of[i]];
+        s1 += c[bin_of[i + 1]];
+        s2 += c[bin_of[i + 2]];
+        s3 += c[bin_of[i + 3]];
+    }
+    if (i < rc) s0 += c[bin_of[i++]];
+    if (i < rc) s1 += c[bin_of[i++]];
+    if (i < rc) s2 += c[bin_of[i++]];
+    bits = (s0 + s1) + (s2 + s3);
     return true;
 }
 
