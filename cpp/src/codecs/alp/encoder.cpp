@@ -95,7 +95,7 @@ void order_proxies(const int64_t* v, size_t m, unsigned max_order, double* proxy
 // The order that packs smallest, and (for_entropy) the one an entropy coder would prefer, with the estimated
 // bits of its residuals.
 void choose_order(const int64_t* v, size_t m, unsigned max_order, bool for_entropy, OrderChoice& packed,
-                  unsigned& entropy_order, double& entropy_bits) {
+                  unsigned& entropy_order, double& entropy_bits, int64_t& entropy_min, int64_t& entropy_max) {
     int64_t mn[3], mx[3];
     kernels::ranges3(v, m, mn, mx);
     (void)max_order;
@@ -120,6 +120,8 @@ void choose_order(const int64_t* v, size_t m, unsigned max_order, bool for_entro
         }
     }
     entropy_bits = proxy[entropy_order] * double(m - entropy_order) / double(std::max<uint64_t>(1, seen[entropy_order]));
+    entropy_min = mn[entropy_order];
+    entropy_max = mx[entropy_order];
 }
 
 }  // namespace
@@ -153,16 +155,23 @@ void write_intseq(const int64_t* v, size_t m, unsigned max_order, Writer& out, S
     OrderChoice c;
     unsigned eorder = 0;
     double ebits = 0;
-    choose_order(v, m, max_order, log != nullptr, c, eorder, ebits);
+    int64_t emin = 0, emax = 0;
+    choose_order(v, m, max_order, log != nullptr, c, eorder, ebits, emin, emax);
     const size_t start = out.size();
     uint64_t resid[kScratch];
     const size_t rc = m - c.order;
-    stream_head(v, m, c.order, out, resid);
+    const size_t head_len = stream_head(v, m, c.order, out, resid);
     if (log) {
-        Writer head;
-        uint64_t eresid[kScratch];
-        stream_head(v, m, eorder, head, eresid);
-        log->add(start, head.bytes, eresid, m - eorder, context | (eorder << 24), ebits);
+        // Usually the same order: then this stream's own head and residuals are logged.
+        if (eorder == c.order) {
+            log->add(start, out.bytes.data() + start, head_len, resid, rc, context | (eorder << 24), ebits, emin, emax);
+        } else {
+            Writer head;
+            uint64_t eresid[kScratch];
+            stream_head(v, m, eorder, head, eresid);
+            log->add(start, head.bytes.data(), head.size(), eresid, m - eorder, context | (eorder << 24), ebits, emin,
+                     emax);
+        }
     }
     out.u8(uint8_t(c.width));
     out.varint(zigzag(c.min));

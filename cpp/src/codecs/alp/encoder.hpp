@@ -38,6 +38,7 @@ struct SeqEntry {
     size_t first = 0;      // that version's residuals at arena[first, first + count)
     size_t count = 0;
     double coded_bits = 0; // their estimated entropy-coded size (write_intseq's bit-width classes)
+    int64_t min = 0, max = 0;  // their range, as signed values
 };
 
 struct SeqLog {
@@ -50,10 +51,10 @@ struct SeqLog {
         arena.clear();
         heads.clear();
     }
-    void add(size_t start, const std::vector<uint8_t>& head, const uint64_t* resid, size_t rc, uint32_t context,
-             double coded_bits) {
-        entries.push_back({start, 0, context, heads.size(), head.size(), arena.size(), rc, coded_bits});
-        heads.insert(heads.end(), head.begin(), head.end());
+    void add(size_t start, const uint8_t* head, size_t head_len, const uint64_t* resid, size_t rc, uint32_t context,
+             double coded_bits, int64_t min, int64_t max) {
+        entries.push_back({start, 0, context, heads.size(), head_len, arena.size(), rc, coded_bits, min, max});
+        heads.insert(heads.end(), head, head + head_len);
         arena.insert(arena.end(), resid, resid + rc);
     }
     void finish_last(size_t length) { entries.back().length = length; }

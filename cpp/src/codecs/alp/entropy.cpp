@@ -253,33 +253,40 @@ void ans_encode(const uint64_t* resid, const uint16_t* bin_of, size_t rc, const 
     for (unsigned j = 0; j < kAnsStates; ++j) std::memcpy(head + 4 * j, &x[j], 4);
     head += 4 * kAnsStates;
     for (size_t k = nw; k-- > 0; head += 2) std::memcpy(head, &words[k], 2);
-    // Offsets through a 64-bit accumulator, stored a whole word at a time (no read-modify-write of bytes
-    // just written, which would stall on store forwarding).
-    uint8_t width_of[kScratch];
-    uint64_t offs[kScratch];
+    // Offsets, LSB first, through a 64-bit accumulator that is stored whole after every offset and then
+    // moves on by the bytes it completed: no branch, and no read-modify-write of bytes just written (which
+    // would stall on store forwarding). Needs offsets of at most 56 bits (the accumulator keeps up to 7).
     uint64_t total = 0;
     const uint8_t* widths = model.widths.data();
     const uint64_t* lowers = model.dec_lower.data();
-    for (size_t i = 0; i < rc; ++i) {
-        const unsigned b = bin_of[i];
-        width_of[i] = widths[b];
-        offs[i] = resid[i] - lowers[b];  // 0 for width 0
-        total += widths[b];
-    }
+    for (size_t i = 0; i < rc; ++i) total += widths[bin_of[i]];
     const size_t obytes = size_t((total + 7) / 8);
     uint8_t* o = out.grow(obytes + 8);
     uint64_t acc = 0;
     unsigned fill = 0;
     size_t at = 0;
-    for (size_t i = 0; i < rc; ++i) {
-        const unsigned w = width_of[i];
-        acc |= offs[i] << fill;  // fill < 64 here
-        fill += w;
-        if (fill >= 64) {
+    if (model.max_width <= 56) {
+        for (size_t i = 0; i < rc; ++i) {
+            const unsigned b = bin_of[i];
+            acc |= (resid[i] - lowers[b]) << fill;  // offset 0 for width 0
+            fill += widths[b];
             std::memcpy(o + at, &acc, 8);
-            at += 8;
-            fill -= 64;
-            acc = fill ? offs[i] >> (w - fill) : 0;
+            at += fill >> 3;
+            acc >>= fill & ~7u;
+            fill &= 7;
+        }
+    } else {
+        for (size_t i = 0; i < rc; ++i) {
+            const unsigned b = bin_of[i], w = widths[b];
+            const uint64_t off = resid[i] - lowers[b];
+            acc |= off << fill;  // fill < 64 here
+            fill += w;
+            if (fill >= 64) {
+                std::memcpy(o + at, &acc, 8);
+                at += 8;
+                fill -= 64;
+                acc = fill ? off >> (w - fill) : 0;
+            }
         }
     }
     std::memcpy(o + at, &acc, 8);  // the rest (the 8 spare bytes make room for a whole word)

@@ -61,11 +61,8 @@ EntropyPlan plan_entropy(const SeqLog& log, unsigned threads) {
         for (size_t k : idx) {
             const SeqEntry& e = log.entries[k];
             total += e.count;
-            for (size_t i = 0; i < e.count; ++i) {
-                const int64_t v = int64_t(log.arena[e.first + i]);
-                mn = std::min(mn, v);
-                mx = std::max(mx, v);
-            }
+            mn = std::min(mn, e.min);
+            mx = std::max(mx, e.max);
         }
         if (total < kMinGroupValues) return;
         std::vector<int64_t> sample;
