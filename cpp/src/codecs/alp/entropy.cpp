@@ -220,9 +220,11 @@ void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst, unsigne
 void ans_encode(const uint64_t* resid, const uint16_t* bin_of, size_t rc, const Model& model, Writer& out) {
     uint16_t words[kScratch * 2 + 8];
     size_t nw = 0;
+    uint64_t total = 0;  // offset bits
     const Model::EncSym* syms = model.enc.data();
     auto step = [&](uint32_t& st, size_t i) {
         const Model::EncSym& e = syms[bin_of[i]];
+        total += e.width;
         // One renormalisation at most: states stay below 2^32. The word is stored either way and kept
         // only when the state moves (no branch on data).
         const bool big = st >= e.limit;
@@ -256,10 +258,8 @@ void ans_encode(const uint64_t* resid, const uint16_t* bin_of, size_t rc, const 
     // Offsets, LSB first, through a 64-bit accumulator that is stored whole after every offset and then
     // moves on by the bytes it completed: no branch, and no read-modify-write of bytes just written (which
     // would stall on store forwarding). Needs offsets of at most 56 bits (the accumulator keeps up to 7).
-    uint64_t total = 0;
     const uint8_t* widths = model.widths.data();
     const uint64_t* lowers = model.dec_lower.data();
-    for (size_t i = 0; i < rc; ++i) total += widths[bin_of[i]];
     const size_t obytes = size_t((total + 7) / 8);
     uint8_t* o = out.grow(obytes + 8);
     uint64_t acc = 0;
@@ -619,6 +619,7 @@ void Model::prepare_costs(size_t population) {
         e.cmpl = (1u << log2) - w;
         e.bias = start;
         e.rcp = w == 1 ? 0 : ~0ull / w + 1;  // ceil(2^64 / w); weight 1 divides by itself (q = x)
+        e.width = bins[b].width;
     }
     cost.resize(bins.size());
     lowers.resize(bins.size());

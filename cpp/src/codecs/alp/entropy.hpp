@@ -52,6 +52,7 @@ struct Model {
         uint64_t limit;
         uint64_t rcp;
         uint32_t bias, cmpl;
+        uint64_t width;  // the bin's offset bits (summed alongside the rANS steps)
     };
     std::vector<EncSym> enc;
     void prepare_costs(size_t population);  // cost, lowers, lut, enc
