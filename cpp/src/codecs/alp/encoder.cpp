@@ -191,17 +191,8 @@ struct Combo {
 // Estimated bits for a sample under one combo: packed width of the integers plus exceptions.
 template <class T>
 uint64_t combo_cost(const T* s, size_t ns, const Combo& c, size_t* exceptions = nullptr) {
-    int64_t mn = std::numeric_limits<int64_t>::max(), mx = std::numeric_limits<int64_t>::min();
-    size_t exc = 0;
-    for (size_t i = 0; i < ns; ++i) {
-        const int64_t n = round_to_int(alp_encode_value(s[i], c.e, c.f));
-        if (bits_of(alp_decode_value(n, c.e, c.f, T{})) == bits_of(s[i])) {
-            mn = std::min(mn, n);
-            mx = std::max(mx, n);
-        } else {
-            ++exc;
-        }
-    }
+    int64_t mn, mx;
+    const size_t exc = kernels::combo_range(s, ns, c.e, c.f, mn, mx);
     const unsigned w = exc == ns ? 0 : bit_width64(uint64_t(mx) - uint64_t(mn));
     if (exceptions) *exceptions = exc;
     return uint64_t(ns) * w + uint64_t(exc) * (Traits<T>::kBits + 16);
@@ -767,8 +758,7 @@ struct SeriesEncoder {
 
     // Runs of identical values: run lengths, then the run values as a nested block.
     bool encode_rle(const T* v, size_t m, Writer& w, SeqLog* log) {
-        size_t changes = 0;  // counted first, in a loop that vectorises: most blocks have too many runs
-        for (size_t i = 1; i < m; ++i) changes += bits_of(v[i]) != bits_of(v[i - 1]);
+        const size_t changes = kernels::count_changes(v, m);  // counted first: most blocks have too many runs
         if ((changes + 1) * 4 > m * 3) return false;
         T vals[kScratch];
         int64_t lens[kScratch];

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <limits>
+#include <type_traits>
 
 #include "common.hpp"
 
@@ -44,6 +45,46 @@ inline void ranges3_body(const int64_t* v, size_t m, int64_t* mn, int64_t* mx) {
     mn[0] = a0, mx[0] = b0, mn[1] = a1, mx[1] = b1, mn[2] = a2, mx[2] = b2;
 }
 
+template <class T>
+inline size_t count_changes_body(const T* v, size_t m) {
+    using U = std::conditional_t<sizeof(T) == 8, uint64_t, uint32_t>;
+    size_t changes = 0;
+    for (size_t i = 1; i < m; ++i) changes += std::bit_cast<U>(v[i]) != std::bit_cast<U>(v[i - 1]);
+    return changes;
+}
+
+template <class T>
+inline size_t combo_range_body(const T* s, size_t ns, unsigned e, unsigned f, int64_t& mn_out, int64_t& mx_out) {
+    using U = typename Traits<T>::U;
+    int64_t mn = std::numeric_limits<int64_t>::max(), mx = std::numeric_limits<int64_t>::min();
+    size_t exc = 0;
+    for (size_t i = 0; i < ns; ++i) {
+        const int64_t n = round_to_int(alp_encode_value(s[i], e, f));
+        const bool ok = std::bit_cast<U>(alp_decode_value(n, e, f, T{})) == std::bit_cast<U>(s[i]);
+        mn = ok && n < mn ? n : mn;
+        mx = ok && n > mx ? n : mx;
+        exc += !ok;
+    }
+    mn_out = mn;
+    mx_out = mx;
+    return exc;
+}
+
+#define TSQ_KERNEL_SET(suffix, attr)                                                                           \
+    attr size_t count_changes_f64_##suffix(const double* v, size_t m) { return count_changes_body(v, m); }     \
+    attr size_t count_changes_f32_##suffix(const float* v, size_t m) { return count_changes_body(v, m); }      \
+    attr size_t count_changes_i64_##suffix(const int64_t* v, size_t m) { return count_changes_body(v, m); }    \
+    attr size_t combo_range_f64_##suffix(const double* s, size_t ns, unsigned e, unsigned f, int64_t& mn,      \
+                                         int64_t& mx) {                                                        \
+        return combo_range_body(s, ns, e, f, mn, mx);                                                          \
+    }                                                                                                          \
+    attr size_t combo_range_f32_##suffix(const float* s, size_t ns, unsigned e, unsigned f, int64_t& mn,       \
+                                         int64_t& mx) {                                                        \
+        return combo_range_body(s, ns, e, f, mn, mx);                                                          \
+    }
+
+TSQ_KERNEL_SET(generic, )
+
 size_t alp_encode_f64_generic(const double* v, size_t m, unsigned e, unsigned f, int64_t* ints, uint8_t* bad) {
     return alp_encode_body(v, m, e, f, ints, bad);
 }
@@ -65,6 +106,7 @@ __attribute__((target("avx2"))) size_t alp_encode_f32_avx2(const float* v, size_
 __attribute__((target("avx2"))) void ranges3_avx2(const int64_t* v, size_t m, int64_t* mn, int64_t* mx) {
     ranges3_body(v, m, mn, mx);
 }
+TSQ_KERNEL_SET(avx2, __attribute__((target("avx2"))))
 bool has_avx2() {
     static const bool yes = __builtin_cpu_supports("avx2");
     return yes;
@@ -85,6 +127,22 @@ size_t alp_encode(const float* v, size_t m, unsigned e, unsigned f, int64_t* int
     if (has_avx2()) return alp_encode_f32_avx2(v, m, e, f, ints, bad);
 #endif
     return alp_encode_f32_generic(v, m, e, f, ints, bad);
+}
+
+#ifdef TSQ_HAVE_AVX2_CLONES
+#define TSQ_DISPATCH(name, ...) return has_avx2() ? name##_avx2(__VA_ARGS__) : name##_generic(__VA_ARGS__)
+#else
+#define TSQ_DISPATCH(name, ...) return name##_generic(__VA_ARGS__)
+#endif
+
+size_t count_changes(const double* v, size_t m) { TSQ_DISPATCH(count_changes_f64, v, m); }
+size_t count_changes(const float* v, size_t m) { TSQ_DISPATCH(count_changes_f32, v, m); }
+size_t count_changes(const int64_t* v, size_t m) { TSQ_DISPATCH(count_changes_i64, v, m); }
+size_t combo_range(const double* s, size_t ns, unsigned e, unsigned f, int64_t& mn, int64_t& mx) {
+    TSQ_DISPATCH(combo_range_f64, s, ns, e, f, mn, mx);
+}
+size_t combo_range(const float* s, size_t ns, unsigned e, unsigned f, int64_t& mn, int64_t& mx) {
+    TSQ_DISPATCH(combo_range_f32, s, ns, e, f, mn, mx);
 }
 
 void ranges3(const int64_t* v, size_t m, int64_t* mn, int64_t* mx) {

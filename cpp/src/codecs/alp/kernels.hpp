@@ -16,4 +16,14 @@ size_t alp_encode(const float* v, size_t m, unsigned e, unsigned f, int64_t* int
 // m >= 1; orders that need more values than m keep min = INT64_MAX, max = INT64_MIN.
 void ranges3(const int64_t* v, size_t m, int64_t* mn, int64_t* mx);
 
+// How many neighbours differ in their bits (v[i] vs v[i - 1], i = 1..m-1).
+size_t count_changes(const double* v, size_t m);
+size_t count_changes(const float* v, size_t m);
+size_t count_changes(const int64_t* v, size_t m);
+
+// One (e, f) pair on a sample: how many values do not come back exactly, and the range of the integers of
+// those that do (min = INT64_MAX, max = INT64_MIN when none do).
+size_t combo_range(const double* s, size_t ns, unsigned e, unsigned f, int64_t& mn, int64_t& mx);
+size_t combo_range(const float* s, size_t ns, unsigned e, unsigned f, int64_t& mn, int64_t& mx);
+
 }  // namespace tsquash::codecs::alp::kernels
