@@ -311,12 +311,20 @@ struct KeyCounter {
     std::vector<uint16_t> keys;
     void reset() {
         keys.clear();
+        last_count = nullptr;
         if (++gen == 0) {  // wrapped: start over
             slots.fill(Slot{});
             gen = 1;
         }
     }
+    // Runs of one key (neighbouring values mostly share their left part) count without a lookup.
+    uint32_t* last_count = nullptr;
+    uint16_t last_key = 0;
     void add(uint16_t k) {
+        if (last_count && k == last_key) {
+            ++*last_count;
+            return;
+        }
         size_t h = (uint32_t(k) * 0x9E3779B1u) >> 20;
         while (slots[h].stamp == gen && slots[h].key != k) h = (h + 1) & (kSlots - 1);
         Slot& s = slots[h];
@@ -325,6 +333,8 @@ struct KeyCounter {
             keys.push_back(k);
         }
         ++s.count;
+        last_count = &s.count;
+        last_key = k;
     }
     uint32_t count_of(uint16_t k) const {
         size_t h = (uint32_t(k) * 0x9E3779B1u) >> 20;
@@ -393,12 +403,22 @@ void encode_alp_rd(const T* v, size_t m, unsigned rb, KeyCounter& kc, Writer& ou
     uint16_t pos[kScratch], lefts[kScratch];
     size_t nexc = 0;
     const Ub rmask = Ub(~Ub(0)) >> (sizeof(Ub) * 8 - rb);
+    // Neighbours mostly share their left part: the dictionary is searched only when it changes.
+    uint16_t prev_left = uint16_t(bits_of(v[0]) >> rb);
+    unsigned prev_code = 8;
+    for (unsigned j = 0; j < k; ++j)
+        if (top[j].second == prev_left) prev_code = j;
     for (size_t i = 0; i < m; ++i) {
         const Ub b = bits_of(v[i]);
         const uint16_t left = uint16_t(b >> rb);
-        unsigned code = 8;
-        for (unsigned j = 0; j < k; ++j)
-            if (top[j].second == left) code = j;
+        unsigned code = prev_code;
+        if (left != prev_left) {
+            code = 8;
+            for (unsigned j = 0; j < k; ++j)
+                if (top[j].second == left) code = j;
+            prev_left = left;
+            prev_code = code;
+        }
         rights[i] = uint64_t(b & rmask);
         pos[nexc] = uint16_t(i);
         lefts[nexc] = left;
