@@ -536,6 +536,11 @@ struct SeriesEncoder {
     KeyCounter* kc;
     Writer cand[2][5];  // base-method candidates, per nesting depth: alp, alp_rd, delta, raw, sig
     Writer comp[3];     // nesting candidates at the top level: F32, RLE, DICT
+    // Their integer streams (kept between blocks so their buffers are reused): candidates of encode_base,
+    // the nesting candidates and the top-level base (encode_block), a nested block's (its caller's).
+    SeqLog cand_logs[5];
+    SeqLog block_logs[4];
+    SeqLog nested_log;
     std::unique_ptr<SeriesEncoder<float>> narrow;  // float64 only: encodes the float32 inside F32 blocks
     bool narrow_ready = false;                      // narrow analysed for the current row group
     T group_samples[kL1Blocks * kL1PerBlock];       // the current row group's first-level samples
@@ -587,7 +592,9 @@ struct SeriesEncoder {
     Writer& encode_base(const T* v, size_t m, int depth, SeqLog* log, bool split = true) {
         Writer* best = nullptr;
         const size_t raw_size = 1 + m * sizeof(Ub);
-        SeqLog logs[5];
+        SeqLog* logs = cand_logs;
+        if (log)
+            for (unsigned k = 0; k < 5; ++k) logs[k].clear();
         // With the entropy stage to follow, candidates are compared as it will see them.
         double best_est = double(raw_size);
         auto consider = [&](Writer& w) {
@@ -646,14 +653,16 @@ struct SeriesEncoder {
             w.append(v, m * sizeof(Ub));
             return w;
         }
-        if (log) log->take(logs[best - &cand[depth][0]]);
+        if (log) log->absorb(logs[best - &cand[depth][0]]);
         return *best;
     }
 
     // Top-level block: the base methods, then (auto) the nesting ones.
     Writer& encode_block(const T* v, size_t m, SeqLog* log) {
-        SeqLog base_log;
-        SeqLog comp_log[3];
+        SeqLog& base_log = block_logs[3];
+        SeqLog* comp_log = block_logs;
+        if (log)
+            for (SeqLog& l : block_logs) l.clear();
         // Float32 values widened (or an ulp off them) first: the float32 block then costs at most 32 bits
         // and a tiny correction a value, which the 48 and more bits of a split double can never beat.
         bool f32 = false, split = true;
@@ -665,7 +674,7 @@ struct SeriesEncoder {
         }
         Writer* best = &encode_base(v, m, 0, log ? &base_log : nullptr, split);
         if (!opt.automatic) {
-            if (log) log->take(base_log);
+            if (log) log->absorb(base_log);
             return *best;
         }
         SeqLog* best_log = &base_log;
@@ -678,7 +687,7 @@ struct SeriesEncoder {
         if (f32) consider(0);
         if (encode_rle(v, m, comp[1], log ? &comp_log[1] : nullptr)) consider(1);
         if (dict && encode_dict(v, m, comp[2], log ? &comp_log[2] : nullptr)) consider(2);
-        if (log) log->take(*best_log);
+        if (log) log->absorb(*best_log);
         return *best;
     }
 
@@ -704,7 +713,7 @@ struct SeriesEncoder {
         w.u8(kDict);
         write_intseq(codes, m, opt.max_order, w, log, kCtxDictCodes);
         if (nesc) {
-            SeqLog nested_log;
+            nested_log.clear();
             Writer& nb = encode_base(esc, nesc, 1, log ? &nested_log : nullptr);
             append_nested(w, nb, nested_log, log);
         }
@@ -762,7 +771,7 @@ struct SeriesEncoder {
                 narrow->analyse_samples(s, ns);
                 narrow_ready = true;
             }
-            SeqLog nested_log;
+            nested_log.clear();
             Writer& nb = narrow->encode_base(fv, m, 1, log ? &nested_log : nullptr);
             w.clear();
             w.u8(kF32);
@@ -799,7 +808,7 @@ struct SeriesEncoder {
         }
         ++runs;
         if (runs * 4 > m * 3) return false;
-        SeqLog nested_log;
+        nested_log.clear();
         Writer& nb = encode_base(vals, runs, 1, log ? &nested_log : nullptr);
         w.clear();
         w.u8(kRle);

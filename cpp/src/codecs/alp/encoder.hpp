@@ -58,7 +58,18 @@ struct SeqLog {
         arena.insert(arena.end(), resid, resid + rc);
     }
     void finish_last(size_t length) { entries.back().length = length; }
-    // Move another log's entries in, their offsets moved by `shift` bytes.
+    // Move another log's entries in (it is left empty): by swapping buffers when this one is empty.
+    void absorb(SeqLog& other) {
+        if (entries.empty()) {
+            entries.swap(other.entries);
+            arena.swap(other.arena);
+            heads.swap(other.heads);
+        } else {
+            take(other);
+        }
+        other.clear();
+    }
+    // Copy another log's entries in, their offsets moved by `shift` bytes.
     void take(const SeqLog& other, size_t shift = 0) {
         for (SeqEntry e : other.entries) {
             e.start += shift;
