@@ -10,8 +10,9 @@ namespace tsquash::codecs::alp::kernels {
 
 namespace {
 
+// Bodies are forced inline so that each copy is compiled for its clone's target.
 template <class T>
-inline size_t alp_encode_body(const T* v, size_t m, unsigned e, unsigned f, int64_t* ints, uint8_t* bad) {
+[[gnu::always_inline]] inline size_t alp_encode_body(const T* v, size_t m, unsigned e, unsigned f, int64_t* ints, uint8_t* bad) {
     using U = typename Traits<T>::U;
     size_t nbad = 0;
     for (size_t i = 0; i < m; ++i) {
@@ -24,7 +25,7 @@ inline size_t alp_encode_body(const T* v, size_t m, unsigned e, unsigned f, int6
     return nbad;
 }
 
-inline void ranges3_body(const int64_t* v, size_t m, int64_t* mn, int64_t* mx) {
+[[gnu::always_inline]] inline void ranges3_body(const int64_t* v, size_t m, int64_t* mn, int64_t* mx) {
     int64_t a0 = v[0], b0 = v[0];
     for (size_t i = 1; i < m; ++i) {
         a0 = std::min(a0, v[i]);
@@ -46,7 +47,7 @@ inline void ranges3_body(const int64_t* v, size_t m, int64_t* mn, int64_t* mx) {
 }
 
 template <class T>
-inline size_t count_changes_body(const T* v, size_t m) {
+[[gnu::always_inline]] inline size_t count_changes_body(const T* v, size_t m) {
     using U = std::conditional_t<sizeof(T) == 8, uint64_t, uint32_t>;
     size_t changes = 0;
     for (size_t i = 1; i < m; ++i) changes += std::bit_cast<U>(v[i]) != std::bit_cast<U>(v[i - 1]);
@@ -54,16 +55,25 @@ inline size_t count_changes_body(const T* v, size_t m) {
 }
 
 template <class T>
-inline size_t combo_range_body(const T* s, size_t ns, unsigned e, unsigned f, int64_t& mn_out, int64_t& mx_out) {
-    using U = typename Traits<T>::U;
+[[gnu::always_inline]] inline size_t combo_range_body(const T* s, size_t ns, unsigned e, unsigned f, int64_t& mn_out, int64_t& mx_out) {
+    // The integers and their round trips first, in the loop that vectorises; then the range of those that
+    // came back exactly, without a branch on which did.
+    constexpr size_t kChunk = 64;
+    int64_t ints[kChunk];
+    uint8_t bad[kChunk];
     int64_t mn = std::numeric_limits<int64_t>::max(), mx = std::numeric_limits<int64_t>::min();
     size_t exc = 0;
-    for (size_t i = 0; i < ns; ++i) {
-        const int64_t n = round_to_int(alp_encode_value(s[i], e, f));
-        const bool ok = std::bit_cast<U>(alp_decode_value(n, e, f, T{})) == std::bit_cast<U>(s[i]);
-        mn = ok && n < mn ? n : mn;
-        mx = ok && n > mx ? n : mx;
-        exc += !ok;
+    for (size_t at = 0; at < ns; at += kChunk) {
+        const size_t c = std::min(kChunk, ns - at);
+        exc += alp_encode_body(s + at, c, e, f, ints, bad);
+        for (size_t i = 0; i < c; ++i) {
+            const uint64_t drop = uint64_t(0) - uint64_t(bad[i]);  // all ones for a value that did not
+            const uint64_t keep = uint64_t(ints[i]) & ~drop;
+            const int64_t lo = int64_t(keep | (drop & uint64_t(std::numeric_limits<int64_t>::max())));
+            const int64_t hi = int64_t(keep | (drop & uint64_t(std::numeric_limits<int64_t>::min())));
+            mn = lo < mn ? lo : mn;
+            mx = hi > mx ? hi : mx;
+        }
     }
     mn_out = mn;
     mx_out = mx;
