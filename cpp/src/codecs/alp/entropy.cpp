@@ -378,8 +378,15 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
                 rest[r++] = v;
             }
         }
-        for (size_t k = 0; k < window; ++k)
-            if (direct[k]) atoms.push_back({int64_t(base + k), int64_t(base + k), direct[k]});
+        // Mostly empty: four counts are skipped at a time.
+        for (size_t k = 0; k < window; k += 4) {
+            uint64_t two[2];
+            std::memcpy(two, direct + k, 16);
+            if ((two[0] | two[1]) == 0) continue;
+            for (size_t j = k; j < k + 4; ++j)
+                if (direct[j]) atoms.push_back({int64_t(base + j), int64_t(base + j), direct[j]});
+        }
+        const size_t from_window = atoms.size();  // sorted already
         if (r) {
             size_t cap = 64;
             unsigned shift = 58;
@@ -407,10 +414,17 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
             for (size_t h = 0; h < cap; ++h)
                 if (counts[h]) atoms.push_back({keys[h], keys[h], counts[h]});
         }
-        // Keys relative to the smallest value: residuals around zero would otherwise differ in every digit.
-        int64_t low = std::numeric_limits<int64_t>::max();
-        for (const Atom& at : atoms) low = std::min(low, at.lo);
-        radix_sort(atoms, [low](const Atom& x) { return uint64_t(x.lo) - uint64_t(low); });
+        if (atoms.size() > from_window) {
+            // Only the values outside the window need sorting; then the two sorted runs are merged. Keys are
+            // relative to the smallest value: residuals around zero would otherwise differ in every digit.
+            std::vector<Atom> outside(atoms.begin() + long(from_window), atoms.end());
+            int64_t low = std::numeric_limits<int64_t>::max();
+            for (const Atom& at : outside) low = std::min(low, at.lo);
+            radix_sort(outside, [low](const Atom& x) { return uint64_t(x.lo) - uint64_t(low); });
+            std::copy(outside.begin(), outside.end(), atoms.begin() + long(from_window));
+            std::inplace_merge(atoms.begin(), atoms.begin() + long(from_window), atoms.end(),
+                               [](const Atom& x, const Atom& y) { return x.lo < y.lo; });
+        }
     }
     // A bin needs a few values to pay for its table entry: small populations get fewer atoms (one per
     // eight values: finer groups cost model-building time and, on the benchmark series, no size).
@@ -652,11 +666,12 @@ void Model::prepare_costs(size_t population) {
     }
     lut_base = lowers[first];
     lut.resize(size_t(size));
-    size_t k = first;
-    for (size_t i = 0; i < size; ++i) {
-        const int64_t v = int64_t(uint64_t(lut_base) + i);
-        while (k + 1 < lowers.size() && lowers[k + 1] <= v) ++k;
-        lut[i] = uint16_t(k);
+    // Bin by bin: each fills the entries from its lower bound up to the next one's.
+    for (size_t k = first, i = 0; i < size; ++k) {
+        const uint64_t next = k + 1 < lowers.size() ? uint64_t(lowers[k + 1]) - uint64_t(lut_base) : size;
+        const size_t to = size_t(std::min<uint64_t>(next, size));
+        std::fill(lut.begin() + long(i), lut.begin() + long(to), uint16_t(k));
+        i = to;
     }
 }
 
