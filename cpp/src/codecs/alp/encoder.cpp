@@ -539,6 +539,20 @@ struct SeriesEncoder {
     // Their integer streams (kept between blocks so their buffers are reused): candidates of encode_base,
     // the nesting candidates and the top-level base (encode_block), a nested block's (its caller's).
     SeqLog cand_logs[5];
+    // Per nesting depth, how often each base method won in this row group, how close it came (its size over
+    // the winner's, at best) and how many blocks chose. After the first kExplore blocks, a method that never
+    // won nor came within kClose of the winner is only tried again on every kExplore-th block: neighbouring
+    // blocks are alike, and a losing candidate is written out in full for nothing.
+    std::array<std::array<uint32_t, 5>, 2> wins{};
+    std::array<std::array<double, 5>, 2> closest{};
+    std::array<size_t, 2> calls{};
+    static constexpr size_t kExplore = 8;
+    static constexpr double kClose = 1.25;
+    bool worth_trying(int depth, unsigned method) const {
+        const size_t c = calls[size_t(depth)];
+        return c < kExplore || c % kExplore == 0 || wins[size_t(depth)][method] > 0 ||
+               closest[size_t(depth)][method] < kClose;
+    }
     SeqLog block_logs[4];
     SeqLog nested_log;
     std::unique_ptr<SeriesEncoder<float>> narrow;  // float64 only: encodes the float32 inside F32 blocks
@@ -550,6 +564,9 @@ struct SeriesEncoder {
     SeriesEncoder(const EncodeOptions& o, KeyCounter* k) : opt(o), kc(k) {}
 
     void analyse_samples(const T* s, size_t ns) {
+        for (auto& w : wins) w.fill(0);
+        for (auto& c : closest) c.fill(std::numeric_limits<double>::infinity());
+        calls.fill(0);
         if constexpr (Traits<T>::kFloat) {
             combos = find_combos(s, ns);
             rd_right = find_rd_right(s, ns, *kc);
@@ -597,10 +614,14 @@ struct SeriesEncoder {
             for (unsigned k = 0; k < 5; ++k) logs[k].clear();
         // With the entropy stage to follow, candidates are compared as it will see them.
         double best_est = double(raw_size);
+        double est_of[5];
+        bool tried[5] = {};
         auto consider = [&](Writer& w) {
             if (w.size() >= raw_size) return;
             const double est =
                 log && opt.compare_coded ? entropy_size_estimate(w, logs[&w - &cand[depth][0]]) : double(w.size());
+            est_of[&w - &cand[depth][0]] = est;
+            tried[&w - &cand[depth][0]] = true;
             if (est < best_est) {
                 best_est = est;
                 best = &w;
@@ -616,14 +637,16 @@ struct SeriesEncoder {
         if constexpr (Traits<T>::kFloat) {
             Writer& wa = cand[depth][0];
             wa.clear();
-            bool hopeless = false;
-            const Combo c = pick_combo(v, m, combos, hopeless);
+            bool hopeless = !worth_trying(depth, 0);
             // Decimals that the sample says are nearly all exceptions are not worth writing out.
             if (!hopeless) {
-                encode_alp(v, m, c, opt, wa, log ? &logs[0] : nullptr);
-                consider(wa);
+                const Combo c = pick_combo(v, m, combos, hopeless);
+                if (!hopeless) {
+                    encode_alp(v, m, c, opt, wa, log ? &logs[0] : nullptr);
+                    consider(wa);
+                }
             }
-            if (sig_on) {
+            if (sig_on && worth_trying(depth, 4)) {
                 Writer& ws = cand[depth][4];
                 ws.clear();
                 encode_sig(v, m, sig, opt.max_order, ws, log ? &logs[4] : nullptr);
@@ -633,9 +656,11 @@ struct SeriesEncoder {
             if (split && (hopeless || wa.size() * 8 > m * (Traits<T>::kBits - 20))) {
                 Writer& wr = cand[depth][1];
                 wr.clear();
-                encode_alp_rd(v, m, rd_right, *kc, wr);
-                consider(wr);
-                if (opt.float_delta) {
+                if (worth_trying(depth, 1)) {
+                    encode_alp_rd(v, m, rd_right, *kc, wr);
+                    consider(wr);
+                }
+                if (opt.float_delta && worth_trying(depth, 2)) {
                     int64_t ints[kScratch];
                     for (size_t i = 0; i < m; ++i) ints[i] = int64_t(bits_of(v[i]));
                     delta(ints);
@@ -646,13 +671,18 @@ struct SeriesEncoder {
             std::memcpy(ints, v, m * sizeof(int64_t));
             delta(ints);
         }
+        ++calls[size_t(depth)];
+        for (unsigned k = 0; k < 5; ++k)
+            if (tried[k]) closest[size_t(depth)][k] = std::min(closest[size_t(depth)][k], est_of[k] / best_est);
         if (!best) {
+            ++wins[size_t(depth)][3];
             Writer& w = cand[depth][3];
             w.clear();
             w.u8(kRaw);
             w.append(v, m * sizeof(Ub));
             return w;
         }
+        ++wins[size_t(depth)][size_t(best - &cand[depth][0])];
         if (log) log->absorb(logs[best - &cand[depth][0]]);
         return *best;
     }
