@@ -9,8 +9,11 @@ namespace tsquash::codecs::alp {
 
 void pack(const uint64_t* v, size_t m, unsigned w, Writer& out) {
     const size_t nbytes = packed_size(m, w);
-    if (nbytes == 0) return;
-    uint8_t* dst = out.grow(nbytes);
+    if (nbytes) pack_to(v, m, w, out.grow(nbytes));
+}
+
+void pack_to(const uint64_t* v, size_t m, unsigned w, uint8_t* dst) {
+    if (w == 0) return;
     uint64_t acc = 0;
     unsigned fill = 0;
     size_t at = 0;

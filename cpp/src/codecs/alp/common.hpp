@@ -231,6 +231,8 @@ void radix_sort(std::vector<Item>& a, Key key) {
 inline size_t packed_size(size_t m, unsigned w) { return (m * w + 7) / 8; }
 // Appends packed_size(m, w) bytes. Values must be below 2^w.
 void pack(const uint64_t* v, size_t m, unsigned w, Writer& out);
+// Writes exactly packed_size(m, w) bytes at dst.
+void pack_to(const uint64_t* v, size_t m, unsigned w, uint8_t* dst);
 // Reads packed_size(m, w) bytes at src (the caller checked they exist) into dst, which must have room for m
 // rounded up to a multiple of 8 values.
 void unpack(const uint8_t* src, const uint8_t* src_end, size_t m, unsigned w, uint64_t* dst);

@@ -175,8 +175,17 @@ void write_intseq(const int64_t* v, size_t m, unsigned max_order, Writer& out, S
     }
     out.u8(uint8_t(c.width));
     out.varint(zigzag(c.min));
-    for (size_t i = 0; i < rc; ++i) resid[i] -= uint64_t(c.min);
-    pack(resid, rc, c.width, out);
+    if (log && eorder == c.order) {
+        // Packed only if this stream reaches the output as a frame of reference (write_blocks).
+        out.grow(packed_size(rc, c.width));
+        SeqEntry& e = log->entries.back();
+        e.deferred = true;
+        e.for_width = uint8_t(c.width);
+        e.for_min = c.min;
+    } else {
+        for (size_t i = 0; i < rc; ++i) resid[i] -= uint64_t(c.min);
+        pack(resid, rc, c.width, out);
+    }
     if (log) log->finish_last(out.size() - start);
 }
 
@@ -1054,8 +1063,12 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
     }
     const size_t dir_at = out.size();
     out.grow(2 * pass.dir.size());
-    if (models.empty()) out.append(pass.blocks.bytes.data(), pass.blocks.size());
-    else write_blocks(pass.blocks, pass.dir, pass.log, plan, threads, out);
+    if (models.empty()) {
+        fill_deferred(pass.blocks, pass.log);
+        out.append(pass.blocks.bytes.data(), pass.blocks.size());
+    } else {
+        write_blocks(pass.blocks, pass.dir, pass.log, plan, threads, out);
+    }
     std::memcpy(out.bytes.data() + dir_at, pass.dir.data(), 2 * pass.dir.size());
     recycle(plan);
     if (pass.log.arena.capacity() <= kKeptArena && pass.log.arena.capacity() > kept_arena.capacity()) {

@@ -39,6 +39,12 @@ struct SeqEntry {
     size_t count = 0;
     double coded_bits = 0; // their estimated entropy-coded size (write_intseq's bit-width classes)
     int64_t min = 0, max = 0;  // their range, as signed values
+    // The frame of reference's packed bits are the stream's last bytes. `deferred`: they are not written
+    // yet (the logged residuals are the packed order's; each is residual - for_min in for_width bits), so a
+    // candidate that loses, or a stream the entropy stage codes, is never packed.
+    bool deferred = false;
+    uint8_t for_width = 0;
+    int64_t for_min = 0;
 };
 
 struct SeqLog {
@@ -94,6 +100,8 @@ struct EntropyPlan {
 EntropyPlan plan_entropy(const SeqLog& log, unsigned threads);
 // Keeps the plan's largest buffer for the next plan on this thread (fresh memory is faulted in page by page).
 void recycle(EntropyPlan& plan);
+// Packs the deferred frame-of-reference streams of the block area in place (when no entropy stage follows).
+void fill_deferred(Writer& blocks, const SeqLog& log);
 // Appends the block area to out with the planned streams entropy-coded (where that is really smaller) and
 // sets dir to the blocks' new sizes.
 void write_blocks(const Writer& blocks, std::vector<uint16_t>& dir, const SeqLog& log, const EntropyPlan& plan,

@@ -113,6 +113,34 @@ EntropyPlan plan_entropy(const SeqLog& log, unsigned threads) {
 
 namespace {
 
+// The frame of reference's packed bits of a deferred stream, at dst.
+void pack_entry(const SeqLog& log, const SeqEntry& e, uint8_t* dst) {
+    uint64_t off[kScratch];
+    const uint64_t* r = log.arena.data() + e.first;
+    for (size_t i = 0; i < e.count; ++i) off[i] = r[i] - uint64_t(e.for_min);
+    pack_to(off, e.count, e.for_width, dst);
+}
+
+// A stream as a frame of reference (packed now if it was deferred).
+void append_for(const Writer& blocks, const SeqLog& log, const SeqEntry& e, Writer& out) {
+    if (!e.deferred) {
+        out.append(blocks.bytes.data() + e.start, e.length);
+        return;
+    }
+    const size_t pb = packed_size(e.count, e.for_width);
+    out.append(blocks.bytes.data() + e.start, e.length - pb);
+    pack_entry(log, e, out.grow(pb));
+}
+
+}  // namespace
+
+void fill_deferred(Writer& blocks, const SeqLog& log) {
+    for (const SeqEntry& e : log.entries)
+        if (e.deferred) pack_entry(log, e, blocks.bytes.data() + e.start + e.length - packed_size(e.count, e.for_width));
+}
+
+namespace {
+
 // Blocks [b0, b1) (starting at byte src of the block area, their first log entry at `next`) appended to out.
 void splice_blocks(const Writer& blocks, std::vector<uint16_t>& dir, size_t b0, size_t b1, size_t src, size_t next,
                    const SeqLog& log, const EntropyPlan& plan, Writer& out) {
@@ -122,18 +150,21 @@ void splice_blocks(const Writer& blocks, std::vector<uint16_t>& dir, size_t b0, 
         size_t cur = src;
         for (; next < log.entries.size() && log.entries[next].start < end; ++next) {
             const int model = plan.model_of[next];
-            if (model < 0) continue;
             const SeqEntry& e = log.entries[next];
+            if (model < 0 && !e.deferred) continue;  // goes out with the bytes around it
             out.append(blocks.bytes.data() + cur, e.start - cur);
-            const size_t at = out.size();
-            out.u8(uint8_t(log.heads[e.head_first] | 4));
-            out.append(log.heads.data() + e.head_first + 1, e.head_len - 1);
-            out.u8(uint8_t(model));
-            ans_encode(log.arena.data() + e.first, plan.bins.data() + e.first, e.count, plan.models[size_t(model)], out);
-            if (out.size() - at >= e.length) {  // the estimate was off: keep the frame of reference
-                out.bytes.resize(at);
-                out.append(blocks.bytes.data() + e.start, e.length);
+            bool coded = false;
+            if (model >= 0) {
+                const size_t at = out.size();
+                out.u8(uint8_t(log.heads[e.head_first] | 4));
+                out.append(log.heads.data() + e.head_first + 1, e.head_len - 1);
+                out.u8(uint8_t(model));
+                ans_encode(log.arena.data() + e.first, plan.bins.data() + e.first, e.count, plan.models[size_t(model)],
+                           out);
+                coded = out.size() - at < e.length;
+                if (!coded) out.bytes.resize(at);  // the estimate was off: keep the frame of reference
             }
+            if (!coded) append_for(blocks, log, e, out);
             cur = e.start + e.length;
         }
         out.append(blocks.bytes.data() + cur, end - cur);
