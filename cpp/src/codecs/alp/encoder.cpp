@@ -555,7 +555,7 @@ struct SeriesEncoder {
     std::array<std::array<uint32_t, 5>, 2> wins{};
     std::array<std::array<double, 5>, 2> closest{};
     std::array<size_t, 2> calls{};
-    static constexpr size_t kExplore = 8;
+    static constexpr size_t kExplore = 4;
     static constexpr double kClose = 1.25;
     bool worth_trying(int depth, unsigned method) const {
         const size_t c = calls[size_t(depth)];
