@@ -491,6 +491,27 @@ def test_auto_never_larger_than_alp(dtype):
         assert len(tsquash.encode(x, "auto")) <= len(tsquash.encode(x, "alp")), name
 
 
+@pytest.mark.parametrize("first_blocks", [5, 9, 13])
+def test_auto_follows_a_change_of_data_within_a_row_group(first_blocks):
+    # auto stops writing out methods that lose on a row group's first blocks; when the data changes after
+    # them (here from 2-decimal readings to full-precision doubles, at a block where it would not look
+    # again on its own), the very next block must still get its own best method, not alp's exceptions or
+    # raw bytes.
+    rng = np.random.default_rng(first_blocks)
+    decimals = decimal_walk(first_blocks * BLOCK, 2, 0.3, first_blocks)
+    precise = 20 + np.cumsum(rng.normal(scale=0.3, size=6 * BLOCK))
+    x = np.concatenate([decimals, precise, decimal_walk(4 * BLOCK, 2, 0.3, 99)])
+    blob = tsquash.encode(x, "auto")
+    assert_bits_equal(tsquash.decode(blob), x)
+    methods = block_methods(blob)
+    assert all(m == 1 for m in methods[:first_blocks]), methods
+    changed = methods[first_blocks : first_blocks + 6]
+    assert all(m in (2, 3) for m in changed), methods  # the high-precision split or float deltas
+    alone = len(tsquash.encode(precise, "auto"))
+    parts = len(tsquash.encode(decimals, "auto")) + alone + len(tsquash.encode(x[-4 * BLOCK :], "auto"))
+    assert len(blob) <= 1.02 * parts
+
+
 def test_float32_printed_as_double_is_coded_as_float32():
     x = float32_printed(4096, 1)
     assert np.mean(x.astype(np.float32).astype(np.float64) == x) < 0.95  # some are an ulp off float32 values

@@ -550,11 +550,13 @@ struct SeriesEncoder {
     SeqLog cand_logs[5];
     // Per nesting depth, how often each base method won in this row group, how close it came (its size over
     // the winner's, at best) and how many blocks chose. After the first kExplore blocks, a method that never
-    // won nor came within kClose of the winner is only tried again on every kExplore-th block: neighbouring
-    // blocks are alike, and a losing candidate is written out in full for nothing.
+    // won nor came within kClose of the winner is only tried again on every kExplore-th block, or when a
+    // block comes out more than kClose times the row group's mean size per value: neighbouring blocks are
+    // alike, and a losing candidate is written out in full for nothing.
     std::array<std::array<uint32_t, 5>, 2> wins{};
     std::array<std::array<double, 5>, 2> closest{};
     std::array<size_t, 2> calls{};
+    std::array<double, 2> per_value_sum{};  // of the chosen blocks' estimated bytes per value
     static constexpr size_t kExplore = 4;
     static constexpr double kClose = 1.25;
     bool worth_trying(int depth, unsigned method) const {
@@ -576,6 +578,7 @@ struct SeriesEncoder {
         for (auto& w : wins) w.fill(0);
         for (auto& c : closest) c.fill(std::numeric_limits<double>::infinity());
         calls.fill(0);
+        per_value_sum.fill(0);
         if constexpr (Traits<T>::kFloat) {
             combos = find_combos(s, ns);
             rd_right = find_rd_right(s, ns, *kc);
@@ -623,7 +626,7 @@ struct SeriesEncoder {
             for (unsigned k = 0; k < 5; ++k) logs[k].clear();
         // With the entropy stage to follow, candidates are compared as it will see them.
         double best_est = double(raw_size);
-        double est_of[5];
+        double est_of[5] = {};
         bool tried[5] = {};
         auto consider = [&](Writer& w) {
             if (w.size() >= raw_size) return;
@@ -646,34 +649,47 @@ struct SeriesEncoder {
         if constexpr (Traits<T>::kFloat) {
             Writer& wa = cand[depth][0];
             wa.clear();
-            bool hopeless = !worth_trying(depth, 0);
-            // Decimals that the sample says are nearly all exceptions are not worth writing out.
-            if (!hopeless) {
-                const Combo c = pick_combo(v, m, combos, hopeless);
-                if (!hopeless) {
-                    encode_alp(v, m, c, opt, wa, log ? &logs[0] : nullptr);
-                    consider(wa);
+            bool attempted[5] = {};
+            bool hopeless = false;
+            // Round 0 tries the methods worth trying; round 1 the others, when the block came out far worse
+            // than this row group's blocks so far (or raw): the data has changed.
+            for (int round = 0; round < 2; ++round) {
+                auto want = [&](unsigned k) { return !attempted[k] && (round == 1 || worth_trying(depth, k)); };
+                if (want(0)) {
+                    attempted[0] = true;
+                    const Combo c = pick_combo(v, m, combos, hopeless);
+                    // Decimals that the sample says are nearly all exceptions are not worth writing out.
+                    if (!hopeless) {
+                        encode_alp(v, m, c, opt, wa, log ? &logs[0] : nullptr);
+                        consider(wa);
+                    }
                 }
-            }
-            if (sig_on && worth_trying(depth, 4)) {
-                Writer& ws = cand[depth][4];
-                ws.clear();
-                encode_sig(v, m, sig, opt.max_order, ws, log ? &logs[4] : nullptr);
-                consider(ws);
-            }
-            // The split only pays when the decimal route costs more than a high-precision value would.
-            if (split && (hopeless || wa.size() * 8 > m * (Traits<T>::kBits - 20))) {
-                Writer& wr = cand[depth][1];
-                wr.clear();
-                if (worth_trying(depth, 1)) {
-                    encode_alp_rd(v, m, rd_right, *kc, wr);
-                    consider(wr);
+                if (sig_on && want(4)) {
+                    attempted[4] = true;
+                    Writer& ws = cand[depth][4];
+                    ws.clear();
+                    encode_sig(v, m, sig, opt.max_order, ws, log ? &logs[4] : nullptr);
+                    consider(ws);
                 }
-                if (opt.float_delta && worth_trying(depth, 2)) {
-                    int64_t ints[kScratch];
-                    for (size_t i = 0; i < m; ++i) ints[i] = int64_t(bits_of(v[i]));
-                    delta(ints);
+                // The split only pays when the decimal route costs more than a high-precision value would.
+                if (split && (!attempted[0] || hopeless || wa.size() * 8 > m * (Traits<T>::kBits - 20))) {
+                    if (want(1)) {
+                        attempted[1] = true;
+                        Writer& wr = cand[depth][1];
+                        wr.clear();
+                        encode_alp_rd(v, m, rd_right, *kc, wr);
+                        consider(wr);
+                    }
+                    if (opt.float_delta && want(2)) {
+                        attempted[2] = true;
+                        int64_t ints[kScratch];
+                        for (size_t i = 0; i < m; ++i) ints[i] = int64_t(bits_of(v[i]));
+                        delta(ints);
+                    }
                 }
+                const size_t c = calls[size_t(depth)];
+                if (!best || c == 0) continue;  // raw so far: try everything
+                if (best_est / double(m) <= kClose * per_value_sum[size_t(depth)] / double(c)) break;
             }
         } else {
             int64_t ints[kScratch];
@@ -681,6 +697,7 @@ struct SeriesEncoder {
             delta(ints);
         }
         ++calls[size_t(depth)];
+        per_value_sum[size_t(depth)] += (best ? best_est : double(raw_size)) / double(m);
         for (unsigned k = 0; k < 5; ++k)
             if (tried[k]) closest[size_t(depth)][k] = std::min(closest[size_t(depth)][k], est_of[k] / best_est);
         if (!best) {
