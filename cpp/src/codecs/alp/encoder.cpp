@@ -484,7 +484,7 @@ struct BitsTable {
     }
 };
 
-// The values that occur more than once, sorted as unsigned bit patterns; `covered` gets how many values
+// The values that occur more than once, in the order they first repeat; `covered` gets how many values
 // of the series are such repeats. Only "once" or "more" matters, so a slot is a key and a state byte (a
 // 16-byte slot with a count made this pass over the whole series memory-bound).
 template <class T, class Ub = U<T>>
@@ -524,7 +524,6 @@ std::vector<Ub> repeated_values(const T* v, size_t n, size_t& covered) {
         state[h] = st ? 2 : 1;
     }
     covered = n - singles;
-    radix_sort(out, [](Ub x) { return uint64_t(x); });
     if (cap > (size_t(1) << 20)) {
         std::vector<Ub>().swap(keys_keep);
         std::vector<uint8_t>().swap(state_keep);
@@ -1044,10 +1043,10 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
     size_t dict_size = 0;
     if (opt.dict && pass.blocks.size() * 8 > n * kDictMinBitsPerValue) {
         size_t covered = 0;
-        const std::vector<Ub> dict = repeated_values(values, n, covered);
-        size_t again = 0;
-        for (size_t i = 1; i < n; ++i) again += bits_of(values[i]) == bits_of(values[i - 1]);
+        std::vector<Ub> dict = repeated_values(values, n, covered);
+        const size_t again = (n - 1) - kernels::count_changes(values, n);  // values equal to the one before
         if (dict.size() >= 16 && covered * 8 >= n && dict_looks_smaller(n, dict.size(), covered, again, pass.blocks.size())) {
+            radix_sort(dict, [](Ub x) { return uint64_t(x); });
             EncodeOptions inner = opt;
             inner.models = false;
             inner.dict = false;
