@@ -5,8 +5,9 @@
     .venv/bin/python benchmarks/python/lossless.py --series city_temperature 'etth1/*' --runs 3
     .venv/bin/python benchmarks/python/lossless.py --methods chimp128 zstd-3 --out /tmp/res
 
-Every series found as ../shared/datasets/<name>/<column>.f64 (little-endian float64) is compressed by every
-method through its Python API, single-threaded:
+Every series of ../shared/datasets (<name>/<column>.f64 files of little-endian float64, the data columns of
+<name>/*.csv.gz files, the arrays of <name>/*.npz files flattened) is compressed by every method through its
+Python API, single-threaded:
 
   size   bits per value of everything a user has to keep to get the values back (tsquash's stream header,
          pcodec's standalone header, zstd's frame header, blosc2's chunk header, fpzip's header)
@@ -183,8 +184,55 @@ def series_name(path: Path) -> str:
     return path.parent.name if path.stem == "value" else f"{path.parent.name}/{path.stem}"
 
 
-def find_series(root: Path) -> dict[str, Path]:
-    return {series_name(p): p for p in sorted(root.glob("*/*.f64"))}
+@dataclass(frozen=True)
+class Source:
+    """Where a series comes from: a raw float64 file, one column of a CSV, or an array of an .npz."""
+    path: Path
+    column: int | None = None  # CSV column
+    key: str | None = None     # .npz array (flattened in C order)
+
+    def load(self) -> np.ndarray:
+        if self.path.suffix == ".f64":
+            return np.fromfile(self.path, dtype="<f8")
+        if self.key is not None:
+            with np.load(self.path) as z:
+                return np.array(z[self.key], dtype="<f8", order="C").ravel()
+        return _csv_columns(self.path)[self.column]
+
+
+def _csv_columns(path: Path) -> list[np.ndarray]:
+    # Headerless numeric CSV (plain or gzipped, CRLF or LF lines), one float64 array per column.
+    import pandas as pd
+
+    table = pd.read_csv(path, header=None, dtype="float64")
+    return [np.array(table[c].to_numpy(dtype="<f8"), order="C") for c in table.columns]  # writable copies
+
+
+def _is_row_index(col: np.ndarray) -> bool:
+    return bool(np.array_equal(col, np.arange(col.size, dtype=col.dtype)))
+
+
+def find_series(root: Path) -> dict[str, Source]:
+    """Every series under root: <name>/<column>.f64 files; in a <name> without them, the data columns of its
+    headerless *.csv[.gz] files (a leading column that only counts rows is an index, not a series) and the
+    arrays of its *.npz files."""
+    found: dict[str, Source] = {}
+    for p in sorted(root.glob("*/*.f64")):
+        found[series_name(p)] = Source(p)
+    raw = {p.parent for p in root.glob("*/*.f64")}
+    others = [p for p in sorted(list(root.glob("*/*.csv")) + list(root.glob("*/*.csv.gz")) + list(root.glob("*/*.npz")))
+              if p.parent not in raw]
+    for p in (q for q in others if q.suffix != ".npz"):
+        cols = _csv_columns(p)
+        data = [c for c in range(len(cols)) if not (c == 0 and len(cols) > 1 and _is_row_index(cols[c]))]
+        for c in data:
+            found[p.parent.name if len(data) == 1 else f"{p.parent.name}/col{c}"] = Source(p, column=c)
+    for p in (q for q in others if q.suffix == ".npz"):
+        with np.load(p) as z:
+            keys = [k for k in z.files if np.issubdtype(z[k].dtype, np.number) and z[k].size > 0]
+        for k in keys:
+            found[p.parent.name if len(keys) == 1 else f"{p.parent.name}/{k}"] = Source(p, key=k)
+    return dict(sorted(found.items()))
 
 
 def select(names, patterns):
@@ -478,7 +526,8 @@ def write_markdown(run: Run, path: Path, methods: list[Method], series: list[str
         f"- command: `{cmd}` ({elapsed:.0f} s)",
         f"- 1-minute load average before the run: {run.load_before:.2f} (near 0 on a quiet machine; other work on "
         "the cores slows every method)",
-        f"- data: {len(series)} series, {total_n:,} float64 values, from `../shared/datasets/*/*.f64`",
+        f"- data: {len(series)} series, {total_n:,} float64 values, from `../shared/datasets`: every `*/*.f64`, the"
+        " data columns of every `*/*.csv.gz` and the arrays of every `*/*.npz` (flattened)",
         f"- timing: {'process CPU time' if args.clock == 'cpu' else 'wall-clock time'}, median of {args.runs} "
         f"runs{capped}, interleaved across methods, after a warm-up call; MB/s of raw input (8 bytes a value)",
         "- size: bits per value of everything needed to decode (stream or frame headers included)",
@@ -540,7 +589,7 @@ def main(argv=None) -> int:
     p.add_argument("--clock", choices=sorted(CLOCKS), default="cpu",
                    help="cpu: process CPU time (default, robust on shared machines); wall: elapsed time")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="directory for the .csv and .md")
-    p.add_argument("--datasets", type=Path, default=DEFAULT_DATASETS, help="directory of <name>/<column>.f64")
+    p.add_argument("--datasets", type=Path, default=DEFAULT_DATASETS, help="directory of <name>/<column>.f64, <name>/*.csv[.gz], <name>/*.npz")
     p.add_argument("--machine", default=None, help="machine name in the output file names")
     p.add_argument("--list", action="store_true", help="list series and methods, then exit")
     p.add_argument("--print-machine", action="store_true", help="print the machine name, then exit")
@@ -553,7 +602,7 @@ def main(argv=None) -> int:
         p.error("--runs must be at least 1")
     available = find_series(args.datasets)
     if not available:
-        p.error(f"no *.f64 series under {args.datasets} (pass --datasets DIR)")
+        p.error(f"no series under {args.datasets} (pass --datasets DIR)")
     methods = build_methods()
     if args.list:
         print("series: " + " ".join(available))
@@ -569,7 +618,7 @@ def main(argv=None) -> int:
     run = Run(args.machine or machine_name(), load_before=_load())
     t_start = time.perf_counter()
     for s in series:
-        x = np.fromfile(available[s], dtype="<f8")
+        x = available[s].load()
         run.series_n[s] = x.size
         line = []
         for r in measure_series(methods, s, x, args.runs, CLOCKS[args.clock]):

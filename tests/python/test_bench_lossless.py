@@ -83,6 +83,28 @@ def test_series_selection(lossless, datasets):
         lossless.select(names, ["nope"])
 
 
+def test_csv_and_npz_datasets_are_series_too(lossless, datasets):
+    import gzip
+
+    rng = np.random.default_rng(8)
+    prices = rng.normal(size=700).round(2)
+    (datasets / "prices").mkdir()
+    rows = "".join(f"{i},{float(v)!r}\r\n" for i, v in enumerate(prices))  # index column, CRLF lines
+    (datasets / "prices" / "P.csv.gz").write_bytes(gzip.compress(rows.encode()))
+    (datasets / "pairs").mkdir()
+    pairs = rng.normal(size=(300, 2))
+    (datasets / "pairs" / "two.csv").write_text("".join(f"{float(a)!r},{float(b)!r}\n" for a, b in pairs))
+    frames = rng.normal(size=(3, 4, 5))
+    (datasets / "frames").mkdir()
+    np.savez(datasets / "frames" / "f.npz", data=frames, names=np.array([], dtype=np.float64))
+    (datasets / "walk" / "walk.csv").write_text("date,value\n2020,1.5\n")  # beside .f64 files: not read
+    found = lossless.find_series(datasets)
+    assert list(found) == ["frames", "multi/a", "multi/b", "pairs/col0", "pairs/col1", "prices", "walk"]
+    assert lossless.bit_exact(found["prices"].load(), prices)
+    assert lossless.bit_exact(found["pairs/col1"].load(), pairs[:, 1].copy())
+    assert lossless.bit_exact(found["frames"].load(), frames.ravel())
+
+
 def test_mismatch_is_reported(lossless):
     x = np.array([1.0, -0.0, np.nan])
     assert lossless.bit_exact(x, x.copy())
