@@ -300,6 +300,7 @@ namespace {
 inline unsigned span_width(int64_t lo, int64_t hi) { return bit_width64(uint64_t(hi) - uint64_t(lo)); }
 
 constexpr size_t kDirectWindow = size_t(1) << 14;
+constexpr uint64_t kCoarseCells = 4096;
 
 const std::array<double, 4096> kLog2Table = [] {
     std::array<double, 4096> t{};
@@ -411,8 +412,16 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
                 keys[h] = v;
                 ++counts[h];
             }
-            for (size_t h = 0; h < cap; ++h)
-                if (counts[h]) atoms.push_back({keys[h], keys[h], counts[h]});
+            // Every slot is written and only the filled ones advance: a branch on the slot would mispredict
+            // on about every other slot of a table this sparse and this random.
+            atoms.resize(from_window + r + 1);
+            Atom* out = atoms.data() + from_window;
+            size_t k = 0;
+            for (size_t h = 0; h < cap; ++h) {
+                out[k] = {keys[h], keys[h], counts[h]};
+                k += counts[h] != 0;
+            }
+            atoms.resize(from_window + k);
         }
         if (atoms.size() > from_window) {
             // Only the values outside the window need sorting; then the two sorted runs are merged. Keys are
@@ -663,6 +672,19 @@ void Model::prepare_costs(size_t population) {
         }
         const uint64_t to_end = uint64_t(lowers.back()) - uint64_t(lowers[first]);
         size = std::min<uint64_t>(limit, to_end + std::min<uint64_t>(last_reach, limit));
+    }
+    // The coarse table: at most kCoarseCells cells over every bin's lower bound.
+    coarse.clear();
+    if (span >= limit) {
+        coarse_shift = 0;
+        while ((span >> coarse_shift) >= kCoarseCells) ++coarse_shift;
+        coarse_base = lowers[from];
+        coarse.resize(size_t(span >> coarse_shift) + 1);
+        for (size_t c = 0, k = from; c < coarse.size(); ++c) {
+            const int64_t v = int64_t(uint64_t(coarse_base) + (uint64_t(c) << coarse_shift));
+            while (k + 1 < lowers.size() && lowers[k + 1] <= v) ++k;
+            coarse[c] = uint16_t(k);
+        }
     }
     lut_base = lowers[first];
     lut.resize(size_t(size));

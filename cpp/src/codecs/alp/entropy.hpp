@@ -39,11 +39,16 @@ struct Model {
     std::vector<uint8_t> widths;      // per bin, its offset bits
     uint8_t max_width = 0;
     std::vector<double> cost;        // encoder: bits of each bin's code plus its offset bits
-    // Encoder lookup: bins' lower bounds as signed values, and for models spanning a narrow range a direct
-    // table from (r - lut_base) to the bin.
+    // Encoder lookup: bins' lower bounds as signed values, and a direct table from (r - lut_base) to the bin
+    // over every bin or, for models spanning a wide range, over the values where the bins hold most weight.
     std::vector<int64_t> lowers;
     std::vector<uint16_t> lut;
     int64_t lut_base = 0;
+    // Beyond that table, for models spanning a wide range: per 2^coarse_shift values from coarse_base, the
+    // bin holding the first of them (the value's own bin is that one or a few after it).
+    std::vector<uint16_t> coarse;
+    int64_t coarse_base = 0;
+    unsigned coarse_shift = 0;
     // cum, widths and lower bounds from the weights; with `decoder`, also the slot table (the encoder never
     // needs it).
     void finalize(bool decoder = true);
@@ -74,7 +79,13 @@ inline bool Model::find(uint64_t r, uint16_t& bin) const {
         // The last bin whose lower bound is at or below v (bins sorted by lower bound, as signed values).
         const size_t n = lowers.size();
         if (v < lowers[0]) return false;
+        const uint64_t cell = (r - uint64_t(coarse_base)) >> coarse_shift;
         size_t lo = 0, len = n;
+        if (cell < coarse.size()) {
+            lo = coarse[cell];
+            for (unsigned step = 0; step < 8 && lo + 1 < n && lowers[lo + 1] <= v; ++step) ++lo;
+            len = lo + 1 < n && lowers[lo + 1] <= v ? n - lo : 1;  // still short: search the rest
+        }
         while (len > 1) {
             const size_t half = len / 2;
             lo = lowers[lo + half] <= v ? lo + half : lo;
