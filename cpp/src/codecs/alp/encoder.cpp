@@ -558,9 +558,10 @@ struct SeriesEncoder {
     std::array<double, 2> per_value_sum{};  // of the chosen blocks' estimated bytes per value
     static constexpr size_t kExplore = 4;
     static constexpr double kClose = 1.25;
+    // `alp` always tries every method: its bytes for a given input stay those of every earlier release.
     bool worth_trying(int depth, unsigned method) const {
         const size_t c = calls[size_t(depth)];
-        return c < kExplore || c % kExplore == 0 || wins[size_t(depth)][method] > 0 ||
+        return !opt.automatic || c < kExplore || c % kExplore == 0 || wins[size_t(depth)][method] > 0 ||
                closest[size_t(depth)][method] < kClose;
     }
     SeqLog block_logs[4];
