@@ -1004,14 +1004,14 @@ void run_dict_blocks(Workers<T>& workers, const T* values, size_t n, bool want_l
 constexpr size_t kDictMinBitsPerValue = 12;
 
 // Whether a second pass with the dictionary is worth its time: a covered value costs about its index
-// (log2 of the dictionary size) unless it repeats the previous value (about a bit), an uncovered one its
-// current bits plus an escape code, and the entries themselves about what values cost now. It only has
+// (log2 of the dictionary size), an uncovered one its current bits plus an escape code, and the entries
+// themselves about what values cost now. A value that repeats the one before costs a whole index too: the
+// pass compares frame-of-reference sizes, where every code in a block takes the block's width. It only has
 // to rule out the series where the dictionary clearly loses (on the test suite: 1.24x and more).
-inline bool dict_looks_smaller(size_t n, size_t d, size_t covered, size_t again, size_t block_bytes) {
+inline bool dict_looks_smaller(size_t n, size_t d, size_t covered, size_t block_bytes) {
     const double cur = 8.0 * double(block_bytes);
     const double code = std::log2(double(d) + 2);
-    const double est = double(covered - std::min(covered, again)) * code + double(again) +
-                       double(n - covered) * (cur / double(n) + code) + double(d) * cur / double(n);
+    const double est = double(covered) * code + double(n - covered) * (cur / double(n) + code) + double(d) * cur / double(n);
     return est < 1.1 * cur;  // slack: a mixed block (runs among random values) beats the estimate
 }
 
@@ -1045,8 +1045,7 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
     if (opt.dict && pass.blocks.size() * 8 > n * kDictMinBitsPerValue) {
         size_t covered = 0;
         std::vector<Ub> dict = repeated_values(values, n, covered);
-        const size_t again = (n - 1) - kernels::count_changes(values, n);  // values equal to the one before
-        if (dict.size() >= 16 && covered * 8 >= n && dict_looks_smaller(n, dict.size(), covered, again, pass.blocks.size())) {
+        if (dict.size() >= 16 && covered * 8 >= n && dict_looks_smaller(n, dict.size(), covered, pass.blocks.size())) {
             radix_sort(dict, [](Ub x) { return uint64_t(x); });
             EncodeOptions inner = opt;
             inner.models = false;
