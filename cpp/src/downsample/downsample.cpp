@@ -10,7 +10,7 @@
 
 #include "bins.hpp"
 #include "kernels.hpp"
-#include "parallel.hpp"
+#include "../parallel.hpp"
 #include "tsquash/errors.hpp"
 
 namespace tsquash::downsample {
@@ -96,7 +96,7 @@ void interleaved_averages(const Y* y, const size_t* start, const size_t* end, do
 template <class Y>
 std::vector<double> bucket_averages(const Y* y, size_t n, size_t n_out, const Buckets& b, unsigned n_threads) {
     std::vector<double> avg(n_out - 2);
-    detail::parallel_for(avg.size(), n_threads, [&](size_t lo, size_t hi) {
+    tsquash::detail::parallel_for(avg.size(), n_threads, [&](size_t lo, size_t hi) {
         size_t i = lo;
         for (; i + 4 <= hi; i += 4) {
             size_t s[4], e[4];
@@ -190,7 +190,7 @@ template <class Y>
 Indices binned_without_x(const Y* y, size_t n, size_t n_out, size_t per_bin, Nan nan, unsigned n_threads) {
     const size_t nb = n_out / per_bin;
     Indices out(nb * per_bin);
-    detail::parallel_for(nb, n_threads, [&](size_t lo, size_t hi) {
+    tsquash::detail::parallel_for(nb, n_threads, [&](size_t lo, size_t hi) {
         for (size_t i = lo; i < hi; ++i) {
             const Bin bin = detail::index_bin(n, nb, i);
             auto [mn, mx] = argminmax(y + bin.start, bin.end - bin.start, nan);
@@ -219,7 +219,7 @@ Indices binned_with_x(const X* x, const Y* y, size_t n, size_t n_out, size_t per
     const std::vector<Bin> bins = detail::equidistant_bins(x, n, nb);
     std::vector<int64_t> slots(nb * per_bin);
     std::vector<uint8_t> counts(nb);
-    detail::parallel_for(nb, n_threads, [&](size_t lo, size_t hi) {
+    tsquash::detail::parallel_for(nb, n_threads, [&](size_t lo, size_t hi) {
         for (size_t i = lo; i < hi; ++i) {
             const Bin bin = bins[i];
             int64_t* o = slots.data() + i * per_bin;

@@ -7,7 +7,7 @@
 
 #include "common.hpp"
 #include "entropy.hpp"
-#include "parallel.hpp"
+#include "../../parallel.hpp"
 #include "sig_decode.hpp"
 
 namespace tsquash::codecs::alp {
@@ -413,10 +413,11 @@ void Decoder<T>::read_range(uint64_t first, size_t n, void* out_values, unsigned
     auto* out = static_cast<uint8_t*>(out_values);
     // The vectorised loops assume naturally aligned output; other buffers go through the block buffer.
     const bool aligned = reinterpret_cast<uintptr_t>(out) % alignof(Ub) == 0;
-    // Partial blocks at either end go through the block buffer, one at a time.
-    auto partial = [&](size_t take) {
+    // Partial blocks at either end go through the block buffer: the rest of the block at `first`, or less.
+    auto partial = [&] {
         const size_t b = size_t(first / kBlockValues);
         const size_t within = size_t(first % kBlockValues);
+        const size_t take = std::min(n, s.frame.block_len(b) - within);
         if (s.buf_block != b) {
             s.buf.resize(kBlockValues);
             s.buf_block = SIZE_MAX;
@@ -429,11 +430,10 @@ void Decoder<T>::read_range(uint64_t first, size_t n, void* out_values, unsigned
         n -= take;
     };
     if (!aligned) {
-        while (n > 0) partial(std::min(n, s.frame.block_len(size_t(first / kBlockValues)) - size_t(first % kBlockValues)));
+        while (n > 0) partial();
         return;
     }
-    if (n > 0 && first % kBlockValues != 0)
-        partial(std::min(n, s.frame.block_len(size_t(first / kBlockValues)) - size_t(first % kBlockValues)));
+    if (n > 0 && first % kBlockValues != 0) partial();
     // Whole blocks straight into the caller's buffer.
     const size_t b0 = size_t(first / kBlockValues);
     const size_t nblocks = s.frame.offsets.size() - 1;
@@ -453,16 +453,14 @@ void Decoder<T>::read_range(uint64_t first, size_t n, void* out_values, unsigned
                 shared[w].work[d] = work[2 * w + d].get();
             }
         }
-        const size_t per = (whole + workers - 1) / workers;
-        parallel_tasks(workers, workers, [&](size_t t, unsigned) {
-            for (size_t k = t * per; k < std::min(whole, (t + 1) * per); ++k)
-                s.decode_block_with(b0 + k, dst + k * kBlockValues, shared[t]);
+        detail::parallel_tasks(whole, workers, [&](size_t k, unsigned worker) {
+            s.decode_block_with(b0 + k, dst + k * kBlockValues, shared[worker]);
         });
     }
     out += values * sizeof(Ub);
     first += values;
     n -= values;
-    if (n > 0) partial(n);
+    if (n > 0) partial();
 }
 
 template <class T>

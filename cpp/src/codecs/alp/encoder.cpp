@@ -16,7 +16,7 @@
 #include "entropy.hpp"
 #include "estimate.hpp"
 #include "kernels.hpp"
-#include "parallel.hpp"
+#include "../../parallel.hpp"
 #include "sig_encoder.hpp"
 
 namespace tsquash::codecs::alp {
@@ -36,6 +36,13 @@ template <class T>
 inline U<T> bits_of(T v) {
     return std::bit_cast<U<T>>(v);
 }
+
+// How far a double is from the float32 nearest it, in the double's units in the last place (signed).
+inline int64_t ulps_from_float32(double x) {
+    return int64_t(std::bit_cast<uint64_t>(x) - std::bit_cast<uint64_t>(double(float(x))));
+}
+// Within 2^16 such units: where float32 values printed with 17 digits and parsed back land.
+inline bool near_float32(int64_t ulps) { return uint64_t(ulps) + (1u << 16) < (2u << 16); }
 
 template <class T>
 inline T load_value(const uint8_t* p) {
@@ -98,7 +105,6 @@ void choose_order(const int64_t* v, size_t m, unsigned max_order, bool for_entro
                   unsigned& entropy_order, double& entropy_bits, int64_t& entropy_min, int64_t& entropy_max) {
     int64_t mn[3], mx[3];
     kernels::ranges3(v, m, mn, mx);
-    (void)max_order;
     const unsigned top = std::min<unsigned>(max_order, unsigned(m - 1));
     double proxy[3] = {0, 0, 0};
     uint64_t seen[3] = {1, 1, 1};
@@ -606,17 +612,15 @@ struct SeriesEncoder {
         narrow_ready = false;
     }
 
-    // The smallest of the base methods (those a nested block may use). Returns the writer holding it.
     // Sampled values all within one unit in the last place of a float32.
     static bool within_an_ulp_of_float32(const T* v, size_t m) {
         const size_t ns = std::min<size_t>(m, 16);
-        for (size_t j = 0; j < ns; ++j) {
-            const double x = double(v[j * m / ns]);
-            if (std::bit_cast<uint64_t>(x) - std::bit_cast<uint64_t>(double(float(x))) + 1 > 2) return false;
-        }
+        for (size_t j = 0; j < ns; ++j)
+            if (uint64_t(ulps_from_float32(double(v[j * m / ns]))) + 1 > 2) return false;
         return true;
     }
 
+    // The smallest of the base methods (those a nested block may use). Returns the writer holding it.
     // `split`: whether the high-precision split and float deltas may be tried at all.
     Writer& encode_base(const T* v, size_t m, int depth, SeqLog* log, bool split = true) {
         Writer* best = nullptr;
@@ -789,10 +793,7 @@ struct SeriesEncoder {
             // A look at a few values first: ordinary doubles are far from every float32 and leave at once.
             size_t near_few = 0;
             const size_t nf = std::min<size_t>(m, 16);
-            for (size_t j = 0; j < nf; ++j) {
-                const double x = v[j * m / nf];
-                near_few += std::bit_cast<uint64_t>(x) - std::bit_cast<uint64_t>(double(float(x))) + (1u << 16) < (2u << 16);
-            }
+            for (size_t j = 0; j < nf; ++j) near_few += near_float32(ulps_from_float32(v[j * m / nf]));
             if (near_few * 8 < nf * 7) return false;
             float fv[kScratch];
             int64_t corr[kScratch];
@@ -807,7 +808,7 @@ struct SeriesEncoder {
                 subnormal |= (fb & 0x7F800000u) == 0 && (fb & 0x007FFFFFu) != 0;
                 corr[i] = int64_t(std::bit_cast<uint64_t>(v[i]) - std::bit_cast<uint64_t>(double(f)));
                 any |= uint64_t(corr[i]);
-                near += uint64_t(corr[i]) + (1u << 16) < (2u << 16);
+                near += near_float32(corr[i]);
             }
             // Mostly far from float32 values (ordinary doubles): not worth trying.
             if (subnormal || near * 8 < m * 7) return false;
@@ -819,9 +820,8 @@ struct SeriesEncoder {
                 float s[kL1Blocks * kL1PerBlock];
                 size_t ns = 0;
                 for (size_t j = 0; j < group_ns; ++j) {
-                    const double x = group_samples[j];
-                    s[ns] = float(x);
-                    ns += std::bit_cast<uint64_t>(x) - std::bit_cast<uint64_t>(double(float(x))) + (1u << 16) < (2u << 16);
+                    s[ns] = float(group_samples[j]);
+                    ns += near_float32(ulps_from_float32(group_samples[j]));
                 }
                 if (ns * 8 < group_ns * 7) ns = sample_block(fv, m, s);
                 narrow->analyse_samples(s, ns);
@@ -919,7 +919,7 @@ void by_row_groups(Workers<T>& workers, size_t nblocks, unsigned threads, BlockP
         return;
     }
     std::vector<BlockPass> parts(ngroups);
-    parallel_tasks(ngroups, threads, [&](size_t g, unsigned w) { group(*workers.encoders[w], g, parts[g]); });
+    detail::parallel_tasks(ngroups, threads, [&](size_t g, unsigned w) { group(*workers.encoders[w], g, parts[g]); });
     for (const BlockPass& part : parts) pass.take(part);
 }
 
@@ -973,26 +973,16 @@ void run_dict_blocks(Workers<T>& workers, const T* values, size_t n, bool want_l
             const size_t m = std::min(kBlockValues, n - at);
             const size_t before = into.blocks.size();
             const size_t end = src + first.dir[b];
+            const size_t from = next;  // this block's streams in the first pass: [from, next)
+            while (next < first.log.entries.size() && first.log.entries[next].start < end) ++next;
             block_log.clear();
             Writer& w = enc.comp[2];
             if (enc.encode_dict(values + at, m, w, want_log ? &block_log : nullptr) && w.size() < first.dir[b]) {
                 if (want_log) into.log.take(block_log, before);
                 into.blocks.append(w.bytes.data(), w.size());
-                while (next < first.log.entries.size() && first.log.entries[next].start < end) ++next;
             } else {
                 into.blocks.append(first.blocks.bytes.data() + src, first.dir[b]);
-                for (; next < first.log.entries.size() && first.log.entries[next].start < end; ++next) {
-                    SeqEntry e = first.log.entries[next];
-                    e.start = e.start - src + before;
-                    const size_t head_at = into.log.heads.size(), arena_at = into.log.arena.size();
-                    into.log.heads.insert(into.log.heads.end(), first.log.heads.begin() + long(e.head_first),
-                                          first.log.heads.begin() + long(e.head_first + e.head_len));
-                    into.log.arena.insert(into.log.arena.end(), first.log.arena.begin() + long(e.first),
-                                          first.log.arena.begin() + long(e.first + e.count));
-                    e.head_first = head_at;
-                    e.first = arena_at;
-                    into.log.entries.push_back(e);
-                }
+                if (want_log) into.log.take_entries(first.log, from, next, before - src);
             }
             into.dir.push_back(uint16_t(into.blocks.size() - before));
             src = end;

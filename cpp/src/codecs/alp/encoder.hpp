@@ -76,16 +76,21 @@ struct SeqLog {
         other.clear();
     }
     // Copy another log's entries in, their offsets moved by `shift` bytes.
-    void take(const SeqLog& other, size_t shift = 0) {
-        for (SeqEntry e : other.entries) {
+    void take(const SeqLog& other, size_t shift = 0) { take_entries(other, 0, other.entries.size(), shift); }
+    // Copy entries [k0, k1) of another log in, their offsets moved by `shift` bytes (modulo 2^64, so a move
+    // back is a shift by its negation).
+    void take_entries(const SeqLog& other, size_t k0, size_t k1, size_t shift) {
+        for (size_t k = k0; k < k1; ++k) {
+            SeqEntry e = other.entries[k];
             e.start += shift;
-            e.first += arena.size();
-            e.head_first += heads.size();
+            e.first = arena.size();
+            e.head_first = heads.size();
+            arena.insert(arena.end(), other.arena.begin() + long(other.entries[k].first),
+                         other.arena.begin() + long(other.entries[k].first + e.count));
+            heads.insert(heads.end(), other.heads.begin() + long(other.entries[k].head_first),
+                         other.heads.begin() + long(other.entries[k].head_first + e.head_len));
             entries.push_back(e);
         }
-        // entries above already point past the current arena ends; now append the contents
-        arena.insert(arena.end(), other.arena.begin(), other.arena.end());
-        heads.insert(heads.end(), other.heads.begin(), other.heads.end());
     }
 };
 

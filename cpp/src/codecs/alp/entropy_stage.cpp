@@ -8,7 +8,7 @@
 
 #include "encoder.hpp"
 #include "entropy.hpp"
-#include "parallel.hpp"
+#include "../../parallel.hpp"
 
 namespace tsquash::codecs::alp {
 
@@ -54,7 +54,7 @@ EntropyPlan plan_entropy(const SeqLog& log, unsigned threads) {
     plan.bins.resize(log.arena.size());
     // One candidate model per context; contexts are independent (each writes only its own entries' bins).
     std::vector<Candidate> all(groups.size());
-    parallel_tasks(groups.size(), threads, [&](size_t gi, unsigned) {
+    detail::parallel_tasks(groups.size(), threads, [&](size_t gi, unsigned) {
         const std::vector<size_t>& idx = *groups[gi];
         size_t total = 0;
         int64_t mn = std::numeric_limits<int64_t>::max(), mx = std::numeric_limits<int64_t>::min();
@@ -190,7 +190,7 @@ void write_blocks(const Writer& blocks, std::vector<uint16_t>& dir, const SeqLog
             offset[c + 1] += dir[b];
     for (size_t c = 0; c < nchunks; ++c) offset[c + 1] += offset[c];
     std::vector<Writer> parts(nchunks);
-    parallel_tasks(nchunks, threads, [&](size_t c, unsigned) {
+    detail::parallel_tasks(nchunks, threads, [&](size_t c, unsigned) {
         const size_t next = size_t(std::lower_bound(log.entries.begin(), log.entries.end(), offset[c],
                                                     [](const SeqEntry& e, size_t at) { return e.start < at; }) -
                                    log.entries.begin());

@@ -1,4 +1,4 @@
-// Independent tasks over std::threads for the alp/auto encoder and decoder (private to cpp/src/codecs/alp).
+// Independent work over std::threads, for the library's own loops (private to cpp/src).
 #pragma once
 #include <algorithm>
 #include <atomic>
@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-namespace tsquash::codecs::alp {
+namespace tsquash::detail {
 
 // Calls task(i, worker) once for every i in [0, n), from up to `threads` threads (the caller's included).
 // A worker index is used by one thread at a time, so per-worker scratch needs no lock; what a task writes
@@ -43,4 +43,16 @@ void parallel_tasks(size_t n, unsigned threads, F&& task) {
     if (error) std::rethrow_exception(error);
 }
 
-}  // namespace tsquash::codecs::alp
+// Calls f(begin, end) on contiguous slices of [0, n), one slice per thread (up to `threads`, the caller's
+// included). Each item is in exactly one slice, so results written per item do not depend on the count.
+template <class F>
+void parallel_for(size_t n, unsigned threads, F&& f) {
+    const size_t t = std::min<size_t>(std::max(1u, threads), n);
+    if (t <= 1) {
+        f(size_t{0}, n);
+        return;
+    }
+    parallel_tasks(t, unsigned(t), [&](size_t k, unsigned) { f(n * k / t, n * (k + 1) / t); });
+}
+
+}  // namespace tsquash::detail

@@ -1,0 +1,74 @@
+#!/usr/bin/env python3
+"""Reads the compiled alp/auto code and checks that its hot loops are vectorised, as docs/codecs.md says.
+
+    python3 tests/cpp/check_vectorised.py OBJECT...   # tsquash_core's object files (ctest passes them as one
+                                                      # ;-separated list)
+
+Each check names an object file (by the end of its path), a function (by a piece of its demangled name) and the packed instructions
+it must contain: the encoder's AVX2 clones work on ymm registers, and the decoder's decimal step, built for
+the baseline x86-64, multiplies two doubles at a time (mulpd). A compiler or code change that turns one of
+these loops back into scalar code fails here instead of only showing up as a slower benchmark. Optimised
+builds only (the sanitizer build is -O0 and vectorises nothing).
+"""
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+# (object file, function name piece, instruction regex, minimum count)
+CHECKS = [
+    ("alp/kernels.cpp.o", "alp_encode_f64_avx2(", r"\bvmulpd\b.*%ymm", 4),
+    ("alp/kernels.cpp.o", "alp_encode_f32_avx2(", r"\bvmulpd\b.*%ymm", 4),
+    ("alp/kernels.cpp.o", "combo_range_f64_avx2(", r"\bvmulpd\b.*%ymm", 4),
+    ("alp/kernels.cpp.o", "ranges3_avx2(", r"\bvpcmpgtq\b.*%ymm", 3),
+    ("alp/kernels.cpp.o", "count_changes_f64_avx2(", r"\bvpcmpeqq\b.*%ymm", 1),
+    ("alp/kernels.cpp.o", "count_changes_f32_avx2(", r"\bvpcmpeqd\b.*%ymm", 1),
+    ("alp/decoder.cpp.o", "decode_body<double>(", r"\bmulpd\b", 2),
+]
+
+
+def functions(obj: Path) -> dict[str, list[str]]:
+    """Demangled function name -> its instruction lines (cold clones left out)."""
+    text = subprocess.run(["objdump", "-d", "--no-show-raw-insn", "-C", str(obj)], check=True,
+                          capture_output=True, text=True).stdout
+    out: dict[str, list[str]] = {}
+    current = None
+    for line in text.splitlines():
+        head = re.match(r"^[0-9a-f]+ <(.*)>:$", line)
+        if head:
+            current = None if "[clone .cold]" in head.group(1) else head.group(1)
+            if current is not None:
+                out[current] = []
+        elif current is not None and line.strip():
+            out[current].append(line)
+    return out
+
+
+def main(argv: list[str]) -> int:
+    paths = [Path(p) for a in argv for p in a.split(";") if p]
+    failures = []
+    cache: dict[str, dict[str, list[str]]] = {}
+    for obj_name, piece, pattern, least in CHECKS:
+        matching = [p for p in paths if p.as_posix().endswith("/" + obj_name)]
+        if len(matching) != 1:
+            failures.append(f"{obj_name}: {len(matching)} of the objects given end so, expected one")
+            continue
+        funcs = cache.setdefault(obj_name, functions(matching[0]))
+        bodies = [body for name, body in funcs.items() if piece in name]
+        if not bodies:
+            failures.append(f"{obj_name}: no function named like {piece!r}")
+            continue
+        found = sum(bool(re.search(pattern, ins)) for body in bodies for ins in body)
+        verdict = "ok" if found >= least else "NOT VECTORISED"
+        print(f"{piece:28s} {pattern:24s} {found:4d} (at least {least}) {verdict}")
+        if found < least:
+            failures.append(f"{piece}: {found} instructions matching {pattern}, expected at least {least}")
+    for f in failures:
+        print("FAIL", f)
+    return 1 if failures else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main(sys.argv[1:]))
