@@ -12,27 +12,21 @@ code costs on a quiet core). Time is the CPU time of the calling thread for one 
 from __future__ import annotations
 
 import argparse
-import fnmatch
 import os
+import sys
 import time
 from pathlib import Path
 
 import numpy as np
 import zstandard
 
-import tsquash
+HERE = Path(__file__).resolve().parent
+sys.path.insert(0, str(HERE))
+from lossless import DEFAULT_DATASETS, find_series, select  # noqa: E402  (the same series, found the same way)
 
-REPO = Path(__file__).resolve().parents[2]
+import tsquash  # noqa: E402
+
 DECIMAL = ("city_temperature", "stocks_usa", "stocks_de", "dew_point_temp")
-
-
-def series(root: Path, patterns) -> dict[str, np.ndarray]:
-    out = {}
-    for f in sorted(root.glob("*/*.f64")):
-        name = f.parent.name if f.stem == "value" else f"{f.parent.name}/{f.stem}"
-        if any(fnmatch.fnmatch(name, p) for p in patterns):
-            out[name] = np.fromfile(f, dtype="<f8")
-    return out
 
 
 def best(fn, runs: int, clock) -> float:
@@ -50,9 +44,10 @@ def main() -> None:
     p.add_argument("--series", nargs="+", default=list(DECIMAL), help="names or glob patterns")
     p.add_argument("--runs", type=int, default=30)
     p.add_argument("--threads", type=int, nargs="+", default=[1])
-    p.add_argument("--datasets", type=Path, default=REPO.parent / "shared" / "datasets")
+    p.add_argument("--datasets", type=Path, default=DEFAULT_DATASETS)
     a = p.parse_args()
-    data = series(a.datasets, a.series)
+    available = find_series(a.datasets)
+    data = {name: available[name].load() for name in select(list(available), a.series)}
     print(f"load average {os.getloadavg()[0]:.2f}; best of {a.runs}; MB/s of raw input")
     print("| series | method | threads | bits/value | compress MB/s | decompress MB/s |")
     print("|:---|:---|---:|---:|---:|---:|")

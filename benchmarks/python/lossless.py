@@ -31,6 +31,7 @@ import argparse
 import csv
 import datetime as _dt
 import fnmatch
+import functools
 import importlib.metadata
 import platform
 import shlex
@@ -197,15 +198,17 @@ class Source:
         if self.key is not None:
             with np.load(self.path) as z:
                 return np.array(z[self.key], dtype="<f8", order="C").ravel()
-        return _csv_columns(self.path)[self.column]
+        return _csv_columns(self.path)[self.column].copy()  # the parsed columns are kept for the next call
 
 
+@functools.lru_cache(maxsize=None)
 def _csv_columns(path: Path) -> list[np.ndarray]:
-    # Headerless numeric CSV (plain or gzipped, CRLF or LF lines), one float64 array per column.
+    # Headerless numeric CSV (plain or gzipped, CRLF or LF lines), one float64 array per column; parsed once
+    # (finding the series reads it already).
     import pandas as pd
 
     table = pd.read_csv(path, header=None, dtype="float64")
-    return [np.array(table[c].to_numpy(dtype="<f8"), order="C") for c in table.columns]  # writable copies
+    return [np.array(table[c].to_numpy(dtype="<f8"), order="C") for c in table.columns]
 
 
 def _is_row_index(col: np.ndarray) -> bool:
