@@ -8,6 +8,7 @@
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <functional>
 #include <map>
 #include <random>
@@ -15,6 +16,7 @@
 #include <vector>
 
 #include "../../cpp/src/codecs/alp/common.hpp"   // pack / unpack, Reader
+#include "../../cpp/src/codecs/alp/encoder.hpp"  // cap_blocks_at_raw
 #include "../../cpp/src/codecs/alp/entropy.hpp"  // read_models
 #include "test_util.hpp"
 #include "tsquash/codecs/alp.hpp"
@@ -279,6 +281,36 @@ TEST(AlpMethods, AutoIsNeverLargerThanAlp) {
         EXPECT_LE(enc(v, Profile::automatic).size(), enc(v, Profile::alp).size()) << name;
     for (const auto& [name, v] : int_cases())
         EXPECT_LE(enc(v, Profile::automatic).size(), enc(v, Profile::alp).size()) << name;
+}
+
+TEST(AlpMethods, BlocksLargerThanTheirRawValuesAreWrittenRaw) {
+    // auto chooses candidates by their estimated entropy-coded size, so a block may still hold a frame of
+    // reference wider than its raw values when it reaches the output; the encoder then writes it raw.
+    const size_t n = 2 * alp::kBlockValues + 5;
+    std::vector<double> v(n);
+    for (size_t i = 0; i < n; ++i) v[i] = double(i) * 0.25 - 7.0;
+    alp::Writer out;
+    out.u8(0xAB);  // bytes before the block area stay
+    const std::vector<uint8_t> small = {3, 1, 2, 3};
+    const std::vector<uint8_t> wide(1 + alp::kBlockValues * 8 + 40, 3);  // one block over its raw size
+    const std::vector<uint8_t> tail(1 + 5 * 8 + 1, 3);                    // the short last block, also over
+    std::vector<uint16_t> dir = {uint16_t(small.size()), uint16_t(wide.size()), uint16_t(tail.size())};
+    for (const auto* b : {&small, &wide, &tail}) out.append(b->data(), b->size());
+    alp::cap_blocks_at_raw(out, 1, dir, reinterpret_cast<const uint8_t*>(v.data()), n, sizeof(double));
+    ASSERT_EQ(dir, (std::vector<uint16_t>{4, uint16_t(1 + alp::kBlockValues * 8), 1 + 5 * 8}));
+    ASSERT_EQ(out.size(), size_t(1) + dir[0] + dir[1] + dir[2]);
+    EXPECT_EQ(out.bytes[0], 0xAB);
+    EXPECT_TRUE(std::equal(small.begin(), small.end(), out.bytes.begin() + 1));
+    EXPECT_EQ(out.bytes[1 + 4], 0);  // raw method
+    EXPECT_EQ(std::memcmp(out.bytes.data() + 1 + 4 + 1, v.data() + alp::kBlockValues, alp::kBlockValues * 8), 0);
+    EXPECT_EQ(out.bytes[1 + 4 + dir[1]], 0);
+    EXPECT_EQ(std::memcmp(out.bytes.data() + 1 + 4 + dir[1] + 1, v.data() + 2 * alp::kBlockValues, 5 * 8), 0);
+    // Within bounds everywhere: nothing changes.
+    alp::Writer again = out;
+    std::vector<uint16_t> dir2 = dir;
+    alp::cap_blocks_at_raw(again, 1, dir2, reinterpret_cast<const uint8_t*>(v.data()), n, sizeof(double));
+    EXPECT_EQ(again.bytes, out.bytes);
+    EXPECT_EQ(dir2, dir);
 }
 
 TEST(AlpMethods, DecimalsCostTheirDigits) {

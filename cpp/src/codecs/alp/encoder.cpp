@@ -78,19 +78,26 @@ constexpr size_t kProxyStep = 4;
 void order_proxies(const int64_t* v, size_t m, unsigned max_order, double* proxy, uint64_t* seen) {
     // Every fourth value is plenty for an estimate; the centre of order 0 is the median of a few.
     int64_t few[64];
-    const size_t nf = std::min<size_t>(64, m);
+    const size_t nf = std::min<size_t>(m, 64);
     for (size_t j = 0; j < nf; ++j) few[j] = v[j * m / nf];
     std::nth_element(few, few + nf / 2, few + nf);
     const int64_t c0 = few[nf / 2];
+    // Every order is sampled at the same positions, and the positions step through all four phases: data
+    // with a period of two (alternating channels, staggered grids) has larger deltas at every other
+    // position, and a fixed phase per order would favour whichever order it happened to sample there.
     // Two histograms per order, alternating, so consecutive values in the same class do not wait on each
     // other's increment; merged before use.
     uint32_t h[3][2][65] = {};
-    for (size_t i = 0, t = 0; i < m; i += kProxyStep, t ^= 1) ++h[0][t][bit_width64(zigzag(wrap_sub(v[i], c0)))];
-    if (max_order >= 1)
-        for (size_t i = 1, t = 0; i < m; i += kProxyStep, t ^= 1) ++h[1][t][bit_width64(zigzag(wrap_sub(v[i], v[i - 1])))];
-    if (max_order >= 2)
-        for (size_t i = 2, t = 0; i < m; i += kProxyStep, t ^= 1)
-            ++h[2][t][bit_width64(zigzag(wrap_sub(wrap_sub(v[i], v[i - 1]), wrap_sub(v[i - 1], v[i - 2]))))];
+    const size_t first = max_order;
+    for (size_t j = 0, i = first; i < m; ++j, i = first + kProxyStep * j + (j & (kProxyStep - 1))) {
+        const size_t t = j & 1;
+        ++h[0][t][bit_width64(zigzag(wrap_sub(v[i], c0)))];
+        if (max_order >= 1) {
+            const int64_t d1 = wrap_sub(v[i], v[i - 1]);
+            ++h[1][t][bit_width64(zigzag(d1))];
+            if (max_order >= 2) ++h[2][t][bit_width64(zigzag(wrap_sub(d1, wrap_sub(v[i - 1], v[i - 2]))))];
+        }
+    }
     for (unsigned o = 0; o <= max_order; ++o) {
         uint64_t n = 0;
         for (unsigned k = 0; k <= 64; ++k) n += h[o][0][k] += h[o][1][k];
@@ -632,10 +639,13 @@ struct SeriesEncoder {
         double best_est = double(raw_size);
         double est_of[5] = {};
         bool tried[5] = {};
+        // A candidate is judged by its estimate alone: one stream whose frame of reference is wider than
+        // the raw values (a sign change among float deltas) may still code far below them. If its streams
+        // stay frames of reference after all, the block goes out raw (cap_blocks_at_raw).
         auto consider = [&](Writer& w) {
-            if (w.size() >= raw_size) return;
             const double est =
                 log && opt.compare_coded ? entropy_size_estimate(w, logs[&w - &cand[depth][0]]) : double(w.size());
+            if (est >= double(raw_size)) return;
             est_of[&w - &cand[depth][0]] = est;
             tried[&w - &cand[depth][0]] = true;
             if (est < best_est) {
@@ -738,10 +748,16 @@ struct SeriesEncoder {
             return *best;
         }
         SeqLog* best_log = &base_log;
+        auto estimate = [&](const Writer& w, const SeqLog& l) {
+            return log && opt.compare_coded ? entropy_size_estimate(w, l) : double(w.size());
+        };
+        double best_est = estimate(*best, base_log);
         auto consider = [&](int k) {
-            if (comp[k].size() < best->size()) {
+            const double est = estimate(comp[k], comp_log[k]);
+            if (est < best_est) {
                 best = &comp[k];
                 best_log = &comp_log[k];
+                best_est = est;
             }
         };
         if (f32) consider(0);
@@ -1008,6 +1024,28 @@ inline bool dict_looks_smaller(size_t n, size_t d, size_t covered, size_t block_
 // Values' worth of residual log a thread keeps between calls (8 bytes each: 8 MiB).
 constexpr size_t kKeptArena = size_t(1) << 20;
 
+void cap_blocks_at_raw(Writer& out, size_t area, std::vector<uint16_t>& dir, const uint8_t* values, size_t n,
+                       size_t value_bytes) {
+    auto raw_size = [&](size_t b) { return 1 + std::min(kBlockValues, n - b * kBlockValues) * value_bytes; };
+    size_t at = area, b = 0;
+    while (b < dir.size() && dir[b] <= raw_size(b)) at += dir[b++];
+    if (b == dir.size()) return;
+    Writer tail;
+    for (size_t src = at; b < dir.size(); ++b) {
+        const size_t size = dir[b];
+        if (size <= raw_size(b)) {
+            tail.append(out.bytes.data() + src, size);
+        } else {
+            tail.u8(kRaw);
+            tail.append(values + b * kBlockValues * value_bytes, raw_size(b) - 1);
+            dir[b] = uint16_t(raw_size(b));
+        }
+        src += size;
+    }
+    out.bytes.resize(at);
+    out.append(tail.bytes.data(), tail.size());
+}
+
 template <class T>
 std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOptions& opt, unsigned threads) {
     using Ub = U<T>;
@@ -1075,6 +1113,8 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
     } else {
         write_blocks(pass.blocks, pass.dir, pass.log, plan, threads, out);
     }
+    cap_blocks_at_raw(out, dir_at + 2 * pass.dir.size(), pass.dir, reinterpret_cast<const uint8_t*>(values), n,
+                      sizeof(T));
     std::memcpy(out.bytes.data() + dir_at, pass.dir.data(), 2 * pass.dir.size());
     recycle(plan);
     if (pass.log.arena.capacity() <= kKeptArena && pass.log.arena.capacity() > kept_arena.capacity()) {

@@ -112,6 +112,13 @@ void fill_deferred(Writer& blocks, const SeqLog& log);
 void write_blocks(const Writer& blocks, std::vector<uint16_t>& dir, const SeqLog& log, const EntropyPlan& plan,
                   unsigned threads, Writer& out);
 
+// A block never takes more than its raw values and the method byte (docs/format.md). A candidate chosen for
+// its estimated coded size can, when the entropy stage leaves its streams as frames of reference: such
+// blocks are rewritten raw. The blocks of the n values (value_bytes each) start at `area` in out; dir holds
+// their sizes and is updated.
+void cap_blocks_at_raw(Writer& out, size_t area, std::vector<uint16_t>& dir, const uint8_t* values, size_t n,
+                       size_t value_bytes);
+
 // Lists the positions of the values marked bad (the block's exceptions) in pos and gives each of them its
 // neighbour's integer, so that exceptions widen neither the frame of reference nor the deltas. Returns
 // their count.

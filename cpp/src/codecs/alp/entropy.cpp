@@ -591,9 +591,11 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
         if (!sat && end < next_lo) all.push_back({end, span_width(end, next_lo - 1), 0});
     }
     Model m;
-    // A table with at least twice as many slots as bins, so weights keep some precision.
+    // A table with eight slots a bin or more, so weights keep some precision: rounding them to a table of
+    // twice the bins cost up to 2% on the benchmark series (CFD frames, air pressure, stocks_de); sixteen
+    // slots saved another 0.06% but the larger tables slowed decoding by 3%.
     m.log2 = kAnsMinLog2 + 4;
-    while (m.log2 < kAnsMaxLog2 && (size_t(1) << m.log2) < 2 * all.size()) ++m.log2;
+    while (m.log2 < kAnsMaxLog2 && (size_t(1) << m.log2) < 8 * all.size()) ++m.log2;
     while (all.size() > (size_t(1) << m.log2) / 2) {  // too many bins even so: merge the rarest neighbours
         size_t best = 0;
         for (size_t k = 0; k + 1 < all.size(); ++k)

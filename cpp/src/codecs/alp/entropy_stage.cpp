@@ -14,7 +14,9 @@ namespace tsquash::codecs::alp {
 
 namespace {
 
-constexpr size_t kMinGroupValues = 1024;   // fewer residuals than this never pay for a table
+// Streams of one kind taking fewer bytes than this together never pay for a table. (A bound on residual
+// counts instead passed over a few hundred 64-bit values that a table would code in half their bytes.)
+constexpr size_t kMinGroupBytes = 256;
 constexpr size_t kSampleValues = 1 << 16;
 
 // A stream is entropy-coded only when that saves at least this share of its bytes: decoding a
@@ -56,15 +58,16 @@ EntropyPlan plan_entropy(const SeqLog& log, unsigned threads) {
     std::vector<Candidate> all(groups.size());
     detail::parallel_tasks(groups.size(), threads, [&](size_t gi, unsigned) {
         const std::vector<size_t>& idx = *groups[gi];
-        size_t total = 0;
+        size_t total = 0, bytes = 0;
         int64_t mn = std::numeric_limits<int64_t>::max(), mx = std::numeric_limits<int64_t>::min();
         for (size_t k : idx) {
             const SeqEntry& e = log.entries[k];
             total += e.count;
+            bytes += e.length;
             mn = std::min(mn, e.min);
             mx = std::max(mx, e.max);
         }
-        if (total < kMinGroupValues) return;
+        if (bytes < kMinGroupBytes) return;
         std::vector<int64_t> sample;
         sample.reserve(std::min(total, kSampleValues) + 1);
         const size_t stride = (total + kSampleValues - 1) / kSampleValues;
