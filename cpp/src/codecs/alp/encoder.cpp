@@ -643,8 +643,7 @@ struct SeriesEncoder {
         // the raw values (a sign change among float deltas) may still code far below them. If its streams
         // stay frames of reference after all, the block goes out raw (cap_blocks_at_raw).
         auto consider = [&](Writer& w) {
-            const double est =
-                log && opt.compare_coded ? entropy_size_estimate(w, logs[&w - &cand[depth][0]]) : double(w.size());
+            const double est = estimate(w, log ? &logs[&w - &cand[depth][0]] : nullptr);
             if (est >= double(raw_size)) return;
             est_of[&w - &cand[depth][0]] = est;
             tried[&w - &cand[depth][0]] = true;
@@ -727,6 +726,13 @@ struct SeriesEncoder {
         return *best;
     }
 
+    // A candidate's size as the entropy stage will see it (with compare_coded and a log), else its bytes.
+    double estimate(const Writer& w, const SeqLog* log) const {
+        return log && opt.compare_coded ? entropy_size_estimate(w, *log) : double(w.size());
+    }
+
+    double last_estimate = 0;  // of the block encode_block returned last
+
     // Top-level block: the base methods, then (auto) the nesting ones.
     Writer& encode_block(const T* v, size_t m, SeqLog* log) {
         SeqLog& base_log = block_logs[3];
@@ -743,17 +749,15 @@ struct SeriesEncoder {
             }
         }
         Writer* best = &encode_base(v, m, 0, log ? &base_log : nullptr, split);
+        double best_est = estimate(*best, log ? &base_log : nullptr);
+        last_estimate = best_est;
         if (!opt.automatic) {
             if (log) log->absorb(base_log);
             return *best;
         }
         SeqLog* best_log = &base_log;
-        auto estimate = [&](const Writer& w, const SeqLog& l) {
-            return log && opt.compare_coded ? entropy_size_estimate(w, l) : double(w.size());
-        };
-        double best_est = estimate(*best, base_log);
         auto consider = [&](int k) {
-            const double est = estimate(comp[k], comp_log[k]);
+            const double est = estimate(comp[k], log ? &comp_log[k] : nullptr);
             if (est < best_est) {
                 best = &comp[k];
                 best_log = &comp_log[k];
@@ -763,6 +767,7 @@ struct SeriesEncoder {
         if (f32) consider(0);
         if (encode_rle(v, m, comp[1], log ? &comp_log[1] : nullptr)) consider(1);
         if (dict && encode_dict(v, m, comp[2], log ? &comp_log[2] : nullptr)) consider(2);
+        last_estimate = best_est;
         if (log) log->absorb(*best_log);
         return *best;
     }
@@ -895,17 +900,27 @@ struct BlockPass {
     Writer blocks;
     std::vector<uint16_t> dir;
     SeqLog log;
+    // The blocks' sizes as the entropy stage will see them (their bytes without one): the dictionary is
+    // judged by these, since a block chosen for its coded size may hold wide frames of reference.
+    std::vector<double> estimates;
 
     void clear() {
         blocks.clear();
         dir.clear();
         log.clear();
+        estimates.clear();
+    }
+    double estimated_bytes() const {
+        double sum = 0;
+        for (double e : estimates) sum += e;
+        return sum;
     }
     // Appends another pass's blocks (the next ones in the series).
     void take(const BlockPass& other) {
         log.take(other.log, blocks.size());
         blocks.append(other.blocks.bytes.data(), other.blocks.size());
         dir.insert(dir.end(), other.dir.begin(), other.dir.end());
+        estimates.insert(estimates.end(), other.estimates.begin(), other.estimates.end());
     }
 };
 
@@ -959,6 +974,7 @@ void run_blocks(Workers<T>& workers, const T* values, size_t n, bool want_log, u
             if (want_log) into.log.take(block_log, before);
             into.blocks.append(w.bytes.data(), w.size());
             into.dir.push_back(uint16_t(w.size()));
+            into.estimates.push_back(enc.last_estimate);
         }
     });
 }
@@ -993,12 +1009,16 @@ void run_dict_blocks(Workers<T>& workers, const T* values, size_t n, bool want_l
             while (next < first.log.entries.size() && first.log.entries[next].start < end) ++next;
             block_log.clear();
             Writer& w = enc.comp[2];
-            if (enc.encode_dict(values + at, m, w, want_log ? &block_log : nullptr) && w.size() < first.dir[b]) {
+            SeqLog* wlog = want_log ? &block_log : nullptr;
+            double est = 0;
+            if (enc.encode_dict(values + at, m, w, wlog) && (est = enc.estimate(w, wlog)) < first.estimates[b]) {
                 if (want_log) into.log.take(block_log, before);
                 into.blocks.append(w.bytes.data(), w.size());
+                into.estimates.push_back(est);
             } else {
                 into.blocks.append(first.blocks.bytes.data() + src, first.dir[b]);
                 if (want_log) into.log.take_entries(first.log, from, next, before - src);
+                into.estimates.push_back(first.estimates[b]);
             }
             into.dir.push_back(uint16_t(into.blocks.size() - before));
             src = end;
@@ -1006,16 +1026,18 @@ void run_dict_blocks(Workers<T>& workers, const T* values, size_t n, bool want_l
     });
 }
 
-// A dictionary pays when a large share of the values repeat and the plain blocks are expensive.
+// A dictionary pays when a large share of the values repeat and the plain blocks are expensive (their
+// bytes as written: frames of reference).
 constexpr size_t kDictMinBitsPerValue = 12;
 
-// Whether a second pass with the dictionary is worth its time: a covered value costs about its index
-// (log2 of the dictionary size), an uncovered one its current bits plus an escape code, and the entries
-// themselves about what values cost now. A value that repeats the one before costs a whole index too: the
-// pass compares frame-of-reference sizes, where every code in a block takes the block's width. It only has
-// to rule out the series where the dictionary clearly loses (on the test suite: 1.24x and more).
-inline bool dict_looks_smaller(size_t n, size_t d, size_t covered, size_t block_bytes) {
-    const double cur = 8.0 * double(block_bytes);
+// Whether a second pass with the dictionary is worth its time, against the first pass's blocks as the
+// entropy stage will see them (their estimates: the blocks' bytes overstate blocks chosen for their coded
+// size, and ucr_facefour then ran a pass it dropped): a covered value costs about its index (log2 of the
+// dictionary size), an uncovered one its current bits plus an escape code, and the entries themselves about
+// what values cost now. A value that repeats the one before costs a whole index too, as it does in a frame
+// of reference. It only has to rule out the series where the dictionary clearly loses.
+inline bool dict_looks_smaller(size_t n, size_t d, size_t covered, double block_bytes) {
+    const double cur = 8.0 * block_bytes;
     const double code = std::log2(double(d) + 2);
     const double est = double(covered) * code + double(n - covered) * (cur / double(n) + code) + double(d) * cur / double(n);
     return est < 1.1 * cur;  // slack: a mixed block (runs among random values) beats the estimate
@@ -1070,10 +1092,11 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
 
     std::vector<uint8_t> dict_payload;
     size_t dict_size = 0;
+    const double first_bytes = pass.estimated_bytes();
     if (opt.dict && pass.blocks.size() * 8 > n * kDictMinBitsPerValue) {
         size_t covered = 0;
         std::vector<Ub> dict = repeated_values(values, n, covered);
-        if (dict.size() >= 16 && covered * 8 >= n && dict_looks_smaller(n, dict.size(), covered, pass.blocks.size())) {
+        if (dict.size() >= 16 && covered * 8 >= n && dict_looks_smaller(n, dict.size(), covered, first_bytes)) {
             radix_sort(dict, [](Ub x) { return uint64_t(x); });
             EncodeOptions inner = opt;
             inner.models = false;
@@ -1085,7 +1108,7 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
             BlockPass with_dict;
             run_dict_blocks(workers, values, n, opt.models, threads, pass, with_dict);
             workers.set_dict(nullptr);
-            if (with_dict.blocks.size() + 9 + dict_payload.size() < pass.blocks.size()) {
+            if (with_dict.estimated_bytes() + 9 + double(dict_payload.size()) < first_bytes) {
                 pass = std::move(with_dict);
                 dict_size = dict.size();
             } else {
