@@ -74,10 +74,19 @@ double class_estimate(const uint32_t* hist, size_t n) {
 
 constexpr size_t kProxyStep = 4;
 
-// proxy[o]: estimated bits of the sampled residuals of order o, seen[o] of them.
-void order_proxies(const int64_t* v, size_t m, unsigned max_order, double* proxy, uint64_t* seen) {
+// Order o's residual at position i (o <= i); order 0 is the distance from a centre c0.
+inline int64_t residual_at(const int64_t* v, size_t i, unsigned o, int64_t c0) {
+    if (o == 0) return wrap_sub(v[i], c0);
+    const int64_t d1 = wrap_sub(v[i], v[i - 1]);
+    return o == 1 ? d1 : wrap_sub(d1, wrap_sub(v[i - 1], v[i - 2]));
+}
+
+// proxy[o]: estimated bits of the sampled residuals of order o, seen[o] of them. mn/mx: each order's exact
+// residual range (order 0: of the values).
+void order_proxies(const int64_t* v, size_t m, unsigned max_order, const int64_t* mn, const int64_t* mx,
+                   double* proxy, uint64_t* seen) {
     // Every fourth value is plenty for an estimate; the centre of order 0 is the median of a few.
-    int64_t few[64];
+    int64_t few[64] = {};
     const size_t nf = std::min<size_t>(m, 64);
     for (size_t j = 0; j < nf; ++j) few[j] = v[j * m / nf];
     std::nth_element(few, few + nf / 2, few + nf);
@@ -99,9 +108,25 @@ void order_proxies(const int64_t* v, size_t m, unsigned max_order, double* proxy
         }
     }
     for (unsigned o = 0; o <= max_order; ++o) {
+        uint32_t* hist = h[o][0];
         uint64_t n = 0;
-        for (unsigned k = 0; k <= 64; ++k) n += h[o][0][k] += h[o][1][k];
-        proxy[o] = class_estimate(h[o][0], n);
+        for (unsigned k = 0; k <= 64; ++k) n += hist[k] += h[o][1][k];
+        // Rare wide residuals (spikes among small changes) are what a sample of a quarter gets wrong: seen
+        // once, or not at all, where there are several. When the exact range reaches far above the
+        // sample's typical class and the sample holds few residuals near that reach, they are counted in
+        // full.
+        const int64_t lo = o == 0 ? wrap_sub(mn[0], c0) : mn[o], hi = o == 0 ? wrap_sub(mx[0], c0) : mx[o];
+        const unsigned reach = std::max(bit_width64(zigzag(lo)), bit_width64(zigzag(hi)));
+        unsigned median = 0;
+        for (uint64_t below = hist[0]; below * 2 < n && median < 64;) below += hist[++median];
+        uint64_t near_reach = 0;
+        for (unsigned k = reach >= 4 ? reach - 4 : 0; k <= 64; ++k) near_reach += hist[k];
+        if (reach >= median + 8 && near_reach < 8) {
+            std::fill(hist, hist + 65, 0u);
+            for (size_t i = o; i < m; ++i) ++hist[bit_width64(zigzag(residual_at(v, i, o, c0)))];
+            n = m - o;
+        }
+        proxy[o] = class_estimate(hist, n);
         seen[o] = n;
     }
 }
@@ -115,7 +140,7 @@ void choose_order(const int64_t* v, size_t m, unsigned max_order, bool for_entro
     const unsigned top = std::min<unsigned>(max_order, unsigned(m - 1));
     double proxy[3] = {0, 0, 0};
     uint64_t seen[3] = {1, 1, 1};
-    if (for_entropy) order_proxies(v, m, top, proxy, seen);
+    if (for_entropy) order_proxies(v, m, top, mn, mx, proxy, seen);
     packed.bytes = SIZE_MAX;
     double best_key = std::numeric_limits<double>::infinity();
     entropy_order = 0;
@@ -126,7 +151,9 @@ void choose_order(const int64_t* v, size_t m, unsigned max_order, bool for_entro
         if (o >= 2) starts += varint_size(zigzag(wrap_sub(v[1], v[0])));
         const size_t bytes = 1 + starts + 1 + varint_size(zigzag(mn[o])) + packed_size(m - o, w);
         if (bytes < packed.bytes) packed = {o, mn[o], w, bytes};
-        const double key = proxy[o] + 8.0 * double(starts);
+        // Each order's proxy scaled to all its residuals (an order counted in full has more samples), so the
+        // delta starts weigh what they will cost.
+        const double key = proxy[o] * double(m - o) / double(std::max<uint64_t>(1, seen[o])) + 8.0 * double(starts);
         if (for_entropy && key < best_key) {
             best_key = key;
             entropy_order = o;
