@@ -626,6 +626,18 @@ def test_rare_spikes_do_not_mislead_the_sampled_estimate(seed):
     assert len(tsquash.encode(x, "auto")) <= len(tsquash.encode(x, "alp"))
 
 
+@pytest.mark.parametrize("dtype,n", [("float64", 3000), ("float64", 40000), ("float32", 9000)])
+def test_a_few_full_precision_levels_cost_their_index(dtype, n):
+    # Six full-precision values in random order (states, quantised readings): their bit patterns are far
+    # apart, so only the series dictionary codes them near log2(6) = 2.6 bits; a dictionary of fewer than 16
+    # entries was never tried, and they took 19-51 bits a value.
+    rng = np.random.default_rng(n)
+    x = rng.choice(rng.normal(size=6), n).astype(dtype)
+    blob = tsquash.encode(x, "auto")
+    assert_bits_equal(reference_decode(blob), x)
+    assert len(blob) * 8 / n < 3.5
+
+
 def test_cfd_frames_cost_what_their_float_deltas_cost():
     # The CFD frames are float32 values with a period-two pattern (deltas at even positions are about a bit
     # wider): order 1 codes them best, but residuals sampled at one fixed phase per order made order 2 look

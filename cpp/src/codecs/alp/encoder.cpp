@@ -1123,7 +1123,9 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
     if (opt.dict && pass.blocks.size() * 8 > n * kDictMinBitsPerValue) {
         size_t covered = 0;
         std::vector<Ub> dict = repeated_values(values, n, covered);
-        if (dict.size() >= 16 && covered * 8 >= n && dict_looks_smaller(n, dict.size(), covered, first_bytes)) {
+        // A handful of levels counts too: six full-precision values in random order cost 51 bits a value
+        // without the dictionary (their bit patterns are far apart) and 3 with it.
+        if (dict.size() >= 2 && covered * 8 >= n && dict_looks_smaller(n, dict.size(), covered, first_bytes)) {
             radix_sort(dict, [](Ub x) { return uint64_t(x); });
             EncodeOptions inner = opt;
             inner.models = false;
