@@ -300,21 +300,13 @@ void encode_alp(const T* v, size_t m, Combo c, const EncodeOptions& opt, Writer&
     uint16_t pos[kScratch], pos2[kScratch];
     size_t nexc = 0, n2 = 0;
     unsigned e2 = 0, f2 = 0;
-    size_t nbad0 = kernels::alp_encode(v, m, e, f, ints, bad);
     // NaN and infinities come back bit for bit from the magic-constant conversion (under any pair), as an
     // integer near 2^62 that sets the width of every value in the block: one NaN took a block of 2-decimal
     // values from 10 to 57 bits a value. auto makes them exceptions; alp keeps the bytes of earlier releases.
     using Ub = U<T>;
     constexpr Ub kExponent = sizeof(T) == 8 ? Ub(0x7FF0000000000000ull) : Ub(0x7F800000u);
     auto special = [&](size_t i) { return opt.automatic && (bits_of(v[i]) & kExponent) == kExponent; };
-    if (opt.automatic) {
-        for (size_t i = 0; i < m; ++i) {
-            const uint8_t sp = special(i);
-            nbad0 += sp & (bad[i] ^ 1);
-            bad[i] |= sp;
-        }
-    }
-    if (nbad0) {
+    if (kernels::alp_encode(v, m, e, f, ints, bad, opt.automatic)) {
         // Most values the pair (e, f) misses come out right through another pair with the same e - f,
         // from the same integer: find the pair that rescues most, and mark those values as its.
         const unsigned d = e - f;
@@ -548,9 +540,9 @@ bool few_levels(const T* v, size_t n) {
     Ub keys[kSlots];
     bool used[kSlots] = {};
     size_t distinct = 0;
-    const size_t ns = std::min<size_t>(n, 4096);
-    for (size_t j = 0; j < ns; ++j) {
-        const Ub b = bits_of(v[j * n / ns]);
+    const size_t step = std::max<size_t>(1, n / 4096);
+    for (size_t i = 0; i < n; i += step) {
+        const Ub b = bits_of(v[i]);
         size_t h = size_t((uint64_t(b) * 0x9E3779B97F4A7C15ull) >> 56) & (kSlots - 1);
         while (used[h] && keys[h] != b) h = (h + 1) & (kSlots - 1);
         if (used[h]) continue;

@@ -12,13 +12,18 @@ namespace {
 
 // Bodies are forced inline so that each copy is compiled for its clone's target.
 template <class T>
-[[gnu::always_inline]] inline size_t alp_encode_body(const T* v, size_t m, unsigned e, unsigned f, int64_t* ints, uint8_t* bad) {
+[[gnu::always_inline]] inline size_t alp_encode_body(const T* v, size_t m, unsigned e, unsigned f, int64_t* ints, uint8_t* bad,
+                                                     bool specials = false) {
     using U = typename Traits<T>::U;
+    constexpr U kExponent = sizeof(T) == 8 ? U(0x7FF0000000000000ull) : U(0x7F800000u);
+    const uint8_t sp = specials;
     size_t nbad = 0;
     for (size_t i = 0; i < m; ++i) {
         const int64_t n = round_to_int(alp_encode_value(v[i], e, f));
         ints[i] = n;
-        const uint8_t b = std::bit_cast<U>(alp_decode_value(n, e, f, T{})) != std::bit_cast<U>(v[i]);
+        const U bits = std::bit_cast<U>(v[i]);
+        const uint8_t b = (std::bit_cast<U>(alp_decode_value(n, e, f, T{})) != bits) |
+                          (sp & uint8_t((bits & kExponent) == kExponent));
         bad[i] = b;
         nbad += b;
     }
@@ -95,23 +100,25 @@ template <class T>
 
 TSQ_KERNEL_SET(generic, )
 
-size_t alp_encode_f64_generic(const double* v, size_t m, unsigned e, unsigned f, int64_t* ints, uint8_t* bad) {
-    return alp_encode_body(v, m, e, f, ints, bad);
+size_t alp_encode_f64_generic(const double* v, size_t m, unsigned e, unsigned f, int64_t* ints, uint8_t* bad,
+                              bool specials) {
+    return alp_encode_body(v, m, e, f, ints, bad, specials);
 }
-size_t alp_encode_f32_generic(const float* v, size_t m, unsigned e, unsigned f, int64_t* ints, uint8_t* bad) {
-    return alp_encode_body(v, m, e, f, ints, bad);
+size_t alp_encode_f32_generic(const float* v, size_t m, unsigned e, unsigned f, int64_t* ints, uint8_t* bad,
+                              bool specials) {
+    return alp_encode_body(v, m, e, f, ints, bad, specials);
 }
 void ranges3_generic(const int64_t* v, size_t m, int64_t* mn, int64_t* mx) { ranges3_body(v, m, mn, mx); }
 
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define TSQ_HAVE_AVX2_CLONES 1
 __attribute__((target("avx2"))) size_t alp_encode_f64_avx2(const double* v, size_t m, unsigned e, unsigned f,
-                                                            int64_t* ints, uint8_t* bad) {
-    return alp_encode_body(v, m, e, f, ints, bad);
+                                                            int64_t* ints, uint8_t* bad, bool specials) {
+    return alp_encode_body(v, m, e, f, ints, bad, specials);
 }
 __attribute__((target("avx2"))) size_t alp_encode_f32_avx2(const float* v, size_t m, unsigned e, unsigned f,
-                                                            int64_t* ints, uint8_t* bad) {
-    return alp_encode_body(v, m, e, f, ints, bad);
+                                                            int64_t* ints, uint8_t* bad, bool specials) {
+    return alp_encode_body(v, m, e, f, ints, bad, specials);
 }
 __attribute__((target("avx2"))) void ranges3_avx2(const int64_t* v, size_t m, int64_t* mn, int64_t* mx) {
     ranges3_body(v, m, mn, mx);
@@ -125,18 +132,18 @@ bool has_avx2() {
 
 }  // namespace
 
-size_t alp_encode(const double* v, size_t m, unsigned e, unsigned f, int64_t* ints, uint8_t* bad) {
+size_t alp_encode(const double* v, size_t m, unsigned e, unsigned f, int64_t* ints, uint8_t* bad, bool specials) {
 #ifdef TSQ_HAVE_AVX2_CLONES
-    if (has_avx2()) return alp_encode_f64_avx2(v, m, e, f, ints, bad);
+    if (has_avx2()) return alp_encode_f64_avx2(v, m, e, f, ints, bad, specials);
 #endif
-    return alp_encode_f64_generic(v, m, e, f, ints, bad);
+    return alp_encode_f64_generic(v, m, e, f, ints, bad, specials);
 }
 
-size_t alp_encode(const float* v, size_t m, unsigned e, unsigned f, int64_t* ints, uint8_t* bad) {
+size_t alp_encode(const float* v, size_t m, unsigned e, unsigned f, int64_t* ints, uint8_t* bad, bool specials) {
 #ifdef TSQ_HAVE_AVX2_CLONES
-    if (has_avx2()) return alp_encode_f32_avx2(v, m, e, f, ints, bad);
+    if (has_avx2()) return alp_encode_f32_avx2(v, m, e, f, ints, bad, specials);
 #endif
-    return alp_encode_f32_generic(v, m, e, f, ints, bad);
+    return alp_encode_f32_generic(v, m, e, f, ints, bad, specials);
 }
 
 #ifdef TSQ_HAVE_AVX2_CLONES

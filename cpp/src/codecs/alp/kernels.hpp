@@ -7,10 +7,11 @@
 
 namespace tsquash::codecs::alp::kernels {
 
-// ints[i] = round(v[i] * F[e] * I[f]); bad[i] = 1 where decoding ints[i] does not give v[i]'s exact bits.
+// ints[i] = round(v[i] * F[e] * I[f]); bad[i] = 1 where decoding ints[i] does not give v[i]'s exact bits, and
+// with `specials` also where v[i] is NaN or infinite (those come back exactly, as a huge integer).
 // Returns how many are bad.
-size_t alp_encode(const double* v, size_t m, unsigned e, unsigned f, int64_t* ints, uint8_t* bad);
-size_t alp_encode(const float* v, size_t m, unsigned e, unsigned f, int64_t* ints, uint8_t* bad);
+size_t alp_encode(const double* v, size_t m, unsigned e, unsigned f, int64_t* ints, uint8_t* bad, bool specials = false);
+size_t alp_encode(const float* v, size_t m, unsigned e, unsigned f, int64_t* ints, uint8_t* bad, bool specials = false);
 
 // Ranges of the values, their first and their second differences (wrapping): mn[k], mx[k] for order k.
 // m >= 1; orders that need more values than m keep min = INT64_MAX, max = INT64_MIN.
