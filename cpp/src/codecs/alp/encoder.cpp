@@ -113,15 +113,16 @@ void order_proxies(const int64_t* v, size_t m, unsigned max_order, const int64_t
         for (unsigned k = 0; k <= 64; ++k) n += hist[k] += h[o][1][k];
         // Rare wide residuals (spikes among small changes) are what a sample of a quarter gets wrong: seen
         // once, or not at all, where there are several. When the exact range reaches far above the
-        // sample's typical class and the sample holds few residuals near that reach, they are counted in
-        // full.
+        // sample's typical class (2^16 times its median and more) and the sample holds few residuals near
+        // that reach, they are counted in full. (From 2^8 on, price jumps had most blocks of the stock
+        // series recounted: 4% of their encode time, for no change in size.)
         const int64_t lo = o == 0 ? wrap_sub(mn[0], c0) : mn[o], hi = o == 0 ? wrap_sub(mx[0], c0) : mx[o];
         const unsigned reach = std::max(bit_width64(zigzag(lo)), bit_width64(zigzag(hi)));
         unsigned median = 0;
         for (uint64_t below = hist[0]; below * 2 < n && median < 64;) below += hist[++median];
         uint64_t near_reach = 0;
         for (unsigned k = reach >= 4 ? reach - 4 : 0; k <= 64; ++k) near_reach += hist[k];
-        if (reach >= median + 8 && near_reach < 8) {
+        if (reach >= median + 16 && near_reach < 8) {
             std::fill(hist, hist + 65, 0u);
             for (size_t i = o; i < m; ++i) ++hist[bit_width64(zigzag(residual_at(v, i, o, c0)))];
             n = m - o;
