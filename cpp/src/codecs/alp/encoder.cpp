@@ -829,7 +829,7 @@ struct SeriesEncoder {
 
     // A candidate's size as the entropy stage will see it (with compare_coded and a log), else its bytes.
     double estimate(const Writer& w, const SeqLog* log) const {
-        return log && opt.compare_coded ? entropy_size_estimate(w, *log) : double(w.size());
+        return log && opt.compare_coded ? entropy_size_estimate(w, *log, opt.table_share) : double(w.size());
     }
 
     double last_estimate = 0;  // of the block encode_block returned last
@@ -1259,7 +1259,8 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
     return std::move(out.bytes);
 }
 
-constexpr size_t kCompareCodedValues = 8 * kBlockValues;
+constexpr size_t kCompareCodedValues = kBlockValues + 1;
+constexpr double kTableBytes = 256;
 
 template <class T>
 std::vector<uint8_t> encode(const void* values, size_t n, Profile profile, unsigned threads) {
@@ -1270,9 +1271,13 @@ std::vector<uint8_t> encode(const void* values, size_t n, Profile profile, unsig
     opt.float_delta = opt.automatic;
     opt.models = opt.automatic;
     opt.dict = opt.automatic && n <= 0xFFFFFFFFu;
-    // Short series rarely fill a model (a kind of stream needs a thousand residuals and must pay for its
-    // table), so there the frame-of-reference sizes are what the stream will hold.
+    // One block rarely pays for a table: there the frame-of-reference sizes are what the streams will hold.
+    // From two blocks on, candidates are compared as the entropy stage will code them, each entropy-coded
+    // stream charged its share of a table (256 bytes spread over the series' blocks). Before, that took
+    // eight blocks: smooth float32 data of 2,000 values took 18 bits a value as decimals where float deltas
+    // take 12.7; charged nothing for tables, a 3-block series of runs grew 12%.
     opt.compare_coded = opt.models && n >= kCompareCodedValues;
+    opt.table_share = kTableBytes * double(kBlockValues) / double(n);
     return encode_series<T>(static_cast<const uint8_t*>(values), n, opt, std::max(1u, threads));
 }
 

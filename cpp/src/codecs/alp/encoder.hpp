@@ -16,6 +16,7 @@ struct EncodeOptions {
     bool models = false;      // entropy stage (models section)
     bool dict = false;        // series dictionary (dictionary section) when repeats abound
     bool compare_coded = false;  // choose among candidates by their estimated entropy-coded size
+    double table_share = 0;      // with compare_coded: table bytes charged to each entropy-coded stream
 };
 
 // Integer streams are tagged with a context so the entropy stage gives streams of one kind a shared model.

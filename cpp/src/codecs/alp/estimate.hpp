@@ -9,6 +9,8 @@ namespace tsquash::codecs::alp {
 // residuals, plus the stream's fixed costs). A frame of reference pays the widest residual for every
 // value, so comparing sizes before the entropy stage misjudges streams with a few large jumps: `sig`
 // integers where the series changes decade, float bit patterns where the sign flips.
-double entropy_size_estimate(const Writer& w, const SeqLog& log);
+// `table_share`: bytes of a table each entropy-coded stream is charged (tables are shared by the whole
+// series, so short series pay more of theirs a block).
+double entropy_size_estimate(const Writer& w, const SeqLog& log, double table_share = 0);
 
 }  // namespace tsquash::codecs::alp
