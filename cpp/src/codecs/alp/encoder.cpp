@@ -268,10 +268,7 @@ uint64_t combo_coded_cost(const T* s, size_t ns, const Combo& c, size_t& excepti
 }
 
 // First sampling level: every combo on the samples, the best few kept (best first; ties keep the earlier,
-// so the smallest exponent among equals). With `coded` (an entropy stage follows), the best of each exponent
-// difference e - f: pairs with the same difference give the same integers, so the five best were often one
-// choice five times, and a block whose best is not the packed ranking's first (sparse decimals, where the
-// entropy stage prefers fewer exceptions) had nothing else to pick.
+// so the smallest exponent among equals).
 template <class T>
 std::vector<Combo> find_combos(const T* s, size_t ns, bool coded) {
     std::vector<std::pair<uint64_t, Combo>> scored;
@@ -284,10 +281,18 @@ std::vector<Combo> find_combos(const T* s, size_t ns, bool coded) {
     std::vector<Combo> out;
     bool seen[Traits<T>::kMaxE + 1] = {};
     for (size_t i = 0; i < scored.size() && out.size() < kMaxCombos; ++i) {
+        out.push_back(scored[i].second);
+        seen[scored[i].second.e - scored[i].second.f] = true;
+    }
+    // The five best often share one e - f (pairs with the same difference give the same integers), so a
+    // block whose best is not the packed ranking's first (sparse decimals, where the entropy stage prefers
+    // fewer exceptions) had nothing else to pick: with `coded`, the best pairs of two more differences.
+    for (size_t i = 0, extra = 0; coded && i < scored.size() && extra < 2; ++i) {
         const Combo c = scored[i].second;
-        if (coded && seen[c.e - c.f]) continue;
+        if (seen[c.e - c.f]) continue;
         seen[c.e - c.f] = true;
         out.push_back(c);
+        ++extra;
     }
     return out;
 }
