@@ -312,32 +312,25 @@ Combo pick_combo(const T* v, size_t m, const std::vector<Combo>& combos, bool co
     T s[kL2Samples];
     const size_t ns = sample_block(v, m, s);
     Combo best = combos[0];
-    uint64_t best_cost = UINT64_MAX;
     size_t best_exc = 0;
-    for (const Combo& c : combos) {
-        size_t exc = 0;
-        const uint64_t cost = combo_cost(s, ns, c, &exc);
-        if (cost < best_cost) {
-            best_cost = cost;
-            best = c;
-            best_exc = exc;
-        }
-    }
-    // Without exceptions the packed ranking is the coded one as well (one width for all); with them, an
-    // entropy stage may prefer fewer exceptions and wider integers. (Not when nearly all are exceptions:
-    // doubles that are float32 values, where no pair fits and the block goes another way.)
-    if (coded && best_exc && best_exc * 8 < ns * 7) {
-        best_cost = UINT64_MAX;
+    auto rank = [&](auto cost_of) {
+        uint64_t best_cost = UINT64_MAX;
         for (const Combo& c : combos) {
             size_t exc = 0;
-            const uint64_t cost = combo_coded_cost(s, ns, c, exc);
+            const uint64_t cost = cost_of(c, exc);
             if (cost < best_cost) {
                 best_cost = cost;
                 best = c;
                 best_exc = exc;
             }
         }
-    }
+    };
+    rank([&](const Combo& c, size_t& exc) { return combo_cost(s, ns, c, &exc); });
+    // Without exceptions the packed ranking is the coded one as well (one width for all); with them, an
+    // entropy stage may prefer fewer exceptions and wider integers. (Not when nearly all are exceptions:
+    // doubles that are float32 values, where no pair fits and the block goes another way.)
+    if (coded && best_exc && best_exc * 8 < ns * 7)
+        rank([&](const Combo& c, size_t& exc) { return combo_coded_cost(s, ns, c, exc); });
     hopeless = best_exc * 8 >= ns * 7;
     return best;
 }
@@ -350,12 +343,9 @@ void encode_alp(const T* v, size_t m, Combo c, const EncodeOptions& opt, Writer&
     uint16_t pos[kScratch], pos2[kScratch];
     size_t nexc = 0, n2 = 0;
     unsigned e2 = 0, f2 = 0;
-    // NaN and infinities come back bit for bit from the magic-constant conversion (under any pair), as an
-    // integer near 2^62 that sets the width of every value in the block: one NaN took a block of 2-decimal
-    // values from 10 to 57 bits a value. auto makes them exceptions; alp keeps the bytes of earlier releases.
-    using Ub = U<T>;
-    constexpr Ub kExponent = sizeof(T) == 8 ? Ub(0x7FF0000000000000ull) : Ub(0x7F800000u);
-    auto special = [&](size_t i) { return opt.automatic && (bits_of(v[i]) & kExponent) == kExponent; };
+    // NaN and infinities come back bit for bit from the magic-constant conversion, as an integer near 2^62
+    // that sets the width of every value in the block: one NaN took a block of 2-decimal values from 10 to
+    // 57 bits a value. auto makes them exceptions; alp keeps the bytes of earlier releases.
     if (kernels::alp_encode(v, m, e, f, ints, bad, opt.automatic)) {
         // Most values the pair (e, f) misses come out right through another pair with the same e - f,
         // from the same integer: find the pair that rescues most, and mark those values as its.
@@ -371,14 +361,14 @@ void encode_alp(const T* v, size_t m, Combo c, const EncodeOptions& opt, Writer&
             size_t fixed = 0;
             for (size_t k = 0; k < nbad; ++k) {
                 const size_t i = pos[k];
-                fixed += bits_of(alp_decode_value(ints[i], ee, ee - d, T{})) == bits_of(v[i]) && !special(i);
+                fixed += bits_of(alp_decode_value(ints[i], ee, ee - d, T{})) == bits_of(v[i]);
             }
             if (fixed > best) best = fixed, e2 = ee, f2 = ee - d;
         }
         if (best)
             for (size_t k = 0; k < nbad; ++k) {
                 const size_t i = pos[k];
-                if (bits_of(alp_decode_value(ints[i], e2, f2, T{})) == bits_of(v[i]) && !special(i)) {
+                if (bits_of(alp_decode_value(ints[i], e2, f2, T{})) == bits_of(v[i])) {
                     bad[i] = 0;
                     pos2[n2++] = uint16_t(i);
                 }
@@ -734,8 +724,9 @@ struct SeriesEncoder {
     }
 
     // The smallest of the base methods (those a nested block may use). Returns the writer holding it.
-    // `split`: whether the high-precision split and float deltas may be tried at all.
-    Writer& encode_base(const T* v, size_t m, int depth, SeqLog* log, bool split = true) {
+    // `split`: whether the high-precision split and float deltas may be tried at all. `est`: the chosen
+    // block's estimate (estimate() of it).
+    Writer& encode_base(const T* v, size_t m, int depth, SeqLog* log, bool split = true, double* est = nullptr) {
         Writer* best = nullptr;
         const size_t raw_size = 1 + m * sizeof(Ub);
         SeqLog* logs = cand_logs;
@@ -819,6 +810,7 @@ struct SeriesEncoder {
         per_value_sum[size_t(depth)] += (best ? best_est : double(raw_size)) / double(m);
         for (unsigned k = 0; k < 5; ++k)
             if (tried[k]) closest[size_t(depth)][k] = std::min(closest[size_t(depth)][k], est_of[k] / best_est);
+        if (est) *est = best_est;  // raw_size when no candidate beat raw
         if (!best) {
             ++wins[size_t(depth)][3];
             Writer& w = cand[depth][3];
@@ -854,8 +846,8 @@ struct SeriesEncoder {
                 split = !(f32 && within_an_ulp_of_float32(v, m));
             }
         }
-        Writer* best = &encode_base(v, m, 0, log ? &base_log : nullptr, split);
-        double best_est = estimate(*best, log ? &base_log : nullptr);
+        double best_est = 0;
+        Writer* best = &encode_base(v, m, 0, log ? &base_log : nullptr, split, &best_est);
         last_estimate = best_est;
         if (!opt.automatic) {
             if (log) log->absorb(base_log);
@@ -1140,18 +1132,17 @@ constexpr size_t kDictMinBitsPerValue = 12;
 // entropy stage will see them (their estimates: the blocks' bytes overstate blocks chosen for their coded
 // size, and ucr_facefour then ran a pass it dropped): a covered value costs about its index (log2 of the
 // dictionary size), an uncovered one its current bits plus an escape code, and the entries themselves about
-// what values cost now. Of the covered values, `repeats` equal the value before: they cost a whole index
-// too (as in a frame of reference), except with a few levels entropy-coded, where they cost about a bit:
-// runs of a few levels are what such a dictionary is for. (Priced at a bit for every dictionary, repeats
+// what values cost now. Of the covered values, `repeats` equal the value before and cost about a bit; the
+// caller counts them only for a few levels entropy-coded (runs of a few levels are what such a dictionary
+// is for), elsewhere a repeat costs a whole index too, as in a frame of reference. (Priced at a bit for every dictionary, repeats
 // made ucr_facefour, 13,883 entries, look 5% smaller with a dictionary; it came out 19% larger, so the
 // pass was wasted. The estimate underprices large dictionaries: their entries cost more than it says.)
 // It only has to rule out the series where the dictionary clearly loses.
-inline bool dict_looks_smaller(size_t n, size_t d, size_t covered, size_t repeats, bool coded, double block_bytes) {
+inline bool dict_looks_smaller(size_t n, size_t d, size_t covered, size_t repeats, double block_bytes) {
     const double cur = 8.0 * block_bytes;
     const double code = std::log2(double(d) + 2);
-    const double rep = coded && d <= kFewLevels ? 1.0 : code;
     repeats = std::min(repeats, covered);
-    const double est = double(repeats) * rep + double(covered - repeats) * code +
+    const double est = double(repeats) + double(covered - repeats) * code +
                        double(n - covered) * (cur / double(n) + code) + double(d) * cur / double(n);
     return est < 1.1 * cur;  // slack: a mixed block (runs among random values) beats the estimate
 }
@@ -1213,7 +1204,7 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
         // without the dictionary (their bit patterns are far apart) and 3 with it.
         const size_t repeats = opt.compare_coded && dict.size() <= kFewLevels ? n - 1 - kernels::count_changes(values, n) : 0;
         if (dict.size() >= 2 && covered * 8 >= n &&
-            dict_looks_smaller(n, dict.size(), covered, repeats, opt.compare_coded, first_bytes)) {
+            dict_looks_smaller(n, dict.size(), covered, repeats, first_bytes)) {
             radix_sort(dict, [](Ub x) { return uint64_t(x); });
             EncodeOptions inner = opt;
             inner.models = false;

@@ -20,10 +20,11 @@ template <class T>
     size_t nbad = 0;
     for (size_t i = 0; i < m; ++i) {
         const int64_t n = round_to_int(alp_encode_value(v[i], e, f));
-        ints[i] = n;
         const U bits = std::bit_cast<U>(v[i]);
-        const uint8_t b = (std::bit_cast<U>(alp_decode_value(n, e, f, T{})) != bits) |
-                          (sp & uint8_t((bits & kExponent) == kExponent));
+        const uint8_t special = sp & uint8_t((bits & kExponent) == kExponent);
+        // A special value's integer is 0, which no pair turns back into it (its own one does).
+        ints[i] = special ? 0 : n;
+        const uint8_t b = (std::bit_cast<U>(alp_decode_value(n, e, f, T{})) != bits) | special;
         bad[i] = b;
         nbad += b;
     }

@@ -8,7 +8,8 @@
 namespace tsquash::codecs::alp::kernels {
 
 // ints[i] = round(v[i] * F[e] * I[f]); bad[i] = 1 where decoding ints[i] does not give v[i]'s exact bits, and
-// with `specials` also where v[i] is NaN or infinite (those come back exactly, as a huge integer).
+// with `specials` also where v[i] is NaN or infinite (those come back exactly, as a huge integer; their
+// ints are then 0, so that no other pair brings them back either).
 // Returns how many are bad.
 size_t alp_encode(const double* v, size_t m, unsigned e, unsigned f, int64_t* ints, uint8_t* bad, bool specials = false);
 size_t alp_encode(const float* v, size_t m, unsigned e, unsigned f, int64_t* ints, uint8_t* bad, bool specials = false);
