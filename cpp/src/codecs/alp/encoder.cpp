@@ -133,9 +133,9 @@ void order_proxies(const int64_t* v, size_t m, unsigned max_order, const int64_t
 }
 
 // The order that packs smallest, and (for_entropy) the one an entropy coder would prefer, with the estimated
-// bits of its residuals.
+// bits of its residuals and its own frame of reference (as_packed).
 void choose_order(const int64_t* v, size_t m, unsigned max_order, bool for_entropy, OrderChoice& packed,
-                  unsigned& entropy_order, double& entropy_bits, int64_t& entropy_min, int64_t& entropy_max) {
+                  OrderChoice& as_packed, double& entropy_bits, int64_t& entropy_max) {
     int64_t mn[3], mx[3];
     kernels::ranges3(v, m, mn, mx);
     const unsigned top = std::min<unsigned>(max_order, unsigned(m - 1));
@@ -144,7 +144,7 @@ void choose_order(const int64_t* v, size_t m, unsigned max_order, bool for_entro
     if (for_entropy) order_proxies(v, m, top, mn, mx, proxy, seen);
     packed.bytes = SIZE_MAX;
     double best_key = std::numeric_limits<double>::infinity();
-    entropy_order = 0;
+    as_packed = {};
     for (unsigned o = 0; o <= top; ++o) {
         const unsigned w = bit_width64(uint64_t(mx[o]) - uint64_t(mn[o]));
         size_t starts = 0;
@@ -157,12 +157,12 @@ void choose_order(const int64_t* v, size_t m, unsigned max_order, bool for_entro
         const double key = proxy[o] * double(m - o) / double(std::max<uint64_t>(1, seen[o])) + 8.0 * double(starts);
         if (for_entropy && key < best_key) {
             best_key = key;
-            entropy_order = o;
+            as_packed = {o, mn[o], w, bytes};
         }
     }
-    entropy_bits = proxy[entropy_order] * double(m - entropy_order) / double(std::max<uint64_t>(1, seen[entropy_order]));
-    entropy_min = mn[entropy_order];
-    entropy_max = mx[entropy_order];
+    const unsigned eo = as_packed.order;
+    entropy_bits = proxy[eo] * double(m - eo) / double(std::max<uint64_t>(1, seen[eo]));
+    entropy_max = mx[eo];
 }
 
 }  // namespace
@@ -193,11 +193,16 @@ size_t stream_head(const int64_t* v, size_t m, unsigned o, Writer& out, uint64_t
 // entropy stage follows), it also records the residuals of the order an entropy coder would prefer, with
 // that order's header, so the stage can put an entropy-coded stream of either order in its place.
 void write_intseq(const int64_t* v, size_t m, unsigned max_order, Writer& out, SeqLog* log, uint32_t context) {
-    OrderChoice c;
-    unsigned eorder = 0;
+    OrderChoice c, e;
     double ebits = 0;
-    int64_t emin = 0, emax = 0;
-    choose_order(v, m, max_order, log != nullptr, c, eorder, ebits, emin, emax);
+    int64_t emax = 0;
+    choose_order(v, m, max_order, log != nullptr, c, e, ebits, emax);
+    const unsigned eorder = e.order;
+    const int64_t emin = e.min;
+    // A stream that will clearly be entropy-coded keeps its frame of reference in the entropy coder's order
+    // (a fallback it will hardly ever need): its residuals are then worked out and logged once, and packed
+    // only if the fallback is taken.
+    if (log && eorder != c.order && ebits / 8 + double(m) / 64 + 24 < 0.8 * double(c.bytes)) c = e;
     const size_t start = out.size();
     uint64_t resid[kScratch];
     const size_t rc = m - c.order;
