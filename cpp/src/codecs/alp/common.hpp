@@ -198,30 +198,39 @@ public:
 // keys share (residuals usually span a narrow range); several times faster than a comparison sort on the
 // tens of thousands of distinct values wide data has. Stable.
 template <class Item, class Key>
-void radix_sort(std::vector<Item>& a, Key key) {
-    if (a.size() < 512) {
-        std::stable_sort(a.begin(), a.end(), [&](const Item& x, const Item& y) { return key(x) < key(y); });
+void radix_sort(Item* a, size_t n, std::vector<Item>& scratch, Key key) {
+    if (n < 512) {
+        std::stable_sort(a, a + n, [&](const Item& x, const Item& y) { return key(x) < key(y); });
         return;
     }
     uint64_t differ = 0;
     const uint64_t k0 = key(a[0]);
-    for (const Item& x : a) differ |= key(x) ^ k0;
-    std::vector<Item> tmp(a.size());
+    for (size_t i = 0; i < n; ++i) differ |= key(a[i]) ^ k0;
+    if (scratch.size() < n) scratch.resize(n);
+    Item* from = a;
+    Item* to = scratch.data();
     constexpr unsigned kDigit = 11;
     constexpr uint64_t kMask = (1u << kDigit) - 1;
     for (unsigned shift = 0; shift < 64; shift += kDigit) {
         if (((differ >> shift) & kMask) == 0) continue;
         uint32_t at[kMask + 1] = {};
-        for (const Item& x : a) ++at[(key(x) >> shift) & kMask];
+        for (size_t i = 0; i < n; ++i) ++at[(key(from[i]) >> shift) & kMask];
         uint32_t sum = 0;
         for (uint32_t& c : at) {
             const uint32_t here = c;
             c = sum;
             sum += here;
         }
-        for (const Item& x : a) tmp[at[(key(x) >> shift) & kMask]++] = x;
-        a.swap(tmp);
+        for (size_t i = 0; i < n; ++i) to[at[(key(from[i]) >> shift) & kMask]++] = from[i];
+        std::swap(from, to);
     }
+    if (from != a) std::copy(from, from + n, a);
+}
+
+template <class Item, class Key>
+void radix_sort(std::vector<Item>& a, Key key) {
+    std::vector<Item> scratch;
+    radix_sort(a.data(), a.size(), scratch, key);
 }
 
 // ---- bit packing -----------------------------------------------------------------------------------------

@@ -304,6 +304,25 @@ inline unsigned span_width(int64_t lo, int64_t hi) { return bit_width64(uint64_t
 constexpr size_t kDirectWindow = size_t(1) << 14;
 constexpr uint64_t kCoarseCells = 4096;
 
+struct Atom {
+    int64_t lo, hi;
+    uint64_t count;
+};
+
+struct Node {
+    int64_t lo, hi;
+    uint64_t count;
+    size_t prev, next;
+    double own;  // cost(count, width), kept so a merge's gain costs one log2, not three
+};
+
+struct BuildScratch {
+    std::vector<Atom> atoms, spare;
+    std::vector<Node> nodes;
+    std::vector<double> gain;
+    std::vector<uint32_t> heap, pos;
+};
+
 const std::array<double, 4096> kLog2Table = [] {
     std::array<double, 4096> t{};
     for (size_t c = 1; c < t.size(); ++c) t[c] = std::log2(double(c));
@@ -347,11 +366,12 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
     // sorted: residuals usually take far fewer values than there are); when there are too many, consecutive
     // ones are grouped into quantile groups of about equal population (a value that alone fills a group
     // stays alone).
-    struct Atom {
-        int64_t lo, hi;
-        uint64_t count;
-    };
-    std::vector<Atom> atoms;
+    // Kept per thread between calls, like every buffer here that grows with the sample: fresh ones would be
+    // faulted in page by page every time (wide residuals make tens of thousands of atoms).
+    static thread_local BuildScratch scratch_keep;
+    BuildScratch& scratch = scratch_keep;
+    std::vector<Atom>& atoms = scratch.atoms;
+    atoms.clear();
     {
         // Most residuals sit in a narrow window around the sample's middle value: those are counted in a
         // direct array (one increment each), the rest in a hash table; each distinct value is an atom.
@@ -428,13 +448,18 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
         if (atoms.size() > from_window) {
             // Only the values outside the window need sorting; then the two sorted runs are merged. Keys are
             // relative to the smallest value: residuals around zero would otherwise differ in every digit.
-            std::vector<Atom> outside(atoms.begin() + long(from_window), atoms.end());
+            Atom* outside = atoms.data() + from_window;
+            const size_t no = atoms.size() - from_window;
             int64_t low = std::numeric_limits<int64_t>::max();
-            for (const Atom& at : outside) low = std::min(low, at.lo);
-            radix_sort(outside, [low](const Atom& x) { return uint64_t(x.lo) - uint64_t(low); });
-            std::copy(outside.begin(), outside.end(), atoms.begin() + long(from_window));
-            std::inplace_merge(atoms.begin(), atoms.begin() + long(from_window), atoms.end(),
-                               [](const Atom& x, const Atom& y) { return x.lo < y.lo; });
+            for (size_t i = 0; i < no; ++i) low = std::min(low, outside[i].lo);
+            radix_sort(outside, no, scratch.spare, [low](const Atom& x) { return uint64_t(x.lo) - uint64_t(low); });
+            if (from_window) {
+                std::vector<Atom>& merged = scratch.spare;
+                merged.resize(atoms.size());
+                std::merge(atoms.begin(), atoms.begin() + long(from_window), atoms.begin() + long(from_window),
+                           atoms.end(), merged.begin(), [](const Atom& x, const Atom& y) { return x.lo < y.lo; });
+                atoms.swap(merged);
+            }
         }
     }
     // A bin needs a few values to pay for its table entry: small populations get fewer atoms (one per
@@ -442,7 +467,8 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
     const size_t kMaxAtoms = std::clamp<size_t>(population / 8, 256, 4096);
     if (atoms.size() > kMaxAtoms) {
         const uint64_t per = std::max<uint64_t>(1, s / (kMaxAtoms / 2));
-        std::vector<Atom> grouped;
+        std::vector<Atom>& grouped = scratch.spare;
+        grouped.clear();
         for (const Atom& at : atoms) {
             if (!grouped.empty() && grouped.back().count < per && at.count < per) {
                 grouped.back().hi = at.hi;
@@ -465,15 +491,10 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
         const double lc = c < kLog2Table.size() ? kLog2Table[c] : std::log2(double(c));
         return double(c) * (log2_total - lc + w) + kBinBits;
     };
-    struct Node {
-        int64_t lo, hi;
-        uint64_t count;
-        size_t prev, next;
-        double own;  // cost(count, width), kept so a merge's gain costs one log2, not three
-    };
     const size_t a = atoms.size();
     const size_t none = SIZE_MAX;
-    std::vector<Node> nodes(a);
+    std::vector<Node>& nodes = scratch.nodes;
+    nodes.resize(a);
     for (size_t i = 0; i < a; ++i)
         nodes[i] = {atoms[i].lo, atoms[i].hi, atoms[i].count, i ? i - 1 : none, i + 1 < a ? i + 1 : none,
                     cost(atoms[i].count, span_width(atoms[i].lo, atoms[i].hi))};
@@ -484,9 +505,12 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
     };
     // Each live node with a right neighbour is one merge candidate, in an indexed max-heap on its gain
     // (ties: the leftmost first); a merge updates the two candidates around it in place.
-    std::vector<double> gain(a, 0.0);
-    std::vector<uint32_t> heap;
-    std::vector<uint32_t> pos(a, UINT32_MAX);
+    std::vector<double>& gain = scratch.gain;
+    gain.assign(a, 0.0);
+    std::vector<uint32_t>& heap = scratch.heap;
+    heap.clear();
+    std::vector<uint32_t>& pos = scratch.pos;
+    pos.assign(a, UINT32_MAX);
     auto above = [&](uint32_t p, uint32_t q) { return gain[p] > gain[q] || (gain[p] == gain[q] && p < q); };
     auto place = [&](size_t k, uint32_t v) {
         heap[k] = v;
