@@ -1152,8 +1152,18 @@ inline bool dict_looks_smaller(size_t n, size_t d, size_t covered, size_t repeat
     return est < 1.1 * cur;  // slack: a mixed block (runs among random values) beats the estimate
 }
 
-// Values' worth of residual log a thread keeps between calls (8 bytes each: 8 MiB).
-constexpr size_t kKeptArena = size_t(1) << 20;
+// Bytes of each buffer a thread keeps between calls (8 MiB).
+constexpr size_t kKeptBytes = size_t(8) << 20;
+
+// Hands a buffer to `kept` for the next call on this thread, unless it is very large or kept is larger.
+template <class V>
+void keep(V& buffer, V& kept) {
+    const size_t cap = buffer.capacity();
+    if (cap * sizeof(typename V::value_type) <= kKeptBytes && cap > kept.capacity()) {
+        buffer.clear();
+        buffer.swap(kept);
+    }
+}
 
 void cap_blocks_at_raw(Writer& out, size_t area, std::vector<uint16_t>& dir, const uint8_t* values, size_t n,
                        size_t value_bytes) {
@@ -1191,12 +1201,15 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
         std::memcpy(copy.data(), raw, n * sizeof(T));
         values = copy.data();
     }
-    // The residual log is as large as the series; a fresh one would be faulted in page by page on every
-    // call, so each thread keeps the last one's memory for the next call (up to kKeptArena values).
+    // The residual log and the block areas of the two passes are as large as the series; fresh ones would
+    // be faulted in page by page on every call, so each thread keeps the last ones for the next call (up
+    // to kKeptBytes each).
     static thread_local std::vector<uint64_t> kept_arena;
+    static thread_local std::vector<uint8_t> kept_blocks[2];
     BlockPass pass;
     pass.log.arena.swap(kept_arena);
     pass.log.arena.clear();
+    pass.blocks.bytes.swap(kept_blocks[0]);
     run_blocks(workers, values, n, opt.models, threads, pass);
 
     std::vector<uint8_t> dict_payload;
@@ -1219,14 +1232,16 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
             for (size_t k = 0; k < dict.size(); ++k) index.slot(dict[k]) = uint32_t(k + 1);
             workers.set_dict(&index);
             BlockPass with_dict;
+            with_dict.blocks.bytes.swap(kept_blocks[1]);
             run_dict_blocks(workers, values, n, opt.models, threads, pass, with_dict);
             workers.set_dict(nullptr);
             if (with_dict.estimated_bytes() + 9 + double(dict_payload.size()) < first_bytes) {
-                pass = std::move(with_dict);
+                std::swap(pass, with_dict);
                 dict_size = dict.size();
             } else {
                 dict_payload.clear();
             }
+            keep(with_dict.blocks.bytes, kept_blocks[1]);
         }
     }
     EntropyPlan plan;
@@ -1253,10 +1268,8 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
                       sizeof(T));
     std::memcpy(out.bytes.data() + dir_at, pass.dir.data(), 2 * pass.dir.size());
     recycle(plan);
-    if (pass.log.arena.capacity() <= kKeptArena && pass.log.arena.capacity() > kept_arena.capacity()) {
-        pass.log.arena.clear();
-        pass.log.arena.swap(kept_arena);
-    }
+    keep(pass.log.arena, kept_arena);
+    keep(pass.blocks.bytes, kept_blocks[0]);
     return std::move(out.bytes);
 }
 
