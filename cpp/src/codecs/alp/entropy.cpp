@@ -316,11 +316,16 @@ struct Node {
     double own;  // cost(count, width), kept so a merge's gain costs one log2, not three
 };
 
+struct HeapEntry {
+    double gain;
+    uint32_t node;
+};
+
 struct BuildScratch {
     std::vector<Atom> atoms, spare;
     std::vector<Node> nodes;
-    std::vector<double> gain;
-    std::vector<uint32_t> heap, pos;
+    std::vector<HeapEntry> heap;
+    std::vector<uint32_t> pos;
 };
 
 const std::array<double, 4096> kLog2Table = [] {
@@ -504,63 +509,62 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
         return x.own + y.own - cost(x.count + y.count, span_width(x.lo, y.hi));
     };
     // Each live node with a right neighbour is one merge candidate, in an indexed max-heap on its gain
-    // (ties: the leftmost first); a merge updates the two candidates around it in place.
-    std::vector<double>& gain = scratch.gain;
-    gain.assign(a, 0.0);
-    std::vector<uint32_t>& heap = scratch.heap;
+    // (ties: the leftmost first); a merge updates the two candidates around it in place. The gains sit in
+    // the heap's entries, so comparing two children reads one cache line instead of two scattered ones.
+    std::vector<HeapEntry>& heap = scratch.heap;
     heap.clear();
     std::vector<uint32_t>& pos = scratch.pos;
     pos.assign(a, UINT32_MAX);
-    auto above = [&](uint32_t p, uint32_t q) { return gain[p] > gain[q] || (gain[p] == gain[q] && p < q); };
-    auto place = [&](size_t k, uint32_t v) {
-        heap[k] = v;
-        pos[v] = uint32_t(k);
+    auto above = [](const HeapEntry& p, const HeapEntry& q) {
+        return p.gain > q.gain || (p.gain == q.gain && p.node < q.node);
+    };
+    auto place = [&](size_t k, const HeapEntry& e) {
+        heap[k] = e;
+        pos[e.node] = uint32_t(k);
     };
     auto sift_up = [&](size_t k) {
-        const uint32_t v = heap[k];
-        while (k > 0 && above(v, heap[(k - 1) / 2])) {
+        const HeapEntry e = heap[k];
+        while (k > 0 && above(e, heap[(k - 1) / 2])) {
             place(k, heap[(k - 1) / 2]);
             k = (k - 1) / 2;
         }
-        place(k, v);
+        place(k, e);
     };
     auto sift_down = [&](size_t k) {
-        const uint32_t v = heap[k];
+        const HeapEntry e = heap[k];
         const size_t n = heap.size();
         for (;;) {
             size_t c = 2 * k + 1;
             if (c >= n) break;
             if (c + 1 < n && above(heap[c + 1], heap[c])) ++c;
-            if (!above(heap[c], v)) break;
+            if (!above(heap[c], e)) break;
             place(k, heap[c]);
             k = c;
         }
-        place(k, v);
+        place(k, e);
     };
-    auto update = [&](uint32_t v) {
+    auto update = [&](uint32_t v, double g) {
+        heap[pos[v]].gain = g;
         sift_up(pos[v]);
         sift_down(pos[v]);
     };
     auto remove = [&](uint32_t v) {
         const size_t k = pos[v];
         pos[v] = UINT32_MAX;
-        const uint32_t last = heap.back();
+        const HeapEntry last = heap.back();
         heap.pop_back();
-        if (last != v) {
+        if (last.node != v) {
             place(k, last);
-            update(last);
+            update(last.node, last.gain);
         }
     };
     if (a > 1) {
         heap.resize(a - 1);
-        for (size_t i = 0; i + 1 < a; ++i) {
-            gain[i] = merge_gain(i);
-            place(i, uint32_t(i));
-        }
+        for (size_t i = 0; i + 1 < a; ++i) place(i, {merge_gain(i), uint32_t(i)});
         for (size_t k = heap.size() / 2; k-- > 0;) sift_down(k);
     }
-    while (!heap.empty() && gain[heap[0]] > 0) {
-        const uint32_t l = heap[0];
+    while (!heap.empty() && heap[0].gain > 0) {
+        const uint32_t l = heap[0].node;
         Node& x = nodes[l];
         const uint32_t r = uint32_t(x.next);
         Node& y = nodes[r];
@@ -571,15 +575,11 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
         x.next = y.next;
         if (x.next != none) {
             nodes[x.next].prev = l;
-            gain[l] = merge_gain(l);
-            update(l);
+            update(l, merge_gain(l));
         } else {
             remove(l);
         }
-        if (x.prev != none) {
-            gain[x.prev] = merge_gain(x.prev);
-            update(uint32_t(x.prev));
-        }
+        if (x.prev != none) update(uint32_t(x.prev), merge_gain(x.prev));
     }
     struct Range {
         int64_t lo;
