@@ -5,7 +5,7 @@
                                                       # ;-separated list)
 
 Each check names an object file (by the end of its path), a function (by a piece of its demangled name) and the packed instructions
-it must contain: the encoder's AVX2 clones work on ymm registers, and the decoder's decimal step, built for
+it must contain: the encoder's AVX2 and AVX-512 clones work on ymm registers, and the decoder's decimal step, built for
 the baseline x86-64, multiplies two doubles at a time (mulpd). A compiler or code change that turns one of
 these loops back into scalar code fails here instead of only showing up as a slower benchmark. Optimised
 builds only (the sanitizer build is -O0 and vectorises nothing).
@@ -17,6 +17,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+# Instructions no function of the object may contain: the AVX-512 clones' target allows fused multiply-adds,
+# which would round the decimal arithmetic differently from the other clones.
+FORBIDDEN = [("alp/kernels.cpp.o", r"\bv?f(n)?m(add|sub)\w*(pd|ps|sd|ss)\b")]
+
 # (object file, function name piece, instruction regex, minimum count)
 CHECKS = [
     ("alp/kernels.cpp.o", "alp_encode_f64_avx2(", r"\bvmulpd\b.*%ymm", 4),
@@ -25,6 +29,9 @@ CHECKS = [
     ("alp/kernels.cpp.o", "ranges3_avx2(", r"\bvpcmpgtq\b.*%ymm", 3),
     ("alp/kernels.cpp.o", "count_changes_f64_avx2(", r"\bvpcmpeqq\b.*%ymm", 1),
     ("alp/kernels.cpp.o", "count_changes_f32_avx2(", r"\bvpcmpeqd\b.*%ymm", 1),
+    ("alp/kernels.cpp.o", "alp_encode_f64_avx512(", r"\bvmulpd\b.*%ymm", 4),
+    ("alp/kernels.cpp.o", "ranges3_avx512(", r"\bvpminsq\b.*%ymm", 3),
+    ("alp/kernels.cpp.o", "combo_range_f64_avx512(", r"\bvmulpd\b.*%ymm", 4),
     ("alp/decoder.cpp.o", "decode_body<double>(", r"\bmulpd\b", 2),
 ]
 
@@ -65,6 +72,12 @@ def main(argv: list[str]) -> int:
         print(f"{piece:28s} {pattern:24s} {found:4d} (at least {least}) {verdict}")
         if found < least:
             failures.append(f"{piece}: {found} instructions matching {pattern}, expected at least {least}")
+    for obj_name, pattern in FORBIDDEN:
+        matching = [p for p in paths if p.as_posix().endswith("/" + obj_name)]
+        funcs = cache.setdefault(obj_name, functions(matching[0])) if len(matching) == 1 else {}
+        found = [f"{name}: {ins.strip()}" for name, body in funcs.items() for ins in body if re.search(pattern, ins)]
+        print(f"{obj_name:28s} no {pattern:24s} {len(found):4d} {'ok' if not found else 'FOUND'}")
+        failures += [f"{obj_name}: forbidden instruction in {hit}" for hit in found[:5]]
     for f in failures:
         print("FAIL", f)
     return 1 if failures else 0

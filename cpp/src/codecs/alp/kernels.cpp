@@ -1,6 +1,7 @@
 #include "kernels.hpp"
 
 #include <algorithm>
+#include <atomic>
 #include <limits>
 #include <type_traits>
 
@@ -125,16 +126,48 @@ __attribute__((target("avx2"))) void ranges3_avx2(const int64_t* v, size_t m, in
     ranges3_body(v, m, mn, mx);
 }
 TSQ_KERNEL_SET(avx2, __attribute__((target("avx2"))))
-bool has_avx2() {
-    static const bool yes = __builtin_cpu_supports("avx2");
-    return yes;
+// AVX-512 (F, DQ, VL, BW) on 256-bit vectors: 64-bit integer min/max and compares in one instruction each,
+// where AVX2 needs a compare and a blend.
+#define TSQ_AVX512 __attribute__((target("avx512f,avx512dq,avx512vl,avx512bw,prefer-vector-width=256")))
+TSQ_AVX512 size_t alp_encode_f64_avx512(const double* v, size_t m, unsigned e, unsigned f, int64_t* ints, uint8_t* bad,
+                                        bool specials) {
+    return alp_encode_body(v, m, e, f, ints, bad, specials);
 }
+TSQ_AVX512 size_t alp_encode_f32_avx512(const float* v, size_t m, unsigned e, unsigned f, int64_t* ints, uint8_t* bad,
+                                        bool specials) {
+    return alp_encode_body(v, m, e, f, ints, bad, specials);
+}
+TSQ_AVX512 void ranges3_avx512(const int64_t* v, size_t m, int64_t* mn, int64_t* mx) { ranges3_body(v, m, mn, mx); }
+TSQ_KERNEL_SET(avx512, TSQ_AVX512)
 #endif
+
+int detected_level() {
+#ifdef TSQ_HAVE_AVX2_CLONES
+    if (__builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl") &&
+        __builtin_cpu_supports("avx512bw"))
+        return 2;
+    if (__builtin_cpu_supports("avx2")) return 1;
+#endif
+    return 0;
+}
+
+std::atomic<int> level_cap{2};
+
+[[maybe_unused]] bool has_avx512() { return std::min(isa_levels_available(), level_cap.load(std::memory_order_relaxed)) >= 2; }
+[[maybe_unused]] bool has_avx2() { return std::min(isa_levels_available(), level_cap.load(std::memory_order_relaxed)) >= 1; }
 
 }  // namespace
 
+int isa_levels_available() {
+    static const int level = detected_level();
+    return level;
+}
+
+void cap_isa_level(int level) { level_cap.store(level, std::memory_order_relaxed); }
+
 size_t alp_encode(const double* v, size_t m, unsigned e, unsigned f, int64_t* ints, uint8_t* bad, bool specials) {
 #ifdef TSQ_HAVE_AVX2_CLONES
+    if (has_avx512()) return alp_encode_f64_avx512(v, m, e, f, ints, bad, specials);
     if (has_avx2()) return alp_encode_f64_avx2(v, m, e, f, ints, bad, specials);
 #endif
     return alp_encode_f64_generic(v, m, e, f, ints, bad, specials);
@@ -142,13 +175,15 @@ size_t alp_encode(const double* v, size_t m, unsigned e, unsigned f, int64_t* in
 
 size_t alp_encode(const float* v, size_t m, unsigned e, unsigned f, int64_t* ints, uint8_t* bad, bool specials) {
 #ifdef TSQ_HAVE_AVX2_CLONES
+    if (has_avx512()) return alp_encode_f32_avx512(v, m, e, f, ints, bad, specials);
     if (has_avx2()) return alp_encode_f32_avx2(v, m, e, f, ints, bad, specials);
 #endif
     return alp_encode_f32_generic(v, m, e, f, ints, bad, specials);
 }
 
 #ifdef TSQ_HAVE_AVX2_CLONES
-#define TSQ_DISPATCH(name, ...) return has_avx2() ? name##_avx2(__VA_ARGS__) : name##_generic(__VA_ARGS__)
+#define TSQ_DISPATCH(name, ...)                                                                                \
+    return has_avx512() ? name##_avx512(__VA_ARGS__) : has_avx2() ? name##_avx2(__VA_ARGS__) : name##_generic(__VA_ARGS__)
 #else
 #define TSQ_DISPATCH(name, ...) return name##_generic(__VA_ARGS__)
 #endif
@@ -165,6 +200,7 @@ size_t combo_range(const float* s, size_t ns, unsigned e, unsigned f, int64_t& m
 
 void ranges3(const int64_t* v, size_t m, int64_t* mn, int64_t* mx) {
 #ifdef TSQ_HAVE_AVX2_CLONES
+    if (has_avx512()) return ranges3_avx512(v, m, mn, mx);
     if (has_avx2()) return ranges3_avx2(v, m, mn, mx);
 #endif
     ranges3_generic(v, m, mn, mx);

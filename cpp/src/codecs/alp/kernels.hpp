@@ -1,11 +1,18 @@
-// The encoder's per-value loops, compiled twice: for the baseline x86-64 (SSE2) and with AVX2, picked at run
-// time. Baseline SSE2 has no 64-bit integer compare, so these loops only vectorise with AVX2; both versions
-// compute exactly the same results (no FMA: contraction would change the decimal arithmetic).
+// The encoder's per-value loops, compiled three times: for the baseline x86-64 (SSE2), with AVX2 and with
+// AVX-512 (on 256-bit vectors), picked at run time. Baseline SSE2 has no 64-bit integer compare, so these
+// loops only vectorise from AVX2 on; AVX-512 adds 64-bit min/max in one instruction. All versions compute
+// exactly the same results (kernels.cpp is built without FMA contraction, which would change the decimal
+// arithmetic).
 #pragma once
 #include <cstddef>
 #include <cstdint>
 
 namespace tsquash::codecs::alp::kernels {
+
+// The kernel versions this CPU runs: 0 the baseline only, 1 also AVX2, 2 also AVX-512. The best is used
+// unless capped (tests compare the versions with each other).
+int isa_levels_available();
+void cap_isa_level(int level);
 
 // ints[i] = round(v[i] * F[e] * I[f]); bad[i] = 1 where decoding ints[i] does not give v[i]'s exact bits, and
 // with `specials` also where v[i] is NaN or infinite (those come back exactly, as a huge integer; their

@@ -1,0 +1,92 @@
+// The encoder's kernels are compiled for the baseline x86-64, AVX2 and AVX-512 and picked at run time: every
+// version this CPU runs must give the baseline's results exactly, or the same values would encode to
+// different bytes on different machines (a fused multiply-add in one of them would do that).
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <array>
+#include <bit>
+#include <cmath>
+#include <cstdint>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include "../../cpp/src/codecs/alp/kernels.hpp"
+
+namespace {
+
+namespace kernels = tsquash::codecs::alp::kernels;
+
+// Doubles of many kinds: decimals of a few digits, values an ulp off them, random bit patterns, the specials.
+std::vector<double> mixed_doubles(size_t n, uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::vector<double> v(n);
+    for (size_t i = 0; i < n; ++i) {
+        const unsigned kind = unsigned(rng() % 6);
+        const double dec = double(int64_t(rng() % 2000001) - 1000000) / std::pow(10.0, double(rng() % 8));
+        if (kind == 0) v[i] = dec;
+        else if (kind == 1) v[i] = std::nextafter(dec, 1e300);
+        else if (kind == 2) v[i] = std::bit_cast<double>(rng());
+        else if (kind == 3) v[i] = double(int64_t(rng() >> 11)) * (rng() % 2 ? 1 : -1);
+        else if (kind == 4) v[i] = dec * 1e12;
+        else v[i] = std::array<double, 6>{0.0, -0.0, std::numeric_limits<double>::infinity(),
+                                          -std::numeric_limits<double>::infinity(), std::nan(""),
+                                          std::numeric_limits<double>::denorm_min()}[rng() % 6];
+    }
+    return v;
+}
+
+struct Restore {
+    ~Restore() { kernels::cap_isa_level(2); }
+};
+
+TEST(AlpKernels, EveryInstructionSetGivesTheBaselineResults) {
+    Restore restore;
+    const int top = kernels::isa_levels_available();
+    const std::vector<double> d = mixed_doubles(1000, 7);
+    std::vector<float> f(d.size());
+    for (size_t i = 0; i < d.size(); ++i) f[i] = float(d[i]);
+    std::vector<int64_t> walk(d.size());
+    std::mt19937_64 rng(3);
+    for (size_t i = 1; i < walk.size(); ++i) walk[i] = walk[i - 1] + int64_t(rng() % 2001) - 1000;
+    walk[500] = std::numeric_limits<int64_t>::min();  // wrapping differences
+    walk[501] = std::numeric_limits<int64_t>::max();
+
+    auto run = [&](int level) {
+        kernels::cap_isa_level(level);
+        std::vector<int64_t> out;
+        std::vector<int64_t> ints(d.size());
+        std::vector<uint8_t> bad(d.size());
+        for (unsigned e = 0; e <= 18; e += 3)
+            for (unsigned ff = 0; ff <= e; ff += 2)
+                for (bool specials : {false, true}) {
+                    out.push_back(int64_t(kernels::alp_encode(d.data(), d.size(), e, ff, ints.data(), bad.data(), specials)));
+                    out.insert(out.end(), ints.begin(), ints.end());
+                    out.insert(out.end(), bad.begin(), bad.end());
+                    if (e <= 10) {
+                        out.push_back(int64_t(kernels::alp_encode(f.data(), f.size(), e, ff, ints.data(), bad.data(), specials)));
+                        out.insert(out.end(), ints.begin(), ints.end());
+                        out.insert(out.end(), bad.begin(), bad.end());
+                    }
+                    int64_t mn = 0, mx = 0;
+                    out.push_back(int64_t(kernels::combo_range(d.data(), 200, e, ff, mn, mx)));
+                    out.push_back(mn);
+                    out.push_back(mx);
+                }
+        for (size_t m : {size_t(1), size_t(2), size_t(3), size_t(17), walk.size()}) {
+            int64_t mn[3], mx[3];
+            kernels::ranges3(walk.data(), m, mn, mx);
+            out.insert(out.end(), mn, mn + 3);
+            out.insert(out.end(), mx, mx + 3);
+        }
+        out.push_back(int64_t(kernels::count_changes(d.data(), d.size())));
+        out.push_back(int64_t(kernels::count_changes(f.data(), f.size())));
+        out.push_back(int64_t(kernels::count_changes(walk.data(), walk.size())));
+        return out;
+    };
+    const std::vector<int64_t> baseline = run(0);
+    for (int level = 1; level <= top; ++level) EXPECT_EQ(run(level), baseline) << "instruction set level " << level;
+}
+
+}  // namespace
