@@ -491,6 +491,31 @@ def test_auto_never_larger_than_alp(dtype):
         assert len(tsquash.encode(x, "auto")) <= len(tsquash.encode(x, "alp")), name
 
 
+def smooth_decimals(n):
+    """4-decimal readings of a slow curve: their second differences are far smaller than their first."""
+    t = np.arange(n)
+    return np.round(50 + 30 * np.sin(t / 900.0) + 0.00001 * t**1.5, 4)
+
+
+@pytest.mark.parametrize("first_blocks", [4, 9])
+@pytest.mark.parametrize("order", ["walk_then_smooth", "smooth_then_noise"])
+def test_auto_follows_a_change_of_delta_order_within_a_row_group(first_blocks, order):
+    # After a few blocks that agree, auto estimates only the delta order they chose for a kind of stream.
+    # When the data changes so that another order is far better (a random walk, best as first
+    # differences, then a smooth curve, best as second ones; or the curve, then noise, best as is), the
+    # blocks after the change must not stay with the old order: the series costs about what its two parts
+    # cost apart (a little more, for the tables the parts share). Staying costs 27% to 110% more here.
+    rng = np.random.default_rng(first_blocks)
+    if order == "walk_then_smooth":
+        a, b = decimal_walk(first_blocks * BLOCK, 2, 0.3, first_blocks), smooth_decimals(12 * BLOCK)
+    else:
+        a, b = smooth_decimals(first_blocks * BLOCK), np.round(50 + rng.normal(scale=3, size=12 * BLOCK), 4)
+    x = np.concatenate([a, b])
+    blob = tsquash.encode(x, "auto")
+    assert_bits_equal(tsquash.decode(blob), x)
+    assert len(blob) <= 1.2 * (len(tsquash.encode(a, "auto")) + len(tsquash.encode(b, "auto")))
+
+
 @pytest.mark.parametrize("first_blocks", [5, 9, 13])
 def test_auto_follows_a_change_of_data_within_a_row_group(first_blocks):
     # auto stops writing out methods that lose on a row group's first blocks; when the data changes after

@@ -81,33 +81,46 @@ inline int64_t residual_at(const int64_t* v, size_t i, unsigned o, int64_t c0) {
     return o == 1 ? d1 : wrap_sub(d1, wrap_sub(v[i - 1], v[i - 2]));
 }
 
-// proxy[o]: estimated bits of the sampled residuals of order o, seen[o] of them. mn/mx: each order's exact
-// residual range (order 0: of the values).
-void order_proxies(const int64_t* v, size_t m, unsigned max_order, const int64_t* mn, const int64_t* mx,
-                   double* proxy, uint64_t* seen) {
+constexpr unsigned kAllOrders = 3;
+
+// proxy[o]: estimated bits of the sampled residuals of order o, seen[o] of them, for every order up to
+// max_order or (only < kAllOrders) for that one alone. mn/mx: each order's exact residual range (order 0:
+// of the values).
+void order_proxies(const int64_t* v, size_t m, unsigned max_order, unsigned only, const int64_t* mn,
+                   const int64_t* mx, double* proxy, uint64_t* seen) {
+    const bool all = only == kAllOrders;
     // Every fourth value is plenty for an estimate; the centre of order 0 is the median of a few.
-    int64_t few[64] = {};
-    const size_t nf = std::min<size_t>(m, 64);
-    for (size_t j = 0; j < nf; ++j) few[j] = v[j * m / nf];
-    std::nth_element(few, few + nf / 2, few + nf);
-    const int64_t c0 = few[nf / 2];
+    int64_t c0 = 0;
+    if (all || only == 0) {
+        int64_t few[64] = {};
+        const size_t nf = std::min<size_t>(m, 64);
+        for (size_t j = 0; j < nf; ++j) few[j] = v[j * m / nf];
+        std::nth_element(few, few + nf / 2, few + nf);
+        c0 = few[nf / 2];
+    }
     // Every order is sampled at the same positions, and the positions step through all four phases: data
     // with a period of two (alternating channels, staggered grids) has larger deltas at every other
     // position, and a fixed phase per order would favour whichever order it happened to sample there.
     // Two histograms per order, alternating, so consecutive values in the same class do not wait on each
     // other's increment; merged before use.
     uint32_t h[3][2][65] = {};
+    // The same positions whichever orders are estimated, so an order's estimate does not depend on that.
     const size_t first = max_order;
-    for (size_t j = 0, i = first; i < m; ++j, i = first + kProxyStep * j + (j & (kProxyStep - 1))) {
-        const size_t t = j & 1;
-        ++h[0][t][bit_width64(zigzag(wrap_sub(v[i], c0)))];
-        if (max_order >= 1) {
-            const int64_t d1 = wrap_sub(v[i], v[i - 1]);
-            ++h[1][t][bit_width64(zigzag(d1))];
-            if (max_order >= 2) ++h[2][t][bit_width64(zigzag(wrap_sub(d1, wrap_sub(v[i - 1], v[i - 2]))))];
+    auto step = [&](size_t j) { return first + kProxyStep * j + (j & (kProxyStep - 1)); };
+    if (all) {
+        for (size_t j = 0, i = first; i < m; ++j, i = step(j)) {
+            const size_t t = j & 1;
+            ++h[0][t][bit_width64(zigzag(wrap_sub(v[i], c0)))];
+            if (max_order >= 1) {
+                const int64_t d1 = wrap_sub(v[i], v[i - 1]);
+                ++h[1][t][bit_width64(zigzag(d1))];
+                if (max_order >= 2) ++h[2][t][bit_width64(zigzag(wrap_sub(d1, wrap_sub(v[i - 1], v[i - 2]))))];
+            }
         }
+    } else {
+        for (size_t j = 0, i = first; i < m; ++j, i = step(j)) ++h[only][j & 1][bit_width64(zigzag(residual_at(v, i, only, c0)))];
     }
-    for (unsigned o = 0; o <= max_order; ++o) {
+    for (unsigned o = all ? 0 : only; o <= (all ? max_order : only); ++o) {
         uint32_t* hist = h[o][0];
         uint64_t n = 0;
         for (unsigned k = 0; k <= 64; ++k) n += hist[k] += h[o][1][k];
@@ -133,20 +146,27 @@ void order_proxies(const int64_t* v, size_t m, unsigned max_order, const int64_t
 }
 
 // The order that packs smallest, and (for_entropy) the one an entropy coder would prefer, with the estimated
-// bits of its residuals and its own frame of reference (as_packed).
-void choose_order(const int64_t* v, size_t m, unsigned max_order, bool for_entropy, OrderChoice& packed,
-                  OrderChoice& as_packed, double& entropy_bits, int64_t& entropy_max) {
+// bits of its residuals and its own frame of reference (as_packed). With `only` < kAllOrders (and
+// for_entropy), that order is taken for both without estimating the others, unless another order's range
+// is more than twice narrower (smooth data after a random walk, noise after smooth data): then all are
+// estimated, and `only` says so.
+void choose_order(const int64_t* v, size_t m, unsigned max_order, bool for_entropy, unsigned& only,
+                  OrderChoice& packed, OrderChoice& as_packed, double& entropy_bits, int64_t& entropy_max) {
     int64_t mn[3], mx[3];
     kernels::ranges3(v, m, mn, mx);
     const unsigned top = std::min<unsigned>(max_order, unsigned(m - 1));
+    auto width = [&](unsigned o) { return bit_width64(uint64_t(mx[o]) - uint64_t(mn[o])); };
+    if (only > top) only = kAllOrders;
+    for (unsigned o = 0; only != kAllOrders && o <= top; ++o)
+        if (width(o) + 1 < width(only)) only = kAllOrders;
     double proxy[3] = {0, 0, 0};
     uint64_t seen[3] = {1, 1, 1};
-    if (for_entropy) order_proxies(v, m, top, mn, mx, proxy, seen);
+    if (for_entropy) order_proxies(v, m, top, only, mn, mx, proxy, seen);
     packed.bytes = SIZE_MAX;
     double best_key = std::numeric_limits<double>::infinity();
     as_packed = {};
-    for (unsigned o = 0; o <= top; ++o) {
-        const unsigned w = bit_width64(uint64_t(mx[o]) - uint64_t(mn[o]));
+    for (unsigned o = only == kAllOrders ? 0 : only; o <= (only == kAllOrders ? top : only); ++o) {
+        const unsigned w = width(o);
         size_t starts = 0;
         if (o >= 1) starts += varint_size(zigzag(v[0]));
         if (o >= 2) starts += varint_size(zigzag(wrap_sub(v[1], v[0])));
@@ -191,18 +211,23 @@ size_t stream_head(const int64_t* v, size_t m, unsigned o, Writer& out, uint64_t
 
 // Writes an integer stream with frame of reference, in the delta order that packs smallest. With a log (the
 // entropy stage follows), it also records the residuals of the order an entropy coder would prefer, with
-// that order's header, so the stage can put an entropy-coded stream of either order in its place.
-void write_intseq(const int64_t* v, size_t m, unsigned max_order, Writer& out, SeqLog* log, uint32_t context) {
+// that order's header, so the stage can put an entropy-coded stream of either order in its place. Under a
+// memory's settled order, that order is the only one looked at, for both.
+void write_intseq(const int64_t* v, size_t m, unsigned max_order, Writer& out, SeqLog* log, uint32_t context,
+                  OrderMemory* memory) {
     OrderChoice c, e;
     double ebits = 0;
     int64_t emax = 0;
-    choose_order(v, m, max_order, log != nullptr, c, e, ebits, emax);
+    unsigned only = log && memory && memory->settled() ? memory->order : kAllOrders;
+    choose_order(v, m, max_order, log != nullptr, only, c, e, ebits, emax);
+    auto per_residual = [&] { return ebits / double(std::max<size_t>(1, m - e.order)); };
+    if (only != kAllOrders && memory->surprised(per_residual())) {
+        only = kAllOrders;
+        choose_order(v, m, max_order, true, only, c, e, ebits, emax);
+    }
+    if (log && memory) memory->saw(e.order, per_residual(), only == kAllOrders);
     const unsigned eorder = e.order;
     const int64_t emin = e.min;
-    // A stream that will clearly be entropy-coded keeps its frame of reference in the entropy coder's order
-    // (a fallback it will hardly ever need): its residuals are then worked out and logged once, and packed
-    // only if the fallback is taken.
-    if (log && eorder != c.order && ebits / 8 + double(m) / 64 + 24 < 0.8 * double(c.bytes)) c = e;
     const size_t start = out.size();
     uint64_t resid[kScratch];
     const size_t rc = m - c.order;
@@ -341,7 +366,8 @@ Combo pick_combo(const T* v, size_t m, const std::vector<Combo>& combos, bool co
 }
 
 template <class T>
-void encode_alp(const T* v, size_t m, Combo c, const EncodeOptions& opt, Writer& out, SeqLog* log) {
+void encode_alp(const T* v, size_t m, Combo c, const EncodeOptions& opt, Writer& out, SeqLog* log,
+                OrderMemory* memory) {
     int64_t ints[kScratch];
     uint8_t bad[kScratch];
     const unsigned e = c.e, f = c.f;
@@ -389,7 +415,8 @@ void encode_alp(const T* v, size_t m, Combo c, const EncodeOptions& opt, Writer&
         out.u8(uint8_t(e2));
         out.u8(uint8_t(f2));
     }
-    write_intseq(ints, m, opt.max_order, out, log, kCtxAlp | (uint32_t(e - f) << 8) | (sizeof(T) == 4 ? 1u << 16 : 0));
+    write_intseq(ints, m, opt.max_order, out, log, kCtxAlp | (uint32_t(e - f) << 8) | (sizeof(T) == 4 ? 1u << 16 : 0),
+                 memory);
     for (size_t k = 0; k < nexc; ++k) out.u16(pos[k]);
     for (size_t k = 0; k < nexc; ++k) out.put(bits_of(v[pos[k]]));
     for (size_t k = 0; k < n2; ++k) out.u16(pos2[k]);
@@ -670,6 +697,7 @@ struct SeriesEncoder {
     std::array<std::array<double, 5>, 2> closest{};
     std::array<size_t, 2> calls{};
     std::array<double, 2> per_value_sum{};  // of the chosen blocks' estimated bytes per value
+    OrderMemory order_memory[2][3];          // per nesting depth: the alp, sig and delta streams
     static constexpr size_t kExplore = 4;
     static constexpr double kClose = 1.25;
     // `alp` always tries every method: its bytes for a given input stay those of every earlier release.
@@ -693,6 +721,8 @@ struct SeriesEncoder {
         for (auto& c : closest) c.fill(std::numeric_limits<double>::infinity());
         calls.fill(0);
         per_value_sum.fill(0);
+        for (auto& depth : order_memory)
+            for (OrderMemory& mem : depth) mem.reset();
         if constexpr (Traits<T>::kFloat) {
             combos = find_combos(s, ns, opt.compare_coded);
             rd_right = find_rd_right(s, ns, *kc);
@@ -758,7 +788,7 @@ struct SeriesEncoder {
             Writer& wd = cand[depth][2];
             wd.clear();
             wd.u8(kDelta);
-            write_intseq(ints, m, opt.max_order, wd, log ? &logs[2] : nullptr, kCtxDelta);
+            write_intseq(ints, m, opt.max_order, wd, log ? &logs[2] : nullptr, kCtxDelta, &order_memory[depth][2]);
             consider(wd);
         };
         if constexpr (Traits<T>::kFloat) {
@@ -775,7 +805,7 @@ struct SeriesEncoder {
                     const Combo c = pick_combo(v, m, combos, log && opt.compare_coded, hopeless);
                     // Decimals that the sample says are nearly all exceptions are not worth writing out.
                     if (!hopeless) {
-                        encode_alp(v, m, c, opt, wa, log ? &logs[0] : nullptr);
+                        encode_alp(v, m, c, opt, wa, log ? &logs[0] : nullptr, &order_memory[depth][0]);
                         consider(wa);
                     }
                 }
@@ -783,7 +813,7 @@ struct SeriesEncoder {
                     attempted[4] = true;
                     Writer& ws = cand[depth][4];
                     ws.clear();
-                    encode_sig(v, m, sig, opt.max_order, ws, log ? &logs[4] : nullptr);
+                    encode_sig(v, m, sig, opt.max_order, ws, log ? &logs[4] : nullptr, &order_memory[depth][1]);
                     consider(ws);
                 }
                 // The split only pays when the decimal route costs more than a high-precision value would.

@@ -137,8 +137,34 @@ inline size_t take_neighbours_for_exceptions(int64_t* ints, const uint8_t* bad, 
     return n;
 }
 
+// The delta order the entropy coder preferred for the last streams of one kind (the decimal integers of a
+// row group's blocks, say). Once it has been the same kSettle times running, the next streams of the kind
+// only estimate that order, and all orders again on every kRecheck-th stream: neighbouring blocks are
+// alike, and estimating three orders was a fifth of the decimal series' encode time.
+struct OrderMemory {
+    static constexpr unsigned kSettle = 4;
+    static constexpr unsigned kRecheck = 8;
+    unsigned order = 0, streak = 0, calls = 0;
+    double bits = 0;  // the estimated bits per residual of the last stream whose orders were all estimated
+    void reset() {
+        order = streak = calls = 0;
+        bits = 0;
+    }
+    bool settled() { return streak >= kSettle && ++calls % kRecheck != 0; }
+    // A stream under the settled order that came out far costlier than the last fully estimated one: the
+    // data may have changed, so its orders are all estimated after all.
+    bool surprised(double b) const { return b > 1.15 * bits + 0.5; }
+    void saw(unsigned o, double b, bool all) {
+        streak = o == order ? streak + 1 : 1;
+        order = o;
+        if (all) bits = b;
+    }
+};
+
 // Writes an integer stream (docs/format.md "integer streams") with frame of reference and bit packing,
-// choosing the delta order (up to max_order) that packs smallest.
-void write_intseq(const int64_t* v, size_t m, unsigned max_order, Writer& out, SeqLog* log, uint32_t context);
+// choosing the delta order (up to max_order) that packs smallest. With a log (the entropy stage follows)
+// and a memory, it may estimate only the order the memory has settled on.
+void write_intseq(const int64_t* v, size_t m, unsigned max_order, Writer& out, SeqLog* log, uint32_t context,
+                  OrderMemory* memory = nullptr);
 
 }  // namespace tsquash::codecs::alp

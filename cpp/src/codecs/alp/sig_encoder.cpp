@@ -95,7 +95,8 @@ bool find_sig_grid(const T* s, size_t ns, SigGrid& g) {
 }
 
 template <class T>
-void encode_sig(const T* v, size_t m, const SigGrid& g, unsigned max_order, Writer& out, SeqLog* log) {
+void encode_sig(const T* v, size_t m, const SigGrid& g, unsigned max_order, Writer& out, SeqLog* log,
+                OrderMemory* memory) {
     int64_t q[kScratch];
     uint8_t bad[kScratch];
     size_t nbad = 0;
@@ -111,14 +112,14 @@ void encode_sig(const T* v, size_t m, const SigGrid& g, unsigned max_order, Writ
     out.u8(uint8_t(g.p));
     out.u8(uint8_t(g.L));
     out.varint(nexc);
-    write_intseq(q, m, max_order, out, log, kCtxSig | (sizeof(T) == 4 ? 1u << 16 : 0));
+    write_intseq(q, m, max_order, out, log, kCtxSig | (sizeof(T) == 4 ? 1u << 16 : 0), memory);
     for (size_t j = 0; j < nexc; ++j) out.u16(pos[j]);
     for (size_t j = 0; j < nexc; ++j) out.put(std::bit_cast<U<T>>(v[pos[j]]));
 }
 
 template bool find_sig_grid<double>(const double*, size_t, SigGrid&);
 template bool find_sig_grid<float>(const float*, size_t, SigGrid&);
-template void encode_sig<double>(const double*, size_t, const SigGrid&, unsigned, Writer&, SeqLog*);
-template void encode_sig<float>(const float*, size_t, const SigGrid&, unsigned, Writer&, SeqLog*);
+template void encode_sig<double>(const double*, size_t, const SigGrid&, unsigned, Writer&, SeqLog*, OrderMemory*);
+template void encode_sig<float>(const float*, size_t, const SigGrid&, unsigned, Writer&, SeqLog*, OrderMemory*);
 
 }  // namespace tsquash::codecs::alp

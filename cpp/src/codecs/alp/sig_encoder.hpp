@@ -14,6 +14,7 @@ bool find_sig_grid(const T* s, size_t ns, SigGrid& g);
 
 // Writes a `sig` block of m values under g; values the grid cannot give back are exceptions.
 template <class T>
-void encode_sig(const T* v, size_t m, const SigGrid& g, unsigned max_order, Writer& out, SeqLog* log);
+void encode_sig(const T* v, size_t m, const SigGrid& g, unsigned max_order, Writer& out, SeqLog* log,
+                OrderMemory* memory);
 
 }  // namespace tsquash::codecs::alp
