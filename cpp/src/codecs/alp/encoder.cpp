@@ -81,17 +81,30 @@ inline int64_t residual_at(const int64_t* v, size_t i, unsigned o, int64_t c0) {
     return o == 1 ? d1 : wrap_sub(d1, wrap_sub(v[i - 1], v[i - 2]));
 }
 
-constexpr unsigned kAllOrders = 3;
+constexpr unsigned kAllOrders = 7;  // a mask of orders 0, 1 and 2
 
-// proxy[o]: estimated bits of the sampled residuals of order o, seen[o] of them, for every order up to
-// max_order or (only < kAllOrders) for that one alone. mn/mx: each order's exact residual range (order 0:
-// of the values).
-void order_proxies(const int64_t* v, size_t m, unsigned max_order, unsigned only, const int64_t* mn,
+// The class histograms of the orders in Mask (<= max_order) at the sampled positions, two per order.
+template <unsigned Mask>
+void sample_classes(const int64_t* v, size_t m, unsigned max_order, int64_t c0, uint32_t (&h)[3][2][65]) {
+    const size_t first = max_order;
+    for (size_t j = 0, i = first; i < m; ++j, i = first + kProxyStep * j + (j & (kProxyStep - 1))) {
+        const size_t t = j & 1;
+        if constexpr ((Mask & 1) != 0) ++h[0][t][bit_width64(zigzag(wrap_sub(v[i], c0)))];
+        if constexpr ((Mask & 6) != 0) {
+            const int64_t d1 = wrap_sub(v[i], v[i - 1]);
+            if constexpr ((Mask & 2) != 0) ++h[1][t][bit_width64(zigzag(d1))];
+            if constexpr ((Mask & 4) != 0) ++h[2][t][bit_width64(zigzag(wrap_sub(d1, wrap_sub(v[i - 1], v[i - 2]))))];
+        }
+    }
+}
+
+// proxy[o]: estimated bits of the sampled residuals of order o, seen[o] of them, for each order o in the
+// mask (<= max_order). mn/mx: each order's exact residual range (order 0: of the values).
+void order_proxies(const int64_t* v, size_t m, unsigned max_order, unsigned mask, const int64_t* mn,
                    const int64_t* mx, double* proxy, uint64_t* seen) {
-    const bool all = only == kAllOrders;
     // Every fourth value is plenty for an estimate; the centre of order 0 is the median of a few.
     int64_t c0 = 0;
-    if (all || only == 0) {
+    if (mask & 1) {
         int64_t few[64] = {};
         const size_t nf = std::min<size_t>(m, 64);
         for (size_t j = 0; j < nf; ++j) few[j] = v[j * m / nf];
@@ -101,26 +114,21 @@ void order_proxies(const int64_t* v, size_t m, unsigned max_order, unsigned only
     // Every order is sampled at the same positions, and the positions step through all four phases: data
     // with a period of two (alternating channels, staggered grids) has larger deltas at every other
     // position, and a fixed phase per order would favour whichever order it happened to sample there.
-    // Two histograms per order, alternating, so consecutive values in the same class do not wait on each
-    // other's increment; merged before use.
+    // (The positions do not depend on the mask, so neither does an order's estimate.) Two histograms per
+    // order, alternating, so consecutive values in the same class do not wait on each other's increment;
+    // merged before use.
     uint32_t h[3][2][65] = {};
-    // The same positions whichever orders are estimated, so an order's estimate does not depend on that.
-    const size_t first = max_order;
-    auto step = [&](size_t j) { return first + kProxyStep * j + (j & (kProxyStep - 1)); };
-    if (all) {
-        for (size_t j = 0, i = first; i < m; ++j, i = step(j)) {
-            const size_t t = j & 1;
-            ++h[0][t][bit_width64(zigzag(wrap_sub(v[i], c0)))];
-            if (max_order >= 1) {
-                const int64_t d1 = wrap_sub(v[i], v[i - 1]);
-                ++h[1][t][bit_width64(zigzag(d1))];
-                if (max_order >= 2) ++h[2][t][bit_width64(zigzag(wrap_sub(d1, wrap_sub(v[i - 1], v[i - 2]))))];
-            }
-        }
-    } else {
-        for (size_t j = 0, i = first; i < m; ++j, i = step(j)) ++h[only][j & 1][bit_width64(zigzag(residual_at(v, i, only, c0)))];
+    switch (mask) {
+        case 1: sample_classes<1>(v, m, max_order, c0, h); break;
+        case 2: sample_classes<2>(v, m, max_order, c0, h); break;
+        case 3: sample_classes<3>(v, m, max_order, c0, h); break;
+        case 4: sample_classes<4>(v, m, max_order, c0, h); break;
+        case 5: sample_classes<5>(v, m, max_order, c0, h); break;
+        case 6: sample_classes<6>(v, m, max_order, c0, h); break;
+        default: sample_classes<7>(v, m, max_order, c0, h); break;
     }
-    for (unsigned o = all ? 0 : only; o <= (all ? max_order : only); ++o) {
+    for (unsigned o = 0; o <= max_order; ++o) {
+        if (!((mask >> o) & 1)) continue;
         uint32_t* hist = h[o][0];
         uint64_t n = 0;
         for (unsigned k = 0; k <= 64; ++k) n += hist[k] += h[o][1][k];
@@ -145,44 +153,55 @@ void order_proxies(const int64_t* v, size_t m, unsigned max_order, unsigned only
     }
 }
 
-// The order that packs smallest, and (for_entropy) the one an entropy coder would prefer, with the estimated
-// bits of its residuals and its own frame of reference (as_packed). With `only` < kAllOrders (and
-// for_entropy), that order is taken for both without estimating the others, unless another order's range
-// is more than twice narrower (smooth data after a random walk, noise after smooth data): then all are
-// estimated, and `only` says so.
-void choose_order(const int64_t* v, size_t m, unsigned max_order, bool for_entropy, unsigned& only,
-                  OrderChoice& packed, OrderChoice& as_packed, double& entropy_bits, int64_t& entropy_max) {
+// The order that packs smallest, and (for_entropy) the one among `mask` an entropy coder would prefer,
+// with the estimated bits of its residuals (entropy_bits; key[o]: every estimated order's, delta starts
+// included, infinite for the others) and its own frame of reference (as_packed). When the mask leaves out
+// an order whose range is more than twice narrower than the chosen one's (smooth data after a random walk,
+// noise after smooth data), all orders are estimated after all. Returns whether all were.
+bool choose_order(const int64_t* v, size_t m, unsigned max_order, bool for_entropy, unsigned mask,
+                  OrderChoice& packed, OrderChoice& as_packed, double& entropy_bits, int64_t& entropy_max,
+                  double* key) {
     int64_t mn[3], mx[3];
     kernels::ranges3(v, m, mn, mx);
     const unsigned top = std::min<unsigned>(max_order, unsigned(m - 1));
     auto width = [&](unsigned o) { return bit_width64(uint64_t(mx[o]) - uint64_t(mn[o])); };
-    if (only > top) only = kAllOrders;
-    for (unsigned o = 0; only != kAllOrders && o <= top; ++o)
-        if (width(o) + 1 < width(only)) only = kAllOrders;
-    double proxy[3] = {0, 0, 0};
-    uint64_t seen[3] = {1, 1, 1};
-    if (for_entropy) order_proxies(v, m, top, only, mn, mx, proxy, seen);
-    packed.bytes = SIZE_MAX;
-    double best_key = std::numeric_limits<double>::infinity();
-    as_packed = {};
-    for (unsigned o = only == kAllOrders ? 0 : only; o <= (only == kAllOrders ? top : only); ++o) {
-        const unsigned w = width(o);
-        size_t starts = 0;
-        if (o >= 1) starts += varint_size(zigzag(v[0]));
-        if (o >= 2) starts += varint_size(zigzag(wrap_sub(v[1], v[0])));
-        const size_t bytes = 1 + starts + 1 + varint_size(zigzag(mn[o])) + packed_size(m - o, w);
-        if (bytes < packed.bytes) packed = {o, mn[o], w, bytes};
-        // Each order's proxy scaled to all its residuals (an order counted in full has more samples), so the
-        // delta starts weigh what they will cost.
-        const double key = proxy[o] * double(m - o) / double(std::max<uint64_t>(1, seen[o])) + 8.0 * double(starts);
-        if (for_entropy && key < best_key) {
-            best_key = key;
-            as_packed = {o, mn[o], w, bytes};
+    const unsigned full = kAllOrders & ((2u << top) - 1);
+    mask &= full;
+    if (mask == 0) mask = full;
+    double est[3] = {0, 0, 0};
+    for (;;) {
+        double proxy[3] = {0, 0, 0};
+        uint64_t seen[3] = {1, 1, 1};
+        if (for_entropy) order_proxies(v, m, top, mask, mn, mx, proxy, seen);
+        packed.bytes = SIZE_MAX;
+        double best_key = std::numeric_limits<double>::infinity();
+        as_packed = {};
+        for (unsigned o = 0; o < 3; ++o) key[o] = std::numeric_limits<double>::infinity();
+        for (unsigned o = 0; o <= top; ++o) {
+            const unsigned w = width(o);
+            size_t starts = 0;
+            if (o >= 1) starts += varint_size(zigzag(v[0]));
+            if (o >= 2) starts += varint_size(zigzag(wrap_sub(v[1], v[0])));
+            const size_t bytes = 1 + starts + 1 + varint_size(zigzag(mn[o])) + packed_size(m - o, w);
+            if (bytes < packed.bytes) packed = {o, mn[o], w, bytes};
+            if (!((mask >> o) & 1)) continue;
+            // Each order's proxy scaled to all its residuals (an order counted in full has more samples), so
+            // the delta starts weigh what they will cost.
+            est[o] = proxy[o] * double(m - o) / double(std::max<uint64_t>(1, seen[o]));
+            key[o] = est[o] + 8.0 * double(starts);
+            if (for_entropy && key[o] < best_key) {
+                best_key = key[o];
+                as_packed = {o, mn[o], w, bytes};
+            }
         }
+        bool narrower = false;
+        for (unsigned o = 0; o <= top; ++o) narrower |= !((mask >> o) & 1) && width(o) + 1 < as_packed.width;
+        if (!for_entropy || mask == full || !narrower) break;
+        mask = full;
     }
-    const unsigned eo = as_packed.order;
-    entropy_bits = proxy[eo] * double(m - eo) / double(std::max<uint64_t>(1, seen[eo]));
-    entropy_max = mx[eo];
+    entropy_bits = est[as_packed.order];
+    entropy_max = mx[as_packed.order];
+    return mask == full;
 }
 
 }  // namespace
@@ -218,14 +237,18 @@ void write_intseq(const int64_t* v, size_t m, unsigned max_order, Writer& out, S
     OrderChoice c, e;
     double ebits = 0;
     int64_t emax = 0;
-    unsigned only = log && memory && memory->settled() ? memory->order : kAllOrders;
-    choose_order(v, m, max_order, log != nullptr, only, c, e, ebits, emax);
+    double key[3];
+    const unsigned mask = log && memory ? memory->orders() : kAllOrders;
+    bool all = choose_order(v, m, max_order, log != nullptr, mask, c, e, ebits, emax, key);
     auto per_residual = [&] { return ebits / double(std::max<size_t>(1, m - e.order)); };
-    if (only != kAllOrders && memory->surprised(per_residual())) {
-        only = kAllOrders;
-        choose_order(v, m, max_order, true, only, c, e, ebits, emax);
+    if (log && memory && !all && memory->surprised(per_residual()))
+        all = choose_order(v, m, max_order, true, kAllOrders, c, e, ebits, emax, key);
+    if (log && memory) {
+        memory->saw(key, e.order, per_residual(), all);
+        // With some orders left out, the frame of reference goes with the entropy coder's order as well (a
+        // fallback the stream will hardly need), so its residuals are worked out and logged once.
+        if (!all) c = e;
     }
-    if (log && memory) memory->saw(e.order, per_residual(), only == kAllOrders);
     const unsigned eorder = e.order;
     const int64_t emin = e.min;
     const size_t start = out.size();

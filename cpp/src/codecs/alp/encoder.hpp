@@ -1,5 +1,6 @@
 // Encoder internals shared by encoder.cpp and the entropy stage.
 #pragma once
+#include <algorithm>
 #include <cstdint>
 #include <memory>
 #include <vector>
@@ -137,27 +138,40 @@ inline size_t take_neighbours_for_exceptions(int64_t* ints, const uint8_t* bad, 
     return n;
 }
 
-// The delta order the entropy coder preferred for the last streams of one kind (the decimal integers of a
-// row group's blocks, say). Once it has been the same kSettle times running, the next streams of the kind
-// only estimate that order, and all orders again on every kRecheck-th stream: neighbouring blocks are
-// alike, and estimating three orders was a fifth of the decimal series' encode time.
+// How the delta orders fared on the last streams of one kind (the decimal integers of a row group's blocks,
+// say). Once one order has been the entropy coder's choice kSettle times running, only it is estimated for
+// the next streams of the kind; otherwise, an order whose estimate came out over kLose times the best one's
+// kSettle times running is left out. All orders are estimated again on every kRecheck-th stream, when a
+// stream costs 15% more bits than the last fully estimated one, and when a left-out order's range is over
+// twice narrower than the chosen one's. Neighbouring blocks are alike, and estimating the three orders of
+// every stream was a fifth of the decimal series' encode time.
 struct OrderMemory {
     static constexpr unsigned kSettle = 4;
     static constexpr unsigned kRecheck = 8;
-    unsigned order = 0, streak = 0, calls = 0;
+    static constexpr double kLose = 1.1;
+    unsigned order = 0, streak = 0;
+    unsigned losing[3] = {0, 0, 0};
+    unsigned calls = 0;
     double bits = 0;  // the estimated bits per residual of the last stream whose orders were all estimated
-    void reset() {
-        order = streak = calls = 0;
-        bits = 0;
+    void reset() { *this = OrderMemory{}; }
+    // The orders to estimate for the next stream, as a mask (bit o for order o).
+    unsigned orders() {
+        unsigned mask = 0;
+        for (unsigned o = 0; o < 3; ++o) mask |= unsigned(losing[o] < kSettle) << o;
+        if (streak >= kSettle) mask = 1u << order;
+        if (mask == 7) return 7;
+        return ++calls % kRecheck == 0 ? 7 : mask;
     }
-    bool settled() { return streak >= kSettle && ++calls % kRecheck != 0; }
-    // A stream under the settled order that came out far costlier than the last fully estimated one: the
-    // data may have changed, so its orders are all estimated after all.
     bool surprised(double b) const { return b > 1.15 * bits + 0.5; }
-    void saw(unsigned o, double b, bool all) {
-        streak = o == order ? streak + 1 : 1;
-        order = o;
-        if (all) bits = b;
+    // key: each order's estimate (infinite where not estimated); chosen: the order taken, b its bits per
+    // residual; all: whether every order was estimated.
+    void saw(const double* key, unsigned chosen, double b, bool all) {
+        streak = chosen == order ? streak + 1 : 1;
+        order = chosen;
+        if (!all) return;
+        bits = b;
+        const double best = std::min({key[0], key[1], key[2]});
+        for (unsigned o = 0; o < 3; ++o) losing[o] = key[o] > kLose * best ? losing[o] + 1 : 0;
     }
 };
 
