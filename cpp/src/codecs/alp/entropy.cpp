@@ -222,11 +222,9 @@ void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst, unsigne
 void ans_encode(const uint64_t* resid, const uint16_t* bin_of, size_t rc, const Model& model, Writer& out) {
     uint16_t words[kScratch * 2 + 8];
     size_t nw = 0;
-    uint64_t total = 0;  // offset bits
     const Model::EncSym* syms = model.enc.data();
     auto step = [&](uint32_t& st, size_t i) {
         const Model::EncSym& e = syms[bin_of[i]];
-        total += e.width;
         // One renormalisation at most: states stay below 2^32. The word is stored either way and kept
         // only when the state moves (no branch on data).
         const bool big = st >= e.limit;
@@ -238,7 +236,30 @@ void ans_encode(const uint64_t* resid, const uint16_t* bin_of, size_t rc, const 
         const uint32_t q = e.rcp ? uint32_t((static_cast<unsigned __int128>(st) * e.rcp) >> 64) : st;
         st += e.bias + q * e.cmpl;
     };
-    // Residual i belongs to state i mod 4; coded backwards, the odd tail first, then whole rounds.
+    // Offsets, LSB first, through a 64-bit accumulator that is stored whole after every offset and then
+    // moves on by the bytes it completed: no branch, and no read-modify-write of bytes just written (which
+    // would stall on store forwarding). Needs offsets of at most 56 bits (the accumulator keeps up to 7).
+    // They go to a scratch area first: the rANS words, whose count is known only at the end, come before
+    // them in the stream.
+    const uint8_t* widths = model.widths.data();
+    const uint64_t* lowers = model.dec_lower.data();
+    uint8_t obuf[kScratch * 8 + 16];
+    uint64_t acc = 0;
+    unsigned fill = 0;
+    size_t at = 0;
+    auto offset = [&](size_t k) {
+        const unsigned b = bin_of[k];
+        acc |= (resid[k] - lowers[b]) << fill;  // offset 0 for width 0
+        fill += widths[b];
+        std::memcpy(obuf + at, &acc, 8);
+        at += fill >> 3;
+        acc >>= fill & ~7u;
+        fill &= 7;
+    };
+    const bool narrow = model.max_width <= 56;
+    // Residual i belongs to state i mod 4; coded backwards, the odd tail first, then whole rounds. Each
+    // round also writes four offsets from the front: the states' multiply chains leave the core idle most
+    // of the time, and the offsets' own chain fills it.
     uint32_t x[kAnsStates] = {kAnsLow, kAnsLow, kAnsLow, kAnsLow};
     size_t i = rc;
     while (i % kAnsStates) {
@@ -246,53 +267,48 @@ void ans_encode(const uint64_t* resid, const uint16_t* bin_of, size_t rc, const 
         step(x[i % kAnsStates], i);
     }
     uint32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
-    for (; i; i -= 4) {
-        step(x3, i - 1);
-        step(x2, i - 2);
-        step(x1, i - 3);
-        step(x0, i - 4);
-    }
-    x[0] = x0, x[1] = x1, x[2] = x2, x[3] = x3;
-    uint8_t* head = out.grow(4 * kAnsStates + 2 * nw);
-    for (unsigned j = 0; j < kAnsStates; ++j) std::memcpy(head + 4 * j, &x[j], 4);
-    head += 4 * kAnsStates;
-    for (size_t k = nw; k-- > 0; head += 2) std::memcpy(head, &words[k], 2);
-    // Offsets, LSB first, through a 64-bit accumulator that is stored whole after every offset and then
-    // moves on by the bytes it completed: no branch, and no read-modify-write of bytes just written (which
-    // would stall on store forwarding). Needs offsets of at most 56 bits (the accumulator keeps up to 7).
-    const uint8_t* widths = model.widths.data();
-    const uint64_t* lowers = model.dec_lower.data();
-    const size_t obytes = size_t((total + 7) / 8);
-    uint8_t* o = out.grow(obytes + 8);
-    uint64_t acc = 0;
-    unsigned fill = 0;
-    size_t at = 0;
-    if (model.max_width <= 56) {
-        for (size_t i = 0; i < rc; ++i) {
-            const unsigned b = bin_of[i];
-            acc |= (resid[i] - lowers[b]) << fill;  // offset 0 for width 0
-            fill += widths[b];
-            std::memcpy(o + at, &acc, 8);
-            at += fill >> 3;
-            acc >>= fill & ~7u;
-            fill &= 7;
+    size_t k = 0;
+    if (narrow) {
+        for (; i; i -= 4, k += 4) {
+            step(x3, i - 1);
+            offset(k);
+            step(x2, i - 2);
+            offset(k + 1);
+            step(x1, i - 3);
+            offset(k + 2);
+            step(x0, i - 4);
+            offset(k + 3);
         }
+        for (; k < rc; ++k) offset(k);
     } else {
-        for (size_t i = 0; i < rc; ++i) {
-            const unsigned b = bin_of[i], w = widths[b];
-            const uint64_t off = resid[i] - lowers[b];
+        for (; i; i -= 4) {
+            step(x3, i - 1);
+            step(x2, i - 2);
+            step(x1, i - 3);
+            step(x0, i - 4);
+        }
+        // Offsets of up to 64 bits: the accumulator is stored when full, the rest of the offset kept.
+        for (; k < rc; ++k) {
+            const unsigned b = bin_of[k], w = widths[b];
+            const uint64_t off = resid[k] - lowers[b];
             acc |= off << fill;  // fill < 64 here
             fill += w;
             if (fill >= 64) {
-                std::memcpy(o + at, &acc, 8);
+                std::memcpy(obuf + at, &acc, 8);
                 at += 8;
                 fill -= 64;
                 acc = fill ? off >> (w - fill) : 0;
             }
         }
     }
-    std::memcpy(o + at, &acc, 8);  // the rest (the 8 spare bytes make room for a whole word)
-    out.bytes.resize(out.bytes.size() - 8);
+    std::memcpy(obuf + at, &acc, 8);  // the rest
+    const size_t obytes = at + (fill + 7) / 8;
+    x[0] = x0, x[1] = x1, x[2] = x2, x[3] = x3;
+    uint8_t* head = out.grow(4 * kAnsStates + 2 * nw + obytes);
+    for (unsigned j = 0; j < kAnsStates; ++j) std::memcpy(head + 4 * j, &x[j], 4);
+    head += 4 * kAnsStates;
+    for (size_t j = nw; j-- > 0; head += 2) std::memcpy(head, &words[j], 2);
+    std::memcpy(head, obuf, obytes);
 }
 
 // ---- building a model --------------------------------------------------------------------------------------
