@@ -68,16 +68,18 @@ EntropyPlan plan_entropy(const SeqLog& log, unsigned threads) {
             mx = std::max(mx, e.max);
         }
         if (bytes < kMinGroupBytes) return;
-        std::vector<int64_t> sample;
-        sample.reserve(std::min(total, kSampleValues) + 1);
         const size_t stride = (total + kSampleValues - 1) / kSampleValues;
+        std::vector<int64_t> sample((total + stride - 1) / stride);
+        int64_t* to = sample.data();
         size_t skip = 0;  // values to pass over before the next sampled one
         for (size_t k : idx) {
             const SeqEntry& e = log.entries[k];
+            const uint64_t* from = log.arena.data() + e.first;
             size_t i = skip;
-            for (; i < e.count; i += stride) sample.push_back(int64_t(log.arena[e.first + i]));
+            for (; i < e.count; i += stride) *to++ = int64_t(from[i]);
             skip = i - e.count;
         }
+        sample.resize(size_t(to - sample.data()));
         Candidate& c = all[gi];
         c.model = build_model(sample, total, mn, mx);
         for (size_t k : idx) {
