@@ -17,7 +17,7 @@ namespace {
 // Streams of one kind taking fewer bytes than this together never pay for a table. (A bound on residual
 // counts instead passed over a few hundred 64-bit values that a table would code in half their bytes.)
 constexpr size_t kMinGroupBytes = 256;
-constexpr size_t kSampleValues = 1 << 16;
+constexpr size_t kSampleValues = 1 << 15;
 
 // A stream is entropy-coded only when that saves at least this share of its bytes: decoding a
 // bit-packed stream is several times faster, so a sliver of size is not worth it.
