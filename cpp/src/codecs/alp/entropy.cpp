@@ -383,10 +383,8 @@ bool Model::code_bits(const uint64_t* resid, size_t rc, uint16_t* bin_of, double
 
 Model build_model(std::vector<int64_t>& sample, size_t population, int64_t global_min, int64_t global_max) {
     const size_t s = sample.size();
-    // Atoms: the distinct values with their counts (counted in a hash table, then only the distinct values
-    // sorted: residuals usually take far fewer values than there are); when there are too many, consecutive
-    // ones are grouped into quantile groups of about equal population (a value that alone fills a group
-    // stays alone).
+    // Atoms: the distinct values with their counts; when there are too many, consecutive ones are grouped
+    // into quantile groups of about equal population (a value that alone fills a group stays alone).
     // Kept per thread between calls, like every buffer here that grows with the sample: fresh ones would be
     // faulted in page by page every time (wide residuals make tens of thousands of atoms).
     static thread_local BuildScratch scratch_keep;
@@ -395,7 +393,7 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
     atoms.clear();
     {
         // Most residuals sit in a narrow window around the sample's middle value: those are counted in a
-        // direct array (one increment each), the rest in a hash table; each distinct value is an atom.
+        // direct array (one increment each), the rest are sorted; each distinct value is an atom.
         int64_t few[33];
         const size_t nf = std::min<size_t>(33, s);
         for (size_t j = 0; j < nf; ++j) few[j] = sample[j * s / nf];
@@ -432,48 +430,20 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
         }
         const size_t from_window = atoms.size();  // sorted already
         if (r) {
-            size_t cap = 64;
-            unsigned shift = 58;
-            while (cap < 2 * r) cap <<= 1, --shift;
-            static thread_local std::vector<int64_t> keys_keep;
-            static thread_local std::vector<uint32_t> counts_keep;
-            if (keys_keep.size() < cap) keys_keep.resize(cap);  // read only where a count says a key is there
-            counts_keep.assign(cap, 0);
-            int64_t* keys = keys_keep.data();
-            uint32_t* counts = counts_keep.data();
-            auto hash = [&](int64_t v) { return size_t((uint64_t(v) * 0x9E3779B97F4A7C15ull) >> shift); };
-            constexpr size_t kAhead = 16;  // slots are fetched this many values ahead: the table outgrows L1
-            for (size_t i = 0; i < r; ++i) {
-                if (i + kAhead < r) {
-                    const size_t h = hash(rest[i + kAhead]);
-                    __builtin_prefetch(&keys[h]);
-                    __builtin_prefetch(&counts[h]);
-                }
-                const int64_t v = rest[i];
-                size_t h = hash(v);
-                while (counts[h] && keys[h] != v) h = (h + 1) & (cap - 1);
-                keys[h] = v;
-                ++counts[h];
-            }
-            // Every slot is written and only the filled ones advance: a branch on the slot would mispredict
-            // on about every other slot of a table this sparse and this random.
-            atoms.resize(from_window + r + 1);
-            Atom* out = atoms.data() + from_window;
-            size_t k = 0;
-            for (size_t h = 0; h < cap; ++h) {
-                out[k] = {keys[h], keys[h], counts[h]};
-                k += counts[h] != 0;
-            }
-            atoms.resize(from_window + k);
-        }
-        if (atoms.size() > from_window) {
-            // Only the values outside the window need sorting; then the two sorted runs are merged. Keys are
-            // relative to the smallest value: residuals around zero would otherwise differ in every digit.
-            Atom* outside = atoms.data() + from_window;
-            const size_t no = atoms.size() - from_window;
+            // The values outside the window are sorted (keys relative to the smallest: residuals around zero
+            // would otherwise differ in every digit), each run of equal ones becoming an atom; then the two
+            // sorted runs of atoms are merged. (Counting them in a hash table first, then sorting the distinct
+            // ones, took twice as long on wide residuals, where nearly all are distinct.)
             int64_t low = std::numeric_limits<int64_t>::max();
-            for (size_t i = 0; i < no; ++i) low = std::min(low, outside[i].lo);
-            radix_sort(outside, no, scratch.spare, [low](const Atom& x) { return uint64_t(x.lo) - uint64_t(low); });
+            for (size_t i = 0; i < r; ++i) low = std::min(low, rest[i]);
+            static thread_local std::vector<int64_t> sort_keep;
+            radix_sort(rest, r, sort_keep, [low](int64_t x) { return uint64_t(x) - uint64_t(low); });
+            for (size_t i = 0; i < r;) {
+                size_t j = i + 1;
+                while (j < r && rest[j] == rest[i]) ++j;
+                atoms.push_back({rest[i], rest[i], j - i});
+                i = j;
+            }
             if (from_window) {
                 std::vector<Atom>& merged = scratch.spare;
                 merged.resize(atoms.size());
