@@ -744,6 +744,9 @@ struct SeriesEncoder {
         for (auto& c : closest) c.fill(std::numeric_limits<double>::infinity());
         calls.fill(0);
         per_value_sum.fill(0);
+        f32_calls = base_wins = 0;
+        base_closest = std::numeric_limits<double>::infinity();
+        f32_per_value_sum = 0;
         for (auto& depth : order_memory)
             for (OrderMemory& mem : depth) mem.reset();
         if constexpr (Traits<T>::kFloat) {
@@ -889,6 +892,17 @@ struct SeriesEncoder {
 
     double last_estimate = 0;  // of the block encode_block returned last
 
+    // Float32 blocks against the base methods on the same values, in this row group: blocks where both were
+    // tried, how often the base methods won, how close they came at best (their estimate over the float32
+    // block's), and the float32 blocks' estimated bytes per value summed.
+    size_t f32_calls = 0, base_wins = 0;
+    double base_closest = std::numeric_limits<double>::infinity();
+    double f32_per_value_sum = 0;
+    bool base_worth_trying(double f32_per_value) const {
+        return f32_calls < kExplore || f32_calls % kExplore == 0 || base_wins > 0 || base_closest < kClose ||
+               f32_per_value > kClose * f32_per_value_sum / double(f32_calls);
+    }
+
     // Top-level block: the base methods, then (auto) the nesting ones.
     Writer& encode_block(const T* v, size_t m, SeqLog* log) {
         SeqLog& base_log = block_logs[3];
@@ -904,25 +918,40 @@ struct SeriesEncoder {
                 split = !(f32 && within_an_ulp_of_float32(v, m));
             }
         }
-        double best_est = 0;
-        Writer* best = &encode_base(v, m, 0, log ? &base_log : nullptr, split, &best_est);
+        double best_est = std::numeric_limits<double>::infinity();
+        Writer* best = nullptr;
+        SeqLog* best_log = &base_log;
+        double f32_est = 0;
+        if (f32) f32_est = estimate(comp[0], log ? &comp_log[0] : nullptr);
+        // Where the float32 blocks of this row group have beaten the base methods by far, the base methods
+        // are only tried on every kExplore-th block, or when the float32 block is far costlier than the
+        // row group's blocks so far (the same rule as for the base methods themselves).
+        const bool base_needed = !f32 || f32_est >= double(1 + m * sizeof(Ub)) || base_worth_trying(f32_est / double(m));
+        if (base_needed) {
+            best = &encode_base(v, m, 0, log ? &base_log : nullptr, split, &best_est);
+            if (f32) base_closest = std::min(base_closest, best_est / f32_est);
+        }
         last_estimate = best_est;
         if (!opt.automatic) {
             if (log) log->absorb(base_log);
             return *best;
         }
-        SeqLog* best_log = &base_log;
-        auto consider = [&](int k) {
-            const double est = estimate(comp[k], log ? &comp_log[k] : nullptr);
+        auto consider = [&](int k, double est) {
             if (est < best_est) {
                 best = &comp[k];
                 best_log = &comp_log[k];
                 best_est = est;
             }
         };
-        if (f32) consider(0);
-        if (encode_rle(v, m, comp[1], log ? &comp_log[1] : nullptr)) consider(1);
-        if (dict && encode_dict(v, m, comp[2], log ? &comp_log[2] : nullptr)) consider(2);
+        if (f32) {
+            const bool base_won = best != nullptr && best_est <= f32_est;
+            consider(0, f32_est);
+            ++f32_calls;
+            base_wins += base_won;
+            f32_per_value_sum += f32_est / double(m);
+        }
+        if (encode_rle(v, m, comp[1], log ? &comp_log[1] : nullptr)) consider(1, estimate(comp[1], log ? &comp_log[1] : nullptr));
+        if (dict && encode_dict(v, m, comp[2], log ? &comp_log[2] : nullptr)) consider(2, estimate(comp[2], log ? &comp_log[2] : nullptr));
         last_estimate = best_est;
         if (log) log->absorb(*best_log);
         return *best;
