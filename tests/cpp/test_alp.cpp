@@ -759,3 +759,42 @@ TEST(AlpStream, ContainerAndStreamingEncoderAgree) {
 }
 
 }  // namespace
+
+namespace {
+
+// The entropy coder on its own: residuals that fall in the rarest bins (the weight-1 gap bins a model keeps
+// for values its sample never saw, whose division step the encoder handles apart) come back exactly.
+TEST(AlpEntropy, ResidualsInWeightOneBinsComeBack) {
+    std::mt19937_64 rng(11);
+    std::vector<int64_t> sample(4000);
+    for (int64_t& v : sample) v = int64_t(rng() % 201) - 100;
+    const int64_t lo = -(int64_t(1) << 40), hi = int64_t(1) << 40;
+    alp::Model model = alp::build_model(sample, sample.size(), lo, hi);
+    size_t weight_one = 0;
+    for (const alp::Bin& b : model.bins) weight_one += b.weight == 1;
+    ASSERT_GE(weight_one, 2u);  // the gaps below and above the sampled range
+    std::vector<uint64_t> resid(1000);
+    for (uint64_t& r : resid) r = uint64_t(int64_t(rng() % 201) - 100);
+    resid[3] = uint64_t(lo);
+    resid[500] = uint64_t(hi);
+    resid[501] = uint64_t(int64_t(-5000));
+    resid[999] = uint64_t(int64_t(123456789));
+    std::vector<uint16_t> bins(resid.size());
+    double bits = 0;
+    ASSERT_TRUE(model.code_bits(resid.data(), resid.size(), bins.data(), bits));
+    for (size_t i : {size_t(3), size_t(500), size_t(501), size_t(999)}) EXPECT_EQ(model.bins[bins[i]].weight, 1u) << i;
+    alp::Writer out;
+    alp::ans_encode(resid.data(), bins.data(), resid.size(), model, out);
+    alp::Writer section;
+    alp::write_models({model}, section);
+    alp::Reader mr(section.bytes.data(), section.size());
+    const std::vector<alp::Model> decoding = alp::read_models(mr);
+    std::vector<uint64_t> back(resid.size());
+    out.bytes.resize(out.size() + 32);  // the decoder may read whole words past the field
+    alp::Reader r(out.bytes.data(), out.size() - 32, out.bytes.data() + out.size());
+    alp::ans_decode(r, back.size(), decoding[0], back.data(), 0);
+    EXPECT_EQ(r.left(), 0u);
+    EXPECT_EQ(back, resid);
+}
+
+}  // namespace

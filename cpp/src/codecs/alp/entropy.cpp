@@ -230,10 +230,10 @@ void ans_encode(const uint64_t* resid, const uint16_t* bin_of, size_t rc, const 
         const bool big = st >= e.limit;
         words[nw] = uint16_t(st);
         nw += big;
-        st = big ? st >> 16 : st;
+        st >>= unsigned(big) << 4;  // a shift by 0 or 16: the compiler may turn a select into a branch
         // st / weight by a multiplication with a 64-bit reciprocal (exact for 32-bit states and weights up
         // to 2^14), then the rANS step x -> (x / w) * 2^L + x mod w + cum written as x + cum + q * (2^L - w).
-        const uint32_t q = e.rcp ? uint32_t((static_cast<unsigned __int128>(st) * e.rcp) >> 64) : st;
+        const uint32_t q = uint32_t((static_cast<unsigned __int128>(st) * e.rcp) >> 64);
         st += e.bias + q * e.cmpl;
     };
     // Offsets, LSB first, through a 64-bit accumulator that is stored whole after every offset and then
@@ -653,8 +653,10 @@ void Model::prepare_costs(size_t population) {
         EncSym& e = enc[b];
         e.limit = uint64_t(w) << (32 - log2);
         e.cmpl = (1u << log2) - w;
-        e.bias = start;
-        e.rcp = w == 1 ? 0 : ~0ull / w + 1;  // ceil(2^64 / w); weight 1 divides by itself (q = x)
+        // rcp = ceil(2^64 / w). Weight 1 would need 2^64: it gets 2^64 - 1 instead, whose product gives
+        // x - 1 (states are at least 1 there), and the missing (2^L - w) goes into the bias.
+        e.bias = w == 1 ? start + e.cmpl : start;
+        e.rcp = w == 1 ? ~0ull : ~0ull / w + 1;
         e.width = bins[b].width;
     }
     cost.resize(bins.size());
