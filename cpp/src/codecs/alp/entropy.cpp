@@ -354,29 +354,27 @@ const std::array<double, 4096> kLog2Table = [] {
 
 bool Model::code_bits(const uint64_t* resid, size_t rc, uint16_t* bin_of, double& bits) const {
     // The direct table inline (bins partition the range it covers, so its bin always holds the value);
-    // the search for the rest.
+    // the search for the rest. Costs are summed as bins are found, in four partial sums in registers: one
+    // running sum would make every addition wait for the previous one.
     const uint16_t* table = lut.data();
     const uint64_t tsize = lut.size(), tbase = uint64_t(lut_base);
-    for (size_t i = 0; i < rc; ++i) {
+    const double* c = cost.data();
+    auto bin = [&](size_t i, double& sum) {
         const uint64_t rel = resid[i] - tbase;
         uint16_t b;
         if (rel < tsize) b = table[rel];
         else if (!find(resid[i], b)) return false;
         bin_of[i] = b;
-    }
-    // Four partial sums in registers: one running sum would make every addition wait for the previous one.
-    const double* c = cost.data();
+        sum += c[b];
+        return true;
+    };
     double s0 = 8.0 * (1 + 4 * kAnsStates) + 8, s1 = 0, s2 = 0, s3 = 0;  // model index, states, rounding
     size_t i = 0;
-    for (; i + 4 <= rc; i += 4) {
-        s0 += c[bin_of[i]];
-        s1 += c[bin_of[i + 1]];
-        s2 += c[bin_of[i + 2]];
-        s3 += c[bin_of[i + 3]];
-    }
-    if (i < rc) s0 += c[bin_of[i++]];
-    if (i < rc) s1 += c[bin_of[i++]];
-    if (i < rc) s2 += c[bin_of[i++]];
+    for (; i + 4 <= rc; i += 4)
+        if (!bin(i, s0) || !bin(i + 1, s1) || !bin(i + 2, s2) || !bin(i + 3, s3)) return false;
+    if (i < rc && !bin(i++, s0)) return false;
+    if (i < rc && !bin(i++, s1)) return false;
+    if (i < rc && !bin(i++, s2)) return false;
     bits = (s0 + s1) + (s2 + s3);
     return true;
 }
