@@ -516,6 +516,23 @@ def test_auto_follows_a_change_of_delta_order_within_a_row_group(first_blocks, o
     assert len(blob) <= 1.2 * (len(tsquash.encode(a, "auto")) + len(tsquash.encode(b, "auto")))
 
 
+@pytest.mark.parametrize("first_blocks", [4, 6, 9])
+def test_auto_follows_a_change_of_decimal_pair_within_a_row_group(first_blocks):
+    # Once the blocks of a row group agree on a decimal pair, auto stops ranking the pairs on each block's
+    # samples. When the data then needs another pair (readings near 10^13 with one decimal, then small ones
+    # with four: 10^4 times the former would not be exact), the first block that misses values under the
+    # old pair must still get a decimal method (alp, 1, or sig, 7), not be left as a block of exceptions or
+    # to the high-precision split or float deltas, and the series costs about what its parts cost apart.
+    rng = np.random.default_rng(first_blocks)
+    a = np.round(1e13 + np.cumsum(rng.normal(scale=30, size=first_blocks * BLOCK)), 1)
+    b = np.round(0.5 + np.cumsum(rng.normal(scale=0.001, size=6 * BLOCK)), 4)
+    x = np.concatenate([a, b])
+    blob = tsquash.encode(x, "auto")
+    assert_bits_equal(tsquash.decode(blob), x)
+    assert all(m in (1, 7) for m in block_methods(blob)), block_methods(blob)
+    assert len(blob) <= 1.05 * (len(tsquash.encode(a, "auto")) + len(tsquash.encode(b, "auto")))
+
+
 @pytest.mark.parametrize("first_blocks", [5, 9, 13])
 def test_auto_follows_a_change_of_data_within_a_row_group(first_blocks):
     # auto stops writing out methods that lose on a row group's first blocks; when the data changes after

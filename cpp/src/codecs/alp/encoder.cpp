@@ -850,12 +850,19 @@ struct SeriesEncoder {
                 if (want(0)) {
                     attempted[0] = true;
                     ComboMemory& memory = combo_memory[depth];
-                    const Combo c = opt.automatic && memory.settled()
-                                        ? memory.combo
-                                        : pick_combo(v, m, combos, log && opt.compare_coded, hopeless);
+                    const bool settled = opt.automatic && memory.settled();
+                    Combo c = settled ? memory.combo : pick_combo(v, m, combos, log && opt.compare_coded, hopeless);
+                    bool clean = false;
+                    if (!hopeless) clean = encode_alp(v, m, c, opt, wa, log ? &logs[0] : nullptr, &order_memory[depth][0]);
+                    if (settled && !clean) {
+                        // The settled pair missed values: the data may have changed, so rank the pairs after all.
+                        c = pick_combo(v, m, combos, log && opt.compare_coded, hopeless);
+                        wa.clear();
+                        if (log) logs[0].clear();
+                        if (!hopeless) clean = encode_alp(v, m, c, opt, wa, log ? &logs[0] : nullptr, &order_memory[depth][0]);
+                    }
                     // Decimals that the sample says are nearly all exceptions are not worth writing out.
                     if (!hopeless) {
-                        const bool clean = encode_alp(v, m, c, opt, wa, log ? &logs[0] : nullptr, &order_memory[depth][0]);
                         memory.saw(c, clean);
                         consider(wa);
                     }
