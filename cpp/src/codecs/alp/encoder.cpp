@@ -245,9 +245,11 @@ void write_intseq(const int64_t* v, size_t m, unsigned max_order, Writer& out, S
         all = choose_order(v, m, max_order, true, kAllOrders, c, e, ebits, emax, key);
     if (log && memory) {
         memory->saw(key, e.order, per_residual(), all);
-        // With some orders left out, the frame of reference goes with the entropy coder's order as well (a
-        // fallback the stream will hardly need), so its residuals are worked out and logged once.
-        if (!all) c = e;
+        // With some orders left out, and the entropy coder's order clearly smaller coded than any frame of
+        // reference, the frame of reference goes with that order too (a fallback the stream will hardly
+        // need), so its residuals are worked out and logged once. (Not otherwise: float seconds stepping
+        // by 1 or 2 pack in 1 bit a value as first differences, and code in about 1.5 as second ones.)
+        if (!all && ebits / 8 + 24 < 0.8 * double(c.bytes)) c = e;
     }
     const unsigned eorder = e.order;
     const int64_t emin = e.min;
