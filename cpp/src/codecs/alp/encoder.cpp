@@ -86,16 +86,25 @@ constexpr unsigned kAllOrders = 7;  // a mask of orders 0, 1 and 2
 // The class histograms of the orders in Mask (<= max_order) at the sampled positions, two per order.
 template <unsigned Mask>
 void sample_classes(const int64_t* v, size_t m, unsigned max_order, int64_t c0, uint32_t (&h)[3][2][65]) {
-    const size_t first = max_order;
-    for (size_t j = 0, i = first; i < m; ++j, i = first + kProxyStep * j + (j & (kProxyStep - 1))) {
-        const size_t t = j & 1;
+    auto count = [&](size_t i, size_t t) {
         if constexpr ((Mask & 1) != 0) ++h[0][t][bit_width64(zigzag(wrap_sub(v[i], c0)))];
         if constexpr ((Mask & 6) != 0) {
             const int64_t d1 = wrap_sub(v[i], v[i - 1]);
             if constexpr ((Mask & 2) != 0) ++h[1][t][bit_width64(zigzag(d1))];
             if constexpr ((Mask & 4) != 0) ++h[2][t][bit_width64(zigzag(wrap_sub(d1, wrap_sub(v[i - 1], v[i - 2]))))];
         }
+    };
+    // Sample j sits at first + 4j + (j mod 4): four at a time, at offsets 0, 5, 10 and 15 of every 16.
+    static_assert(kProxyStep == 4);
+    const size_t first = max_order;
+    size_t j = 0, i = first;
+    for (; i + 15 < m; j += 4, i += 16) {
+        count(i, 0);
+        count(i + 5, 1);
+        count(i + 10, 0);
+        count(i + 15, 1);
     }
+    for (; i < m; ++j, i = first + kProxyStep * j + (j & (kProxyStep - 1))) count(i, j & 1);
 }
 
 // proxy[o]: estimated bits of the sampled residuals of order o, seen[o] of them, for each order o in the
