@@ -89,4 +89,36 @@ TEST(AlpKernels, EveryInstructionSetGivesTheBaselineResults) {
     for (int level = 1; level <= top; ++level) EXPECT_EQ(run(level), baseline) << "instruction set level " << level;
 }
 
+// The ranges against a plain reading of their definition (wrapping differences), at every length up to a
+// few vectors and with the int64 extremes inside.
+TEST(AlpKernels, RangesOfEveryOrderMatchTheirDefinition) {
+    std::mt19937_64 rng(5);
+    std::vector<int64_t> v(200);
+    for (size_t i = 0; i < v.size(); ++i) v[i] = int64_t(rng() % 1000) - 500 + int64_t(i * i);
+    v[50] = std::numeric_limits<int64_t>::min();
+    v[51] = std::numeric_limits<int64_t>::max();
+    v[120] = -7;
+    for (size_t m = 1; m <= v.size(); ++m) {
+        int64_t want_mn[3], want_mx[3];
+        for (unsigned o = 0; o < 3; ++o) {
+            want_mn[o] = std::numeric_limits<int64_t>::max();
+            want_mx[o] = std::numeric_limits<int64_t>::min();
+        }
+        for (size_t i = 0; i < m; ++i) {
+            const int64_t r[3] = {v[i], i >= 1 ? int64_t(uint64_t(v[i]) - uint64_t(v[i - 1])) : 0,
+                                  i >= 2 ? int64_t(uint64_t(v[i]) - 2 * uint64_t(v[i - 1]) + uint64_t(v[i - 2])) : 0};
+            for (unsigned o = 0; o < 3 && o <= i; ++o) {
+                want_mn[o] = std::min(want_mn[o], r[o]);
+                want_mx[o] = std::max(want_mx[o], r[o]);
+            }
+        }
+        int64_t mn[3], mx[3];
+        kernels::ranges3(v.data(), m, mn, mx);
+        for (unsigned o = 0; o < 3; ++o) {
+            EXPECT_EQ(mn[o], want_mn[o]) << "m " << m << " order " << o;
+            EXPECT_EQ(mx[o], want_mx[o]) << "m " << m << " order " << o;
+        }
+    }
+}
+
 }  // namespace

@@ -32,23 +32,25 @@ template <class T>
     return nbad;
 }
 
+// The three orders in one pass once there are three values (each value loaded once per order, not once per
+// order and loop).
 [[gnu::always_inline]] inline void ranges3_body(const int64_t* v, size_t m, int64_t* mn, int64_t* mx) {
-    int64_t a0 = v[0], b0 = v[0];
-    for (size_t i = 1; i < m; ++i) {
+    constexpr int64_t kMax = std::numeric_limits<int64_t>::max(), kMin = std::numeric_limits<int64_t>::min();
+    int64_t a0 = v[0], b0 = v[0], a1 = kMax, b1 = kMin, a2 = kMax, b2 = kMin;
+    if (m >= 2) {
+        a0 = std::min(a0, v[1]);
+        b0 = std::max(b0, v[1]);
+        a1 = b1 = int64_t(uint64_t(v[1]) - uint64_t(v[0]));
+    }
+    for (size_t i = 2; i < m; ++i) {
+        const int64_t d = int64_t(uint64_t(v[i]) - uint64_t(v[i - 1]));
+        const int64_t dd = int64_t(uint64_t(d) - (uint64_t(v[i - 1]) - uint64_t(v[i - 2])));
         a0 = std::min(a0, v[i]);
         b0 = std::max(b0, v[i]);
-    }
-    int64_t a1 = std::numeric_limits<int64_t>::max(), b1 = std::numeric_limits<int64_t>::min();
-    for (size_t i = 1; i < m; ++i) {
-        const int64_t d = int64_t(uint64_t(v[i]) - uint64_t(v[i - 1]));
         a1 = std::min(a1, d);
         b1 = std::max(b1, d);
-    }
-    int64_t a2 = std::numeric_limits<int64_t>::max(), b2 = std::numeric_limits<int64_t>::min();
-    for (size_t i = 2; i < m; ++i) {
-        const int64_t d = int64_t((uint64_t(v[i]) - uint64_t(v[i - 1])) - (uint64_t(v[i - 1]) - uint64_t(v[i - 2])));
-        a2 = std::min(a2, d);
-        b2 = std::max(b2, d);
+        a2 = std::min(a2, dd);
+        b2 = std::max(b2, dd);
     }
     mn[0] = a0, mx[0] = b0, mn[1] = a1, mx[1] = b1, mn[2] = a2, mx[2] = b2;
 }
