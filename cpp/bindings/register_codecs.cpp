@@ -214,6 +214,27 @@ void register_codecs(py::module_& m) {
         return out;
     }, py::arg("blob"), py::arg("n_threads") = 1u, "Decode a whole stream into a new 1-D array.");
 
+    m.def("decode_into", [](const py::object& blob, py::array out, unsigned n_threads) {
+        ByteView view(blob);
+        Decoder dec(view.data(), view.size());  // checks the payload's checksum before anything is written
+        const Dtype want = dec.header().dtype;
+        const uint64_t n = dec.remaining();
+        const py::dtype dt = out.dtype();
+        const bool same_dtype = dt.equal(new_array(want, 0).dtype());
+        if (!same_dtype || static_cast<uint64_t>(out.size()) != n)
+            throw py::value_error("out has " + std::to_string(out.size()) + " x " + std::string(py::str(dt)) +
+                                  ", the stream holds " + std::to_string(n) + " x " + dtype_name(want));
+        if (!(out.flags() & py::array::c_style) || !out.writeable())
+            throw py::value_error("out must be a C-contiguous, writeable array");
+        void* p = out.mutable_data();
+        {
+            py::gil_scoped_release nogil;
+            dec.read(p, n, n_threads);
+        }
+        return out;
+    }, py::arg("blob"), py::arg("out"), py::arg("n_threads") = 1u,
+       "Decode a whole stream straight into `out` (C-contiguous, writeable, the stream's dtype and count).");
+
     m.def("info", [](const py::object& blob) {
         ByteView view(blob);
         return header_dict(read_header(view.data(), view.size()));

@@ -38,14 +38,20 @@ def decode(blob, out: np.ndarray | None = None, *, n_threads: int = 1) -> np.nda
     """Decompress bytes made by :func:`encode`; bit-exact. Raises :class:`tsquash.CorruptStreamError`
     (a ``ValueError``) for truncated or corrupted bytes.
 
-    With ``out``, the values are written into that array (same dtype, as many elements) and it is returned.
+    With ``out``, the values are written into that array (same dtype, as many elements, any shape) and it is
+    returned; a C-contiguous ``out`` is decoded into directly, without a temporary array. The stream's
+    checksum is verified before anything is written, so a corrupted stream leaves ``out`` as it was (only
+    a stream forged with a valid checksum could leave it partly written).
     ``n_threads`` decodes the blocks of ``alp`` and ``auto`` streams on up to that many threads.
     """
-    values = _core.decode(blob, _threads(n_threads))
     if out is None:
-        return values
+        return _core.decode(blob, _threads(n_threads))
     if not isinstance(out, np.ndarray):
         raise TypeError(f"out must be a numpy array, got {type(out).__name__}")
+    if out.flags.c_contiguous and out.flags.writeable:
+        _core.decode_into(blob, out.reshape(-1), _threads(n_threads))
+        return out
+    values = _core.decode(blob, _threads(n_threads))
     if out.dtype != values.dtype or out.size != values.size:
         raise ValueError(f"out has {out.size} x {out.dtype}, the stream holds {values.size} x {values.dtype}")
     out[...] = values.reshape(out.shape)

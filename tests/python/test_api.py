@@ -264,6 +264,38 @@ def test_decode_rejects_mismatched_out():
         assert_bits_equal(bad, before)  # not partially written
 
 
+@pytest.mark.parametrize("codec", ["auto", "gorilla"])
+def test_decode_into_out_leaves_it_as_it_was_on_a_corrupted_stream(codec):
+    # A contiguous out is decoded into directly; the payload's checksum is checked before anything is
+    # written, so a damaged stream raises and leaves out untouched.
+    x = sample("float64", 3000)
+    blob = bytearray(tsquash.encode(x, codec))
+    blob[-5] ^= 0x10
+    out = np.full(x.size, 7.0)
+    with pytest.raises(tsquash.CorruptStreamError):
+        tsquash.decode(bytes(blob), out=out)
+    assert (out == 7.0).all()
+
+
+def test_decode_into_a_read_only_out_is_refused():
+    x = sample("float64", 50)
+    blob = tsquash.encode(x, "auto")
+    out = np.zeros(50)
+    out.flags.writeable = False
+    with pytest.raises(ValueError):
+        tsquash.decode(blob, out=out)
+    assert (out == 0).all()
+
+
+@pytest.mark.parametrize("n_threads", [1, 3])
+def test_decode_into_out_with_threads(n_threads):
+    x = sample("float64", 5000)
+    blob = tsquash.encode(x, "auto")
+    out = np.empty((50, 100))
+    assert tsquash.decode(blob, out=out, n_threads=n_threads) is out
+    assert_bits_equal(out.reshape(-1), x)
+
+
 def test_decode_out_must_be_an_array():
     blob = tsquash.encode(sample("float64", 4), "gorilla")
     for bad in ([0.0] * 4, bytearray(32)):
