@@ -345,6 +345,19 @@ TEST(Crc32c, MatchesReferenceAtEveryLengthAndAlignment) {
                 << "offset " << off << " length " << n;
 }
 
+TEST(Crc32c, MatchesReferenceOnLongInputs) {
+    // Long inputs take the three-lane path (6 KiB a round) with the rest after it.
+    std::mt19937_64 rng(9);
+    std::vector<uint8_t> buf(40000);
+    for (auto& b : buf) b = uint8_t(rng());
+    for (size_t n : {size_t(6143), size_t(6144), size_t(6145), size_t(12288), size_t(20000), size_t(39999)})
+        for (size_t off : {size_t(0), size_t(1)})
+            ASSERT_EQ(tsquash::io::crc32c(buf.data() + off, n), crc32c_reference(buf.data() + off, n))
+                << "offset " << off << " length " << n;
+    const uint32_t part = tsquash::io::crc32c(buf.data(), 7000);
+    EXPECT_EQ(tsquash::io::crc32c(buf.data() + 7000, 30000, part), crc32c_reference(buf.data(), 37000));
+}
+
 TEST(Crc32c, ChainsAcrossSplits) {
     std::mt19937_64 rng(8);
     std::vector<uint8_t> buf(123);
