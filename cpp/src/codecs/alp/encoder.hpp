@@ -147,7 +147,7 @@ inline size_t take_neighbours_for_exceptions(int64_t* ints, const uint8_t* bad, 
 // every stream was a fifth of the decimal series' encode time.
 struct OrderMemory {
     static constexpr unsigned kSettle = 4;
-    static constexpr unsigned kRecheck = 8;
+    static constexpr unsigned kRecheck = 16;
     static constexpr double kLose = 1.1;
     unsigned order = 0, streak = 0;
     unsigned losing[3] = {0, 0, 0};
