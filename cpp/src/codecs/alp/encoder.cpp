@@ -283,10 +283,10 @@ void write_intseq(const int64_t* v, size_t m, unsigned max_order, Writer& out, S
     if (log && eorder == c.order) {
         // Packed only if this stream reaches the output as a frame of reference (write_blocks).
         out.grow(packed_size(rc, c.width));
-        SeqEntry& e = log->entries.back();
-        e.deferred = true;
-        e.for_width = uint8_t(c.width);
-        e.for_min = c.min;
+        SeqEntry& entry = log->entries.back();
+        entry.deferred = true;
+        entry.for_width = uint8_t(c.width);
+        entry.for_min = c.min;
     } else {
         for (size_t i = 0; i < rc; ++i) resid[i] -= uint64_t(c.min);
         pack(resid, rc, c.width, out);
@@ -872,11 +872,9 @@ struct SeriesEncoder {
                         if (log) logs[0].clear();
                         if (!hopeless) clean = encode_alp(v, m, c, opt, wa, log ? &logs[0] : nullptr, &order_memory[depth][0]);
                     }
+                    memory.saw(c, clean);
                     // Decimals that the sample says are nearly all exceptions are not worth writing out.
-                    if (!hopeless) {
-                        memory.saw(c, clean);
-                        consider(wa);
-                    }
+                    if (!hopeless) consider(wa);
                 }
                 if (sig_on && want(4)) {
                     attempted[4] = true;
