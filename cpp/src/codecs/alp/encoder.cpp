@@ -1262,9 +1262,10 @@ constexpr size_t kDictMinBitsPerValue = 12;
 // dictionary size), an uncovered one its current bits plus an escape code, and the entries themselves about
 // what values cost now. Of the covered values, `repeats` equal the value before and cost about a bit; the
 // caller counts them only for a few levels entropy-coded (runs of a few levels are what such a dictionary
-// is for), elsewhere a repeat costs a whole index too, as in a frame of reference. (Priced at a bit for every dictionary, repeats
-// made ucr_facefour, 13,883 entries, look 5% smaller with a dictionary; it came out 19% larger, so the
-// pass was wasted. The estimate underprices large dictionaries: their entries cost more than it says.)
+// is for), elsewhere a repeat costs a whole index too, as in a frame of reference. (Priced at a bit for
+// every dictionary, repeats made ucr_facefour, 13,883 entries, look 5% smaller with a dictionary; it came
+// out 19% larger, so the pass was wasted. The estimate underprices large dictionaries: their entries cost
+// more than it says.)
 // It only has to rule out the series where the dictionary clearly loses.
 inline bool dict_looks_smaller(size_t n, size_t d, size_t covered, size_t repeats, double block_bytes) {
     const double cur = 8.0 * block_bytes;
