@@ -620,41 +620,6 @@ void encode_alp_rd(const T* v, size_t m, unsigned rb, KeyCounter& kc, Writer& ou
 
 // ---- series dictionary ------------------------------------------------------------------------------------
 
-// Open addressing from bit patterns to a payload (a count, or a dictionary index + 1); 0 means empty.
-template <class Ub>
-struct BitsTable {
-    struct Slot {
-        Ub key;
-        uint32_t val;
-    };
-    std::vector<Slot> slots;  // key and payload side by side: one cache miss per probe on large tables
-    size_t mask = 0;
-    unsigned shift = 60;
-    explicit BitsTable(size_t n) {
-        size_t cap = 16;
-        while (cap < 2 * n) cap <<= 1, --shift;
-        slots.assign(cap, Slot{0, 0});
-        mask = cap - 1;
-    }
-    // The top bits of the product: they depend on every bit of the key, while float patterns often have
-    // many low zero bits (float32 values widened, short decimals) that would pile up in a low-bit hash.
-    size_t hash(Ub k) const { return size_t((uint64_t(k) * 0x9E3779B97F4A7C15ull) >> shift); }
-    uint32_t& slot(Ub k) {
-        size_t h = hash(k) & mask;
-        while (slots[h].val != 0 && slots[h].key != k) h = (h + 1) & mask;
-        slots[h].key = k;
-        return slots[h].val;
-    }
-    uint32_t find(Ub k) const {
-        size_t h = hash(k) & mask;
-        while (slots[h].val != 0) {
-            if (slots[h].key == k) return slots[h].val;
-            h = (h + 1) & mask;
-        }
-        return 0;
-    }
-};
-
 // Whether a sample of the series (up to 4096 values spread over it) holds at most kFewLevels distinct
 // values: a few levels, however their runs fall, which a dictionary codes in a few bits a value even when
 // runs make the plain blocks cheap already (the runs' values are otherwise stored in full, one per run).
@@ -678,11 +643,25 @@ bool few_levels(const T* v, size_t n) {
     return true;
 }
 
-// The values that occur more than once, in the order they first repeat; `covered` gets how many values
-// of the series are such repeats. Only "once" or "more" matters, so a slot is a key and a state byte (a
-// 16-byte slot with a count made this pass over the whole series memory-bound).
+// The values of a series that occur more than once, and where each value of the series sits among them.
+template <class Ub>
+struct Repeats {
+    struct Entry {
+        Ub bits;
+        uint32_t slot;  // its slot in the table of the scan
+    };
+    std::vector<Entry> entries;      // each repeated value once, in the order it is first seen again
+    std::vector<uint32_t> slot_of;   // per value of the series: its slot
+    size_t slots = 0;                // of the table
+    size_t covered = 0;              // values of the series that are repeats
+};
+
+// One pass over the series with an open-addressing table. Only "once" or "more" matters, so a slot is a key
+// and a state byte (a 16-byte slot with a count made this pass over the whole series memory-bound). Each
+// value's slot is noted on the way, so that the dictionary codes come later from a plain look-up by slot
+// instead of a second hashed probe per value (those probes were cache misses on large dictionaries).
 template <class T, class Ub = U<T>>
-std::vector<Ub> repeated_values(const T* v, size_t n, size_t& covered) {
+void find_repeats(const T* v, size_t n, Repeats<Ub>& r) {
     size_t cap = 16;
     unsigned shift = 60;
     while (cap < 2 * n) cap <<= 1, --shift;
@@ -695,8 +674,11 @@ std::vector<Ub> repeated_values(const T* v, size_t n, size_t& covered) {
     state_keep.assign(cap, 0);
     Ub* keys = keys_keep.data();
     uint8_t* state = state_keep.data();
+    r.entries.clear();
+    r.slot_of.resize(n);
+    r.slots = cap;
+    uint32_t* slot_of = r.slot_of.data();
     size_t singles = 0;
-    std::vector<Ub> out;  // each repeated value once, when it is seen the second time
     auto hash = [&](Ub b) { return size_t((uint64_t(b) * 0x9E3779B97F4A7C15ull) >> shift); };
     constexpr size_t kAhead = 16;  // slots are fetched this many values ahead: the table outgrows the caches
     for (size_t i = 0; i < n; ++i) {
@@ -710,19 +692,19 @@ std::vector<Ub> repeated_values(const T* v, size_t n, size_t& covered) {
         while (state[h] && keys[h] != b) h = (h + 1) & mask;
         const uint8_t st = state[h];
         keys[h] = b;
+        slot_of[i] = uint32_t(h);
         singles += st == 0;
         if (st == 1) {
             --singles;
-            out.push_back(b);
+            r.entries.push_back({b, uint32_t(h)});
         }
         state[h] = st ? 2 : 1;
     }
-    covered = n - singles;
+    r.covered = n - singles;
     if (cap > (size_t(1) << 20)) {
         std::vector<Ub>().swap(keys_keep);
         std::vector<uint8_t>().swap(state_keep);
     }
-    return out;
 }
 
 // ---- per-series encoder ----------------------------------------------------------------------------------
@@ -766,7 +748,6 @@ struct SeriesEncoder {
     bool narrow_ready = false;                      // narrow analysed for the current row group
     T group_samples[kL1Blocks * kL1PerBlock];       // the current row group's first-level samples
     size_t group_ns = 0;
-    const BitsTable<Ub>* dict = nullptr;           // the series dictionary, when there is one
 
     SeriesEncoder(const EncodeOptions& o, KeyCounter* k) : opt(o), kc(k) {}
 
@@ -992,28 +973,23 @@ struct SeriesEncoder {
             f32_per_value_sum += f32_est / double(m);
         }
         if (encode_rle(v, m, comp[1], log ? &comp_log[1] : nullptr)) consider(1, estimate(comp[1], log ? &comp_log[1] : nullptr));
-        if (dict && encode_dict(v, m, comp[2], log ? &comp_log[2] : nullptr)) consider(2, estimate(comp[2], log ? &comp_log[2] : nullptr));
         last_estimate = best_est;
         if (log) log->absorb(*best_log);
         return *best;
     }
 
     // Codes into the series dictionary: 0 = escape (the value follows in a nested block), 1 = the previous
-    // value again, c >= 2 = entry c - 2.
-    bool encode_dict(const T* v, size_t m, Writer& w, SeqLog* log) {
+    // value again, c >= 2 = entry c - 2. `entry`: each value's entry + 1 in the dictionary, 0 if not in it.
+    bool encode_dict(const T* v, const uint32_t* entry, size_t m, Writer& w, SeqLog* log) {
         int64_t codes[kScratch];
         T esc[kScratch];
         size_t nesc = 0;
         for (size_t i = 0; i < m; ++i) {
-            const Ub b = bits_of(v[i]);
-            if (i > 0 && b == bits_of(v[i - 1])) {
-                codes[i] = 1;
-                continue;
-            }
-            const uint32_t idx = dict->find(b);
-            codes[i] = idx ? int64_t(idx) + 1 : 0;
+            const uint32_t e = entry[i];
+            const bool again = i > 0 && bits_of(v[i]) == bits_of(v[i - 1]);
+            codes[i] = again ? 1 : e ? int64_t(e) + 1 : 0;
             esc[nesc] = v[i];
-            nesc += idx == 0;
+            nesc += !again && e == 0;
         }
         if (nesc * 8 > m * 7) return false;  // hardly anything in the dictionary
         w.clear();
@@ -1161,9 +1137,6 @@ struct Workers {
             encoders.push_back(std::make_unique<SeriesEncoder<T>>(opt, counters.back().get()));
         }
     }
-    void set_dict(const BitsTable<U<T>>* d) {
-        for (auto& e : encoders) e->dict = d;
-    }
 };
 
 // Row groups are encoded independently (each is analysed from its own samples), so they can be spread
@@ -1208,8 +1181,8 @@ void run_blocks(Workers<T>& workers, const T* values, size_t n, bool want_log, u
 // The pass with a dictionary: each block is the first pass's block unless a `dict` block is smaller (the
 // other methods would choose exactly as they did, so they are not run again).
 template <class T>
-void run_dict_blocks(Workers<T>& workers, const T* values, size_t n, bool want_log, unsigned threads,
-                     const BlockPass& first, BlockPass& pass) {
+void run_dict_blocks(Workers<T>& workers, const T* values, const uint32_t* entry, size_t n, bool want_log,
+                     unsigned threads, const BlockPass& first, BlockPass& pass) {
     const size_t nblocks = first.dir.size();
     pass.clear();
     pass.blocks.bytes.reserve(first.blocks.size());
@@ -1237,7 +1210,7 @@ void run_dict_blocks(Workers<T>& workers, const T* values, size_t n, bool want_l
             Writer& w = enc.comp[2];
             SeqLog* wlog = want_log ? &block_log : nullptr;
             double est = 0;
-            if (enc.encode_dict(values + at, m, w, wlog) && (est = enc.estimate(w, wlog)) < first.estimates[b]) {
+            if (enc.encode_dict(values + at, entry + at, m, w, wlog) && (est = enc.estimate(w, wlog)) < first.estimates[b]) {
                 if (want_log) into.log.take(block_log, before);
                 into.blocks.append(w.bytes.data(), w.size());
                 into.estimates.push_back(est);
@@ -1340,28 +1313,32 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
     size_t dict_size = 0;
     const double first_bytes = pass.estimated_bytes();
     if (opt.dict && (pass.blocks.size() * 8 > n * kDictMinBitsPerValue || few_levels(values, n))) {
-        size_t covered = 0;
-        std::vector<Ub> dict = repeated_values(values, n, covered);
+        Repeats<Ub> rep;
+        find_repeats(values, n, rep);
+        const size_t d = rep.entries.size();
         // A handful of levels counts too: six full-precision values in random order cost 51 bits a value
         // without the dictionary (their bit patterns are far apart) and 3 with it.
-        const size_t repeats = opt.compare_coded && dict.size() <= kFewLevels ? n - 1 - kernels::count_changes(values, n) : 0;
-        if (dict.size() >= 2 && covered * 8 >= n &&
-            dict_looks_smaller(n, dict.size(), covered, repeats, first_bytes)) {
-            radix_sort(dict, [](Ub x) { return uint64_t(x); });
+        const size_t repeats = opt.compare_coded && d <= kFewLevels ? n - 1 - kernels::count_changes(values, n) : 0;
+        if (d >= 2 && rep.covered * 8 >= n && dict_looks_smaller(n, d, rep.covered, repeats, first_bytes)) {
+            radix_sort(rep.entries, [](const typename Repeats<Ub>::Entry& e) { return uint64_t(e.bits); });
+            std::vector<Ub> dict(d);
+            std::vector<uint32_t> entry_of_slot(rep.slots, 0);
+            for (size_t k = 0; k < d; ++k) {
+                dict[k] = rep.entries[k].bits;
+                entry_of_slot[rep.entries[k].slot] = uint32_t(k + 1);
+            }
+            // Each value's entry + 1 (0 for values seen once), in place of its slot.
+            for (uint32_t& e : rep.slot_of) e = entry_of_slot[e];
             EncodeOptions inner = opt;
             inner.models = false;
             inner.dict = false;
-            dict_payload = encode_series<T>(reinterpret_cast<const uint8_t*>(dict.data()), dict.size(), inner, threads);
-            BitsTable<Ub> index(dict.size());
-            for (size_t k = 0; k < dict.size(); ++k) index.slot(dict[k]) = uint32_t(k + 1);
-            workers.set_dict(&index);
+            dict_payload = encode_series<T>(reinterpret_cast<const uint8_t*>(dict.data()), d, inner, threads);
             BlockPass with_dict;
             with_dict.blocks.bytes.swap(kept_blocks[1]);
-            run_dict_blocks(workers, values, n, opt.models, threads, pass, with_dict);
-            workers.set_dict(nullptr);
+            run_dict_blocks(workers, values, rep.slot_of.data(), n, opt.models, threads, pass, with_dict);
             if (with_dict.estimated_bytes() + 9 + double(dict_payload.size()) < first_bytes) {
                 std::swap(pass, with_dict);
-                dict_size = dict.size();
+                dict_size = d;
             } else {
                 dict_payload.clear();
             }
