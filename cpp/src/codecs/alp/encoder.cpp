@@ -709,6 +709,36 @@ void find_repeats(const T* v, size_t n, Repeats<Ub>& r) {
 
 // ---- per-series encoder ----------------------------------------------------------------------------------
 
+// A method that may take over a row group (the challenger) against the methods it replaces, block by block.
+// Once the challenger has beaten them by far over the first kExplore blocks (they never won nor came within
+// kClose of it), they are only tried on every kExplore-th block, or when the challenger's block comes out
+// more than kClose times costlier per value than its blocks so far: neighbouring blocks are alike, and a
+// losing candidate is written out in full for nothing.
+struct Rivalry {
+    static constexpr size_t kExplore = 4;
+    static constexpr double kClose = 1.25;
+    size_t calls = 0, others_won = 0;
+    double closest = std::numeric_limits<double>::infinity();  // the others' estimate over the challenger's
+    double per_value_sum = 0;                                   // of the challenger's estimated bytes per value
+
+    void reset() { *this = Rivalry{}; }
+    bool others_worth_trying(double per_value) const {
+        return calls < kExplore || calls % kExplore == 0 || others_won > 0 || closest < kClose ||
+               per_value > kClose * per_value_sum / double(calls);
+    }
+    // A block where the challenger's estimate came out at `mine` and the others' at `theirs` (infinite when
+    // they were not tried).
+    void saw(double mine, double theirs, size_t m) {
+        ++calls;
+        others_won += theirs <= mine;
+        if (theirs < std::numeric_limits<double>::infinity()) closest = std::min(closest, theirs / mine);
+        per_value_sum += mine / double(m);
+    }
+    // A block the challenger could not code at all: the others are tried on every block from here on.
+    void failed() { ++others_won; }
+};
+
+
 template <class T>
 struct SeriesEncoder {
     using Ub = U<T>;
@@ -734,8 +764,8 @@ struct SeriesEncoder {
     std::array<double, 2> per_value_sum{};  // of the chosen blocks' estimated bytes per value
     OrderMemory order_memory[2][3];          // per nesting depth: the alp, sig and delta streams
     ComboMemory combo_memory[2];             // per nesting depth
-    static constexpr size_t kExplore = 4;
-    static constexpr double kClose = 1.25;
+    static constexpr size_t kExplore = Rivalry::kExplore;
+    static constexpr double kClose = Rivalry::kClose;
     // `alp` always tries every method: its bytes for a given input stay those of every earlier release.
     bool worth_trying(int depth, unsigned method) const {
         const size_t c = calls[size_t(depth)];
@@ -756,9 +786,8 @@ struct SeriesEncoder {
         for (auto& c : closest) c.fill(std::numeric_limits<double>::infinity());
         calls.fill(0);
         per_value_sum.fill(0);
-        f32_calls = base_wins = 0;
-        base_closest = std::numeric_limits<double>::infinity();
-        f32_per_value_sum = 0;
+        f32_rivalry.reset();
+        dict_rivalry.reset();
         for (auto& depth : order_memory)
             for (OrderMemory& mem : depth) mem.reset();
         for (ComboMemory& mem : combo_memory) mem.reset();
@@ -914,23 +943,35 @@ struct SeriesEncoder {
 
     double last_estimate = 0;  // of the block encode_block returned last
 
-    // Float32 blocks against the base methods on the same values, in this row group: blocks where both were
-    // tried, how often the base methods won, how close they came at best (their estimate over the float32
-    // block's), and the float32 blocks' estimated bytes per value summed.
-    size_t f32_calls = 0, base_wins = 0;
-    double base_closest = std::numeric_limits<double>::infinity();
-    double f32_per_value_sum = 0;
-    bool base_worth_trying(double f32_per_value) const {
-        return f32_calls < kExplore || f32_calls % kExplore == 0 || base_wins > 0 || base_closest < kClose ||
-               f32_per_value > kClose * f32_per_value_sum / double(f32_calls);
-    }
+    // In this row group: float32 blocks against the base methods on the same values, and dictionary blocks
+    // against every other method.
+    Rivalry f32_rivalry, dict_rivalry;
+    // The estimate of the block encode_block returned last without the dictionary (where the other methods
+    // were not tried, kClose times the dictionary block's: what they came to at best in this row group).
+    double last_without_dict = 0;
 
-    // Top-level block: the base methods, then (auto) the nesting ones.
-    Writer& encode_block(const T* v, size_t m, SeqLog* log) {
+    // Top-level block: the base methods, then (auto) the nesting ones. `entry` (the series dictionary's
+    // entries of the block's values, see encode_dict) makes the dictionary a candidate, tried first.
+    Writer& encode_block(const T* v, size_t m, SeqLog* log, const uint32_t* entry = nullptr) {
         SeqLog& base_log = block_logs[3];
         SeqLog* comp_log = block_logs;
         if (log)
             for (SeqLog& l : block_logs) l.clear();
+        double dict_est = std::numeric_limits<double>::infinity();
+        if (entry) {
+            if (encode_dict(v, entry, m, comp[2], log ? &comp_log[2] : nullptr)) {
+                dict_est = estimate(comp[2], log ? &comp_log[2] : nullptr);
+            } else {
+                dict_rivalry.failed();
+            }
+            if (dict_est < double(1 + m * sizeof(Ub)) && !dict_rivalry.others_worth_trying(dict_est / double(m))) {
+                dict_rivalry.saw(dict_est, std::numeric_limits<double>::infinity(), m);
+                last_estimate = dict_est;
+                last_without_dict = Rivalry::kClose * dict_est;
+                if (log) log->absorb(comp_log[2]);
+                return comp[2];
+            }
+        }
         // Float32 values widened (or an ulp off them) first: the float32 block then costs at most 32 bits
         // and a tiny correction a value, which the 48 and more bits of a split double can never beat.
         bool f32 = false, split = true;
@@ -948,11 +989,9 @@ struct SeriesEncoder {
         // Where the float32 blocks of this row group have beaten the base methods by far, the base methods
         // are only tried on every kExplore-th block, or when the float32 block is far costlier than the
         // row group's blocks so far (the same rule as for the base methods themselves).
-        const bool base_needed = !f32 || f32_est >= double(1 + m * sizeof(Ub)) || base_worth_trying(f32_est / double(m));
-        if (base_needed) {
-            best = &encode_base(v, m, 0, log ? &base_log : nullptr, split, &best_est);
-            if (f32) base_closest = std::min(base_closest, best_est / f32_est);
-        }
+        const bool base_needed =
+            !f32 || f32_est >= double(1 + m * sizeof(Ub)) || f32_rivalry.others_worth_trying(f32_est / double(m));
+        if (base_needed) best = &encode_base(v, m, 0, log ? &base_log : nullptr, split, &best_est);
         last_estimate = best_est;
         if (!opt.automatic) {
             if (log) log->absorb(base_log);
@@ -966,13 +1005,15 @@ struct SeriesEncoder {
             }
         };
         if (f32) {
-            const bool base_won = best != nullptr && best_est <= f32_est;
+            f32_rivalry.saw(f32_est, best ? best_est : std::numeric_limits<double>::infinity(), m);
             consider(0, f32_est);
-            ++f32_calls;
-            base_wins += base_won;
-            f32_per_value_sum += f32_est / double(m);
         }
         if (encode_rle(v, m, comp[1], log ? &comp_log[1] : nullptr)) consider(1, estimate(comp[1], log ? &comp_log[1] : nullptr));
+        last_without_dict = best_est;
+        if (dict_est < std::numeric_limits<double>::infinity()) {
+            dict_rivalry.saw(dict_est, best_est, m);
+            consider(2, dict_est);
+        }
         last_estimate = best_est;
         if (log) log->absorb(*best_log);
         return *best;
@@ -1105,76 +1146,95 @@ struct BlockPass {
     // The blocks' sizes as the entropy stage will see them (their bytes without one): the dictionary is
     // judged by these, since a block chosen for its coded size may hold wide frames of reference.
     std::vector<double> estimates;
+    // The same without the series dictionary (where that was not tried: see last_without_dict).
+    std::vector<double> without_dict;
 
     void clear() {
         blocks.clear();
         dir.clear();
         log.clear();
         estimates.clear();
+        without_dict.clear();
     }
-    double estimated_bytes() const {
-        double sum = 0;
-        for (double e : estimates) sum += e;
-        return sum;
+    static double sum(const std::vector<double>& v) {
+        double total = 0;
+        for (double e : v) total += e;
+        return total;
     }
+    double estimated_bytes() const { return sum(estimates); }
     // Appends another pass's blocks (the next ones in the series).
     void take(const BlockPass& other) {
         log.take(other.log, blocks.size());
         blocks.append(other.blocks.bytes.data(), other.blocks.size());
         dir.insert(dir.end(), other.dir.begin(), other.dir.end());
         estimates.insert(estimates.end(), other.estimates.begin(), other.estimates.end());
+        without_dict.insert(without_dict.end(), other.without_dict.begin(), other.without_dict.end());
     }
 };
 
-// One encoder (with its scratch) per thread.
+// One encoder (with its scratch) per thread, and with several threads one more for the first row group
+// alone (the last one): the first blocks are encoded before the others to choose the series dictionary,
+// and the first row group continues from there with that encoder's state.
 template <class T>
 struct Workers {
     std::vector<std::unique_ptr<KeyCounter>> counters;
     std::vector<std::unique_ptr<SeriesEncoder<T>>> encoders;
     Workers(const EncodeOptions& opt, unsigned threads) {
-        for (unsigned k = 0; k < std::max(1u, threads); ++k) {
+        for (unsigned k = 0; k < (threads > 1 ? threads + 1 : 1); ++k) {
             counters.push_back(std::make_unique<KeyCounter>());
             encoders.push_back(std::make_unique<SeriesEncoder<T>>(opt, counters.back().get()));
         }
     }
+    SeriesEncoder<T>& first_group() { return *encoders.back(); }
 };
 
 // Row groups are encoded independently (each is analysed from its own samples), so they can be spread
 // over threads; their blocks are then joined in order, which gives the same bytes for any thread count.
+// The blocks are appended to those `pass` holds already.
 template <class T, class F>
 void by_row_groups(Workers<T>& workers, size_t nblocks, unsigned threads, BlockPass& pass, F&& group) {
     const size_t ngroups = (nblocks + kRowgroupBlocks - 1) / kRowgroupBlocks;
     if (threads <= 1 || ngroups <= 1) {
-        for (size_t g = 0; g < ngroups; ++g) group(*workers.encoders[0], g, pass);
+        for (size_t g = 0; g < ngroups; ++g) group(g ? *workers.encoders[0] : workers.first_group(), g, pass);
         return;
     }
     std::vector<BlockPass> parts(ngroups);
-    detail::parallel_tasks(ngroups, threads, [&](size_t g, unsigned w) { group(*workers.encoders[w], g, parts[g]); });
+    detail::parallel_tasks(ngroups, threads, [&](size_t g, unsigned w) {
+        group(g ? *workers.encoders[w] : workers.first_group(), g, parts[g]);
+    });
     for (const BlockPass& part : parts) pass.take(part);
 }
 
+// The first-pass blocks [from, to) of row group g onto `into`; each row group is analysed at its first
+// block. `entry`: the series dictionary's entry of every value, when it is a candidate in every block.
 template <class T>
-void run_blocks(Workers<T>& workers, const T* values, size_t n, bool want_log, unsigned threads, BlockPass& pass) {
+void encode_blocks(SeriesEncoder<T>& enc, const T* values, size_t n, size_t from, size_t to, bool want_log,
+                   const uint32_t* entry, BlockPass& into) {
+    SeqLog block_log;
+    for (size_t b = from; b < to; ++b) {
+        const size_t at = b * kBlockValues;
+        if (b % kRowgroupBlocks == 0) enc.analyse(values + at, std::min(n - at, kRowgroupBlocks * kBlockValues));
+        const size_t before = into.blocks.size();
+        block_log.clear();
+        Writer& w = enc.encode_block(values + at, std::min(kBlockValues, n - at), want_log ? &block_log : nullptr,
+                                     entry ? entry + at : nullptr);
+        if (want_log) into.log.take(block_log, before);
+        into.blocks.append(w.bytes.data(), w.size());
+        into.dir.push_back(uint16_t(w.size()));
+        into.estimates.push_back(enc.last_estimate);
+        into.without_dict.push_back(enc.last_without_dict);
+    }
+}
+
+// The first pass from block `start` on (the blocks before it are in `pass` already, encoded by the first
+// row group's encoder, which goes on from there).
+template <class T>
+void run_blocks(Workers<T>& workers, const T* values, size_t n, bool want_log, unsigned threads, size_t start,
+                const uint32_t* entry, BlockPass& pass) {
     const size_t nblocks = (n + kBlockValues - 1) / kBlockValues;
-    pass.clear();
-    // Room for the worst case up front (pages are only touched as they are written): no regrowth copies.
-    pass.blocks.bytes.reserve(n * sizeof(T) + nblocks);
-    pass.dir.reserve(nblocks);
-    if (want_log) pass.log.arena.reserve(n + n / 4);
     by_row_groups(workers, nblocks, threads, pass, [&](SeriesEncoder<T>& enc, size_t g, BlockPass& into) {
-        SeqLog block_log;
-        const size_t first = g * kRowgroupBlocks * kBlockValues;
-        enc.analyse(values + first, std::min(n - first, kRowgroupBlocks * kBlockValues));
-        for (size_t b = g * kRowgroupBlocks; b < std::min(nblocks, (g + 1) * kRowgroupBlocks); ++b) {
-            const size_t at = b * kBlockValues;
-            const size_t before = into.blocks.size();
-            block_log.clear();
-            Writer& w = enc.encode_block(values + at, std::min(kBlockValues, n - at), want_log ? &block_log : nullptr);
-            if (want_log) into.log.take(block_log, before);
-            into.blocks.append(w.bytes.data(), w.size());
-            into.dir.push_back(uint16_t(w.size()));
-            into.estimates.push_back(enc.last_estimate);
-        }
+        encode_blocks(enc, values, n, std::max(start, g * kRowgroupBlocks),
+                      std::min(nblocks, (g + 1) * kRowgroupBlocks), want_log, entry, into);
     });
 }
 
@@ -1182,7 +1242,7 @@ void run_blocks(Workers<T>& workers, const T* values, size_t n, bool want_log, u
 // other methods would choose exactly as they did, so they are not run again).
 template <class T>
 void run_dict_blocks(Workers<T>& workers, const T* values, const uint32_t* entry, size_t n, bool want_log,
-                     unsigned threads, const BlockPass& first, BlockPass& pass) {
+                     unsigned threads, const BlockPass& first, bool analysed, BlockPass& pass) {
     const size_t nblocks = first.dir.size();
     pass.clear();
     pass.blocks.bytes.reserve(first.blocks.size());
@@ -1198,7 +1258,7 @@ void run_dict_blocks(Workers<T>& workers, const T* values, const uint32_t* entry
                                               [](const SeqEntry& e, size_t at) { return e.start < at; }) -
                              first.log.entries.begin());
         const size_t at0 = b0 * kBlockValues;
-        enc.analyse(values + at0, std::min(n - at0, kRowgroupBlocks * kBlockValues));
+        if (!analysed) enc.analyse(values + at0, std::min(n - at0, kRowgroupBlocks * kBlockValues));
         for (size_t b = b0; b < std::min(nblocks, b0 + kRowgroupBlocks); ++b) {
             const size_t at = b * kBlockValues;
             const size_t m = std::min(kBlockValues, n - at);
@@ -1209,8 +1269,15 @@ void run_dict_blocks(Workers<T>& workers, const T* values, const uint32_t* entry
             block_log.clear();
             Writer& w = enc.comp[2];
             SeqLog* wlog = want_log ? &block_log : nullptr;
-            double est = 0;
-            if (enc.encode_dict(values + at, entry + at, m, w, wlog) && (est = enc.estimate(w, wlog)) < first.estimates[b]) {
+            const bool coded = enc.encode_dict(values + at, entry + at, m, w, wlog);
+            const double est = coded ? enc.estimate(w, wlog) : 0;
+            if (coded) {
+                enc.dict_rivalry.saw(est, first.estimates[b], m);
+            } else {
+                enc.dict_rivalry.failed();
+            }
+            into.without_dict.push_back(first.estimates[b]);
+            if (coded && est < first.estimates[b]) {
                 if (want_log) into.log.take(block_log, before);
                 into.blocks.append(w.bytes.data(), w.size());
                 into.estimates.push_back(est);
@@ -1285,8 +1352,60 @@ void cap_blocks_at_raw(Writer& out, size_t area, std::vector<uint16_t>& dir, con
 }
 
 template <class T>
-std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOptions& opt, unsigned threads) {
+std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOptions& opt, unsigned threads);
+
+// Blocks encoded before the dictionary is chosen (see encode_series).
+constexpr size_t kProbeBlocks = 4;
+
+// The series dictionary: the values that repeat, sorted and coded as a series of their own, and the entry
+// of every value of the series.
+template <class T>
+struct SeriesDict {
     using Ub = U<T>;
+    Repeats<Ub> rep;
+    bool scanned = false;  // rep holds the series' repeats
+    bool built = false;    // payload, size and entries are ready
+    std::vector<uint8_t> payload;
+    size_t size = 0;
+    // Each value's entry + 1, 0 for values seen once (in place of the slots once built).
+    const uint32_t* entries() const { return rep.slot_of.data(); }
+
+    // Whether the dictionary looks worth a pass against blocks that take `bytes` as written and `estimated`
+    // as the entropy stage will see them (builds it if so).
+    bool worth_a_try(const T* values, size_t n, const EncodeOptions& opt, unsigned threads, double bytes,
+                     double estimated) {
+        if (!opt.dict || !(bytes * 8 > double(n * kDictMinBitsPerValue) || few_levels(values, n))) return false;
+        if (!scanned) find_repeats(values, n, rep);
+        scanned = true;
+        const size_t d = rep.entries.size();
+        // A handful of levels counts too: six full-precision values in random order cost 51 bits a value
+        // without the dictionary (their bit patterns are far apart) and 3 with it.
+        const size_t repeats = opt.compare_coded && d <= kFewLevels ? n - 1 - kernels::count_changes(values, n) : 0;
+        if (d < 2 || rep.covered * 8 < n || !dict_looks_smaller(n, d, rep.covered, repeats, estimated)) return false;
+        if (!built) build(n, opt, threads);
+        return true;
+    }
+
+    void build(size_t n, const EncodeOptions& opt, unsigned threads) {
+        radix_sort(rep.entries, [](const typename Repeats<Ub>::Entry& e) { return uint64_t(e.bits); });
+        size = rep.entries.size();
+        std::vector<Ub> sorted(size);
+        std::vector<uint32_t> entry_of_slot(rep.slots, 0);
+        for (size_t k = 0; k < size; ++k) {
+            sorted[k] = rep.entries[k].bits;
+            entry_of_slot[rep.entries[k].slot] = uint32_t(k + 1);
+        }
+        for (size_t i = 0; i < n; ++i) rep.slot_of[i] = entry_of_slot[rep.slot_of[i]];
+        EncodeOptions inner = opt;
+        inner.models = false;
+        inner.dict = false;
+        payload = encode_series<T>(reinterpret_cast<const uint8_t*>(sorted.data()), size, inner, threads);
+        built = true;
+    }
+};
+
+template <class T>
+std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOptions& opt, unsigned threads) {
     // Row groups are the block passes' tasks: no more encoders (and their scratch) than there are of them.
     const size_t row_groups = (n + kRowgroupBlocks * kBlockValues - 1) / (kRowgroupBlocks * kBlockValues);
     Workers<T> workers(opt, unsigned(std::min<size_t>(threads, std::max<size_t>(1, row_groups))));
@@ -1303,48 +1422,59 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
     // to kKeptBytes each).
     static thread_local std::vector<uint64_t> kept_arena;
     static thread_local std::vector<uint8_t> kept_blocks[2];
+    const size_t nblocks = (n + kBlockValues - 1) / kBlockValues;
+    const bool want_log = opt.models;
     BlockPass pass;
     pass.log.arena.swap(kept_arena);
     pass.log.arena.clear();
     pass.blocks.bytes.swap(kept_blocks[0]);
-    run_blocks(workers, values, n, opt.models, threads, pass);
+    // Room for the worst case up front (pages are only touched as they are written): no regrowth copies.
+    pass.blocks.bytes.reserve(n * sizeof(T) + nblocks);
+    pass.dir.reserve(nblocks);
+    if (want_log) pass.log.arena.reserve(n + n / 4);
 
-    std::vector<uint8_t> dict_payload;
-    size_t dict_size = 0;
-    const double first_bytes = pass.estimated_bytes();
-    if (opt.dict && (pass.blocks.size() * 8 > n * kDictMinBitsPerValue || few_levels(values, n))) {
-        Repeats<Ub> rep;
-        find_repeats(values, n, rep);
-        const size_t d = rep.entries.size();
-        // A handful of levels counts too: six full-precision values in random order cost 51 bits a value
-        // without the dictionary (their bit patterns are far apart) and 3 with it.
-        const size_t repeats = opt.compare_coded && d <= kFewLevels ? n - 1 - kernels::count_changes(values, n) : 0;
-        if (d >= 2 && rep.covered * 8 >= n && dict_looks_smaller(n, d, rep.covered, repeats, first_bytes)) {
-            radix_sort(rep.entries, [](const typename Repeats<Ub>::Entry& e) { return uint64_t(e.bits); });
-            std::vector<Ub> dict(d);
-            std::vector<uint32_t> entry_of_slot(rep.slots, 0);
-            for (size_t k = 0; k < d; ++k) {
-                dict[k] = rep.entries[k].bits;
-                entry_of_slot[rep.entries[k].slot] = uint32_t(k + 1);
-            }
-            // Each value's entry + 1 (0 for values seen once), in place of its slot.
-            for (uint32_t& e : rep.slot_of) e = entry_of_slot[e];
-            EncodeOptions inner = opt;
-            inner.models = false;
-            inner.dict = false;
-            dict_payload = encode_series<T>(reinterpret_cast<const uint8_t*>(dict.data()), d, inner, threads);
-            BlockPass with_dict;
-            with_dict.blocks.bytes.swap(kept_blocks[1]);
-            run_dict_blocks(workers, values, rep.slot_of.data(), n, opt.models, threads, pass, with_dict);
-            if (with_dict.estimated_bytes() + 9 + double(dict_payload.size()) < first_bytes) {
-                std::swap(pass, with_dict);
-                dict_size = d;
-            } else {
-                dict_payload.clear();
-            }
-            keep(with_dict.blocks.bytes, kept_blocks[1]);
+    // The first blocks first: where they say the dictionary will pay, it is a candidate in every block from
+    // the start, and the other methods are mostly skipped where it wins (a dictionary-first pass), instead
+    // of a full pass without it and a second one with it.
+    SeriesDict<T> dict;
+    size_t start = 0;
+    const uint32_t* entry = nullptr;
+    if (opt.dict && nblocks > kProbeBlocks) {
+        BlockPass head;
+        start = kProbeBlocks;
+        encode_blocks(workers.first_group(), values, n, 0, start, want_log, nullptr, head);
+        const double scale = double(n) / double(start * kBlockValues);
+        if (dict.worth_a_try(values, n, opt, threads, scale * double(head.blocks.size()), scale * head.estimated_bytes())) {
+            entry = dict.entries();
+            run_dict_blocks(workers, values, entry, n, want_log, threads, head, true, pass);
+        } else {
+            pass.take(head);
         }
     }
+    run_blocks(workers, values, n, want_log, threads, start, entry, pass);
+
+    size_t dict_size = 0;
+    if (entry) {
+        // Where the other methods were skipped, they are counted at the most they came to in the row group.
+        if (pass.estimated_bytes() + 9 + double(dict.payload.size()) < BlockPass::sum(pass.without_dict)) {
+            dict_size = dict.size;
+        } else {
+            pass.clear();
+            run_blocks(workers, values, n, want_log, threads, 0, nullptr, pass);
+        }
+    } else if (dict.worth_a_try(values, n, opt, threads, double(pass.blocks.size()), pass.estimated_bytes())) {
+        const double first_bytes = pass.estimated_bytes();
+        BlockPass with_dict;
+        with_dict.blocks.bytes.swap(kept_blocks[1]);
+        run_dict_blocks(workers, values, dict.entries(), n, want_log, threads, pass, false, with_dict);
+        if (with_dict.estimated_bytes() + 9 + double(dict.payload.size()) < first_bytes) {
+            std::swap(pass, with_dict);
+            dict_size = dict.size;
+        }
+        keep(with_dict.blocks.bytes, kept_blocks[1]);
+    }
+    const std::vector<uint8_t> no_dict;
+    const std::vector<uint8_t>& dict_payload = dict_size ? dict.payload : no_dict;
     EntropyPlan plan;
     if (opt.models) plan = plan_entropy(pass.log, threads);
     const std::vector<Model>& models = plan.models;
