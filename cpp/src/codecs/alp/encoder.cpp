@@ -712,8 +712,10 @@ void find_repeats(const T* v, size_t n, Repeats<Ub>& r) {
 // A method that may take over a row group (the challenger) against the methods it replaces, block by block.
 // Once the challenger has beaten them by far over the first kExplore blocks (they never won nor came within
 // kClose of it), they are only tried on every kExplore-th block, or when the challenger's block comes out
-// more than kClose times costlier per value than its blocks so far: neighbouring blocks are alike, and a
-// losing candidate is written out in full for nothing.
+// more than kClose times costlier or cheaper per value than its blocks so far (the data has changed):
+// neighbouring blocks are alike, and a losing candidate is written out in full for nothing. (Without
+// "cheaper", random mixes of segments came out up to 1.9% larger than with every method tried on every
+// block; with it, up to 1.4%, and 0.06% smaller in all, from the dictionary-first pass.)
 struct Rivalry {
     static constexpr size_t kExplore = 4;
     static constexpr double kClose = 1.25;
@@ -724,7 +726,7 @@ struct Rivalry {
     void reset() { *this = Rivalry{}; }
     bool others_worth_trying(double per_value) const {
         return calls < kExplore || calls % kExplore == 0 || others_won > 0 || closest < kClose ||
-               per_value > kClose * per_value_sum / double(calls);
+               per_value > kClose * per_value_sum / double(calls) || per_value * kClose < per_value_sum / double(calls);
     }
     // A block where the challenger's estimate came out at `mine` and the others' at `theirs` (infinite when
     // they were not tried).
