@@ -32,6 +32,9 @@ CHECKS = [
     ("alp/kernels.cpp.o", "alp_encode_f64_avx512(", r"\bvmulpd\b.*%ymm", 4),
     ("alp/kernels.cpp.o", "ranges3_avx512(", r"\bvpminsq\b.*%ymm", 3),
     ("alp/kernels.cpp.o", "combo_range_f64_avx512(", r"\bvmulpd\b.*%ymm", 4),
+    ("alp/kernels.cpp.o", "sig_encode_f64_avx2(", r"\bvdivpd\b.*%ymm", 2),
+    ("alp/kernels.cpp.o", "sig_encode_f32_avx2(", r"\bvdivpd\b.*%ymm", 2),
+    ("alp/kernels.cpp.o", "sig_encode_f64_avx512(", r"\bvdivpd\b.*%ymm", 2),
     ("alp/decoder.cpp.o", "decode_body<double>(", r"\bmulpd\b", 2),
 ]
 

@@ -13,10 +13,12 @@
 #include <vector>
 
 #include "../../cpp/src/codecs/alp/kernels.hpp"
+#include "../../cpp/src/codecs/alp/sig.hpp"
 
 namespace {
 
 namespace kernels = tsquash::codecs::alp::kernels;
+namespace alp = tsquash::codecs::alp;
 
 // Doubles of many kinds: decimals of a few digits, values an ulp off them, random bit patterns, the specials.
 std::vector<double> mixed_doubles(size_t n, uint64_t seed) {
@@ -80,6 +82,14 @@ TEST(AlpKernels, EveryInstructionSetGivesTheBaselineResults) {
             out.insert(out.end(), mn, mn + 3);
             out.insert(out.end(), mx, mx + 3);
         }
+        for (const alp::SigGrid& g : {alp::SigGrid{3, 4, 2}, alp::SigGrid{8, 6, 4}, alp::SigGrid{2, 1, 0}}) {
+            out.push_back(int64_t(kernels::sig_encode(d.data(), d.size(), g.e, g.p, g.L, ints.data(), bad.data())));
+            out.insert(out.end(), ints.begin(), ints.end());
+            out.insert(out.end(), bad.begin(), bad.end());
+            out.push_back(int64_t(kernels::sig_encode(f.data(), f.size(), g.e, g.p, g.L, ints.data(), bad.data())));
+            out.insert(out.end(), ints.begin(), ints.end());
+            out.insert(out.end(), bad.begin(), bad.end());
+        }
         out.push_back(int64_t(kernels::count_changes(d.data(), d.size())));
         out.push_back(int64_t(kernels::count_changes(f.data(), f.size())));
         out.push_back(int64_t(kernels::count_changes(walk.data(), walk.size())));
@@ -119,6 +129,77 @@ TEST(AlpKernels, RangesOfEveryOrderMatchTheirDefinition) {
             EXPECT_EQ(mx[o], want_mx[o]) << "m " << m << " order " << o;
         }
     }
+}
+
+// The sig integer of one value by the format's definition: its decade from its magnitude, then the
+// significand at that decade's decimals; valid when the decoder's reading of the integer (sig_bits) gives
+// the value's exact bits back.
+template <class T>
+bool sig_by_definition(T v, const alp::SigGrid& g, int64_t& q) {
+    using U = typename alp::Traits<T>::U;
+    const double a = std::fabs(double(v));
+    const double x = a * alp::kF10[g.e];
+    if (!(x < 2251799813685248.0)) return false;
+    const uint64_t n = uint64_t(alp::round_to_int(x));
+    uint64_t qa = n;
+    if (n >= g.lo()) {
+        auto p10 = [](unsigned k) { return k <= 18 ? alp::kP10[k] : UINT64_MAX; };
+        if (g.L == 0) return false;
+        unsigned j = 0;
+        while (j + 1 < g.L && n >= p10(g.p + j + 1)) ++j;
+        if (n >= p10(g.p + j + 1)) return false;
+        const uint64_t s = uint64_t(alp::round_to_int(a * alp::kF10[g.e - 1 - j]));
+        if (s < g.base() || s >= g.lo()) return false;
+        qa = g.lo() + j * g.span() + (s - g.base());
+    }
+    const bool neg = std::bit_cast<U>(v) >> (alp::Traits<T>::kBits - 1);
+    q = neg ? -int64_t(qa) : int64_t(qa);
+    return alp::sig_bits<T>(q, g) == std::bit_cast<U>(v);
+}
+
+// Values printed with a few significant digits at every decade a grid covers, and the mixed kinds, under
+// grids of every shape (no decades above 10^p, several, decimals running out): the kernel's integers and
+// verdicts against the definition's.
+template <class T>
+void check_sig_against_definition(unsigned max_p) {
+    std::mt19937_64 rng(11);
+    const std::vector<double> mixed = mixed_doubles(300, 12);
+    for (unsigned e = 0; e <= 12; ++e)
+        for (unsigned p = 1; p <= max_p; p += 2)
+            for (unsigned L = 0; L <= std::min(e, 4u); ++L) {
+                const alp::SigGrid g{e, p, L};
+                std::vector<T> v;
+                for (double x : mixed) v.push_back(T(x));
+                for (int i = 0; i < 700; ++i) {
+                    const uint64_t s = alp::kP10[p - 1] + rng() % (9 * alp::kP10[p - 1]);
+                    const unsigned decimals = unsigned(rng() % (e + 3));
+                    const T x = alp::sig_magnitude(s / (rng() % 3 == 0 ? 10 : 1), decimals, T{});
+                    v.push_back(rng() % 2 ? -x : x);
+                }
+                std::vector<int64_t> q(v.size());
+                std::vector<uint8_t> bad(v.size());
+                const size_t nbad = kernels::sig_encode(v.data(), v.size(), e, p, L, q.data(), bad.data());
+                size_t want_bad = 0, good = 0;
+                for (size_t i = 0; i < v.size(); ++i) {
+                    int64_t want = 0;
+                    const bool ok = sig_by_definition(v[i], g, want);
+                    want_bad += !ok;
+                    good += ok;
+                    ASSERT_EQ(bad[i], ok ? 0 : 1) << "e " << e << " p " << p << " L " << L << " value " << double(v[i]);
+                    if (ok) {
+                        ASSERT_EQ(q[i], want) << "e " << e << " p " << p << " L " << L << " value " << double(v[i]);
+                    }
+                }
+                EXPECT_EQ(nbad, want_bad);
+                if (L > 0) {
+                    EXPECT_GT(good, v.size() / 10) << "e " << e << " p " << p << " L " << L;
+                }
+            }
+}
+
+TEST(AlpKernels, SigIntegersMatchTheirDefinition) {
+    check_sig_against_definition<double>(15);
+    check_sig_against_definition<float>(9);
 }
 
 }  // namespace

@@ -6,6 +6,7 @@
 #include <type_traits>
 
 #include "common.hpp"
+#include "sig.hpp"
 
 namespace tsquash::codecs::alp::kernels {
 
@@ -89,6 +90,78 @@ template <class T>
     return exc;
 }
 
+// The sig method's integers (sig.hpp) without a branch or a scalar division per value, in passes over a
+// chunk that each vectorise: the integers at the grid's finest decimals; the decade of each value, one pass
+// per decade boundary; per decade, the significands at its decimals and their round trips (a per-value
+// power of ten would be a gather, which the compiler does not vectorise here); then the integers and
+// verdicts. They are the same as reading each integer back through sig_bits, which derives the decade from
+// the integer: for an integer made here, it finds the same decade and significand.
+template <class T>
+[[gnu::always_inline]] inline size_t sig_encode_body(const T* v, size_t m, unsigned e, unsigned p, unsigned L, int64_t* q,
+                                                     uint8_t* bad) {
+    using U = typename Traits<T>::U;
+    constexpr unsigned kSign = Traits<T>::kBits - 1;
+    // |v| * 10^e below 2^51 (not NaN nor inf), by the bits: a floating-point compare may trap on NaN. And
+    // choices are made with masks: without AVX-512's masked operations, the compiler keeps a ?: as a branch.
+    constexpr int64_t kTwo51Bits = int64_t(0x4320000000000000ull);
+    auto in_range = [](double x) { return std::bit_cast<int64_t>(x) < kTwo51Bits; };  // x >= 0 or NaN
+    auto pick = [](bool which, auto yes, auto no) {
+        using I = decltype(yes);
+        const I mask = I(0) - I(which);
+        return I((yes & mask) | (no & ~mask));
+    };
+    // Signed compares throughout (AVX2 has no unsigned 64-bit compare): the integers are below 2^51, and
+    // a significand that does not fit is rejected either way.
+    auto p10 = [](unsigned k) { return k <= 18 ? int64_t(kP10[k]) : std::numeric_limits<int64_t>::max(); };
+    const int64_t lo = p10(p), base = p10(p - 1), span = 9 * base;
+    const int64_t top = L ? p10(p + L) : 0;  // integers at or above it are beyond the last decade
+    const double fe = kF10[e];
+    constexpr size_t kChunk = 64;
+    double a[kChunk];
+    int64_t n[kChunk], j[kChunk], s[kChunk];
+    U back[kChunk];
+    size_t nbad = 0;
+    for (size_t at = 0; at < m; at += kChunk) {
+        const size_t c = std::min(kChunk, m - at);
+        const T* w = v + at;
+        for (size_t i = 0; i < c; ++i) {
+            a[i] = std::fabs(double(w[i]));
+            const double x = a[i] * fe;
+            n[i] = round_to_int(std::bit_cast<double>(pick(in_range(x), std::bit_cast<int64_t>(x), int64_t(0))));
+            j[i] = 0;
+            s[i] = n[i];
+            back[i] = std::bit_cast<U>(sig_magnitude(uint64_t(n[i]), e, T{}));
+        }
+        for (unsigned k = 1; k < L; ++k) {
+            const int64_t bound = p10(p + k);
+            for (size_t i = 0; i < c; ++i) j[i] += n[i] >= bound;
+        }
+        for (unsigned k = 0; k < L; ++k) {
+            const unsigned ek = e - 1 - k;  // L <= e
+            const double scale = kF10[ek];
+            for (size_t i = 0; i < c; ++i) {
+                const int64_t sk = round_to_int(a[i] * scale);
+                const U bk = std::bit_cast<U>(sig_magnitude(uint64_t(sk), ek, T{}));
+                const bool here = (n[i] >= lo) & (j[i] == int64_t(k));
+                s[i] = pick(here, sk, s[i]);
+                back[i] = pick(here, bk, back[i]);
+            }
+        }
+        for (size_t i = 0; i < c; ++i) {
+            const U bits = std::bit_cast<U>(w[i]);
+            const bool up = n[i] >= lo;
+            const uint64_t qa = uint64_t(up ? lo + j[i] * span + (s[i] - base) : n[i]);
+            const bool neg = ((bits >> kSign) != 0) & (qa != 0);
+            const bool ok = in_range(a[i] * fe) & ((back[i] | (U(neg) << kSign)) == bits) &
+                            ((!up) | ((n[i] < top) & (s[i] >= base) & (s[i] < lo)));
+            q[at + i] = neg ? -int64_t(qa) : int64_t(qa);
+            bad[at + i] = !ok;
+            nbad += !ok;
+        }
+    }
+    return nbad;
+}
+
 #define TSQ_KERNEL_SET(suffix, attr)                                                                           \
     attr size_t count_changes_f64_##suffix(const double* v, size_t m) { return count_changes_body(v, m); }     \
     attr size_t count_changes_f32_##suffix(const float* v, size_t m) { return count_changes_body(v, m); }      \
@@ -100,6 +173,14 @@ template <class T>
     attr size_t combo_range_f32_##suffix(const float* s, size_t ns, unsigned e, unsigned f, int64_t& mn,       \
                                          int64_t& mx) {                                                        \
         return combo_range_body(s, ns, e, f, mn, mx);                                                          \
+    }                                                                                                          \
+    attr size_t sig_encode_f64_##suffix(const double* v, size_t m, unsigned e, unsigned p, unsigned L,          \
+                                        int64_t* q, uint8_t* bad) {                                            \
+        return sig_encode_body(v, m, e, p, L, q, bad);                                                         \
+    }                                                                                                          \
+    attr size_t sig_encode_f32_##suffix(const float* v, size_t m, unsigned e, unsigned p, unsigned L,           \
+                                        int64_t* q, uint8_t* bad) {                                            \
+        return sig_encode_body(v, m, e, p, L, q, bad);                                                         \
     }
 
 TSQ_KERNEL_SET(generic, )
@@ -198,6 +279,13 @@ size_t combo_range(const double* s, size_t ns, unsigned e, unsigned f, int64_t& 
 }
 size_t combo_range(const float* s, size_t ns, unsigned e, unsigned f, int64_t& mn, int64_t& mx) {
     TSQ_DISPATCH(combo_range_f32, s, ns, e, f, mn, mx);
+}
+
+size_t sig_encode(const double* v, size_t m, unsigned e, unsigned p, unsigned L, int64_t* q, uint8_t* bad) {
+    TSQ_DISPATCH(sig_encode_f64, v, m, e, p, L, q, bad);
+}
+size_t sig_encode(const float* v, size_t m, unsigned e, unsigned p, unsigned L, int64_t* q, uint8_t* bad) {
+    TSQ_DISPATCH(sig_encode_f32, v, m, e, p, L, q, bad);
 }
 
 void ranges3(const int64_t* v, size_t m, int64_t* mn, int64_t* mx) {

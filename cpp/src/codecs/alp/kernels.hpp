@@ -35,4 +35,9 @@ size_t count_changes(const int64_t* v, size_t m);
 size_t combo_range(const double* s, size_t ns, unsigned e, unsigned f, int64_t& mn, int64_t& mx);
 size_t combo_range(const float* s, size_t ns, unsigned e, unsigned f, int64_t& mn, int64_t& mx);
 
+// The sig method's integers of v under the grid (e, p, L) (sig.hpp, SigGrid): q[i], and bad[i] = 1 where
+// the grid does not give v[i]'s exact bits back (q[i] is then meaningless). Returns how many are bad.
+size_t sig_encode(const double* v, size_t m, unsigned e, unsigned p, unsigned L, int64_t* q, uint8_t* bad);
+size_t sig_encode(const float* v, size_t m, unsigned e, unsigned p, unsigned L, int64_t* q, uint8_t* bad);
+
 }  // namespace tsquash::codecs::alp::kernels

@@ -5,6 +5,8 @@
 #include <cmath>
 #include <cstring>
 
+#include "kernels.hpp"
+
 namespace tsquash::codecs::alp {
 
 namespace {
@@ -14,37 +16,10 @@ using U = typename Traits<T>::U;
 
 constexpr double kTwo51 = 2251799813685248.0;
 
-inline uint64_t pow10_or_max(unsigned k) { return k <= 18 ? kP10[k] : UINT64_MAX; }
-
 inline unsigned digits(uint64_t n) {
     unsigned d = 1;
     while (d <= 18 && n >= kP10[d]) ++d;
     return d;
-}
-
-// q of v under g, or false when the grid cannot give v's exact bits back.
-template <class T>
-bool sig_encode_value(T v, const SigGrid& g, int64_t& q) {
-    const U<T> bits = std::bit_cast<U<T>>(v);
-    const bool neg = bits >> (Traits<T>::kBits - 1);
-    const double a = std::fabs(double(v));
-    const double x = a * kF10[g.e];
-    if (!(x < kTwo51)) return false;  // NaN, inf, or too large for the grid
-    const uint64_t n = uint64_t(round_to_int(x));
-    uint64_t qa = n;
-    if (n >= g.lo()) {
-        if (g.L == 0) return false;
-        unsigned j = 0;
-        while (j + 1 < g.L && n >= pow10_or_max(g.p + j + 1)) ++j;
-        if (n >= pow10_or_max(g.p + j + 1)) return false;  // above the last decade
-        const uint64_t s = uint64_t(round_to_int(a * kF10[g.e - 1 - j]));
-        if (s < g.base() || s >= g.lo()) return false;  // rounding left the decade
-        qa = g.lo() + j * g.span() + (s - g.base());
-    }
-    const int64_t qq = neg ? -int64_t(qa) : int64_t(qa);
-    if (sig_bits<T>(qq, g) != bits) return false;
-    q = qq;
-    return true;
 }
 
 }  // namespace
@@ -99,11 +74,7 @@ void encode_sig(const T* v, size_t m, const SigGrid& g, unsigned max_order, Writ
                 OrderMemory* memory) {
     int64_t q[kScratch];
     uint8_t bad[kScratch];
-    size_t nbad = 0;
-    for (size_t i = 0; i < m; ++i) {
-        bad[i] = !sig_encode_value(v[i], g, q[i]);
-        nbad += bad[i];
-    }
+    const size_t nbad = kernels::sig_encode(v, m, g.e, g.p, g.L, q, bad);
     uint16_t pos[kScratch];
     size_t nexc = 0;
     if (nbad) nexc = take_neighbours_for_exceptions(q, bad, m, pos);
