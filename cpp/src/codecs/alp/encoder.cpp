@@ -1126,24 +1126,22 @@ struct SeriesEncoder {
     bool encode_rle(const T* v, size_t m, Writer& w, SeqLog* log) {
         const size_t changes = kernels::count_changes(v, m);  // counted first: most blocks have too many runs
         if ((changes + 1) * 4 > m * 3) return false;
+        // Where each run starts, without a branch per value (runs of random lengths mispredict): every
+        // position is written at the next free slot, which only moves on at a change.
+        uint16_t start[kScratch + 1];
+        size_t runs = 1;
+        start[0] = 0;
+        for (size_t i = 1; i < m; ++i) {
+            start[runs] = uint16_t(i);
+            runs += bits_of(v[i]) != bits_of(v[i - 1]);
+        }
+        start[runs] = uint16_t(m);
         T vals[kScratch];
         int64_t lens[kScratch];
-        size_t runs = 0;
-        Ub prev = bits_of(v[0]);
-        vals[0] = v[0];
-        lens[0] = 0;
-        for (size_t i = 1; i < m; ++i) {
-            const Ub b = bits_of(v[i]);
-            if (b != prev) {
-                ++runs;
-                vals[runs] = v[i];
-                lens[runs] = 0;
-                prev = b;
-            } else {
-                ++lens[runs];
-            }
+        for (size_t r = 0; r < runs; ++r) {
+            vals[r] = v[start[r]];
+            lens[r] = int64_t(start[r + 1] - start[r]) - 1;
         }
-        ++runs;
         if (runs * 4 > m * 3) return false;
         nested_log.clear();
         Writer& nb = encode_base(vals, runs, 1, log ? &nested_log : nullptr);
