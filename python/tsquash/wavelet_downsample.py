@@ -763,6 +763,13 @@ class LearnedDownsampler:
             known = np.full((nw, nd), np.nan)
             for i, p in enumerate(p1):
                 known[i, p] = values[i][: len(p)]
+            # The model reads known values in float32 after its per-window scaling. Values that overflow it
+            # cannot come from the encoder (its own second pass would have failed on them): damaged bytes.
+            with np.errstate(over="ignore"):
+                scaled = (known / _model_input(approx)[1]).astype(np.float32)
+            if np.any(np.isinf(scaled)):
+                raise CorruptStreamError("learned downsampled series: a predicted coefficient is beyond the "
+                                         "range the model reads")
             second = self._scores(approx, known)
             out = []
             for i, (p, m2) in enumerate(zip(p1, n_pred[:, 1])):

@@ -171,6 +171,21 @@ def test_corrupted_series_bytes_raise(model):
         model.decode(bytes(body) + struct.pack("<I", zlib.crc32(bytes(body))))
 
 
+def test_a_predicted_value_beyond_the_models_range_is_corrupt(model):
+    # Predicted values that are finite but overflow float32 once the model scales them (the CRC recomputed):
+    # the decoder's second pass handed them to the model as infinities and got a plain ValueError (the fuzz
+    # test below found it). The encoder cannot write such values, so they are damage.
+    import struct
+    import zlib
+    s = model.downsample(walk(600, 4), budget=0.3)
+    assert np.any(s.n_pred[:, 0] > 0) and np.any(s.n_pred[:, 1] > 0)  # the second pass runs
+    body = bytearray(s.to_bytes()[:-4])
+    n_p = len(s.pred_values)
+    body[len(body) - 8 * n_p:] = struct.pack(f"<{n_p}d", *([1e300] * n_p))
+    with pytest.raises(CorruptStreamError, match="beyond the range"):
+        model.decode(bytes(body) + struct.pack("<I", zlib.crc32(bytes(body))))
+
+
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(data=st.data())
 def test_fuzz_decoder_with_mutated_bytes_and_valid_crc(model, data):
