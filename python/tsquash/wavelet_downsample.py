@@ -756,6 +756,12 @@ class LearnedDownsampler:
         those of the m2 best second-pass scores among the rest, the m1 values being known (values[i] holds the
         window's m1 + m2 predicted values in that order)."""
         nw, nd = len(approx), self.window - approx.shape[1]
+        # The model reads float32 after its per-window scaling. Values that do not fit it cannot come from the
+        # encoder (its own passes would have failed on them): damaged bytes.
+        a32, scale = _model_input(approx)
+        if np.any(n_pred) and not np.all(np.isfinite(a32)):
+            raise CorruptStreamError("learned downsampled series: an approximation coefficient is beyond the "
+                                     "range the model reads")
         first = self._scores(approx) if np.any(n_pred[:, 0]) else np.zeros((nw, nd), np.float32)
         p1 = [np.sort(np.argsort(-first[i], kind="stable")[:m]) for i, m in enumerate(n_pred[:, 0])]
         out = p1
@@ -763,10 +769,8 @@ class LearnedDownsampler:
             known = np.full((nw, nd), np.nan)
             for i, p in enumerate(p1):
                 known[i, p] = values[i][: len(p)]
-            # The model reads known values in float32 after its per-window scaling. Values that overflow it
-            # cannot come from the encoder (its own second pass would have failed on them): damaged bytes.
             with np.errstate(over="ignore"):
-                scaled = (known / _model_input(approx)[1]).astype(np.float32)
+                scaled = (known / scale).astype(np.float32)
             if np.any(np.isinf(scaled)):
                 raise CorruptStreamError("learned downsampled series: a predicted coefficient is beyond the "
                                          "range the model reads")
@@ -943,10 +947,14 @@ class LearnedDownsampler:
 def _model_input(approx: np.ndarray) -> tuple:
     """Approximation rows centred and scaled per window in float64 before the float32 model (a level such as
     100 kPa would otherwise eat float32's precision), and the scale, which known detail values share."""
-    a = approx - approx.mean(axis=1, keepdims=True)
-    scale = np.sqrt(np.mean(a * a, axis=1, keepdims=True))
-    scale = np.where(scale > 0, scale, 1.0)
-    return np.ascontiguousarray(a / scale, dtype=np.float32), scale
+    # Beyond about 1e154 the squares overflow, and near 1e308 the mean: the scale is then infinite and the
+    # model input zeros or NaN, which the model refuses (and the decoder calls damage), so numpy's warnings
+    # would only be noise.
+    with np.errstate(over="ignore", invalid="ignore"):
+        a = approx - approx.mean(axis=1, keepdims=True)
+        scale = np.sqrt(np.mean(a * a, axis=1, keepdims=True))
+        scale = np.where(scale > 0, scale, 1.0)
+        return np.ascontiguousarray(a / scale, dtype=np.float32), scale
 
 
 def _coeff_rows(rows: np.ndarray, wavelet: str, level: int, dtype=np.float32) -> np.ndarray:

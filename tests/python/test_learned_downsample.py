@@ -184,6 +184,12 @@ def test_a_predicted_value_beyond_the_models_range_is_corrupt(model):
     body[len(body) - 8 * n_p:] = struct.pack(f"<{n_p}d", *([1e300] * n_p))
     with pytest.raises(CorruptStreamError, match="beyond the range"):
         model.decode(bytes(body) + struct.pack("<I", zlib.crc32(bytes(body))))
+    # The same for approximation values so large that the model's scaling overflows (their mean is
+    # infinite: NaN input).
+    body = bytearray(s.to_bytes()[:-4])
+    body[26:42] = struct.pack("<2d", 1.7e308, 1.7e308)
+    with pytest.raises(CorruptStreamError, match="beyond the range"):
+        model.decode(bytes(body) + struct.pack("<I", zlib.crc32(bytes(body))))
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
