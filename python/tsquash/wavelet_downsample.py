@@ -948,7 +948,7 @@ def _model_input(approx: np.ndarray) -> tuple:
     """Approximation rows centred and scaled per window in float64 before the float32 model (a level such as
     100 kPa would otherwise eat float32's precision), and the scale, which known detail values share."""
     # Beyond about 1e154 the squares overflow, and near 1e308 the mean: the scale is then infinite and the
-    # model input zeros or NaN, which the model refuses (and the decoder calls damage), so numpy's warnings
+    # model input zeros, or NaN, which the model refuses (the decoder calls it damage). numpy's warnings
     # would only be noise.
     with np.errstate(over="ignore", invalid="ignore"):
         a = approx - approx.mean(axis=1, keepdims=True)

@@ -748,7 +748,6 @@ struct Rivalry {
     void failed() { ++others_won; }
 };
 
-
 template <class T>
 struct SeriesEncoder {
     using Ub = U<T>;
@@ -1254,7 +1253,9 @@ void run_blocks(Workers<T>& workers, const T* values, size_t n, bool want_log, u
 }
 
 // The pass with a dictionary: each block is the first pass's block unless a `dict` block is smaller (the
-// other methods would choose exactly as they did, so they are not run again).
+// other methods would choose exactly as they did, so they are not run again). `analysed`: the first row
+// group's encoder goes on from the blocks it has just encoded (the first blocks of a dictionary-first pass),
+// so its row group is not analysed again.
 template <class T>
 void run_dict_blocks(Workers<T>& workers, const T* values, const uint32_t* entry, size_t n, bool want_log,
                      unsigned threads, const BlockPass& first, bool analysed, BlockPass& pass) {
@@ -1470,7 +1471,8 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
 
     size_t dict_size = 0;
     if (entry) {
-        // Where the other methods were skipped, they are counted at the most they came to in the row group.
+        // Blocks where the other methods were skipped count at kClose times their dictionary block: what the
+        // others came to at least, against the dictionary, on the blocks of the row group that tried them.
         if (pass.estimated_bytes() + 9 + double(dict.payload.size()) < BlockPass::sum(pass.without_dict)) {
             dict_size = dict.size;
         } else {
