@@ -1370,8 +1370,9 @@ void cap_blocks_at_raw(Writer& out, size_t area, std::vector<uint16_t>& dir, con
 template <class T>
 std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOptions& opt, unsigned threads);
 
-// Blocks encoded before the dictionary is chosen (see encode_series).
-constexpr size_t kProbeBlocks = 4;
+// The first blocks, encoded before the dictionary is chosen (see encode_series): four, then sixteen when
+// four did not say it pays (a series whose first blocks are cheaper than the rest, `nyc29_lon`).
+constexpr size_t kProbeBlocks[2] = {4, 16};
 
 // The series dictionary: the values that repeat, sorted and coded as a series of their own, and the entry
 // of every value of the series.
@@ -1455,17 +1456,21 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
     SeriesDict<T> dict;
     size_t start = 0;
     const uint32_t* entry = nullptr;
-    if (opt.dict && nblocks > kProbeBlocks) {
+    if (opt.dict) {
         BlockPass head;
-        start = kProbeBlocks;
-        encode_blocks(workers.first_group(), values, n, 0, start, want_log, nullptr, head);
-        const double scale = double(n) / double(start * kBlockValues);
-        if (dict.worth_a_try(values, n, opt, threads, scale * double(head.blocks.size()), scale * head.estimated_bytes())) {
-            entry = dict.entries();
-            run_dict_blocks(workers, values, entry, n, want_log, threads, head, true, pass);
-        } else {
-            pass.take(head);
+        for (size_t probe : kProbeBlocks) {
+            if (nblocks <= probe) break;
+            encode_blocks(workers.first_group(), values, n, start, probe, want_log, nullptr, head);
+            start = probe;
+            const double scale = double(n) / double(start * kBlockValues);
+            if (dict.worth_a_try(values, n, opt, threads, scale * double(head.blocks.size()),
+                                 scale * head.estimated_bytes())) {
+                entry = dict.entries();
+                run_dict_blocks(workers, values, entry, n, want_log, threads, head, true, pass);
+                break;
+            }
         }
+        if (!entry) pass.take(head);
     }
     run_blocks(workers, values, n, want_log, threads, start, entry, pass);
 
