@@ -882,8 +882,15 @@ def dictionary_row_groups() -> np.ndarray:
     return np.concatenate([pool_draws(rng, 70000, 3000), decimal_walk(60000, 1, 0.5, 48), pool_draws(rng, 50000, 500)])
 
 
+def dictionary_after_a_cheap_start() -> np.ndarray:
+    """Five blocks of decimals, then two row groups of draws from a few thousand random doubles: the first
+    four blocks say no dictionary, the first sixteen say yes (the dictionary-first pass starts there)."""
+    rng = np.random.default_rng(49)
+    return np.concatenate([decimal_walk(5 * BLOCK, 1, 0.5, 50), pool_draws(rng, 80000, 3000)])
+
+
 @pytest.mark.parametrize("codec", CODECS)
-@pytest.mark.parametrize("series", [several_row_groups, dictionary_row_groups])
+@pytest.mark.parametrize("series", [several_row_groups, dictionary_row_groups, dictionary_after_a_cheap_start])
 def test_n_threads_gives_the_same_bytes(codec, series):
     x = series()
     one = tsquash.encode(x, codec)

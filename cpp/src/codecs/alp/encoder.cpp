@@ -1495,19 +1495,18 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
         }
         keep(with_dict.blocks.bytes, kept_blocks[1]);
     }
-    const std::vector<uint8_t> no_dict;
-    const std::vector<uint8_t>& dict_payload = dict_size ? dict.payload : no_dict;
+    if (!dict_size) dict.payload.clear();  // built, then not used
     EntropyPlan plan;
     if (opt.models) plan = plan_entropy(pass.log, threads);
     const std::vector<Model>& models = plan.models;
     Writer out;
-    out.bytes.reserve(1 + 4096 + 8 + dict_payload.size() + 2 * pass.dir.size() + pass.blocks.size());
+    out.bytes.reserve(1 + 4096 + 8 + dict.payload.size() + 2 * pass.dir.size() + pass.blocks.size());
     out.u8(uint8_t((models.empty() ? 0 : kSectionModels) | (dict_size ? kSectionDict : 0)));
     if (!models.empty()) write_models(models, out);
     if (dict_size) {
         out.u32(uint32_t(dict_size));
-        out.u32(uint32_t(dict_payload.size()));
-        out.append(dict_payload.data(), dict_payload.size());
+        out.u32(uint32_t(dict.payload.size()));
+        out.append(dict.payload.data(), dict.payload.size());
     }
     const size_t dir_at = out.size();
     out.grow(2 * pass.dir.size());
