@@ -115,3 +115,38 @@ def test_mismatch_is_reported(lossless):
 def test_machine_name_is_a_file_name(lossless):
     name = lossless.machine_name()
     assert name and all(c.isalnum() or c == "-" for c in name)
+
+
+def test_decoders_are_timed_on_streams_taken_in_turn(lossless):
+    x = np.arange(5000, dtype=np.float64) * 0.25
+    variants = lossless.decode_variants(x, 4)
+    assert len(variants) == 3
+    for v in variants:
+        assert np.array_equal(np.sort(v), x) and not np.array_equal(v, x)
+    assert len({v.tobytes() for v in variants}) == 3
+
+    decoded = []
+
+    def decompress(blob):
+        decoded.append(blob)
+        return np.frombuffer(blob, dtype=np.float64)
+
+    honest = lossless.Method("copy", lambda a: a.tobytes(), decompress, "raw bytes")
+    [result] = lossless.measure_series([honest], "ramp", x, runs=2, clock=lossless.CLOCKS["cpu"], variants=4)
+    assert result.exact and result.nbytes == x.nbytes
+    streams = [x.tobytes()] + [v.tobytes() for v in variants]
+    # First each rotation is checked once; then the warm-up and the timed calls take the streams in turn,
+    # starting with the series' own.
+    assert decoded[:3] == streams[1:]
+    timed = decoded[3:]
+    assert len(timed) >= 8
+    assert timed == [streams[k % 4] for k in range(len(timed))]
+
+    # A decoder that gets a rotation wrong is reported as not exact, though the series itself comes back.
+    def wrong_on_rotations(blob):
+        out = np.frombuffer(blob, dtype=np.float64)
+        return out if blob == x.tobytes() else out + 1.0
+
+    broken = lossless.Method("broken", lambda a: a.tobytes(), wrong_on_rotations, "raw bytes")
+    [result] = lossless.measure_series([broken], "ramp", x, runs=1, clock=lossless.CLOCKS["cpu"], variants=4)
+    assert not result.exact

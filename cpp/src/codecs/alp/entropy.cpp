@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 #include <memory>
+#include <utility>
 
 namespace tsquash::codecs::alp {
 
@@ -18,9 +19,12 @@ void Model::finalize(bool decoder) {
     max_width = 0;
     for (size_t b = 0; b < bins.size(); ++b) {
         bins[b].cum = cum;
-        if (decoder)
-            for (uint32_t k = 0; k < bins[b].weight; ++k)
-                slots[cum + k] = {uint16_t(b), uint16_t(bins[b].weight), uint16_t(k), bins[b].width, 0};
+        if (decoder) {
+            // below = (2^16 - 1 - k) / weight, one division per bin rather than per slot.
+            const uint32_t w = bins[b].weight, a = (kAnsLow - 1) / w, rem = (kAnsLow - 1) % w;
+            for (uint32_t k = 0; k < w; ++k)
+                slots[cum + k] = {uint16_t(b), uint16_t(w), uint16_t(k), uint16_t(a - (k > rem))};
+        }
         cum += bins[b].weight;
         dec_lower[b] = bins[b].lower;
         widths[b] = bins[b].width;
@@ -93,9 +97,10 @@ constexpr auto kLowMask = [] {
 namespace {
 
 // The offsets of rc residuals (bins known) at src, which may be read 16 bytes past its end; Order > 0:
-// dst[-Order, 0) hold the delta starts and the values are rebuilt (wrapping sums) as they come.
+// dst[-Order, 0) hold the delta starts and the values are rebuilt (wrapping sums) as they come. Returns
+// the offsets' length in bits.
 template <unsigned Order>
-void offsets_pass(const uint8_t* src, const uint16_t* bin_of, size_t rc, const Model& model, uint64_t* dst) {
+uint64_t offsets_pass(const uint8_t* src, const uint16_t* bin_of, size_t rc, const Model& model, uint64_t* dst) {
     const uint64_t* lowers = model.dec_lower.data();
     const uint8_t* widths = model.widths.data();
     uint64_t prev = 0, d = 0;
@@ -137,7 +142,51 @@ void offsets_pass(const uint8_t* src, const uint16_t* bin_of, size_t rc, const M
             pos += w;
         }
     }
+    return pos;
 }
+
+// The rANS rounds of ans_decode while 8 bytes of words remain, for a table of 2^L slots (L fixed, so that
+// the shifts and masks by it are constants). A round decodes one symbol from each of the four states. A
+// state below 2^16 takes one 16-bit word (never two: the decoded state is at least 2^(16 - L) * weight >= 4,
+// so one word lifts it to 2^18), the words in state order. Whether a state takes a word depends on the data
+// (about one symbol in three on decimal series); as a branch it is mispredicted often on data the predictor
+// has not seen before. So no branch: state j reads the word after those its round's earlier states took, and
+// keeps it or not through a mask. Returns how many symbols it decoded.
+template <unsigned L>
+size_t ans_rounds(const Model::Slot* slots, size_t rc, uint32_t* x, const uint8_t*& word, const uint8_t* wend,
+                  uint16_t* bin_of) {
+    constexpr uint32_t mask = (1u << L) - 1;
+    uint32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+    const uint8_t* w = word;
+    size_t i = 0;
+    for (; i + 4 <= rc && wend - w >= 8; i += 4) {
+        size_t taken = 0;  // bytes of words taken so far in this round
+        auto step = [&](uint32_t& st, size_t k) {
+            const Model::Slot e = slots[st & mask];
+            bin_of[k] = e.bin;
+            const uint32_t q = st >> L;
+            const uint32_t take = 0u - uint32_t(q <= e.below);  // all ones when the state takes a word
+            const uint32_t next = Reader::load<uint16_t>(w + taken) & take;
+            st = ((uint32_t(e.weight) * q + e.k) << (16 & take)) | next;
+            taken += 2 & take;
+        };
+        step(x0, i);
+        step(x1, i + 1);
+        step(x2, i + 2);
+        step(x3, i + 3);
+        w += taken;
+    }
+    x[0] = x0, x[1] = x1, x[2] = x2, x[3] = x3;
+    word = w;
+    return i;
+}
+
+template <size_t... Ls>
+constexpr auto make_round_table(std::index_sequence<Ls...>) {
+    using Fn = size_t (*)(const Model::Slot*, size_t, uint32_t*, const uint8_t*&, const uint8_t*, uint16_t*);
+    return std::array<Fn, sizeof...(Ls)>{&ans_rounds<unsigned(Ls + kAnsMinLog2)>...};
+}
+constexpr auto kRounds = make_round_table(std::make_index_sequence<kAnsMaxLog2 - kAnsMinLog2 + 1>{});
 
 }  // namespace
 
@@ -155,39 +204,12 @@ void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst, unsigne
     const uint32_t mask = (1u << L) - 1;
     const Model::Slot* slots = model.slots.data();
     uint16_t bin_of[kScratch];
-    uint64_t total = 0;
-    // A step: the slot gives the bin (kept for the offsets pass) and the state's next value; a state below
-    // 2^16 takes one 16-bit word (never two: the decoded state is at least 2^(16 - L) * weight >= 4, so one
-    // word lifts it to 2^18). The compiler makes the refill a short forward branch; it predicts well (a
-    // state takes a word only every few symbols): forcing a select through masks decoded the decimal
-    // series 25% slower.
-    auto step = [&](uint32_t& st, size_t i) {
-        const Model::Slot e = slots[st & mask];
-        bin_of[i] = e.bin;
-        total += e.width;
-        st = uint32_t(e.weight) * (st >> L) + e.k;
-        const bool low = st < kAnsLow;
-        const uint32_t refill = (st << 16) | Reader::load<uint16_t>(word);
-        st = low ? refill : st;
-        word += low ? 2 : 0;
-    };
-    // The four states stay in registers, one symbol each per round, so their dependency chains overlap.
-    // While 8 bytes remain (a round takes at most four words) no bounds check is needed inside a round.
-    uint32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
-    size_t i = 0;
-    for (; i + 4 <= rc && wend - word >= 8; i += 4) {
-        step(x0, i);
-        step(x1, i + 1);
-        step(x2, i + 2);
-        step(x3, i + 3);
-    }
+    size_t i = kRounds[L - kAnsMinLog2](slots, rc, x, word, wend, bin_of);
     // The last rounds, near the end of the field: every word read is checked.
-    uint32_t* xs[kAnsStates] = {&x0, &x1, &x2, &x3};
     for (; i < rc; ++i) {
-        uint32_t& st = *xs[i % kAnsStates];
+        uint32_t& st = x[i % kAnsStates];
         const Model::Slot e = slots[st & mask];
         bin_of[i] = e.bin;
-        total += e.width;
         st = uint32_t(e.weight) * (st >> L) + e.k;
         if (st < kAnsLow) {
             if (wend - word < 2) corrupt("rANS stream runs out");
@@ -195,30 +217,39 @@ void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst, unsigne
             word += 2;
         }
     }
-    x[0] = x0, x[1] = x1, x[2] = x2, x[3] = x3;
     for (unsigned j = 0; j < kAnsStates; ++j)
         if (x[j] != kAnsLow) corrupt("rANS stream does not end in its initial state");
     r.take(size_t(word - r.pos()), "rANS words");
-    const size_t obytes = size_t((total + 7) / 8);
-    const uint8_t* o = r.take(obytes, "offset bits");
-    static const uint8_t zeros[16] = {};
-    // Word loads may run 16 bytes past the field; use a padded copy when the buffer ends sooner.
-    uint8_t pad[kBlockValues * 8 + 32];
-    const uint8_t* src = o;
-    if (total == 0) {
-        src = zeros;
-    } else if (size_t(r.hard_end() - o) < obytes + 16) {
+    // Offsets, LSB first, as many bits as the bins say, added to the bins' lower bounds; with a delta
+    // order the running sums are taken in the same pass. The pass's word loads may run 16 bytes past the
+    // field. Where the buffer has room for the longest field possible (every offset max_width bits), the
+    // pass reads the field in place and its length comes out of the pass; near the end of the buffer the
+    // length is summed first and a padded copy is read.
+    auto pass = [&](const uint8_t* src) {
+        switch (order) {
+            case 0: return offsets_pass<0>(src, bin_of, rc, model, dst);
+            case 1: return offsets_pass<1>(src, bin_of, rc, model, dst);
+            default: return offsets_pass<2>(src, bin_of, rc, model, dst);
+        }
+    };
+    const uint8_t* o = r.pos();
+    const size_t longest = (rc * model.max_width + 7) / 8;
+    uint64_t total;
+    if (size_t(r.hard_end() - o) >= longest + 16) {
+        total = pass(o);
+        r.take(size_t((total + 7) / 8), "offset bits");
+    } else {
+        const uint8_t* widths = model.widths.data();
+        total = 0;
+        for (size_t k = 0; k < rc; ++k) total += widths[bin_of[k]];
+        const size_t obytes = size_t((total + 7) / 8);
+        r.take(obytes, "offset bits");
+        uint8_t pad[kBlockValues * 8 + 32];
         std::memcpy(pad, o, obytes);
         std::memset(pad + obytes, 0, 16);
-        src = pad;
+        pass(pad);
     }
-    // Offsets, LSB first, as many bits as the bins say, added to the bins' lower bounds; with a delta
-    // order the running sums are taken in the same pass.
-    switch (order) {
-        case 0: offsets_pass<0>(src, bin_of, rc, model, dst); break;
-        case 1: offsets_pass<1>(src, bin_of, rc, model, dst); break;
-        default: offsets_pass<2>(src, bin_of, rc, model, dst); break;
-    }
+    const size_t obytes = size_t((total + 7) / 8);
     // Padding bits of the last byte must be zero (one encoding per stream).
     if (total % 8 && (o[obytes - 1] >> (total % 8))) corrupt("offset padding bits not zero");
 }

@@ -31,8 +31,9 @@ struct Model {
         uint16_t bin;
         uint16_t weight;  // at most 2^14
         uint16_t k;       // slot - the bin's first slot
-        uint8_t width;    // the bin's offset bits
-        uint8_t pad;
+        // A state x in this slot decodes to weight * (x >> log2) + k, which is below 2^16 (so it takes a
+        // word) exactly when x >> log2 <= below: known before the multiplication.
+        uint16_t below;
     };
     std::vector<Slot> slots;
     std::vector<uint64_t> dec_lower;  // per bin, its lower bound
