@@ -132,7 +132,7 @@ def test_decoders_are_timed_on_streams_taken_in_turn(lossless):
         return np.frombuffer(blob, dtype=np.float64)
 
     honest = lossless.Method("copy", lambda a: a.tobytes(), decompress, "raw bytes")
-    [result] = lossless.measure_series([honest], "ramp", x, runs=2, clock=lossless.CLOCKS["cpu"], variants=4)
+    [result] = lossless.measure_series([honest], "ramp", x, runs=2, clock=lossless.CLOCKS["cpu"], streams=4)
     assert result.exact and result.nbytes == x.nbytes
     streams = [x.tobytes()] + [v.tobytes() for v in variants]
     # First each rotation is checked once; then the warm-up and the timed calls take the streams in turn,
@@ -148,5 +148,13 @@ def test_decoders_are_timed_on_streams_taken_in_turn(lossless):
         return out if blob == x.tobytes() else out + 1.0
 
     broken = lossless.Method("broken", lambda a: a.tobytes(), wrong_on_rotations, "raw bytes")
-    [result] = lossless.measure_series([broken], "ramp", x, runs=1, clock=lossless.CLOCKS["cpu"], variants=4)
+    [result] = lossless.measure_series([broken], "ramp", x, runs=1, clock=lossless.CLOCKS["cpu"], streams=4)
     assert not result.exact
+
+
+def test_short_series_are_timed_over_more_rotations(lossless):
+    assert lossless.decode_stream_count(7588, 0) == 1
+    assert lossless.decode_stream_count(7588, 1 << 19) == 70  # 70 x 7,588 >= 524,288 > 69 x 7,588
+    assert lossless.decode_stream_count(131072, 1 << 19) == 4
+    assert lossless.decode_stream_count(10**7, 1 << 19) == lossless.MIN_DECODE_STREAMS
+    assert lossless.decode_stream_count(0, 1 << 19) == 1

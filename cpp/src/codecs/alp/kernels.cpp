@@ -248,6 +248,15 @@ int isa_levels_available() {
 
 void cap_isa_level(int level) { level_cap.store(level, std::memory_order_relaxed); }
 
+bool bmi2_usable() {
+#ifdef TSQ_HAVE_AVX2_CLONES
+    static const bool bmi2 = __builtin_cpu_supports("bmi2");
+    return bmi2 && has_avx2();
+#else
+    return false;
+#endif
+}
+
 size_t alp_encode(const double* v, size_t m, unsigned e, unsigned f, int64_t* ints, uint8_t* bad, bool specials) {
 #ifdef TSQ_HAVE_AVX2_CLONES
     if (has_avx512()) return alp_encode_f64_avx512(v, m, e, f, ints, bad, specials);
