@@ -5,8 +5,8 @@
                                                       # ;-separated list)
 
 Each check names an object file (by the end of its path), a function (by a piece of its demangled name) and the packed instructions
-it must contain: the encoder's AVX2 and AVX-512 clones work on ymm registers, and the decoder's decimal step, built for
-the baseline x86-64, multiplies two doubles at a time (mulpd). A compiler or code change that turns one of
+it must contain: the AVX2 and AVX-512 clones work on ymm registers, and the decoder's decimal step multiplies two
+doubles at a time (mulpd) even in the baseline x86-64 clone. A compiler or code change that turns one of
 these loops back into scalar code fails here instead of only showing up as a slower benchmark. Optimised
 builds only (the sanitizer build is -O0 and vectorises nothing).
 """
@@ -35,7 +35,9 @@ CHECKS = [
     ("alp/kernels.cpp.o", "sig_encode_f64_avx2(", r"\bvdivpd\b.*%ymm", 2),
     ("alp/kernels.cpp.o", "sig_encode_f32_avx2(", r"\bvdivpd\b.*%ymm", 2),
     ("alp/kernels.cpp.o", "sig_encode_f64_avx512(", r"\bvdivpd\b.*%ymm", 2),
-    ("alp/decoder.cpp.o", "decode_body<double>(", r"\bmulpd\b", 2),
+    ("alp/kernels.cpp.o", "alp_decode_f64_generic(", r"\bmulpd\b", 2),
+    ("alp/kernels.cpp.o", "alp_decode_f64_avx2(", r"\bvmulpd\b.*%ymm", 2),
+    ("alp/kernels.cpp.o", "alp_decode_f64_avx512(", r"\bvmulpd\b.*%ymm", 2),
 ]
 
 

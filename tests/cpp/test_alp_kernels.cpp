@@ -1,6 +1,7 @@
-// The encoder's kernels are compiled for the baseline x86-64, AVX2 and AVX-512 and picked at run time: every
+// The codec's kernels are compiled for the baseline x86-64, AVX2 and AVX-512 and picked at run time: every
 // version this CPU runs must give the baseline's results exactly, or the same values would encode to
-// different bytes on different machines (a fused multiply-add in one of them would do that).
+// different bytes, or the same bytes decode to different values, on different machines (a fused multiply-add in
+// one of them would do that).
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -90,6 +91,18 @@ TEST(AlpKernels, EveryInstructionSetGivesTheBaselineResults) {
             out.insert(out.end(), ints.begin(), ints.end());
             out.insert(out.end(), bad.begin(), bad.end());
         }
+        // The decoder's side: any integers (the walk's extremes too), every exponent and factor.
+        std::vector<uint64_t> bits64(walk.size());
+        std::vector<uint32_t> bits32(walk.size());
+        for (unsigned e = 0; e <= 18; e += 2)
+            for (unsigned ff = 0; ff <= e; ff += 3) {
+                kernels::alp_decode(walk.data(), walk.size(), e, ff, bits64.data());
+                out.insert(out.end(), bits64.begin(), bits64.end());
+                if (e <= 10) {
+                    kernels::alp_decode(walk.data(), walk.size(), e, ff, bits32.data());
+                    out.insert(out.end(), bits32.begin(), bits32.end());
+                }
+            }
         out.push_back(int64_t(kernels::count_changes(d.data(), d.size())));
         out.push_back(int64_t(kernels::count_changes(f.data(), f.size())));
         out.push_back(int64_t(kernels::count_changes(walk.data(), walk.size())));

@@ -7,6 +7,7 @@
 
 #include "common.hpp"
 #include "entropy.hpp"
+#include "kernels.hpp"
 #include "../../parallel.hpp"
 #include "sig_decode.hpp"
 
@@ -96,7 +97,7 @@ void decode_alp(Reader& r, size_t m, U<T>* out, const Shared& sh, Work& w) {
     }
     decode_intseq(r, m, w.ints, sh);
     const int64_t* n = w.ints;
-    for (size_t i = 0; i < m; ++i) out[i] = std::bit_cast<U<T>>(alp_decode_value(n[i], e, f, T{}));
+    kernels::alp_decode(n, m, e, f, out);
     const uint8_t* pos = r.take(2 * size_t(nexc), "exception positions");
     const uint8_t* vals = r.take(sizeof(U<T>) * size_t(nexc), "exception values");
     const uint8_t* pos2 = r.take(2 * size_t(n2), "second-pair positions");

@@ -24,6 +24,11 @@ bool bmi2_usable();
 size_t alp_encode(const double* v, size_t m, unsigned e, unsigned f, int64_t* ints, uint8_t* bad, bool specials = false);
 size_t alp_encode(const float* v, size_t m, unsigned e, unsigned f, int64_t* ints, uint8_t* bad, bool specials = false);
 
+// The decoder's values of a decimal block, as their bits: out[i] = n[i] * 10^f / 10^e (alp_decode_value,
+// common.hpp); float64 into uint64_t, float32 into uint32_t.
+void alp_decode(const int64_t* n, size_t m, unsigned e, unsigned f, uint64_t* out);
+void alp_decode(const int64_t* n, size_t m, unsigned e, unsigned f, uint32_t* out);
+
 // Ranges of the values, their first and their second differences (wrapping): mn[k], mx[k] for order k.
 // m >= 1; orders that need more values than m keep min = INT64_MAX, max = INT64_MIN.
 void ranges3(const int64_t* v, size_t m, int64_t* mn, int64_t* mx);
