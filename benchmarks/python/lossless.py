@@ -15,12 +15,13 @@ Python API, single-threaded:
          warm-up call; short calls are repeated inside a run so each timing spans at least 20 ms, and runs
          are interleaved across methods. Time is the process's CPU time (--clock cpu, the default), which
          other programs on a shared machine do not inflate; --clock wall measures elapsed time instead.
-         Decompression is timed over several streams of the series (the series and rotations of it, at
-         least 4 and enough to hold --decode-values values), taken in turn: decoding one stream over and
-         over lets the CPU's branch predictor learn that stream's branches, which a user decoding data once
-         never gets. (A branchy rANS decoder read 3.6 GB/s on one stream decoded over and over, 2.3 GB/s on
-         streams it had not just decoded; on a series of 7,588 values it still read 2.7 GB/s with 16
-         rotations in turn, and 1.8 from 32 on.)
+         Timed calls take the series and rotations of it in turn (at least 4, and enough to hold
+         --timing-values values): compressing or decompressing the same data over and over lets the CPU's
+         branch predictor learn its branches, which a user handling data once never gets. (A branchy rANS
+         decoder read 3.6 GB/s on one stream decoded over and over, 2.3 GB/s on streams it had not just
+         decoded; on a series of 7,588 values it still read 2.7 GB/s with 16 rotations in turn, and 1.8 from
+         32 on. tsquash's auto encoder: 1.09 GB/s on the decimal series over and over, 0.94 in turn.) Sizes
+         are those of the series itself.
 
 and every decompressed array is checked bit for bit against the input. Results go to
 benchmarks/results/lossless-<machine>.csv (long format) and .md (tables plus a "targets" section).
@@ -80,9 +81,9 @@ DECIMAL_SERIES = ("city_temperature", "stocks_usa", "stocks_de", "dew_point_temp
 DECODE_TARGET_MB_S = 3000.0
 ENCODE_TARGET_MB_S = 1000.0
 MIN_TIMED_SECONDS = 0.02
-# Values per series that decompression is timed over (rotations of short series): more than a CPU's branch
-# predictor learns (a series of 7,588 values was still partly learnt at 16 rotations, 121,000 values).
-DEFAULT_DECODE_VALUES = 1 << 19
+# Values per series that timing takes in turn (rotations of short series): more than a CPU's branch predictor
+# learns (a decoder still had part of a series of 7,588 values learnt at 16 rotations, 121,000 values).
+DEFAULT_TIMING_VALUES = 1 << 19
 
 
 @dataclass
@@ -302,41 +303,43 @@ def bit_exact(x: np.ndarray, y) -> bool:
     return y.dtype == x.dtype and y.shape == x.shape and bool(np.array_equal(y.view(np.uint64), x.view(np.uint64)))
 
 
-MIN_DECODE_STREAMS = 4
+MIN_TIMED_INPUTS = 4
 
 
-def decode_stream_count(n: int, values: int) -> int:
-    """How many streams of a series of n values decompression is timed over: 1 (the series' own) when
-    values is 0, else at least MIN_DECODE_STREAMS and enough to hold `values` values."""
+def timed_input_count(n: int, values: int) -> int:
+    """How many inputs (the series and rotations of it) a series of n values is timed over: 1 (the series
+    itself) when values is 0, else at least MIN_TIMED_INPUTS and enough to hold `values` values."""
     if values <= 0 or n == 0:
         return 1
-    return max(MIN_DECODE_STREAMS, -(-values // n))
+    return max(MIN_TIMED_INPUTS, -(-values // n))
 
 
-def decode_variants(x: np.ndarray, count: int) -> list[np.ndarray]:
-    """The series rotated by `count` - 1 different amounts (not multiples of a block), for timing decoders
-    on streams they have not just decoded."""
+def rotations(x: np.ndarray, count: int) -> list[np.ndarray]:
+    """The series rotated by `count` - 1 different amounts (not multiples of a block), for timing methods
+    on data whose branches the CPU has not just learnt."""
     return [np.ascontiguousarray(np.roll(x, (k * x.size) // count + k)) for k in range(1, count)]
 
 
 def measure_series(methods: list[Method], name: str, x: np.ndarray, runs: int, clock,
-                   streams: int = 1) -> list[Result]:
+                   inputs: int = 1) -> list[Result]:
     """Every method on one series. Runs are interleaved (method A, B, C, then A, B, C again...) so a burst
-    of background work slows one run of each method rather than every run of one. Each decompression call
-    takes the next of the method's `streams` streams (the series' own and rotations of it) in turn."""
+    of background work slows one run of each method rather than every run of one. Each timed call takes the
+    next of `inputs` inputs (the series and rotations of it) in turn: compression the next array,
+    decompression the next stream. The size reported is the series' own stream's."""
     import tsquash
 
-    others = decode_variants(x, streams) if streams > 1 else []
+    others = rotations(x, inputs) if inputs > 1 else []
     plans = []
     for m in methods:
         n_runs = min(runs, m.max_runs) if m.max_runs else runs
-        comp = _Timing(lambda m=m: m.compress(x), n_runs)
+        # Both cycles start at the series itself, which the warm-up calls get.
+        arrays = itertools.cycle([x] + others)
+        comp = _Timing(lambda m=m, arrays=arrays: m.compress(next(arrays)), n_runs)
         blob = bytes(comp.warm_up(clock))
         blobs = [blob] + [bytes(m.compress(v)) for v in others]
         exact = all(bit_exact(v, m.decompress(b)) for v, b in zip(others, blobs[1:]))
-        turn = itertools.cycle(blobs)
-        dec = _Timing(lambda m=m, turn=turn: m.decompress(next(turn)), n_runs)
-        # The warm-up call decodes the series' own stream (the cycle starts there).
+        streams = itertools.cycle(blobs)
+        dec = _Timing(lambda m=m, streams=streams: m.decompress(next(streams)), n_runs)
         exact = bit_exact(x, dec.warm_up(clock)) and exact
         plans.append((m, blob, exact, comp, dec))
     for _ in range(runs):
@@ -567,10 +570,10 @@ def write_markdown(run: Run, path: Path, methods: list[Method], series: list[str
         " data columns of every `*/*.csv.gz` and the arrays of every `*/*.npz` (flattened)",
         f"- timing: {'process CPU time' if args.clock == 'cpu' else 'wall-clock time'}, median of {args.runs} "
         f"runs{capped}, interleaved across methods, after a warm-up call; MB/s of raw input (8 bytes a value)",
-        f"- decompression: streams of each series (the series and rotations of it, at least {MIN_DECODE_STREAMS} and "
-        f"enough to hold {args.decode_values:,} values) decoded in turn, so that no decoder is timed on a stream "
-        "whose branches the CPU has learnt"
-        if args.decode_values > 0 else "- decompression: the series' own stream, decoded over and over",
+        f"- inputs: timed calls take each series and rotations of it in turn (at least {MIN_TIMED_INPUTS}, and enough "
+        f"to hold {args.timing_values:,} values), so that no method is timed on data whose branches the CPU has "
+        "learnt; sizes are the series' own"
+        if args.timing_values > 0 else "- inputs: each series itself, over and over",
         "- size: bits per value of everything needed to decode (stream or frame headers included)",
         "- every method's output was checked bit for bit against the input: "
         + ("all exact." if all(r.exact for r in run.results) else "**MISMATCHES, see below**."),
@@ -627,11 +630,10 @@ def main(argv=None) -> int:
     p.add_argument("--series", nargs="+", metavar="NAME", help="series names or glob patterns (default: all)")
     p.add_argument("--methods", nargs="+", metavar="NAME", help="methods to run (default: all)")
     p.add_argument("--runs", type=int, default=5, help="timed runs per measurement; the median is kept")
-    p.add_argument("--decode-values", type=int, default=DEFAULT_DECODE_VALUES, metavar="N",
-                   help="decompression is timed over streams of each series taken in turn (the series and "
-                        f"rotations of it, at least {MIN_DECODE_STREAMS} and enough to hold N values), so "
-                        "no decoder is timed on a stream whose branches the CPU has learnt; 0 times the "
-                        "series' own stream over and over")
+    p.add_argument("--timing-values", type=int, default=DEFAULT_TIMING_VALUES, metavar="N",
+                   help="timed calls take each series and rotations of it in turn (at least "
+                        f"{MIN_TIMED_INPUTS}, and enough to hold N values), so that no method is timed on "
+                        "data whose branches the CPU has learnt; 0 times the series itself over and over")
     p.add_argument("--clock", choices=sorted(CLOCKS), default="cpu",
                    help="cpu: process CPU time (default, robust on shared machines); wall: elapsed time")
     p.add_argument("--out", type=Path, default=DEFAULT_OUT, help="directory for the .csv and .md")
@@ -646,8 +648,8 @@ def main(argv=None) -> int:
         return 0
     if args.runs < 1:
         p.error("--runs must be at least 1")
-    if args.decode_values < 0:
-        p.error("--decode-values must not be negative")
+    if args.timing_values < 0:
+        p.error("--timing-values must not be negative")
     available = find_series(args.datasets)
     if not available:
         p.error(f"no series under {args.datasets} (pass --datasets DIR)")
@@ -670,7 +672,7 @@ def main(argv=None) -> int:
         run.series_n[s] = x.size
         line = []
         for r in measure_series(methods, s, x, args.runs, CLOCKS[args.clock],
-                                decode_stream_count(x.size, args.decode_values)):
+                                timed_input_count(x.size, args.timing_values)):
             run.results.append(r)
             line.append(f"{r.method} {r.bits_per_value:.2f}" + ("" if r.exact else " NOT EXACT"))
         print(f"{s:24s} n={x.size:7d}  " + "  ".join(line), flush=True)

@@ -253,6 +253,27 @@ TEST(AlpRoundTrip, DecoderLoopsOfEveryInstructionSetAgree) {
     decode_with_every_loop_set(i64);
 }
 
+// The sampled bound that spares the dictionary scan never rules out a dictionary the scan would have
+// tried: whatever the series turns out to hold (at least `entries` repeated values, more than a few levels,
+// so no repeats counted), the estimate says no as well.
+TEST(AlpDictionary, SampledBoundOnlyRulesOutWhatTheEstimateRulesOut) {
+    std::mt19937_64 rng(21);
+    size_t ruled_out = 0;
+    for (int t = 0; t < 200000; ++t) {
+        const size_t n = 1 + rng() % 400000;
+        const size_t entries = rng() % std::min<size_t>(n, 20000);
+        const size_t d = std::min(n, entries + rng() % 3 * (rng() % 5000));
+        const size_t covered = std::min(n, std::max(2 * d, d + rng() % (n + 1)));
+        const double bytes = double(n) * double(rng() % 4000) / 1000.0 * (rng() % 2 ? 1 : 8);
+        if (!alp::dict_cannot_be_smaller(n, entries, bytes)) continue;
+        ++ruled_out;
+        ASSERT_GT(d, alp::kFewLevels);
+        ASSERT_FALSE(alp::dict_looks_smaller(n, d, covered, 0, bytes))
+            << "n " << n << " entries " << entries << " d " << d << " covered " << covered << " bytes " << bytes;
+    }
+    EXPECT_GT(ruled_out, 10000u);  // the sweep reaches the bound often
+}
+
 TEST(AlpRoundTrip, EveryLengthAroundBlockEdges) {
     const auto v = decimals<double>(5000, 3, 0.2, 11);
     for (size_t n : {1u, 2u, 3u, 31u, 32u, 33u, 1023u, 1024u, 1025u, 2047u, 2048u, 2049u, 4097u}) {

@@ -117,30 +117,40 @@ def test_machine_name_is_a_file_name(lossless):
     assert name and all(c.isalnum() or c == "-" for c in name)
 
 
-def test_decoders_are_timed_on_streams_taken_in_turn(lossless):
+def test_methods_are_timed_on_inputs_taken_in_turn(lossless):
     x = np.arange(5000, dtype=np.float64) * 0.25
-    variants = lossless.decode_variants(x, 4)
+    variants = lossless.rotations(x, 4)
     assert len(variants) == 3
     for v in variants:
         assert np.array_equal(np.sort(v), x) and not np.array_equal(v, x)
     assert len({v.tobytes() for v in variants}) == 3
 
-    decoded = []
+    compressed, decoded = [], []
+
+    def compress(a):
+        compressed.append(a.tobytes())
+        return a.tobytes()
 
     def decompress(blob):
         decoded.append(blob)
         return np.frombuffer(blob, dtype=np.float64)
 
-    honest = lossless.Method("copy", lambda a: a.tobytes(), decompress, "raw bytes")
-    [result] = lossless.measure_series([honest], "ramp", x, runs=2, clock=lossless.CLOCKS["cpu"], streams=4)
+    honest = lossless.Method("copy", compress, decompress, "raw bytes")
+    [result] = lossless.measure_series([honest], "ramp", x, runs=2, clock=lossless.CLOCKS["cpu"], inputs=4)
     assert result.exact and result.nbytes == x.nbytes
-    streams = [x.tobytes()] + [v.tobytes() for v in variants]
-    # First each rotation is checked once; then the warm-up and the timed calls take the streams in turn,
-    # starting with the series' own.
-    assert decoded[:3] == streams[1:]
+    inputs = [x.tobytes()] + [v.tobytes() for v in variants]
+    # Compression: the warm-up call gets the series; then each rotation is compressed once for its stream,
+    # and the timed calls go on through the cycle where the warm-up left it.
+    assert compressed[:4] == inputs
+    timed = compressed[4:]
+    assert len(timed) >= 8
+    assert timed == [inputs[(k + 1) % 4] for k in range(len(timed))]
+    # Decompression: each rotation's stream is checked once; then the warm-up and the timed calls take the
+    # streams in turn, starting with the series' own.
+    assert decoded[:3] == inputs[1:]
     timed = decoded[3:]
     assert len(timed) >= 8
-    assert timed == [streams[k % 4] for k in range(len(timed))]
+    assert timed == [inputs[k % 4] for k in range(len(timed))]
 
     # A decoder that gets a rotation wrong is reported as not exact, though the series itself comes back.
     def wrong_on_rotations(blob):
@@ -148,13 +158,13 @@ def test_decoders_are_timed_on_streams_taken_in_turn(lossless):
         return out if blob == x.tobytes() else out + 1.0
 
     broken = lossless.Method("broken", lambda a: a.tobytes(), wrong_on_rotations, "raw bytes")
-    [result] = lossless.measure_series([broken], "ramp", x, runs=1, clock=lossless.CLOCKS["cpu"], streams=4)
+    [result] = lossless.measure_series([broken], "ramp", x, runs=1, clock=lossless.CLOCKS["cpu"], inputs=4)
     assert not result.exact
 
 
 def test_short_series_are_timed_over_more_rotations(lossless):
-    assert lossless.decode_stream_count(7588, 0) == 1
-    assert lossless.decode_stream_count(7588, 1 << 19) == 70  # 70 x 7,588 >= 524,288 > 69 x 7,588
-    assert lossless.decode_stream_count(131072, 1 << 19) == 4
-    assert lossless.decode_stream_count(10**7, 1 << 19) == lossless.MIN_DECODE_STREAMS
-    assert lossless.decode_stream_count(0, 1 << 19) == 1
+    assert lossless.timed_input_count(7588, 0) == 1
+    assert lossless.timed_input_count(7588, 1 << 19) == 70  # 70 x 7,588 >= 524,288 > 69 x 7,588
+    assert lossless.timed_input_count(131072, 1 << 19) == 4
+    assert lossless.timed_input_count(10**7, 1 << 19) == lossless.MIN_TIMED_INPUTS
+    assert lossless.timed_input_count(0, 1 << 19) == 1

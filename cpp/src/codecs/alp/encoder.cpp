@@ -623,7 +623,6 @@ void encode_alp_rd(const T* v, size_t m, unsigned rb, KeyCounter& kc, Writer& ou
 // Whether a sample of the series (up to 4096 values spread over it) holds at most kFewLevels distinct
 // values: a few levels, however their runs fall, which a dictionary codes in a few bits a value even when
 // runs make the plain blocks cheap already (the runs' values are otherwise stored in full, one per run).
-constexpr size_t kFewLevels = 64;
 template <class T, class Ub = U<T>>
 bool few_levels(const T* v, size_t n) {
     constexpr size_t kSlots = 4 * kFewLevels;  // a power of two
@@ -641,6 +640,31 @@ bool few_levels(const T* v, size_t n) {
         keys[h] = b;
     }
     return true;
+}
+
+// How many distinct values occur at least twice in a sample of the series (kRepeatSample values spread over
+// it, or all of a shorter series): each of them repeats in the series, so the series has at least that many
+// repeated values.
+constexpr size_t kRepeatSample = 16384;
+template <class T, class Ub = U<T>>
+size_t sampled_repeats(const T* v, size_t n) {
+    constexpr size_t kSlots = 2 * kRepeatSample;  // a power of two
+    static thread_local std::vector<Ub> keys_keep(kSlots);
+    static thread_local std::vector<uint8_t> seen_keep(kSlots);  // 0 empty, 1 once, 2 again
+    std::fill(seen_keep.begin(), seen_keep.end(), uint8_t(0));
+    Ub* keys = keys_keep.data();
+    uint8_t* seen = seen_keep.data();
+    const size_t step = std::max<size_t>(1, n / kRepeatSample);
+    size_t again = 0;
+    for (size_t i = 0, taken = 0; i < n && taken < kRepeatSample; i += step, ++taken) {
+        const Ub b = bits_of(v[i]);
+        size_t h = size_t((uint64_t(b) * 0x9E3779B97F4A7C15ull) >> 49) & (kSlots - 1);
+        while (seen[h] && keys[h] != b) h = (h + 1) & (kSlots - 1);
+        keys[h] = b;
+        again += seen[h] == 1;
+        seen[h] = seen[h] ? 2 : 1;
+    }
+    return again;
 }
 
 // The values of a series that occur more than once, and where each value of the series sits among them.
@@ -1312,25 +1336,7 @@ void run_dict_blocks(Workers<T>& workers, const T* values, const uint32_t* entry
 // bytes as written: frames of reference).
 constexpr size_t kDictMinBitsPerValue = 12;
 
-// Whether a second pass with the dictionary is worth its time, against the first pass's blocks as the
-// entropy stage will see them (their estimates: the blocks' bytes overstate blocks chosen for their coded
-// size, and ucr_facefour then ran a pass it dropped): a covered value costs about its index (log2 of the
-// dictionary size), an uncovered one its current bits plus an escape code, and the entries themselves about
-// what values cost now. Of the covered values, `repeats` equal the value before and cost about a bit; the
-// caller counts them only for a few levels entropy-coded (runs of a few levels are what such a dictionary
-// is for), elsewhere a repeat costs a whole index too, as in a frame of reference. (Priced at a bit for
-// every dictionary, repeats made ucr_facefour, 13,883 entries, look 5% smaller with a dictionary; it came
-// out 19% larger, so the pass was wasted. The estimate underprices large dictionaries: their entries cost
-// more than it says.)
-// It only has to rule out the series where the dictionary clearly loses.
-inline bool dict_looks_smaller(size_t n, size_t d, size_t covered, size_t repeats, double block_bytes) {
-    const double cur = 8.0 * block_bytes;
-    const double code = std::log2(double(d) + 2);
-    repeats = std::min(repeats, covered);
-    const double est = double(repeats) + double(covered - repeats) * code +
-                       double(n - covered) * (cur / double(n) + code) + double(d) * cur / double(n);
-    return est < 1.1 * cur;  // slack: a mixed block (runs among random values) beats the estimate
-}
+
 
 // Bytes of each buffer a thread keeps between calls (8 MiB).
 constexpr size_t kKeptBytes = size_t(8) << 20;
@@ -1392,6 +1398,12 @@ struct SeriesDict {
     bool worth_a_try(const T* values, size_t n, const EncodeOptions& opt, unsigned threads, double bytes,
                      double estimated) {
         if (!opt.dict || !(bytes * 8 > double(n * kDictMinBitsPerValue) || few_levels(values, n))) return false;
+        // The scan of the whole series (a third of the encode time of a decimal series) only where a sample
+        // leaves the dictionary a chance (dict_cannot_be_smaller). The sample is taken where it is a small
+        // part of the series and could rule the dictionary out (at most half of it can repeat).
+        if (!scanned && n >= 4 * kRepeatSample && dict_cannot_be_smaller(n, kRepeatSample / 2, estimated) &&
+            dict_cannot_be_smaller(n, sampled_repeats(values, n), estimated))
+            return false;
         if (!scanned) find_repeats(values, n, rep);
         scanned = true;
         const size_t d = rep.entries.size();
