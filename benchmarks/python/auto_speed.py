@@ -6,8 +6,10 @@
 
 benchmarks/python/lossless.py reports medians over every series and peer; on a shared machine the median
 drifts with the load, so this loop keeps the fastest of many runs (the closest to what the
-code costs on a quiet core). Time is the CPU time of the calling thread for one thread, wall time for more
-(CPU time would add the threads up). Every round trip is checked bit for bit.
+code costs on a quiet core). As in lossless.py, a run takes the series and rotations of it in turn (at
+least 4, and enough to hold --timing-values values), so that no method is timed on data whose branches the
+CPU has learnt. Time is the CPU time of the calling thread for one thread, wall time for more (CPU time
+would add the threads up). Every round trip is checked bit for bit.
 """
 from __future__ import annotations
 
@@ -22,20 +24,23 @@ import zstandard
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
-from lossless import DEFAULT_DATASETS, find_series, select  # noqa: E402  (the same series, found the same way)
+from lossless import (  # noqa: E402  (the same series, found and rotated the same way)
+    DEFAULT_DATASETS, DEFAULT_TIMING_VALUES, find_series, rotations, select, timed_input_count)
 
 import tsquash  # noqa: E402
 
 DECIMAL = ("city_temperature", "stocks_usa", "stocks_de", "dew_point_temp")
 
 
-def best(fn, runs: int, clock) -> float:
-    fn()
+def best(fn, inputs: list, runs: int, clock) -> float:
+    """The fastest of `runs` runs, each fn on every input in turn, per input."""
+    fn(inputs[0])
     t = float("inf")
     for _ in range(runs):
         t0 = clock()
-        fn()
-        t = min(t, clock() - t0)
+        for v in inputs:
+            fn(v)
+        t = min(t, (clock() - t0) / len(inputs))
     return t
 
 
@@ -45,6 +50,9 @@ def main() -> None:
     p.add_argument("--runs", type=int, default=30)
     p.add_argument("--threads", type=int, nargs="+", default=[1])
     p.add_argument("--datasets", type=Path, default=DEFAULT_DATASETS)
+    p.add_argument("--timing-values", type=int, default=DEFAULT_TIMING_VALUES, metavar="N",
+                   help="each run takes the series and rotations of it holding at least N values (0: the series "
+                        "alone)")
     a = p.parse_args()
     available = find_series(a.datasets)
     data = {name: available[name].load() for name in select(list(available), a.series)}
@@ -54,21 +62,20 @@ def main() -> None:
     totals: dict[tuple, list[float]] = {}
     cctx, dctx = zstandard.ZstdCompressor(level=3), zstandard.ZstdDecompressor()
     for name, x in data.items():
-        raw = x.tobytes()
-        rows = [("zstd-3", 1, lambda: cctx.compress(raw), None)]
+        inputs = [x] + rotations(x, timed_input_count(x.size, a.timing_values))
+        rows = [("zstd-3", 1, lambda v: cctx.compress(v.tobytes()), lambda b: dctx.decompress(b))]
         for codec in ("alp", "auto"):
             for t in a.threads:
-                rows.append((codec, t, lambda c=codec, t=t: tsquash.encode(x, c, n_threads=t), None))
-        for method, t, enc, _ in rows:
-            blob = enc()
-            if method == "zstd-3":
-                dec = lambda b=blob: dctx.decompress(b)  # noqa: E731
-                assert dec() == raw
-            else:
-                dec = lambda b=blob, t=t: tsquash.decode(b, n_threads=t)  # noqa: E731
-                assert np.array_equal(dec().view(np.uint64), x.view(np.uint64))
+                rows.append((codec, t, lambda v, c=codec, t=t: tsquash.encode(v, c, n_threads=t),
+                             lambda b, t=t: tsquash.decode(b, n_threads=t)))
+        for method, t, enc, dec in rows:
+            blobs = [enc(v) for v in inputs]
+            for v, b in zip(inputs, blobs):
+                out = dec(b)
+                assert (out == v.tobytes()) if method == "zstd-3" else np.array_equal(out.view(np.uint64), v.view(np.uint64))
+            blob = blobs[0]
             clock = time.thread_time if t == 1 else time.perf_counter
-            te, td = best(enc, a.runs, clock), best(dec, a.runs, clock)
+            te, td = best(enc, inputs, a.runs, clock), best(dec, blobs, a.runs, clock)
             mb = x.nbytes / 1e6
             print(f"| {name} | {method} | {t} | {len(blob) * 8 / x.size:.2f} | {mb / te:.0f} | {mb / td:.0f} |")
             tot = totals.setdefault((method, t), [0.0, 0.0, 0.0, 0.0])
