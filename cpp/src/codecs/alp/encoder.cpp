@@ -649,6 +649,7 @@ constexpr size_t kRepeatSample = 16384;
 template <class T, class Ub = U<T>>
 size_t sampled_repeats(const T* v, size_t n) {
     constexpr size_t kSlots = 2 * kRepeatSample;  // a power of two
+    // Kept per thread, as find_repeats' tables (288 KiB at most): fresh ones would be faulted in every call.
     static thread_local std::vector<Ub> keys_keep(kSlots);
     static thread_local std::vector<uint8_t> seen_keep(kSlots);  // 0 empty, 1 once, 2 again
     std::fill(seen_keep.begin(), seen_keep.end(), uint8_t(0));
@@ -1335,8 +1336,6 @@ void run_dict_blocks(Workers<T>& workers, const T* values, const uint32_t* entry
 // A dictionary pays when a large share of the values repeat and the plain blocks are expensive (their
 // bytes as written: frames of reference).
 constexpr size_t kDictMinBitsPerValue = 12;
-
-
 
 // Bytes of each buffer a thread keeps between calls (8 MiB).
 constexpr size_t kKeptBytes = size_t(8) << 20;

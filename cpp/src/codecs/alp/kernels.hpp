@@ -1,8 +1,8 @@
-// The encoder's per-value loops, compiled three times: for the baseline x86-64 (SSE2), with AVX2 and with
-// AVX-512 (on 256-bit vectors), picked at run time. Baseline SSE2 has no 64-bit integer compare, so these
-// loops only vectorise from AVX2 on; AVX-512 adds 64-bit min/max in one instruction. All versions compute
-// exactly the same results (kernels.cpp is built without FMA contraction, which would change the decimal
-// arithmetic).
+// The codec's per-value loops (the encoder's, and the decoder's decimal step), compiled three times: for
+// the baseline x86-64 (SSE2), with AVX2 and with AVX-512 (on 256-bit vectors), picked at run time. Baseline
+// SSE2 has no 64-bit integer compare, so the encoder's loops only vectorise from AVX2 on; AVX-512 adds
+// 64-bit min/max in one instruction. All versions compute exactly the same results (kernels.cpp is built
+// without FMA contraction, which would change the decimal arithmetic).
 #pragma once
 #include <cstddef>
 #include <cstdint>
