@@ -53,12 +53,12 @@ struct Model {
     // cum, widths and lower bounds from the weights; with `decoder`, also the slot table (the encoder never
     // needs it).
     void finalize(bool decoder = true);
-    // Encoder: per bin the constants of a division-free rANS step.
-    struct EncSym {
+    // Encoder: per bin the constants of a division-free rANS step. 32 bytes, so that an entry never
+    // straddles two cache lines: packed into 24, coding was 3-4% slower.
+    struct alignas(32) EncSym {
         uint64_t limit;
         uint64_t rcp;
         uint32_t bias, cmpl;
-        uint64_t width;  // the bin's offset bits (summed alongside the rANS steps)
     };
     std::vector<EncSym> enc;
     void prepare_costs(size_t population);  // cost, lowers, lut, enc
