@@ -671,7 +671,7 @@ TEST(AlpFormat, MalformedPayloadsAreRejected) {
     Bytes good;
     good.u8(1).u8(2).u8(0).varint(0).varint(0).ints({1234, -5, 0});
     ASSERT_NO_THROW(dec<double>(one_block(good), 3));
-    expect_corrupt<double>(one_block(good, 4), 3, "unknown section bit");
+    expect_corrupt<double>(one_block(good, 8), 3, "unknown section bit");
     expect_corrupt<double>(one_block(Bytes().u8(8)), 1, "unknown method");
     expect_corrupt<double>(one_block(Bytes().u8(1).u8(19).u8(0).varint(0).varint(0).ints({1})), 1, "exponent 19");
     expect_corrupt<float>(one_block(Bytes().u8(1).u8(11).u8(0).varint(0).varint(0).ints({1})), 1, "float32 exponent 11");

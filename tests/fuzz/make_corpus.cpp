@@ -137,9 +137,9 @@ void timestamp_seeds() {
 
 // alp/auto payloads: byte 0 = dtype (0 f64, 1 f32, 2 int64), byte 1 = profile, then count and payload.
 template <class T>
-void alp_seed(const std::string& name, uint8_t dtype, const std::vector<T>& v) {
+void alp_seed(const std::string& name, uint8_t dtype, const std::vector<T>& v, bool auto_only = false) {
     namespace alp = tsquash::codecs::alp;
-    for (int auto_profile = 0; auto_profile < 2; ++auto_profile) {
+    for (int auto_profile = auto_only ? 1 : 0; auto_profile < 2; ++auto_profile) {
         const auto payload =
             alp::encode<T>(v.data(), v.size(), auto_profile ? alp::Profile::automatic : alp::Profile::alp);
         std::vector<uint8_t> in = {dtype, uint8_t(auto_profile), uint8_t(v.size() & 0xFF), uint8_t(v.size() >> 8)};
@@ -180,6 +180,14 @@ void alp_seeds() {
     for (int i = 0; i < 1500; ++i) ts.push_back(1700000000000 + i * 1000 + (long long)(rng.next() % 5) - 2);
     for (int i = 0; i < 200; ++i) ts.push_back(i / 40);
     alp_seed("i64_timestamps", 2, ts);
+    // Frames of a random field drifting by an ulp a frame: `auto` codes them against a series reference
+    // (`alp` would store them raw: no seed for it).
+    std::vector<float> field(1000);
+    for (float& f : field) f = 0.5f + float(rng.next() % 1000000) / 1e6f;
+    std::vector<double> frames;
+    for (int f = 0; f < 17; ++f)
+        for (float& x : field) frames.push_back(double(x = std::nextafter(x, (rng.next() & 1) ? 2.0f : 0.0f)));
+    alp_seed("f64_frames", 0, frames, true);
 }
 
 void stream_seeds() {

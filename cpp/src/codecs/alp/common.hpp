@@ -32,6 +32,7 @@ inline bool is_base_method(uint8_t m) { return m <= kDelta || m == kSig; }
 
 inline constexpr uint8_t kSectionModels = 1;
 inline constexpr uint8_t kSectionDict = 2;
+inline constexpr uint8_t kSectionReference = 4;
 
 // Scratch arrays hold a block plus the slack bit-unpacking writes past it (it works in groups of 8).
 inline constexpr size_t kScratch = kBlockValues + 16;

@@ -9,6 +9,7 @@
 #include "entropy.hpp"
 #include "kernels.hpp"
 #include "../../parallel.hpp"
+#include "reference.hpp"
 #include "sig_decode.hpp"
 
 namespace tsquash::codecs::alp {
@@ -323,11 +324,28 @@ struct Decoder<T>::State {
     std::vector<Ub> buf;
     size_t buf_block = SIZE_MAX;
 
+    // The series reference, if any: the blocks are int64 blocks of differences from its patterns, and the
+    // dictionary theirs.
+    std::vector<uint64_t> reference;  // patterns in the domain, one per phase
+    RefDomain domain = RefDomain::bits;
+    std::vector<uint64_t> dict64;
+
     void decode_block(size_t b, Ub* out) { decode_block_with(b, out, shared); }
     void decode_block_with(size_t b, Ub* out, const Shared& sh) const {
         const size_t m = frame.block_len(b);
         Reader r(frame.blocks + frame.offsets[b], size_t(frame.offsets[b + 1] - frame.offsets[b]), hard_end);
-        decode_body<T>(r, m, out, sh, 0);
+        if (reference.empty()) {
+            decode_body<T>(r, m, out, sh, 0);
+        } else {
+            uint64_t d[kScratch];
+            decode_body<int64_t>(r, m, d, sh, 0);
+            const size_t period = reference.size();
+            size_t p = size_t(uint64_t(b) * kBlockValues % period);
+            for (size_t i = 0; i < m; ++i) {
+                out[i] = from_domain<T>(d[i] + reference[p], domain);
+                p = p + 1 == period ? 0 : p + 1;
+            }
+        }
         if (r.left() != 0) corrupt("block " + std::to_string(b) + " has bytes left over");
     }
 };
@@ -372,7 +390,23 @@ Decoder<T>::Decoder(const uint8_t* payload, size_t size, uint64_t count) : s_(st
     }
     Reader r(payload, size);
     const uint8_t sections = r.u8("sections byte");
-    if (sections & ~(kSectionModels | kSectionDict)) corrupt("unknown sections");
+    if (sections & ~(kSectionModels | kSectionDict | kSectionReference)) corrupt("unknown sections");
+    if (sections & kSectionReference) {
+        const uint64_t period = r.varint("reference period");
+        if (period < 1 || period > count) corrupt("reference period out of range");
+        const uint8_t domain = r.u8("reference domain");
+        if (domain > uint8_t(RefDomain::float32) || (domain == uint8_t(RefDomain::float32) && !std::is_same_v<T, double>))
+            corrupt("unknown reference domain");
+        s.domain = RefDomain(domain);
+        const size_t len = r.u32("reference bytes");
+        Reader rr = r.sub(len, "reference");
+        if (len > 0 && (rr.pos()[0] & kSectionReference)) corrupt("a reference payload cannot have a reference");
+        std::vector<T> values(static_cast<size_t>(period));
+        Decoder<T> inner(rr.pos(), len, period);
+        inner.read_range(0, size_t(period), values.data());
+        s.reference.resize(size_t(period));
+        for (size_t p = 0; p < s.reference.size(); ++p) s.reference[p] = to_domain(values[p], s.domain);
+    }
     if (sections & kSectionModels) {
         s.models = read_models(r);
         s.shared.models = &s.models;
@@ -382,9 +416,15 @@ Decoder<T>::Decoder(const uint8_t* payload, size_t size, uint64_t count) : s_(st
         if (dcount < 1 || dcount > count) corrupt("dictionary size out of range");
         const size_t len = r.u32("dictionary bytes");
         Reader dr = r.sub(len, "dictionary");
-        s.dict = decode_nested<T>(dr, dcount, s.shared);
-        s.shared.dict = s.dict.data();
-        s.shared.dict_size = s.dict.size();
+        if (s.reference.empty()) {
+            s.dict = decode_nested<T>(dr, dcount, s.shared);
+            s.shared.dict = s.dict.data();
+            s.shared.dict_size = s.dict.size();
+        } else {
+            s.dict64 = decode_nested<int64_t>(dr, dcount, s.shared);
+            s.shared.dict = s.dict64.data();
+            s.shared.dict_size = s.dict64.size();
+        }
     }
     s.frame = read_frame(r, count);
 }

@@ -15,11 +15,19 @@
 #include "encoder.hpp"
 #include "entropy.hpp"
 #include "estimate.hpp"
+#include "reference.hpp"
 #include "kernels.hpp"
 #include "../../parallel.hpp"
 #include "sig_encoder.hpp"
 
 namespace tsquash::codecs::alp {
+
+double class_estimate(const uint32_t* hist, size_t n) {
+    double bits = 0;
+    for (unsigned k = 0; k <= 64; ++k)
+        if (hist[k]) bits += double(hist[k]) * ((k ? k - 1 : 0) + std::log2(double(n) / double(hist[k])));
+    return bits;
+}
 
 namespace {
 
@@ -61,16 +69,6 @@ struct OrderChoice {
 };
 
 inline int64_t wrap_sub(int64_t a, int64_t b) { return int64_t(uint64_t(a) - uint64_t(b)); }
-
-// Rough entropy-coded size of each order's residuals: residuals are put in classes by the bit width of
-// their (zigzagged) distance from a centre (the median for order 0, zero for deltas); a class costs its
-// share's code length plus its width - 1 raw bits, which is about what bins and offsets pay.
-double class_estimate(const uint32_t* hist, size_t n) {
-    double bits = 0;
-    for (unsigned k = 0; k <= 64; ++k)
-        if (hist[k]) bits += double(hist[k]) * ((k ? k - 1 : 0) + std::log2(double(n) / double(hist[k])));
-    return bits;
-}
 
 constexpr size_t kProxyStep = 4;
 
@@ -1539,9 +1537,9 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
 constexpr size_t kCompareCodedValues = kBlockValues + 1;
 constexpr double kTableBytes = 256;
 
-template <class T>
-std::vector<uint8_t> encode(const void* values, size_t n, Profile profile, unsigned threads) {
-    if (n == 0) return {};
+namespace {
+
+EncodeOptions options_for(Profile profile, size_t n) {
     EncodeOptions opt;
     opt.automatic = profile == Profile::automatic;
     opt.max_order = 2;
@@ -1555,7 +1553,57 @@ std::vector<uint8_t> encode(const void* values, size_t n, Profile profile, unsig
     // take 12.7; charged nothing for tables, a 3-block series of runs grew 12%.
     opt.compare_coded = opt.models && n >= kCompareCodedValues;
     opt.table_share = kTableBytes * double(kBlockValues) / double(n);
-    return encode_series<T>(static_cast<const uint8_t*>(values), n, opt, std::max(1u, threads));
+    return opt;
+}
+
+// A series reference is looked for in series of at least 16 blocks that cost at least 16 bits a value
+// without one (cheaper data leaves it little to win against its own cost and the search's time). It is tried
+// when the differences from it estimate at least 3% smaller, and kept when smaller.
+constexpr size_t kReferenceMinValues = 16 * kBlockValues;
+constexpr double kReferenceMinBits = 16;
+constexpr double kReferenceGain = 0.97;
+
+template <class T>
+std::vector<uint8_t> encode_payload(const void* values, size_t n, Profile profile, unsigned threads,
+                                    bool reference) {
+    const EncodeOptions opt = options_for(profile, n);
+    std::vector<uint8_t> plain = encode_series<T>(static_cast<const uint8_t*>(values), n, opt, threads);
+    const double plain_bits = double(plain.size()) * 8 / double(n);
+    if (!reference || !opt.automatic || n < kReferenceMinValues || plain_bits < kReferenceMinBits) return plain;
+    std::vector<T> copy;  // callers may hand unaligned memory: only then is a copy made
+    const T* v = static_cast<const T*>(values);
+    if (reinterpret_cast<uintptr_t>(values) % alignof(T) != 0) {
+        copy.assign(n, T{});
+        std::memcpy(copy.data(), values, n * sizeof(T));
+        v = copy.data();
+    }
+    const ReferenceChoice choice = find_reference(v, n);
+    if (!choice.period) return plain;
+    const std::vector<T> ref = reference_values(v, n, choice.period);
+    const std::vector<int64_t> d = reference_differences(v, n, ref, choice.domain);
+    if (reference_bits(d, choice.period, plain_bits) > kReferenceGain * plain_bits) return plain;
+    const std::vector<uint8_t> diffs =
+        encode_series<int64_t>(reinterpret_cast<const uint8_t*>(d.data()), n, options_for(profile, n), threads);
+    const std::vector<uint8_t> refs = encode_payload<T>(ref.data(), ref.size(), profile, threads, false);
+    const size_t size = diffs.size() + varint_size(choice.period) + 1 + 4 + refs.size();
+    if (size >= plain.size()) return plain;
+    Writer out;
+    out.bytes.reserve(size);
+    out.u8(uint8_t(diffs[0] | kSectionReference));
+    out.varint(choice.period);
+    out.u8(uint8_t(choice.domain));
+    out.u32(uint32_t(refs.size()));
+    out.append(refs.data(), refs.size());
+    out.append(diffs.data() + 1, diffs.size() - 1);
+    return std::move(out.bytes);
+}
+
+}  // namespace
+
+template <class T>
+std::vector<uint8_t> encode(const void* values, size_t n, Profile profile, unsigned threads) {
+    if (n == 0) return {};
+    return encode_payload<T>(values, n, profile, std::max(1u, threads), true);
 }
 
 template std::vector<uint8_t> encode<double>(const void*, size_t, Profile, unsigned);

@@ -21,6 +21,11 @@ struct EncodeOptions {
     double table_share = 0;      // with compare_coded: table bytes charged to each entropy-coded stream
 };
 
+// Rough entropy-coded size in bits of n residuals from their histogram by bit width (classes of the
+// zigzagged residuals): a class costs its share's code length plus its width - 1 raw bits, which is about
+// what bins and offsets pay.
+double class_estimate(const uint32_t* hist, size_t n);
+
 // A dictionary of at most this many entries is "a few levels": runs of them are counted as repeats.
 inline constexpr size_t kFewLevels = 64;
 
