@@ -127,6 +127,33 @@ TEST(AlpReference, FullPrecisionDoublesAndIntegers) {
     EXPECT_EQ(dec<int64_t>(bi, w.size()), w);
 }
 
+// Frames of a 40 x 50 field of random cells moving one column to the right every frame, each cell also
+// drifting by an ulp: a cell comes back a frame and a column later, so a period of 2,001 follows the cells
+// (all but the one entering each row), where 2,000 would compare different cells.
+TEST(AlpReference, FoundWhenTheShapeMovesBetweenPeriods) {
+    constexpr size_t kRows = 40, kCols = 50, kFrames = 30;
+    std::mt19937_64 rng(14);
+    std::uniform_real_distribution<float> u(0.5f, 2.0f);
+    std::vector<float> field(kRows * (kCols + kFrames));
+    for (float& f : field) f = u(rng);
+    std::vector<double> v;
+    for (size_t f = 0; f < kFrames; ++f)
+        for (size_t r = 0; r < kRows; ++r)
+            for (size_t c = 0; c < kCols; ++c) {
+                float& x = field[r * (kCols + kFrames) + (c + kFrames - f)];
+                x = std::nextafter(x, (rng() & 1) ? 3.0f : 0.25f);
+                v.push_back(double(x));
+            }
+    for (size_t shift : {0, 777, 1999}) {  // wherever the series starts
+        std::vector<double> w(v.begin() + long(shift), v.end());
+        const auto b = enc(w);
+        ASSERT_TRUE(has_reference(b)) << shift;
+        EXPECT_EQ(section_of(b).first, kRows * kCols + 1) << shift;
+        EXPECT_LT(bits_per_value<double>(b, w.size()), 10.0) << shift;  // random cells: 23 bits a value plain
+        EXPECT_TRUE(SameBits(w.data(), w.size(), dec<double>(b, w.size()).data(), w.size()));
+    }
+}
+
 TEST(AlpReference, NotUsedWhereItDoesNotPay) {
     // Random values without a period, a smooth signal whose deltas are cheap, and frames too few to repeat.
     std::mt19937_64 rng(5);

@@ -10,25 +10,23 @@ namespace tsquash::codecs::alp {
 
 namespace {
 
-// Shorter repeats are the delta orders' business, and windows closer than this overlap the anchor's.
+// Shorter repeats are the delta orders' business.
 constexpr size_t kMinPeriod = 16;
 // The search looks at the first values only, for periods up to a quarter of them.
 constexpr size_t kScanValues = size_t(1) << 15;
-constexpr size_t kWindow = 8;
+// Every lag is scored by how well kWindow first differences at each of kAnchors places match those a lag
+// earlier; the kCandidates best (and their neighbours within kNear) go on to estimates on the residuals.
+constexpr size_t kWindow = 32;
 constexpr size_t kAnchors = 2;
-constexpr size_t kMatchesPerAnchor = 8;
-constexpr size_t kCostSamples = 2048;
-// Windows come back a little shifted in data that drifts (a flow moving between frames: on the CFD frames
-// by up to a row of 50 cells), so each group of nearby candidate lags is searched lag by lag kRefine beyond
-// its ends, on kCoarseSamples positions; the kFinalists cheapest are estimated again on kRefineSamples.
-constexpr size_t kRefine = 32;
+constexpr size_t kCandidates = 8;
+constexpr size_t kNear = 2;
 constexpr size_t kCoarseSamples = 48;
 constexpr size_t kFinalists = 4;
 constexpr size_t kRefineSamples = 512;
-constexpr size_t kGroups = 3;
-// A lag whose differences' deltas estimate this much below the plain deltas makes a period worth a look. The
-// previous period stands in for the reference here and predicts better than a median one (on the CFD frames
-// 19.1 against 20.0 bits a value), so the reference is then estimated on its own (reference_bits).
+constexpr size_t kCostSamples = 2048;
+// The winner's estimate must be this much below the plain deltas'. The lag (the previous period) stands in
+// for the reference here and predicts better than a median one (on the CFD frames 19.1 against 20.0 bits
+// a value), so the reference is then estimated on its own (reference_bits).
 constexpr double kLagGain = 0.95;
 
 template <class T>
@@ -86,44 +84,45 @@ double cheaper_order_bits(size_t from, size_t to, D&& d1) {
                     sampled_bits(from, to, [&](size_t i) { return int64_t(uint64_t(d1(i)) - uint64_t(d1(i - 1))); }));
 }
 
-// Lags up to `longest` at which windows of the series come back closest to the windows at two anchors (sums
-// of absolute differences over kWindow values, in float: this only ranks candidates): a period shows up as a
-// lag of it, or of a few of it. The sums are taken a window offset at a time, which vectorises.
+// The kCandidates lags in [kMinPeriod, longest] whose windows of first differences (in float: this only ranks
+// lags) differ least from the windows kAnchors places later, by sums of absolute differences. Scoring windows
+// of differences rather than single values: data that drifts between periods (a flow moving between
+// frames) matches a little off its period value by value, while the differences a period back still line up
+// (the CFD frames: the period 2,500 came first or second in every rotation tried). The sums are taken a
+// window offset at a time over all lags, which vectorises.
 std::vector<size_t> candidate_lags(const float* y, size_t n, size_t longest) {
-    const size_t last = n - kWindow;
-    static thread_local std::vector<float> sad_keep;
-    sad_keep.resize(2 * longest + 1);
-    float* sad = sad_keep.data();
-    std::vector<size_t> lags;
+    static thread_local std::vector<float> keep;  // kept: fresh memory is faulted in page by page
+    const size_t lags = longest - kMinPeriod + 1;
+    keep.assign(n + lags, 0.0f);
+    float* d = keep.data();
+    float* score = d + n;  // score[m]: lag longest - m
+    for (size_t i = 1; i < n; ++i) d[i] = y[i] - y[i - 1];
     for (size_t q = 0; q < kAnchors; ++q) {
-        const size_t a = n * (q + 2) / (kAnchors + 3);  // from 2/5 of the scan on
-        const size_t lo = a - std::min(a, longest), hi = std::min(last, a + longest), len = hi - lo + 1;
-        std::fill(sad, sad + len, 0.0f);
+        const size_t a = longest + (n - kWindow - longest) * (q + 1) / (kAnchors + 1);
         for (size_t k = 0; k < kWindow; ++k) {
-            const float t = y[a + k];
-            const float* __restrict s = y + lo + k;
-            float* __restrict out = sad;
-            for (size_t j = 0; j < len; ++j) out[j] += std::fabs(s[j] - t);
+            const float t = d[a + k];
+            const float* __restrict s = d + a + k - longest;
+            float* __restrict out = score;
+            for (size_t m = 0; m < lags; ++m) out[m] += std::fabs(s[m] - t);
         }
-        // The kMatchesPerAnchor smallest sums at least kMinPeriod away from the anchor, the nearest first
-        // among equal ones (a shape that repeats exactly matches at every multiple of its period).
-        std::pair<float, size_t> best[kMatchesPerAnchor];  // sum, lag
-        size_t kept = 0;
-        float worst = std::numeric_limits<float>::infinity();
-        for (size_t j = lo; j <= hi; ++j) {
-            if (!(sad[j - lo] <= worst)) continue;  // most sums: one compare
-            const size_t lag = j > a ? j - a : a - j;
-            const std::pair<float, size_t> m{sad[j - lo], lag};
-            if (lag < kMinPeriod || (kept == kMatchesPerAnchor && !(m < best[kept - 1]))) continue;
-            size_t at = kept < kMatchesPerAnchor ? kept++ : kept - 1;
-            for (; at > 0 && m < best[at - 1]; --at) best[at] = best[at - 1];
-            best[at] = m;
-            if (kept == kMatchesPerAnchor) worst = best[kept - 1].first;
-        }
-        for (size_t k = 0; k < kept; ++k) lags.push_back(best[k].second);
     }
-    std::sort(lags.begin(), lags.end());
-    return lags;  // a lag both anchors found comes twice
+    // The kCandidates smallest scores, the shorter lag first among equal ones (a shape that repeats exactly
+    // scores 0 at every multiple of its period): most scores cost one compare.
+    std::pair<float, size_t> best[kCandidates];  // score, lag
+    size_t kept = 0;
+    float worst = std::numeric_limits<float>::infinity();
+    for (size_t m = lags; m-- > 0;) {
+        if (!(score[m] <= worst)) continue;
+        const std::pair<float, size_t> c{score[m], longest - m};
+        if (kept == kCandidates && !(c < best[kept - 1])) continue;
+        size_t at = kept < kCandidates ? kept++ : kept - 1;
+        for (; at > 0 && c < best[at - 1]; --at) best[at] = best[at - 1];
+        best[at] = c;
+        if (kept == kCandidates) worst = best[kept - 1].first;
+    }
+    std::vector<size_t> out(kept);
+    for (size_t k = 0; k < kept; ++k) out[k] = best[k].second;
+    return out;
 }
 
 }  // namespace
@@ -152,30 +151,17 @@ ReferenceChoice find_reference(const T* v, size_t n) {
         return [&, lag](size_t i) { return sign_extend(uint64_t(delta[i]) - uint64_t(delta[i - lag]), bits); };
     };
     auto lag_bits = [&](size_t lag, size_t samples) { return sampled_bits(from, to, lagged(lag), samples); };
-    // Groups of candidate lags within 2 kRefine of each other, those with the most matches first (a period
-    // draws matches at both anchors); the lags within kRefine of a match in the first kGroups groups are
-    // ranked on a few samples.
+    // The candidates and their neighbours ranked by mean bit width on a few samples, the best few estimated
+    // on more.
     const size_t longest = std::min(from - 2, n / 4);
-    std::vector<std::vector<size_t>> groups;
     y_keep.resize(scan);
     float* y = y_keep.data();
     for (size_t i = 0; i < scan; ++i) y[i] = float(v[i]);
-    for (const size_t lag : candidate_lags(y, scan, longest)) {
-        if (groups.empty() || lag > groups.back().back() + 2 * kRefine) groups.emplace_back();
-        groups.back().push_back(lag);
-    }
-    std::stable_sort(groups.begin(), groups.end(), [](const auto& x, const auto& y) { return x.size() > y.size(); });
-    if (groups.size() > kGroups) groups.resize(kGroups);
-    std::vector<uint8_t> tried(longest + 1, 0);
     std::vector<std::pair<double, size_t>> coarse;  // mean width, lag
-    for (const auto& g : groups)
-        for (const size_t match : g)
-            for (size_t lag = std::max(kMinPeriod, match - std::min(match, kRefine)); lag <= match + kRefine && lag <= longest;
-                 ++lag)
-                if (!tried[lag]) {
-                    tried[lag] = 1;
-                    coarse.push_back({sampled_width(from, to, lagged(lag), kCoarseSamples), lag});
-                }
+    for (const size_t match : candidate_lags(y, scan, longest))
+        for (size_t lag = std::max(kMinPeriod, match - std::min(match, kNear)); lag <= match + kNear && lag <= longest; ++lag)
+            if (std::none_of(coarse.begin(), coarse.end(), [&](const auto& c) { return c.second == lag; }))
+                coarse.push_back({sampled_width(from, to, lagged(lag), kCoarseSamples), lag});
     const size_t finalists = std::min(kFinalists, coarse.size());
     std::partial_sort(coarse.begin(), coarse.begin() + long(finalists), coarse.end());
     double best = std::numeric_limits<double>::infinity();
