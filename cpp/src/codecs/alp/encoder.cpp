@@ -15,9 +15,9 @@
 #include "encoder.hpp"
 #include "entropy.hpp"
 #include "estimate.hpp"
-#include "reference.hpp"
 #include "kernels.hpp"
 #include "../../parallel.hpp"
+#include "reference.hpp"
 #include "sig_encoder.hpp"
 
 namespace tsquash::codecs::alp {
