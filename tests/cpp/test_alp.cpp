@@ -35,11 +35,7 @@ std::vector<uint8_t> enc(const std::vector<T>& v, Profile p) {
 
 template <class T>
 std::vector<T> dec(const std::vector<uint8_t>& b, size_t n) {
-    alp::Decoder<T> d(b.data(), b.size(), n);
-    std::vector<T> out(n);
-    d.read(out.data(), n);
-    d.expect_end();
-    return out;
+    return alp_decode<T>(b, n);
 }
 
 // ---- inputs ------------------------------------------------------------------------------------------------

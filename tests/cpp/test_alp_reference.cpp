@@ -71,11 +71,7 @@ std::vector<uint8_t> enc(const std::vector<T>& v, unsigned threads = 1) {
 
 template <class T>
 std::vector<T> dec(const std::vector<uint8_t>& b, size_t n) {
-    alp::Decoder<T> d(b.data(), b.size(), n);
-    std::vector<T> out(n);
-    d.read(out.data(), n);
-    d.expect_end();
-    return out;
+    return alp_decode<T>(b, n);
 }
 
 bool has_reference(const std::vector<uint8_t>& b) { return !b.empty() && (b[0] & alp::kSectionReference); }

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "tsquash/codecs/alp.hpp"
 #include "tsquash/codecs/chimp.hpp"
 #include "tsquash/codecs/float_bits.hpp"
 #include "tsquash/codecs/fpc.hpp"
@@ -230,6 +231,16 @@ std::vector<T> gaussian_walk(size_t n, uint64_t seed) {
         x = static_cast<T>(acc);
     }
     return v;
+}
+
+// The n values of an alp/auto payload, read whole by the block decoder (no stream header around it).
+template <class T>
+std::vector<T> alp_decode(const std::vector<uint8_t>& payload, size_t n) {
+    tsquash::codecs::alp::Decoder<T> d(payload.data(), payload.size(), n);
+    std::vector<T> out(n);
+    d.read(out.data(), n);
+    d.expect_end();
+    return out;
 }
 
 }  // namespace tsq_test
