@@ -837,15 +837,16 @@ def test_cfd_frames_are_coded_against_a_series_reference():
     assert_bits_equal(reference_decode(blob), x)
 
 
-def drifting_frames(cells: int, frames: int, seed: int, dtype="float64") -> np.ndarray:
-    """Frames of a random float32 field (incompressible within a frame) that drifts by an ulp a frame."""
+def drifting_frames(cells: int, frames: int, seed: int) -> np.ndarray:
+    """Frames of a random float32 field (incompressible within a frame) that drifts by an ulp a frame, as
+    float64."""
     rng = np.random.default_rng(seed)
     field = rng.uniform(0.5, 2.0, cells).astype(np.float32)
     out = []
     for _ in range(frames):
         field = np.nextafter(field, np.where(rng.random(cells) < 0.5, np.float32(3), np.float32(0.25)))
         out.append(field.copy())
-    return np.concatenate(out).astype(dtype)
+    return np.concatenate(out).astype(np.float64)
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32", "int64"])
