@@ -103,6 +103,11 @@ TEST(AlpKernels, EveryInstructionSetGivesTheBaselineResults) {
                     out.insert(out.end(), bits32.begin(), bits32.end());
                 }
             }
+        std::vector<uint64_t> resid(walk.size());
+        for (unsigned o = 0; o <= 2; ++o) {
+            kernels::residuals(walk.data(), walk.size(), o, resid.data());
+            out.insert(out.end(), resid.begin(), resid.end() - o);
+        }
         out.push_back(int64_t(kernels::count_changes(d.data(), d.size())));
         out.push_back(int64_t(kernels::count_changes(f.data(), f.size())));
         out.push_back(int64_t(kernels::count_changes(walk.data(), walk.size())));
@@ -142,6 +147,28 @@ TEST(AlpKernels, RangesOfEveryOrderMatchTheirDefinition) {
             EXPECT_EQ(mx[o], want_mx[o]) << "m " << m << " order " << o;
         }
     }
+}
+
+// The residuals of each order against their definition, at every length up to a few vectors (the
+// vector loops' tails), with the int64 extremes inside, and nothing written past the m - order of them.
+TEST(AlpKernels, ResidualsOfEveryOrderMatchTheirDefinition) {
+    std::mt19937_64 rng(11);
+    std::vector<int64_t> v(100);
+    for (size_t i = 0; i < v.size(); ++i) v[i] = int64_t(rng());
+    v[40] = std::numeric_limits<int64_t>::min();
+    v[41] = std::numeric_limits<int64_t>::max();
+    constexpr uint64_t kUntouched = 0x5A5A5A5A5A5A5A5Aull;
+    for (size_t m = 1; m <= v.size(); ++m)
+        for (unsigned o = 0; o <= 2 && o < m; ++o) {
+            std::vector<uint64_t> r(m + 1, kUntouched);
+            kernels::residuals(v.data(), m, o, r.data());
+            for (size_t i = o; i < m; ++i) {
+                const uint64_t d1 = uint64_t(v[i]) - (o >= 1 ? uint64_t(v[i - 1]) : 0);
+                const uint64_t want = o == 2 ? d1 - (uint64_t(v[i - 1]) - uint64_t(v[i - 2])) : d1;
+                ASSERT_EQ(r[i - o], want) << "m " << m << " order " << o << " at " << i;
+            }
+            for (size_t i = m - o; i <= m; ++i) ASSERT_EQ(r[i], kUntouched) << "m " << m << " order " << o;
+        }
 }
 
 // The sig integer of one value by the format's definition: its decade from its magnitude, then the

@@ -219,17 +219,9 @@ namespace {
 size_t stream_head(const int64_t* v, size_t m, unsigned o, Writer& out, uint64_t* resid) {
     const size_t start = out.size();
     out.u8(uint8_t(o));
-    if (o == 0) {
-        for (size_t i = 0; i < m; ++i) resid[i] = uint64_t(v[i]);
-    } else if (o == 1) {
-        out.varint(zigzag(v[0]));
-        for (size_t i = 1; i < m; ++i) resid[i - 1] = uint64_t(v[i]) - uint64_t(v[i - 1]);
-    } else {
-        out.varint(zigzag(v[0]));
-        out.varint(zigzag(wrap_sub(v[1], v[0])));
-        for (size_t i = 2; i < m; ++i)
-            resid[i - 2] = (uint64_t(v[i]) - uint64_t(v[i - 1])) - (uint64_t(v[i - 1]) - uint64_t(v[i - 2]));
-    }
+    if (o >= 1) out.varint(zigzag(v[0]));
+    if (o >= 2) out.varint(zigzag(wrap_sub(v[1], v[0])));
+    kernels::residuals(v, m, o, resid);
     return out.size() - start;
 }
 

@@ -499,7 +499,9 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
         // plain pointers: each access to a thread_local from a shared library is a call.
         static thread_local std::vector<uint32_t> direct_keep;
         static thread_local std::vector<int64_t> rest_keep;
-        direct_keep.assign(window, 0);
+        // One more count than the window: values outside it are counted there too (and ignored), so the
+        // loop has no branch on the data; they also always go to `rest`, which only moves on for them.
+        direct_keep.assign(window + 1, 0);
         if (rest_keep.size() < s) rest_keep.resize(s);
         uint32_t* direct = direct_keep.data();
         int64_t* rest = rest_keep.data();
@@ -507,20 +509,27 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
         for (size_t i = 0; i < s; ++i) {
             const int64_t v = sample[i];
             const uint64_t rel = uint64_t(v) - base;
-            if (rel < window) {
-                ++direct[rel];
-            } else {
-                rest[r++] = v;
-            }
+            const bool outside = rel >= window;
+            ++direct[outside ? window : rel];
+            rest[r] = v;
+            r += outside;
         }
-        // Mostly empty: four counts are skipped at a time.
+        // Mostly empty: four counts are skipped at a time; the atoms of four are written whole and kept as
+        // far as their counts are not zero (a branch per count mispredicted on every other one).
+        static thread_local std::vector<Atom> found_keep;
+        if (found_keep.size() < window) found_keep.resize(window);
+        Atom* const found = found_keep.data();
+        Atom* out = found;
         for (size_t k = 0; k < window; k += 4) {
             uint64_t two[2];
             std::memcpy(two, direct + k, 16);
             if ((two[0] | two[1]) == 0) continue;
-            for (size_t j = k; j < k + 4; ++j)
-                if (direct[j]) atoms.push_back({int64_t(base + j), int64_t(base + j), direct[j]});
+            for (size_t j = k; j < k + 4; ++j) {
+                *out = {int64_t(base + j), int64_t(base + j), direct[j]};
+                out += direct[j] != 0;
+            }
         }
+        atoms.assign(found, out);
         const size_t from_window = atoms.size();  // sorted already
         if (r) {
             // The values outside the window are sorted (keys relative to the smallest: residuals around zero

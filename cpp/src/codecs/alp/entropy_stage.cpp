@@ -17,7 +17,13 @@ namespace {
 // Streams of one kind taking fewer bytes than this together never pay for a table. (A bound on residual
 // counts instead passed over a few hundred 64-bit values that a table would code in half their bytes.)
 constexpr size_t kMinGroupBytes = 256;
+// A model is built from a sample of its streams' residuals: up to 2^15 of them, or 2^14 where the streams
+// pack in under 16 bits a residual. Narrow residuals (decimal data) take few distinct values, which half the
+// sample finds as well: the decimal series encode 1.5-3.5% faster for 0.1% more bytes, where wide residuals
+// (shapes_all, blockchain_tr) lost 0.15-0.3% with the smaller sample.
 constexpr size_t kSampleValues = 1 << 15;
+constexpr size_t kNarrowSampleValues = 1 << 14;
+constexpr size_t kNarrowBits = 16;
 
 // A stream is entropy-coded only when that saves at least this share of its bytes: decoding a
 // bit-packed stream is several times faster, so a sliver of size is not worth it.
@@ -68,7 +74,8 @@ EntropyPlan plan_entropy(const SeqLog& log, unsigned threads) {
             mx = std::max(mx, e.max);
         }
         if (bytes < kMinGroupBytes) return;
-        const size_t stride = (total + kSampleValues - 1) / kSampleValues;
+        const size_t want = bytes * 8 < kNarrowBits * total ? kNarrowSampleValues : kSampleValues;
+        const size_t stride = (total + want - 1) / want;
         std::vector<int64_t> sample((total + stride - 1) / stride);
         int64_t* to = sample.data();
         size_t skip = 0;  // values to pass over before the next sampled one

@@ -63,6 +63,19 @@ template <class T>
     mn[0] = a0, mx[0] = b0, mn[1] = a1, mx[1] = b1, mn[2] = a2, mx[2] = b2;
 }
 
+// An integer stream's residuals of delta order o (0, 1 or 2), wrapping: m - o of them.
+[[gnu::always_inline]] inline void residuals_body(const int64_t* __restrict v, size_t m, unsigned o,
+                                                  uint64_t* __restrict r) {
+    const uint64_t* u = reinterpret_cast<const uint64_t*>(v);
+    if (o == 0) {
+        for (size_t i = 0; i < m; ++i) r[i] = u[i];
+    } else if (o == 1) {
+        for (size_t i = 1; i < m; ++i) r[i - 1] = u[i] - u[i - 1];
+    } else {
+        for (size_t i = 2; i < m; ++i) r[i - 2] = (u[i] - u[i - 1]) - (u[i - 1] - u[i - 2]);
+    }
+}
+
 template <class T>
 [[gnu::always_inline]] inline size_t count_changes_body(const T* v, size_t m) {
     using U = std::conditional_t<sizeof(T) == 8, uint64_t, uint32_t>;
@@ -170,6 +183,9 @@ template <class T>
 }
 
 #define TSQ_KERNEL_SET(suffix, attr)                                                                           \
+    attr void residuals_##suffix(const int64_t* v, size_t m, unsigned o, uint64_t* r) {                        \
+        residuals_body(v, m, o, r);                                                                            \
+    }                                                                                                          \
     attr size_t count_changes_f64_##suffix(const double* v, size_t m) { return count_changes_body(v, m); }     \
     attr size_t count_changes_f32_##suffix(const float* v, size_t m) { return count_changes_body(v, m); }      \
     attr size_t count_changes_i64_##suffix(const int64_t* v, size_t m) { return count_changes_body(v, m); }    \
@@ -294,6 +310,7 @@ size_t alp_encode(const float* v, size_t m, unsigned e, unsigned f, int64_t* int
 #define TSQ_DISPATCH(name, ...) return name##_generic(__VA_ARGS__)
 #endif
 
+void residuals(const int64_t* v, size_t m, unsigned order, uint64_t* out) { TSQ_DISPATCH(residuals, v, m, order, out); }
 size_t count_changes(const double* v, size_t m) { TSQ_DISPATCH(count_changes_f64, v, m); }
 size_t count_changes(const float* v, size_t m) { TSQ_DISPATCH(count_changes_f32, v, m); }
 size_t count_changes(const int64_t* v, size_t m) { TSQ_DISPATCH(count_changes_i64, v, m); }

@@ -33,6 +33,9 @@ void alp_decode(const int64_t* n, size_t m, unsigned e, unsigned f, uint32_t* ou
 // m >= 1; orders that need more values than m keep min = INT64_MAX, max = INT64_MIN.
 void ranges3(const int64_t* v, size_t m, int64_t* mn, int64_t* mx);
 
+// An integer stream's residuals of delta order `order` (0, 1 or 2; wrapping): out[0 .. m - order).
+void residuals(const int64_t* v, size_t m, unsigned order, uint64_t* out);
+
 // How many neighbours differ in their bits (v[i] vs v[i - 1], i = 1..m-1).
 size_t count_changes(const double* v, size_t m);
 size_t count_changes(const float* v, size_t m);
