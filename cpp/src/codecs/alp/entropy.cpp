@@ -490,46 +490,81 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
         int64_t few[33];
         const size_t nf = std::min<size_t>(33, s);
         for (size_t j = 0; j < nf; ++j) few[j] = sample[j * s / nf];
-        std::nth_element(few, few + nf / 2, few + nf);
-        // Never much wider than the sample: the window is cleared and scanned whole.
+        std::sort(few, few + nf);
+        // Never much wider than the sample.
         size_t window = 1024;
         while (window < kDirectWindow && window < 2 * s) window <<= 1;
         const uint64_t base = uint64_t(few[nf / 2]) - window / 2;
         // Kept per thread between calls: fresh tables would be faulted in page by page every time. Loops use
-        // plain pointers: each access to a thread_local from a shared library is a call.
+        // plain pointers: each access to a thread_local from a shared library is a call. The counts are
+        // zero between calls: only the entries counted are cleared, as they are read.
         static thread_local std::vector<uint32_t> direct_keep;
+        static thread_local std::vector<uint8_t> marked_keep;
         static thread_local std::vector<int64_t> rest_keep;
-        // One more count than the window: values outside it are counted there too (and ignored), so the
-        // loop has no branch on the data; they also always go to `rest`, which only moves on for them.
-        direct_keep.assign(window + 1, 0);
+        if (direct_keep.size() < kDirectWindow + 1) {
+            direct_keep.assign(kDirectWindow + 1, 0);
+            marked_keep.assign(kDirectWindow + 1, 0);
+        }
         if (rest_keep.size() < s) rest_keep.resize(s);
         uint32_t* direct = direct_keep.data();
+        uint8_t* marked = marked_keep.data();
         int64_t* rest = rest_keep.data();
-        size_t r = 0;
-        for (size_t i = 0; i < s; ++i) {
-            const int64_t v = sample[i];
-            const uint64_t rel = uint64_t(v) - base;
-            const bool outside = rel >= window;
-            ++direct[outside ? window : rel];
-            rest[r] = v;
-            r += outside;
-        }
-        // Mostly empty: four counts are skipped at a time; the atoms of four are written whole and kept as
-        // far as their counts are not zero (a branch per count mispredicted on every other one).
-        static thread_local std::vector<Atom> found_keep;
-        if (found_keep.size() < window) found_keep.resize(window);
-        Atom* const found = found_keep.data();
-        Atom* out = found;
-        for (size_t k = 0; k < window; k += 4) {
-            uint64_t two[2];
-            std::memcpy(two, direct + k, 16);
-            if ((two[0] | two[1]) == 0) continue;
-            for (size_t j = k; j < k + 4; ++j) {
-                *out = {int64_t(base + j), int64_t(base + j), direct[j]};
-                out += direct[j] != 0;
+        // Where the middle 80% of the few values spans an eighth of the window or more, the residuals are
+        // scattered over it: each entry counted is also marked in a byte, the marks are read eight at a
+        // time into a bitmap, and only the entries marked are read. (A scan of the counts took most of the
+        // time of a model for the exchange_rate columns, its branch on empty entries going either way.)
+        // Narrow residuals hit a few entries over and over: there a mark costs more than the scan, which
+        // skips four empty counts at a time.
+        const bool scattered = uint64_t(few[nf - 1 - nf / 10]) - uint64_t(few[nf / 10]) >= window / 8;
+        // One more count than the window: values outside it are counted there too (and ignored), so the
+        // loop has no branch on the data; they also always go to `rest`, which only moves on for them.
+        // (The number of values outside is kept in the loop: stores to `rest` might change it otherwise.)
+        auto count = [sample = sample.data(), s, base, window, direct, rest, marked](auto mark) {
+            size_t outside_count = 0;
+            for (size_t i = 0; i < s; ++i) {
+                const int64_t v = sample[i];
+                const uint64_t rel = uint64_t(v) - base;
+                const bool outside = rel >= window;
+                const size_t at = outside ? window : rel;
+                ++direct[at];
+                if constexpr (decltype(mark)::value) marked[at] = 1;
+                rest[outside_count] = v;
+                outside_count += outside;
+            }
+            return outside_count;
+        };
+        const size_t r = scattered ? count(std::true_type{}) : count(std::false_type{});
+        atoms.reserve(std::min(window, s));  // no allocation (which may throw) while counts are left set
+        direct[window] = 0;
+        marked[window] = 0;
+        if (scattered) {
+            for (size_t w = 0; w < window; w += 64) {
+                uint64_t bits = 0;
+                for (size_t b = 0; b < 64; b += 8) {
+                    uint64_t eight;
+                    std::memcpy(&eight, marked + w + b, 8);
+                    // Bytes of 0 or 1: the product's top byte holds byte i's bit at bit i (no carry reaches it).
+                    bits |= ((eight * 0x0102040810204080ull) >> 56) << b;
+                }
+                for (; bits; bits &= bits - 1) {
+                    const size_t j = w + size_t(std::countr_zero(bits));
+                    atoms.push_back({int64_t(base + j), int64_t(base + j), direct[j]});
+                    direct[j] = 0;
+                    marked[j] = 0;
+                }
+            }
+        } else {
+            for (size_t k = 0; k < window; k += 4) {
+                uint64_t two[2];
+                std::memcpy(two, direct + k, 16);
+                if ((two[0] | two[1]) == 0) continue;
+                for (size_t j = k; j < k + 4; ++j)
+                    if (direct[j]) {
+                        atoms.push_back({int64_t(base + j), int64_t(base + j), direct[j]});
+                        direct[j] = 0;
+                    }
             }
         }
-        atoms.assign(found, out);
         const size_t from_window = atoms.size();  // sorted already
         if (r) {
             // The values outside the window are sorted (keys relative to the smallest: residuals around zero
