@@ -13,6 +13,10 @@
 #include "kernels.hpp"
 
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#include <immintrin.h>
+#endif
+
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define TSQ_BMI2_CLONES 1
 #define TSQ_NO_SLP [[gnu::optimize("no-tree-slp-vectorize")]]
 #else
@@ -319,6 +323,107 @@ void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst, unsigne
 
 // ---- encoding --------------------------------------------------------------------------------------------
 
+namespace {
+
+// Offsets, LSB first, through a 64-bit accumulator that is stored whole after every offset and then moves
+// on by the bytes it completed: no branch, and no read-modify-write of bytes just written (which would
+// stall on store forwarding). Needs offsets of at most 56 bits (the accumulator keeps up to 7).
+struct OffsetBits {
+    const uint16_t* bin_of;
+    const uint64_t* resid;
+    const uint8_t* widths;
+    const uint64_t* lowers;
+    uint8_t* out;
+    uint64_t acc = 0;
+    unsigned fill = 0;
+    size_t at = 0;
+
+    [[gnu::always_inline]] void put(size_t k) {
+        const unsigned b = bin_of[k];
+        acc |= (resid[k] - lowers[b]) << fill;  // offset 0 for width 0
+        fill += widths[b];
+        std::memcpy(out + at, &acc, 8);
+        at += fill >> 3;
+        acc >>= fill & ~7u;
+        fill &= 7;
+    }
+};
+
+}  // namespace
+
+#if TSQ_BMI2_CLONES
+namespace {
+
+// For a mask of the four lanes that keep their word: the bytes of those words, in lane order, to the front.
+constexpr std::array<std::array<uint8_t, 16>, 16> kKeptWords = [] {
+    std::array<std::array<uint8_t, 16>, 16> t{};
+    for (unsigned m = 0; m < 16; ++m) {
+        unsigned at = 0;
+        for (unsigned lane = 0; lane < 4; ++lane)
+            if (m >> lane & 1) {
+                t[m][at++] = uint8_t(2 * lane);
+                t[m][at++] = uint8_t(2 * lane + 1);
+            }
+        while (at < 16) t[m][at++] = 0x80;  // zero
+    }
+    return t;
+}();
+
+// ans_encode's rounds with the four states in the four 64-bit lanes of a vector, lane j the state of the
+// round's residual i - 1 - j, which is the order the scalar rounds take them in: the same words in the same
+// order, the same stream. A round is a fifth of the instructions of four scalar steps (the table entries
+// of the four bins are loaded whole and transposed; the 64-bit reciprocal's product is taken in 32-bit
+// halves, exact for states below 2^32). The offsets go on as in the scalar rounds, four a round.
+[[gnu::target("avx512f,avx512vl,avx512bw,avx512dq")]] void ans_rounds_avx512(const Model::EncSym* syms,
+                                                                             size_t& i_io, size_t& k_io,
+                                                                             uint32_t (&x)[kAnsStates],
+                                                                             uint16_t* words, size_t& nw_io,
+                                                                             OffsetBits& offsets) {
+    // Everything the loop changes in locals (through the references it would stay in memory).
+    OffsetBits ob = offsets;
+    const uint16_t* bin_of = ob.bin_of;
+    size_t i = i_io, k = k_io, nw = nw_io;
+    static_assert(sizeof(Model::EncSym) == 32 && kAnsStates == 4);
+    __m256i st = _mm256_set_epi64x(x[0], x[1], x[2], x[3]);
+    const __m256i low32 = _mm256_set1_epi64x(0xFFFFFFFF);
+    for (; i; i -= 4, k += 4) {
+        const __m256i r0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(&syms[bin_of[i - 1]]));
+        const __m256i r1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(&syms[bin_of[i - 2]]));
+        const __m256i r2 = _mm256_load_si256(reinterpret_cast<const __m256i*>(&syms[bin_of[i - 3]]));
+        const __m256i r3 = _mm256_load_si256(reinterpret_cast<const __m256i*>(&syms[bin_of[i - 4]]));
+        const __m256i a = _mm256_unpacklo_epi64(r0, r1), b = _mm256_unpacklo_epi64(r2, r3);  // limits, bias|cmpl
+        const __m256i c = _mm256_unpackhi_epi64(r0, r1), d = _mm256_unpackhi_epi64(r2, r3);  // reciprocals
+        const __m256i limit = _mm256_permute2x128_si256(a, b, 0x20);
+        const __m256i bc = _mm256_permute2x128_si256(a, b, 0x31);
+        const __m256i rcp = _mm256_permute2x128_si256(c, d, 0x20);
+        const __mmask8 big = _mm256_cmpge_epu64_mask(st, limit);
+        const __m128i w = _mm_shuffle_epi8(_mm256_cvtepi64_epi16(st),
+                                           _mm_loadu_si128(reinterpret_cast<const __m128i*>(kKeptWords[big].data())));
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(words + nw), w);
+        nw += size_t(std::popcount(unsigned(big)));
+        st = _mm256_mask_srli_epi64(st, big, st, 16);
+        const __m256i lo = _mm256_mul_epu32(st, rcp);
+        const __m256i hi = _mm256_mul_epu32(st, _mm256_srli_epi64(rcp, 32));
+        const __m256i q = _mm256_srli_epi64(_mm256_add_epi64(hi, _mm256_srli_epi64(lo, 32)), 32);
+        const __m256i qc = _mm256_mul_epu32(q, _mm256_srli_epi64(bc, 32));
+        st = _mm256_and_si256(_mm256_add_epi64(_mm256_add_epi64(st, bc), qc), low32);  // mod 2^32
+        ob.put(k);
+        ob.put(k + 1);
+        ob.put(k + 2);
+        ob.put(k + 3);
+    }
+    alignas(32) uint64_t lanes[4];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), st);
+    for (unsigned j = 0; j < 4; ++j) x[3 - j] = uint32_t(lanes[j]);
+    offsets = ob;
+    i_io = i;
+    k_io = k;
+    nw_io = nw;
+}
+
+}  // namespace
+#endif
+
 void ans_encode(const uint64_t* resid, const uint16_t* bin_of, size_t rc, const Model& model, Writer& out) {
     uint16_t words[kScratch * 2 + 8];
     size_t nw = 0;
@@ -336,26 +441,12 @@ void ans_encode(const uint64_t* resid, const uint16_t* bin_of, size_t rc, const 
         const uint32_t q = uint32_t((static_cast<unsigned __int128>(st) * e.rcp) >> 64);
         st += e.bias + q * e.cmpl;
     };
-    // Offsets, LSB first, through a 64-bit accumulator that is stored whole after every offset and then
-    // moves on by the bytes it completed: no branch, and no read-modify-write of bytes just written (which
-    // would stall on store forwarding). Needs offsets of at most 56 bits (the accumulator keeps up to 7).
-    // They go to a scratch area first: the rANS words, whose count is known only at the end, come before
-    // them in the stream.
+    // The offsets go to a scratch area first: the rANS words, whose count is known only at the end, come
+    // before them in the stream.
     const uint8_t* widths = model.widths.data();
     const uint64_t* lowers = model.dec_lower.data();
     uint8_t obuf[kScratch * 8 + 16];
-    uint64_t acc = 0;
-    unsigned fill = 0;
-    size_t at = 0;
-    auto offset = [&](size_t k) {
-        const unsigned b = bin_of[k];
-        acc |= (resid[k] - lowers[b]) << fill;  // offset 0 for width 0
-        fill += widths[b];
-        std::memcpy(obuf + at, &acc, 8);
-        at += fill >> 3;
-        acc >>= fill & ~7u;
-        fill &= 7;
-    };
+    OffsetBits ob{bin_of, resid, widths, lowers, obuf};
     const bool narrow = model.max_width <= 56;
     // Residual i belongs to state i mod 4; coded backwards, the odd tail first, then whole rounds. Each
     // round also writes four offsets from the front, so the two independent chains of work overlap (1-2%
@@ -366,20 +457,23 @@ void ans_encode(const uint64_t* resid, const uint16_t* bin_of, size_t rc, const 
         --i;
         step(x[i % kAnsStates], i);
     }
-    uint32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
     size_t k = 0;
+#if TSQ_BMI2_CLONES
+    if (narrow && kernels::avx512_usable()) ans_rounds_avx512(syms, i, k, x, words, nw, ob);
+#endif
+    uint32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
     if (narrow) {
         for (; i; i -= 4, k += 4) {
             step(x3, i - 1);
-            offset(k);
+            ob.put(k);
             step(x2, i - 2);
-            offset(k + 1);
+            ob.put(k + 1);
             step(x1, i - 3);
-            offset(k + 2);
+            ob.put(k + 2);
             step(x0, i - 4);
-            offset(k + 3);
+            ob.put(k + 3);
         }
-        for (; k < rc; ++k) offset(k);
+        for (; k < rc; ++k) ob.put(k);
     } else {
         for (; i; i -= 4) {
             step(x3, i - 1);
@@ -391,18 +485,18 @@ void ans_encode(const uint64_t* resid, const uint16_t* bin_of, size_t rc, const 
         for (; k < rc; ++k) {
             const unsigned b = bin_of[k], w = widths[b];
             const uint64_t off = resid[k] - lowers[b];
-            acc |= off << fill;  // fill < 64 here
-            fill += w;
-            if (fill >= 64) {
-                std::memcpy(obuf + at, &acc, 8);
-                at += 8;
-                fill -= 64;
-                acc = fill ? off >> (w - fill) : 0;
+            ob.acc |= off << ob.fill;  // fill < 64 here
+            ob.fill += w;
+            if (ob.fill >= 64) {
+                std::memcpy(obuf + ob.at, &ob.acc, 8);
+                ob.at += 8;
+                ob.fill -= 64;
+                ob.acc = ob.fill ? off >> (w - ob.fill) : 0;
             }
         }
     }
-    std::memcpy(obuf + at, &acc, 8);  // the rest
-    const size_t obytes = at + (fill + 7) / 8;
+    std::memcpy(obuf + ob.at, &ob.acc, 8);  // the rest
+    const size_t obytes = ob.at + (ob.fill + 7) / 8;
     x[0] = x0, x[1] = x1, x[2] = x2, x[3] = x3;
     uint8_t* head = out.grow(4 * kAnsStates + 2 * nw + obytes);
     for (unsigned j = 0; j < kAnsStates; ++j) std::memcpy(head + 4 * j, &x[j], 4);

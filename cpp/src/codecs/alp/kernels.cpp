@@ -278,6 +278,8 @@ int isa_levels_available() {
 
 void cap_isa_level(int level) { level_cap.store(level, std::memory_order_relaxed); }
 
+bool avx512_usable() { return has_avx512(); }
+
 bool bmi2_usable() {
 #ifdef TSQ_HAVE_AVX2_CLONES
     static const bool bmi2 = __builtin_cpu_supports("bmi2");

@@ -16,6 +16,9 @@ void cap_isa_level(int level);
 // Whether the decoder's BMI2 loops may run: the CPU has BMI2 and the level is not capped below AVX2 (every
 // AVX2 CPU has BMI2; the cap lets tests compare them with the baseline loops).
 bool bmi2_usable();
+// Whether loops written for AVX-512 (F, VL, BW, DQ) outside the kernels may run: the same as the kernels'
+// choice (the level capped or not).
+bool avx512_usable();
 
 // ints[i] = round(v[i] * F[e] * I[f]); bad[i] = 1 where decoding ints[i] does not give v[i]'s exact bits, and
 // with `specials` also where v[i] is NaN or infinite (those come back exactly, as a huge integer; their
