@@ -371,7 +371,7 @@ constexpr std::array<std::array<uint8_t, 16>, 16> kKeptWords = [] {
 
 // ans_encode's rounds with the four states in the four 64-bit lanes of a vector, lane j the state of the
 // round's residual i - 1 - j, which is the order the scalar rounds take them in: the same words in the same
-// order, the same stream. A round is a fifth of the instructions of four scalar steps (the table entries
+// order, the same stream. A round is about half the instructions of four scalar steps (the table entries
 // of the four bins are loaded whole and transposed; the 64-bit reciprocal's product is taken in 32-bit
 // halves, exact for states below 2^32). The offsets go on as in the scalar rounds, four a round.
 [[gnu::target("avx512f,avx512vl,avx512bw,avx512dq")]] void ans_rounds_avx512(const Model::EncSym* syms,
