@@ -12,11 +12,9 @@
 
 #include "kernels.hpp"
 
+// Loops compiled for instruction sets beyond the baseline (BMI2, AVX-512), picked at run time: GCC on x86-64.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #include <immintrin.h>
-#endif
-
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define TSQ_BMI2_CLONES 1
 #define TSQ_NO_SLP [[gnu::optimize("no-tree-slp-vectorize")]]
 #else
@@ -397,9 +395,9 @@ constexpr std::array<std::array<uint8_t, 16>, 16> kKeptWords = [] {
         const __m256i bc = _mm256_permute2x128_si256(a, b, 0x31);
         const __m256i rcp = _mm256_permute2x128_si256(c, d, 0x20);
         const __mmask8 big = _mm256_cmpge_epu64_mask(st, limit);
-        const __m128i w = _mm_shuffle_epi8(_mm256_cvtepi64_epi16(st),
+        const __m128i w = _mm_shuffle_epi8(_mm256_maskz_cvtepi64_epi16(0xF, st),
                                            _mm_loadu_si128(reinterpret_cast<const __m128i*>(kKeptWords[big].data())));
-        _mm_storel_epi64(reinterpret_cast<__m128i*>(words + nw), w);
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(words + nw), w);  // four words: `words` has room
         nw += size_t(std::popcount(unsigned(big)));
         st = _mm256_mask_srli_epi64(st, big, st, 16);
         const __m256i lo = _mm256_mul_epu32(st, rcp);
@@ -627,8 +625,8 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
             }
             return outside_count;
         };
-        const size_t r = scattered ? count(std::true_type{}) : count(std::false_type{});
         atoms.reserve(std::min(window, s));  // no allocation (which may throw) while counts are left set
+        const size_t r = scattered ? count(std::true_type{}) : count(std::false_type{});
         direct[window] = 0;
         marked[window] = 0;
         if (scattered) {
