@@ -234,20 +234,30 @@ void decode_with_every_loop_set(const std::map<std::string, std::vector<T>>& cas
     }
 }
 
+// The cases both loop-set tests run: the edge cases, decimals, offsets wider than 57 bits, and states that
+// renormalise often.
+struct LoopSetCases {
+    std::map<std::string, std::vector<double>> f64 = float_cases<double>();
+    std::map<std::string, std::vector<float>> f32 = float_cases<float>();
+    std::map<std::string, std::vector<int64_t>> i64 = int_cases();
+    LoopSetCases() {
+        f64["decimals"] = decimals<double>(5000, 2, 0.3, 4);
+        f64["wide_decimals"] = decimals<double>(3000, 9, 1e6, 5);
+        f32["decimals"] = decimals<float>(5000, 1, 0.3, 6);
+        std::mt19937_64 rng(12);
+        std::vector<int64_t> wide(4000), skewed(9000);
+        for (auto& x : wide) x = int64_t(rng() >> (rng() % 8));  // residuals of 57 to 64 bits
+        for (auto& x : skewed) x = int64_t(rng() % 3 == 0 ? rng() % 100000 : rng() % 7);
+        i64["wide"] = wide;
+        i64["skewed"] = skewed;
+    }
+};
+
 TEST(AlpRoundTrip, DecoderLoopsOfEveryInstructionSetAgree) {
-    auto f64 = float_cases<double>();
-    f64["decimals"] = decimals<double>(5000, 2, 0.3, 4);
-    f64["wide_decimals"] = decimals<double>(3000, 9, 1e6, 5);
-    decode_with_every_loop_set(f64);
-    auto f32 = float_cases<float>();
-    f32["decimals"] = decimals<float>(5000, 1, 0.3, 6);
-    decode_with_every_loop_set(f32);
-    auto i64 = int_cases();
-    std::mt19937_64 rng(12);
-    std::vector<int64_t> wide(4000);
-    for (auto& x : wide) x = int64_t(rng() >> (rng() % 8));  // residuals of 57 to 64 bits
-    i64["wide"] = wide;
-    decode_with_every_loop_set(i64);
+    const LoopSetCases c;
+    decode_with_every_loop_set(c.f64);
+    decode_with_every_loop_set(c.f32);
+    decode_with_every_loop_set(c.i64);
 }
 
 // The encoder's loops as compiled for each instruction set this CPU runs (the kernels, and the rANS rounds
@@ -267,21 +277,10 @@ void encode_with_every_loop_set(const std::map<std::string, std::vector<T>>& cas
 }
 
 TEST(AlpRoundTrip, EncoderLoopsOfEveryInstructionSetAgree) {
-    auto f64 = float_cases<double>();
-    f64["decimals"] = decimals<double>(5000, 2, 0.3, 4);
-    f64["wide_decimals"] = decimals<double>(3000, 9, 1e6, 5);
-    encode_with_every_loop_set(f64);
-    auto f32 = float_cases<float>();
-    f32["decimals"] = decimals<float>(5000, 1, 0.3, 6);
-    encode_with_every_loop_set(f32);
-    auto i64 = int_cases();
-    std::mt19937_64 rng(12);
-    std::vector<int64_t> wide(4000), skewed(9000);
-    for (auto& x : wide) x = int64_t(rng() >> (rng() % 8));  // residuals of 57 to 64 bits
-    for (auto& x : skewed) x = int64_t(rng() % 3 == 0 ? rng() % 100000 : rng() % 7);  // renormalising often
-    i64["wide"] = wide;
-    i64["skewed"] = skewed;
-    encode_with_every_loop_set(i64);
+    const LoopSetCases c;
+    encode_with_every_loop_set(c.f64);
+    encode_with_every_loop_set(c.f32);
+    encode_with_every_loop_set(c.i64);
 }
 
 // The sampled bound that spares the dictionary scan never rules out a dictionary the scan would have
