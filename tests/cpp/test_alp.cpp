@@ -885,6 +885,58 @@ TEST(AlpEntropy, ModelsDependOnlyOnTheSampleValues) {
         }
 }
 
+// The encoder's bin lookup, by every path (a direct table alone, cells alone, both), against its definition:
+// the last bin whose lower bound is at or below the residual, if that bin holds it. Residuals like the
+// sample's, anywhere in the int64 range, and at its ends.
+TEST(AlpEntropy, EveryLookupFindsTheBinHoldingTheResidual) {
+    std::mt19937_64 rng(5);
+    auto heavy = [&] {  // magnitudes spread over many octaves, as residuals of rough data are
+        const int64_t m = int64_t(rng() >> (rng() % 60 + 4));
+        return rng() % 2 ? m : -m;
+    };
+    const std::vector<std::function<int64_t()>> kinds = {
+        [&] { return int64_t(rng() % 41) - 20; },
+        [&] { return rng() % 64 ? int64_t(rng() % 2001) - 1000 : heavy(); },  // a dense middle, far tails
+        heavy,
+        [&] { return int64_t(rng() % 3000001) + 5000000; },  // wide and off centre
+    };
+    bool direct_only = false, cells_only = false, both = false;
+    for (size_t kind = 0; kind < kinds.size(); ++kind)
+        for (size_t n : {size_t(300), size_t(20000)}) {
+            std::vector<int64_t> sample(n);
+            for (int64_t& v : sample) v = kinds[kind]();
+            const alp::Model m = alp::build_model(sample, 4 * n, std::numeric_limits<int64_t>::min(),
+                                                  std::numeric_limits<int64_t>::max());
+            direct_only |= m.bins_before.empty();
+            cells_only |= !m.bins_before.empty() && m.lut.empty();
+            both |= !m.bins_before.empty() && !m.lut.empty();
+            std::vector<uint64_t> resid;
+            for (int k = 0; k < 3000; ++k) resid.push_back(uint64_t(kinds[kind]()));
+            for (int k = 0; k < 500; ++k) resid.push_back(rng());
+            for (int64_t e : {std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), int64_t(0),
+                              int64_t(-1)})
+                resid.push_back(uint64_t(e));
+            for (const alp::Bin& b : m.bins)
+                for (int64_t d : {-1, 0, 1}) resid.push_back(b.lower + uint64_t(d));
+            for (const uint64_t r : resid) {
+                const int64_t v = int64_t(r);
+                size_t want = m.bins.size();  // none
+                for (size_t b = 0; b < m.bins.size(); ++b)
+                    if (int64_t(m.bins[b].lower) <= v) want = b;
+                const bool held = want < m.bins.size() &&
+                                  (m.bins[want].width >= 64 || ((r - m.bins[want].lower) >> m.bins[want].width) == 0);
+                uint16_t bin = 0xFFFF;
+                double bits = 0;
+                const bool found = m.code_bits(&r, 1, &bin, bits);
+                ASSERT_EQ(found, held) << "kind " << kind << " n " << n << " residual " << v;
+                if (held) {
+                    ASSERT_EQ(bin, want) << "kind " << kind << " n " << n << " residual " << v;
+                }
+            }
+        }
+    EXPECT_TRUE(direct_only && cells_only && both);
+}
+
 // The entropy coder on its own: residuals that fall in the rarest bins (the weight-1 gap bins a model keeps
 // for values its sample never saw, whose division step the encoder handles apart) come back exactly.
 TEST(AlpEntropy, ResidualsInWeightOneBinsComeBack) {

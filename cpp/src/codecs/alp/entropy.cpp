@@ -510,7 +510,9 @@ namespace {
 inline unsigned span_width(int64_t lo, int64_t hi) { return bit_width64(uint64_t(hi) - uint64_t(lo)); }
 
 constexpr size_t kDirectWindow = size_t(1) << 14;
-constexpr uint64_t kCoarseCells = 4096;
+// A wide model keeps a direct table besides its cells when the table's window holds all but 1/kLutShare of
+// the bins' weight.
+constexpr uint64_t kLutShare = 32;
 
 struct Atom {
     int64_t lo, hi;
@@ -539,31 +541,107 @@ const std::array<double, 4096> kLog2Table = [] {
 
 }  // namespace
 
-bool Model::code_bits(const uint64_t* resid, size_t rc, uint16_t* bin_of, double& bits) const {
-    // The direct table inline (bins partition the range it covers, so its bin always holds the value);
-    // the search for the rest. Costs are summed as bins are found, in four partial sums in registers: one
-    // running sum would make every addition wait for the previous one.
-    const uint16_t* table = lut.data();
-    const uint64_t tsize = lut.size(), tbase = uint64_t(lut_base);
-    const double* c = cost.data();
-    auto bin = [&](size_t i, double& sum) {
-        const uint64_t rel = resid[i] - tbase;
+namespace {
+
+// A residual's cell in a wide model's table.
+inline size_t cell_of(int64_t v, int64_t center) {
+    // Distances below 2^(kCellBits + 1) have a cell each; past that, an octave has 2^kCellBits cells.
+    constexpr unsigned kBits = Model::kCellBits;
+    const bool below = v < center;
+    const uint64_t x = below ? uint64_t(center) - uint64_t(v) - 1 : uint64_t(v) - uint64_t(center);
+    const unsigned e = bit_width64(x);
+    const uint64_t step =
+        e <= kBits + 1 ? x : (uint64_t(e - kBits) << kBits) | ((x >> (e - kBits - 1)) & ((1u << kBits) - 1));
+    return below ? Model::kCellSide - 1 - size_t(step) : Model::kCellSide + size_t(step);
+}
+
+// Costs of the residuals' bins (found by bin_of_value, which says false for a residual outside every bin)
+// summed in four partial sums in registers: one running sum would make every addition wait for the last.
+template <class BinOf>
+bool summed_costs(const uint64_t* resid, size_t rc, uint16_t* bin_of, const double* cost, BinOf bin_of_value,
+                  double& bits) {
+    auto add = [&](size_t i, double& sum) {
         uint16_t b;
-        if (rel < tsize) b = table[rel];
-        else if (!find(resid[i], b)) return false;
+        if (!bin_of_value(resid[i], b)) return false;
         bin_of[i] = b;
-        sum += c[b];
+        sum += cost[b];
         return true;
     };
     double s0 = 8.0 * (1 + 4 * kAnsStates) + 8, s1 = 0, s2 = 0, s3 = 0;  // model index, states, rounding
     size_t i = 0;
     for (; i + 4 <= rc; i += 4)
-        if (!bin(i, s0) || !bin(i + 1, s1) || !bin(i + 2, s2) || !bin(i + 3, s3)) return false;
-    if (i < rc && !bin(i++, s0)) return false;
-    if (i < rc && !bin(i++, s1)) return false;
-    if (i < rc && !bin(i++, s2)) return false;
+        if (!add(i, s0) || !add(i + 1, s1) || !add(i + 2, s2) || !add(i + 3, s3)) return false;
+    if (i < rc && !add(i++, s0)) return false;
+    if (i < rc && !add(i++, s1)) return false;
+    if (i < rc && !add(i++, s2)) return false;
     bits = (s0 + s1) + (s2 + s3);
     return true;
+}
+
+}  // namespace
+
+// Flattened: with three lookups, GCC left a loop calling its lookup for every residual (narrow models
+// coded 3x slower).
+[[gnu::flatten]] bool Model::code_bits(const uint64_t* resid, size_t rc, uint16_t* bin_of, double& bits) const {
+    const int64_t* low = lowers.data();
+    const uint8_t* width = widths.data();
+    const size_t n = lowers.size();
+    // The last bin whose lower bound is at or below v, searched in [lo, lo + len) (with lower[lo] <= v).
+    auto settle = [low, width](uint64_t r, size_t lo, size_t len, uint16_t& bin) {
+        const int64_t v = int64_t(r);
+        while (len > 1) {
+            const size_t half = len / 2;
+            lo = low[lo + half] <= v ? lo + half : lo;
+            len -= half;
+        }
+        if (width[lo] < 64 && ((r - uint64_t(low[lo])) >> width[lo])) return false;  // past what it was built for
+        bin = uint16_t(lo);
+        return true;
+    };
+    const uint16_t* table = lut.data();
+    const uint64_t tsize = lut.size(), tbase = uint64_t(lut_base);
+    if (bins_before.empty()) {
+        // The direct table covers every bin but the first when that starts at the lowest int64 (it catches
+        // what the sample never saw) and the end of a wide last bin: those are searched.
+        return summed_costs(resid, rc, bin_of, cost.data(), [&](uint64_t r, uint16_t& bin) {
+            const uint64_t rel = r - tbase;
+            if (rel < tsize) {
+                bin = table[rel];
+                return true;
+            }
+            if (int64_t(r) < low[0]) return false;
+            return settle(r, 0, n, bin);
+        }, bits);
+    }
+    const uint16_t* before = bins_before.data();
+    const int64_t center = cell_center;
+    const unsigned steps = cell_steps;
+    const size_t cell_lo = cell_first, cell_hi = cell_last;
+    auto by_cell = [&](uint64_t r, uint16_t& bin) {
+        const int64_t v = int64_t(r);
+        if (v < low[0]) return false;
+        const size_t c = std::min(std::max(cell_of(v, center), cell_lo), cell_hi) - cell_lo;
+        const size_t first = before[c];
+        size_t lo = first - (first != 0);
+        size_t len = before[c + 1] - lo;  // at least 1: v is not below every bin
+        // A fixed number of halvings: enough for the cell with most bins, and a loop the branch predictor
+        // knows.
+        for (unsigned s = 0; s < steps; ++s) {
+            const size_t half = len / 2;
+            lo = low[lo + half] <= v ? lo + half : lo;
+            len -= half;
+        }
+        return settle(r, lo, 1, bin);
+    };
+    if (lut.empty()) return summed_costs(resid, rc, bin_of, cost.data(), by_cell, bits);
+    return summed_costs(resid, rc, bin_of, cost.data(), [&](uint64_t r, uint16_t& bin) {
+        const uint64_t rel = r - tbase;
+        if (rel < tsize) {
+            bin = table[rel];
+            return true;
+        }
+        return by_cell(r, bin);
+    }, bits);
 }
 
 Model build_model(std::vector<int64_t>& sample, size_t population, int64_t global_min, int64_t global_max) {
@@ -879,51 +957,58 @@ void Model::prepare_costs(size_t population) {
         cost[b] = double(log2) - std::log2(double(bins[b].weight)) + bins[b].width;
         lowers[b] = int64_t(bins[b].lower);
     }
-    // A direct table from residual to bin: over every bin when their lower bounds span few values, else over
-    // the window of that many values where the bins hold the most weight (the rest are searched). It is
-    // never much larger than the residuals it will serve.
+    // A direct table from residual to bin over every bin when their lower bounds span few values. Else
+    // cells (below), and a direct table too over the window of that many values where the bins hold the
+    // most weight, if that is nearly all of it: where more fall outside, the branch between the two
+    // lookups goes either way and costs more than the table saves.
     // A first bin from the lowest int64 only catches what the sample never saw: the table starts after it.
     lut.clear();
+    bins_before.clear();
     const size_t from = lowers.size() > 1 && lowers[0] == std::numeric_limits<int64_t>::min() ? 1 : 0;
     const uint64_t span = uint64_t(lowers.back()) - uint64_t(lowers[from]);
     const uint64_t limit = std::min<uint64_t>(1u << 16, 4 * uint64_t(population) + 4097);
     // A wide last bin is usually the weight-1 gap up to the extreme: rare values, found by the search.
     const uint64_t last_reach = bins.back().width >= 12 ? 1 : (1ull << bins.back().width);
-    size_t first = from;
-    uint64_t size = 0;
+    auto fill_lut = [&](size_t first, uint64_t size) {
+        lut_base = lowers[first];
+        lut.resize(size_t(size));
+        // Bin by bin: each fills the entries from its lower bound up to the next one's.
+        for (size_t k = first, i = 0; i < size; ++k) {
+            const uint64_t next = k + 1 < lowers.size() ? uint64_t(lowers[k + 1]) - uint64_t(lut_base) : size;
+            const size_t to = size_t(std::min<uint64_t>(next, size));
+            std::fill(lut.begin() + long(i), lut.begin() + long(to), uint16_t(k));
+            i = to;
+        }
+    };
     if (span < limit) {
-        size = std::min<uint64_t>(span + last_reach, 1u << 17);
-    } else {
-        uint64_t best = 0, held = 0;
-        for (size_t i = from, j = from; i < lowers.size(); held -= bins[i].weight, ++i) {
-            while (j < lowers.size() && uint64_t(lowers[j]) - uint64_t(lowers[i]) < limit) held += bins[j++].weight;
-            if (held > best) best = held, first = i;
-        }
+        fill_lut(from, std::min<uint64_t>(span + last_reach, 1u << 17));
+        return;
+    }
+    uint64_t best = 0, held = 0, total = 0;
+    size_t first = from;
+    for (size_t i = from, j = from; i < lowers.size(); held -= bins[i].weight, ++i) {
+        while (j < lowers.size() && uint64_t(lowers[j]) - uint64_t(lowers[i]) < limit) held += bins[j++].weight;
+        if (held > best) best = held, first = i;
+    }
+    for (const Bin& b : bins) total += b.weight;
+    if (best * kLutShare >= total * (kLutShare - 1)) {
         const uint64_t to_end = uint64_t(lowers.back()) - uint64_t(lowers[first]);
-        size = std::min<uint64_t>(limit, to_end + std::min<uint64_t>(last_reach, limit));
+        fill_lut(first, std::min<uint64_t>(limit, to_end + std::min<uint64_t>(last_reach, limit)));
     }
-    // The coarse table: at most kCoarseCells cells over every bin's lower bound.
-    coarse.clear();
-    if (span >= limit) {
-        coarse_shift = 0;
-        while ((span >> coarse_shift) >= kCoarseCells) ++coarse_shift;
-        coarse_base = lowers[from];
-        coarse.resize(size_t(span >> coarse_shift) + 1);
-        for (size_t c = 0, k = from; c < coarse.size(); ++c) {
-            const int64_t v = int64_t(uint64_t(coarse_base) + (uint64_t(c) << coarse_shift));
-            while (k + 1 < lowers.size() && lowers[k + 1] <= v) ++k;
-            coarse[c] = uint16_t(k);
-        }
+    // The cells, centred on that window.
+    cell_center = int64_t(uint64_t(lowers[first]) + limit / 2);
+    cell_first = cell_of(lowers[from], cell_center);
+    cell_last = cell_of(lowers.back(), cell_center);
+    bins_before.assign(cell_last - cell_first + 2, 0);
+    for (const int64_t lower : lowers) ++bins_before[std::max(cell_of(lower, cell_center), cell_first) - cell_first + 1];
+    size_t most = 1;
+    for (size_t c = 1; c < bins_before.size(); ++c) {
+        bins_before[c] = uint16_t(bins_before[c] + bins_before[c - 1]);
+        const size_t first_bin = bins_before[c - 1] - (bins_before[c - 1] != 0);
+        most = std::max<size_t>(most, bins_before[c] - first_bin);
     }
-    lut_base = lowers[first];
-    lut.resize(size_t(size));
-    // Bin by bin: each fills the entries from its lower bound up to the next one's.
-    for (size_t k = first, i = 0; i < size; ++k) {
-        const uint64_t next = k + 1 < lowers.size() ? uint64_t(lowers[k + 1]) - uint64_t(lut_base) : size;
-        const size_t to = size_t(std::min<uint64_t>(next, size));
-        std::fill(lut.begin() + long(i), lut.begin() + long(to), uint16_t(k));
-        i = to;
-    }
+    cell_steps = 0;
+    while ((size_t(1) << cell_steps) < most) ++cell_steps;
 }
 
 size_t model_bytes(const Model& m) {

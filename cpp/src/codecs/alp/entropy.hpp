@@ -40,16 +40,23 @@ struct Model {
     std::vector<uint8_t> widths;      // per bin, its offset bits
     uint8_t max_width = 0;
     std::vector<double> cost;        // encoder: bits of each bin's code plus its offset bits
-    // Encoder lookup: bins' lower bounds as signed values, and a direct table from (r - lut_base) to the bin
-    // over every bin or, for models spanning a wide range, over the values where the bins hold most weight.
+    // Encoder lookup: bins' lower bounds as signed values, and for models spanning a narrow range a direct
+    // table from (r - lut_base) to the bin over every bin.
     std::vector<int64_t> lowers;
     std::vector<uint16_t> lut;
     int64_t lut_base = 0;
-    // Beyond that table, for models spanning a wide range: per 2^coarse_shift values from coarse_base, the
-    // bin holding the first of them (the value's own bin is that one or a few after it).
-    std::vector<uint16_t> coarse;
-    int64_t coarse_base = 0;
-    unsigned coarse_shift = 0;
+    // Models spanning a wide range have cells instead, on a log scale around cell_center (2^kCellBits
+    // cells an octave on either side, so about as fine as the bins, which grow with their distance from the
+    // middle too), and per cell the number of bins whose lower bound lies in an earlier cell. A residual's
+    // bin is then the one before its cell's first or one up to its cell's last: cell_steps halvings find it.
+    // Only the cells from the one of the lowest bin (past the catch-all bin from the lowest int64, if any) to
+    // the one of the highest are kept: values beyond go to the nearest of them.
+    static constexpr unsigned kCellBits = 5;
+    static constexpr size_t kCellSide = size_t(65 - kCellBits) << kCellBits;  // cells on either side
+    std::vector<uint16_t> bins_before;
+    int64_t cell_center = 0;
+    size_t cell_first = 0, cell_last = 0;
+    unsigned cell_steps = 0;
     // cum, widths and lower bounds from the weights; with `decoder`, also the slot table (the encoder never
     // needs it).
     void finalize(bool decoder = true);
@@ -62,43 +69,11 @@ struct Model {
     };
     std::vector<EncSym> enc;
     void prepare_costs(size_t population);  // cost, lowers, lut, enc
-    // Encoder: a bin holding residual r, if any.
-    inline bool find(uint64_t r, uint16_t& bin) const;
     // Encoder: the bins of rc residuals and the bits the coded run would take after the header byte and
     // delta starts (rANS payload estimated from the weights, offsets exact, sizes and states included);
     // false when a residual falls outside every bin.
     bool code_bits(const uint64_t* resid, size_t rc, uint16_t* bins, double& bits) const;
 };
-
-inline bool Model::find(uint64_t r, uint16_t& bin) const {
-    const int64_t v = int64_t(r);
-    size_t k;
-    const uint64_t rel = r - uint64_t(lut_base);
-    if (rel < lut.size()) {
-        k = lut[rel];
-    } else {
-        // The last bin whose lower bound is at or below v (bins sorted by lower bound, as signed values).
-        const size_t n = lowers.size();
-        if (v < lowers[0]) return false;
-        const uint64_t cell = (r - uint64_t(coarse_base)) >> coarse_shift;
-        size_t lo = 0, len = n;
-        if (cell < coarse.size()) {
-            lo = coarse[cell];
-            for (unsigned step = 0; step < 8 && lo + 1 < n && lowers[lo + 1] <= v; ++step) ++lo;
-            len = lo + 1 < n && lowers[lo + 1] <= v ? n - lo : 1;  // still short: search the rest
-        }
-        while (len > 1) {
-            const size_t half = len / 2;
-            lo = lowers[lo + half] <= v ? lo + half : lo;
-            len -= half;
-        }
-        k = lo;
-    }
-    const uint64_t off = r - bins[k].lower;
-    if (bins[k].width < 64 && (off >> bins[k].width)) return false;  // outside what the model was built for
-    bin = uint16_t(k);
-    return true;
-}
 
 // A model for residuals like those in the sample (sorted in place) of `population` residuals, covering
 // [global_min, global_max].
