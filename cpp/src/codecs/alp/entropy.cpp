@@ -617,15 +617,19 @@ bool summed_costs(const uint64_t* resid, size_t rc, uint16_t* bin_of, const doub
     const int64_t center = cell_center;
     const unsigned steps = cell_steps;
     const size_t cell_lo = cell_first, cell_hi = cell_last;
+    // The first bin of v's search, and how many it spans.
+    auto start = [&](int64_t v, size_t& lo, size_t& len) {
+        const size_t c = std::min(std::max(cell_of(v, center), cell_lo), cell_hi) - cell_lo;
+        const size_t first = before[c];
+        lo = first - (first != 0);
+        len = before[c + 1] - lo;  // at least 1 for v at or above the lowest bin
+    };
+    // A fixed number of halvings: enough for the cell with most bins, and a loop the branch predictor knows.
     auto by_cell = [&](uint64_t r, uint16_t& bin) {
         const int64_t v = int64_t(r);
         if (v < low[0]) return false;
-        const size_t c = std::min(std::max(cell_of(v, center), cell_lo), cell_hi) - cell_lo;
-        const size_t first = before[c];
-        size_t lo = first - (first != 0);
-        size_t len = before[c + 1] - lo;  // at least 1: v is not below every bin
-        // A fixed number of halvings: enough for the cell with most bins, and a loop the branch predictor
-        // knows.
+        size_t lo, len;
+        start(v, lo, len);
         for (unsigned s = 0; s < steps; ++s) {
             const size_t half = len / 2;
             lo = low[lo + half] <= v ? lo + half : lo;
@@ -633,15 +637,60 @@ bool summed_costs(const uint64_t* resid, size_t rc, uint16_t* bin_of, const doub
         }
         return settle(r, lo, 1, bin);
     };
-    if (lut.empty()) return summed_costs(resid, rc, bin_of, cost.data(), by_cell, bits);
-    return summed_costs(resid, rc, bin_of, cost.data(), [&](uint64_t r, uint16_t& bin) {
-        const uint64_t rel = r - tbase;
-        if (rel < tsize) {
-            bin = table[rel];
-            return true;
+    if (!lut.empty()) {
+        return summed_costs(resid, rc, bin_of, cost.data(), [&](uint64_t r, uint16_t& bin) {
+            const uint64_t rel = r - tbase;
+            if (rel < tsize) {
+                bin = table[rel];
+                return true;
+            }
+            return by_cell(r, bin);
+        }, bits);
+    }
+    // Cells alone: kBatch residuals' searches step together, so that their loads are in flight at once (one
+    // at a time, each search waited on its own loads). Partial sums as summed_costs keeps them.
+    constexpr size_t kBatch = 8;
+    double sum[4] = {8.0 * (1 + 4 * kAnsStates) + 8, 0, 0, 0};
+    const double* c = cost.data();
+    size_t i = 0;
+    for (; i + kBatch <= rc; i += kBatch) {
+        int64_t v[kBatch];
+        size_t lo[kBatch], len[kBatch];
+        bool outside = false;
+        for (size_t j = 0; j < kBatch; ++j) {
+            v[j] = int64_t(resid[i + j]);
+            outside |= v[j] < low[0];
+            start(v[j], lo[j], len[j]);
         }
-        return by_cell(r, bin);
-    }, bits);
+        if (outside) return false;
+        for (unsigned s = 0; s < steps; ++s)
+            for (size_t j = 0; j < kBatch; ++j) {
+                const size_t half = len[j] / 2;
+                lo[j] = low[lo[j] + half] <= v[j] ? lo[j] + half : lo[j];
+                len[j] -= half;
+            }
+        bool past = false;
+        for (size_t j = 0; j < kBatch; ++j) {
+            past |= width[lo[j]] < 64 && ((uint64_t(v[j]) - uint64_t(low[lo[j]])) >> width[lo[j]]);
+            bin_of[i + j] = uint16_t(lo[j]);
+        }
+        if (past) return false;
+        for (size_t j = 0; j < kBatch; ++j) sum[j % 4] += c[lo[j]];
+    }
+    auto add = [&](size_t k, double& acc) {
+        uint16_t b;
+        if (!by_cell(resid[k], b)) return false;
+        bin_of[k] = b;
+        acc += c[b];
+        return true;
+    };
+    for (; i + 4 <= rc; i += 4)
+        if (!add(i, sum[0]) || !add(i + 1, sum[1]) || !add(i + 2, sum[2]) || !add(i + 3, sum[3])) return false;
+    if (i < rc && !add(i++, sum[0])) return false;
+    if (i < rc && !add(i++, sum[1])) return false;
+    if (i < rc && !add(i++, sum[2])) return false;
+    bits = (sum[0] + sum[1]) + (sum[2] + sum[3]);
+    return true;
 }
 
 Model build_model(std::vector<int64_t>& sample, size_t population, int64_t global_min, int64_t global_max) {
