@@ -918,6 +918,8 @@ TEST(AlpEntropy, EveryLookupFindsTheBinHoldingTheResidual) {
                 resid.push_back(uint64_t(e));
             for (const alp::Bin& b : m.bins)
                 for (int64_t d : {-1, 0, 1}) resid.push_back(b.lower + uint64_t(d));
+            std::vector<uint64_t> held_resid;
+            std::vector<uint16_t> held_bins;
             for (const uint64_t r : resid) {
                 const int64_t v = int64_t(r);
                 size_t want = m.bins.size();  // none
@@ -931,7 +933,26 @@ TEST(AlpEntropy, EveryLookupFindsTheBinHoldingTheResidual) {
                 ASSERT_EQ(found, held) << "kind " << kind << " n " << n << " residual " << v;
                 if (held) {
                     ASSERT_EQ(bin, want) << "kind " << kind << " n " << n << " residual " << v;
+                    held_resid.push_back(r);
+                    held_bins.push_back(bin);
                 }
+            }
+            // Runs of residuals (looked up several at a time): the same bins, and one residual that no bin
+            // holds fails the run wherever it sits.
+            std::vector<uint16_t> bins(held_resid.size());
+            double bits = 0;
+            ASSERT_TRUE(m.code_bits(held_resid.data(), held_resid.size(), bins.data(), bits));
+            EXPECT_EQ(bins, held_bins) << "kind " << kind << " n " << n;
+            for (const uint64_t r : resid) {
+                uint16_t bin;
+                double one = 0;
+                if (m.code_bits(&r, 1, &bin, one)) continue;
+                for (size_t at : {size_t(0), size_t(5), held_resid.size() / 2, held_resid.size() - 1}) {
+                    std::vector<uint64_t> run = held_resid;
+                    run[at] = r;
+                    EXPECT_FALSE(m.code_bits(run.data(), run.size(), bins.data(), bits)) << "kind " << kind << " at " << at;
+                }
+                break;
             }
         }
     EXPECT_TRUE(direct_only && cells_only && both);
