@@ -907,9 +907,9 @@ TEST(AlpEntropy, EveryLookupFindsTheBinHoldingTheResidual) {
             for (int64_t& v : sample) v = kinds[kind]();
             const alp::Model m = alp::build_model(sample, 4 * n, std::numeric_limits<int64_t>::min(),
                                                   std::numeric_limits<int64_t>::max());
-            direct_only |= m.bins_before.empty();
-            cells_only |= !m.bins_before.empty() && m.lut.empty();
-            both |= !m.bins_before.empty() && !m.lut.empty();
+            direct_only |= m.cells.empty();
+            cells_only |= !m.cells.empty() && m.lut.empty();
+            both |= !m.cells.empty() && !m.lut.empty();
             std::vector<uint64_t> resid;
             for (int k = 0; k < 3000; ++k) resid.push_back(uint64_t(kinds[kind]()));
             for (int k = 0; k < 500; ++k) resid.push_back(rng());

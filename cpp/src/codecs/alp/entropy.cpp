@@ -584,23 +584,23 @@ bool summed_costs(const uint64_t* resid, size_t rc, uint16_t* bin_of, const doub
 // coded 3x slower).
 [[gnu::flatten]] bool Model::code_bits(const uint64_t* resid, size_t rc, uint16_t* bin_of, double& bits) const {
     const int64_t* low = lowers.data();
-    const uint8_t* width = widths.data();
+    const int64_t* high = highest.data();
     const size_t n = lowers.size();
     // The last bin whose lower bound is at or below v, searched in [lo, lo + len) (with lower[lo] <= v).
-    auto settle = [low, width](uint64_t r, size_t lo, size_t len, uint16_t& bin) {
+    auto settle = [low, high](uint64_t r, size_t lo, size_t len, uint16_t& bin) {
         const int64_t v = int64_t(r);
         while (len > 1) {
             const size_t half = len / 2;
             lo = low[lo + half] <= v ? lo + half : lo;
             len -= half;
         }
-        if (width[lo] < 64 && ((r - uint64_t(low[lo])) >> width[lo])) return false;  // past what it was built for
+        if (v > high[lo]) return false;  // past what it was built for
         bin = uint16_t(lo);
         return true;
     };
     const uint16_t* table = lut.data();
     const uint64_t tsize = lut.size(), tbase = uint64_t(lut_base);
-    if (bins_before.empty()) {
+    if (cells.empty()) {
         // The direct table covers every bin but the first when that starts at the lowest int64 (it catches
         // what the sample never saw) and the end of a wide last bin: those are searched.
         return summed_costs(resid, rc, bin_of, cost.data(), [&](uint64_t r, uint16_t& bin) {
@@ -613,16 +613,15 @@ bool summed_costs(const uint64_t* resid, size_t rc, uint16_t* bin_of, const doub
             return settle(r, 0, n, bin);
         }, bits);
     }
-    const uint16_t* before = bins_before.data();
+    const uint32_t* search = cells.data();
     const int64_t center = cell_center;
     const unsigned steps = cell_steps;
     const size_t cell_lo = cell_first, cell_hi = cell_last;
     // The first bin of v's search, and how many it spans.
     auto start = [&](int64_t v, size_t& lo, size_t& len) {
-        const size_t c = std::min(std::max(cell_of(v, center), cell_lo), cell_hi) - cell_lo;
-        const size_t first = before[c];
-        lo = first - (first != 0);
-        len = before[c + 1] - lo;  // at least 1 for v at or above the lowest bin
+        const uint32_t s = search[std::min(std::max(cell_of(v, center), cell_lo), cell_hi) - cell_lo];
+        lo = s & 0xFFFF;
+        len = s >> 16;
     };
     // A fixed number of halvings: enough for the cell with most bins, and a loop the branch predictor knows.
     auto by_cell = [&](uint64_t r, uint16_t& bin) {
@@ -671,7 +670,7 @@ bool summed_costs(const uint64_t* resid, size_t rc, uint16_t* bin_of, const doub
             }
         bool past = false;
         for (size_t j = 0; j < kBatch; ++j) {
-            past |= width[lo[j]] < 64 && ((uint64_t(v[j]) - uint64_t(low[lo[j]])) >> width[lo[j]]);
+            past |= v[j] > high[lo[j]];
             bin_of[i + j] = uint16_t(lo[j]);
         }
         if (past) return false;
@@ -1002,9 +1001,14 @@ void Model::prepare_costs(size_t population) {
     }
     cost.resize(bins.size());
     lowers.resize(bins.size());
+    highest.resize(bins.size());
     for (size_t b = 0; b < bins.size(); ++b) {
         cost[b] = double(log2) - std::log2(double(bins[b].weight)) + bins[b].width;
         lowers[b] = int64_t(bins[b].lower);
+        const uint64_t room = uint64_t(std::numeric_limits<int64_t>::max()) - bins[b].lower;
+        const unsigned w = bins[b].width;
+        highest[b] = w >= 64 || (uint64_t(1) << w) - 1 > room ? std::numeric_limits<int64_t>::max()
+                                                              : int64_t(bins[b].lower + ((uint64_t(1) << w) - 1));
     }
     // A direct table from residual to bin over every bin when their lower bounds span few values. Else
     // cells (below), and a direct table too over the window of that many values where the bins hold the
@@ -1012,7 +1016,7 @@ void Model::prepare_costs(size_t population) {
     // lookups goes either way and costs more than the table saves.
     // A first bin from the lowest int64 only catches what the sample never saw: the table starts after it.
     lut.clear();
-    bins_before.clear();
+    cells.clear();
     const size_t from = lowers.size() > 1 && lowers[0] == std::numeric_limits<int64_t>::min() ? 1 : 0;
     const uint64_t span = uint64_t(lowers.back()) - uint64_t(lowers[from]);
     const uint64_t limit = std::min<uint64_t>(1u << 16, 4 * uint64_t(population) + 4097);
@@ -1048,13 +1052,16 @@ void Model::prepare_costs(size_t population) {
     cell_center = int64_t(uint64_t(lowers[first]) + limit / 2);
     cell_first = cell_of(lowers[from], cell_center);
     cell_last = cell_of(lowers.back(), cell_center);
-    bins_before.assign(cell_last - cell_first + 2, 0);
-    for (const int64_t lower : lowers) ++bins_before[std::max(cell_of(lower, cell_center), cell_first) - cell_first + 1];
+    // Per cell, the bins whose lower bound lies in an earlier one, counted first.
+    std::vector<uint32_t> before(cell_last - cell_first + 2, 0);
+    for (const int64_t lower : lowers) ++before[std::max(cell_of(lower, cell_center), cell_first) - cell_first + 1];
+    for (size_t c = 1; c < before.size(); ++c) before[c] += before[c - 1];
+    cells.resize(before.size() - 1);
     size_t most = 1;
-    for (size_t c = 1; c < bins_before.size(); ++c) {
-        bins_before[c] = uint16_t(bins_before[c] + bins_before[c - 1]);
-        const size_t first_bin = bins_before[c - 1] - (bins_before[c - 1] != 0);
-        most = std::max<size_t>(most, bins_before[c] - first_bin);
+    for (size_t c = 0; c < cells.size(); ++c) {
+        const uint32_t first = before[c] - (before[c] != 0), len = before[c + 1] - first;
+        cells[c] = first | len << 16;
+        most = std::max<size_t>(most, len);
     }
     cell_steps = 0;
     while ((size_t(1) << cell_steps) < most) ++cell_steps;

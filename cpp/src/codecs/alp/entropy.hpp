@@ -43,17 +43,18 @@ struct Model {
     // Encoder lookup: bins' lower bounds as signed values, and for models spanning a narrow range a direct
     // table from (r - lut_base) to the bin over every bin.
     std::vector<int64_t> lowers;
+    std::vector<int64_t> highest;  // per bin, the last value it holds (as a signed value)
     std::vector<uint16_t> lut;
     int64_t lut_base = 0;
     // Models spanning a wide range have cells instead, on a log scale around cell_center (2^kCellBits
     // cells an octave on either side, so about as fine as the bins, which grow with their distance from the
-    // middle too), and per cell the number of bins whose lower bound lies in an earlier cell. A residual's
-    // bin is then the one before its cell's first or one up to its cell's last: cell_steps halvings find it.
-    // Only the cells from the one of the lowest bin (past the catch-all bin from the lowest int64, if any) to
-    // the one of the highest are kept: values beyond go to the nearest of them.
+    // middle too). A residual's bin is the one holding its cell's first value or one up to the one holding
+    // its last: per cell, the first of those bins and their number (in the high 16 bits), and cell_steps
+    // halvings find it. Only the cells from the one of the lowest bin (past the catch-all bin from the lowest
+    // int64, if any) to the one of the highest are kept: values beyond go to the nearest of them.
     static constexpr unsigned kCellBits = 5;
     static constexpr size_t kCellSide = size_t(65 - kCellBits) << kCellBits;  // cells on either side
-    std::vector<uint16_t> bins_before;
+    std::vector<uint32_t> cells;
     int64_t cell_center = 0;
     size_t cell_first = 0, cell_last = 0;
     unsigned cell_steps = 0;
