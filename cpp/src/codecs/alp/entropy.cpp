@@ -558,9 +558,9 @@ inline size_t cell_of(int64_t v, int64_t center) {
 // Costs of the residuals' bins (found by bin_of_value, which says false for a residual outside every bin)
 // summed in four partial sums in registers: one running sum would make every addition wait for the last.
 template <class BinOf>
-bool summed_costs(const uint64_t* resid, size_t rc, uint16_t* bin_of, const double* cost, BinOf bin_of_value,
-                  double& bits) {
-    auto add = [&](size_t i, double& sum) {
+[[gnu::always_inline]] inline bool summed_costs(const uint64_t* resid, size_t rc, uint16_t* bin_of, const double* cost,
+                                                BinOf bin_of_value, double& bits) {
+    auto add = [&](size_t i, double& sum) __attribute__((always_inline)) {
         uint16_t b;
         if (!bin_of_value(resid[i], b)) return false;
         bin_of[i] = b;
@@ -578,39 +578,38 @@ bool summed_costs(const uint64_t* resid, size_t rc, uint16_t* bin_of, const doub
     return true;
 }
 
+// The bin of v among all n, if one holds it: out of the hot loops (inlined in each, it made them slower).
+[[gnu::noinline]] bool search_all(const int64_t* low, const int64_t* high, size_t n, int64_t v, uint16_t& bin) {
+    if (v < low[0]) return false;
+    size_t lo = 0, len = n;
+    while (len > 1) {
+        const size_t half = len / 2;
+        lo = low[lo + half] <= v ? lo + half : lo;
+        len -= half;
+    }
+    if (v > high[lo]) return false;  // past what the model was built for
+    bin = uint16_t(lo);
+    return true;
+}
+
 }  // namespace
 
-// Flattened: with three lookups, GCC left a loop calling its lookup for every residual (narrow models
-// coded 3x slower).
-[[gnu::flatten]] bool Model::code_bits(const uint64_t* resid, size_t rc, uint16_t* bin_of, double& bits) const {
+bool Model::code_bits(const uint64_t* resid, size_t rc, uint16_t* bin_of, double& bits) const {
     const int64_t* low = lowers.data();
     const int64_t* high = highest.data();
     const size_t n = lowers.size();
-    // The last bin whose lower bound is at or below v, searched in [lo, lo + len) (with lower[lo] <= v).
-    auto settle = [low, high](uint64_t r, size_t lo, size_t len, uint16_t& bin) {
-        const int64_t v = int64_t(r);
-        while (len > 1) {
-            const size_t half = len / 2;
-            lo = low[lo + half] <= v ? lo + half : lo;
-            len -= half;
-        }
-        if (v > high[lo]) return false;  // past what it was built for
-        bin = uint16_t(lo);
-        return true;
-    };
     const uint16_t* table = lut.data();
     const uint64_t tsize = lut.size(), tbase = uint64_t(lut_base);
     if (cells.empty()) {
         // The direct table covers every bin but the first when that starts at the lowest int64 (it catches
         // what the sample never saw) and the end of a wide last bin: those are searched.
-        return summed_costs(resid, rc, bin_of, cost.data(), [&](uint64_t r, uint16_t& bin) {
+        return summed_costs(resid, rc, bin_of, cost.data(), [&](uint64_t r, uint16_t& bin) __attribute__((always_inline)) {
             const uint64_t rel = r - tbase;
             if (rel < tsize) {
                 bin = table[rel];
                 return true;
             }
-            if (int64_t(r) < low[0]) return false;
-            return settle(r, 0, n, bin);
+            return search_all(low, high, n, int64_t(r), bin);
         }, bits);
     }
     const uint32_t* search = cells.data();
@@ -618,13 +617,13 @@ bool summed_costs(const uint64_t* resid, size_t rc, uint16_t* bin_of, const doub
     const unsigned steps = cell_steps;
     const size_t cell_lo = cell_first, cell_hi = cell_last;
     // The first bin of v's search, and how many it spans.
-    auto start = [&](int64_t v, size_t& lo, size_t& len) {
+    auto start = [&](int64_t v, size_t& lo, size_t& len) __attribute__((always_inline)) {
         const uint32_t s = search[std::min(std::max(cell_of(v, center), cell_lo), cell_hi) - cell_lo];
         lo = s & 0xFFFF;
         len = s >> 16;
     };
     // A fixed number of halvings: enough for the cell with most bins, and a loop the branch predictor knows.
-    auto by_cell = [&](uint64_t r, uint16_t& bin) {
+    auto by_cell = [&](uint64_t r, uint16_t& bin) __attribute__((always_inline)) {
         const int64_t v = int64_t(r);
         if (v < low[0]) return false;
         size_t lo, len;
@@ -634,10 +633,12 @@ bool summed_costs(const uint64_t* resid, size_t rc, uint16_t* bin_of, const doub
             lo = low[lo + half] <= v ? lo + half : lo;
             len -= half;
         }
-        return settle(r, lo, 1, bin);
+        if (v > high[lo]) return false;  // past what the model was built for
+        bin = uint16_t(lo);
+        return true;
     };
     if (!lut.empty()) {
-        return summed_costs(resid, rc, bin_of, cost.data(), [&](uint64_t r, uint16_t& bin) {
+        return summed_costs(resid, rc, bin_of, cost.data(), [&](uint64_t r, uint16_t& bin) __attribute__((always_inline)) {
             const uint64_t rel = r - tbase;
             if (rel < tsize) {
                 bin = table[rel];
@@ -676,7 +677,7 @@ bool summed_costs(const uint64_t* resid, size_t rc, uint16_t* bin_of, const doub
         if (past) return false;
         for (size_t j = 0; j < kBatch; ++j) sum[j % 4] += c[lo[j]];
     }
-    auto add = [&](size_t k, double& acc) {
+    auto add = [&](size_t k, double& acc) __attribute__((always_inline)) {
         uint16_t b;
         if (!by_cell(resid[k], b)) return false;
         bin_of[k] = b;
