@@ -885,9 +885,9 @@ TEST(AlpEntropy, ModelsDependOnlyOnTheSampleValues) {
         }
 }
 
-// The encoder's bin lookup, by every path (a direct table alone, cells alone, both), against its definition:
-// the last bin whose lower bound is at or below the residual, if that bin holds it. Residuals like the
-// sample's, anywhere in the int64 range, and at its ends.
+// The encoder's bin lookup, by every path (a direct table over all bins or over most of their weight, cells),
+// against its definition: the last bin whose lower bound is at or below the residual, if that bin holds it.
+// Residuals like the sample's, anywhere in the int64 range, and at its ends.
 TEST(AlpEntropy, EveryLookupFindsTheBinHoldingTheResidual) {
     std::mt19937_64 rng(5);
     auto heavy = [&] {  // magnitudes spread over many octaves, as residuals of rough data are
@@ -900,16 +900,17 @@ TEST(AlpEntropy, EveryLookupFindsTheBinHoldingTheResidual) {
         heavy,
         [&] { return int64_t(rng() % 3000001) + 5000000; },  // wide and off centre
     };
-    bool direct_only = false, cells_only = false, both = false;
+    bool narrow = false, wide_direct = false, cells = false;
     for (size_t kind = 0; kind < kinds.size(); ++kind)
         for (size_t n : {size_t(300), size_t(20000)}) {
             std::vector<int64_t> sample(n);
             for (int64_t& v : sample) v = kinds[kind]();
             const alp::Model m = alp::build_model(sample, 4 * n, std::numeric_limits<int64_t>::min(),
                                                   std::numeric_limits<int64_t>::max());
-            direct_only |= m.cells.empty();
-            cells_only |= !m.cells.empty() && m.lut.empty();
-            both |= !m.cells.empty() && !m.lut.empty();
+            const uint64_t span = m.bins.back().lower - m.bins[m.bins.size() > 1 && m.bins[0].lower == uint64_t(1) << 63].lower;
+            narrow |= m.cells.empty() && span < m.lut.size();
+            wide_direct |= m.cells.empty() && span >= m.lut.size();
+            cells |= !m.cells.empty() && m.lut.empty();
             std::vector<uint64_t> resid;
             for (int k = 0; k < 3000; ++k) resid.push_back(uint64_t(kinds[kind]()));
             for (int k = 0; k < 500; ++k) resid.push_back(rng());
@@ -955,7 +956,7 @@ TEST(AlpEntropy, EveryLookupFindsTheBinHoldingTheResidual) {
                 break;
             }
         }
-    EXPECT_TRUE(direct_only && cells_only && both);
+    EXPECT_TRUE(narrow && wide_direct && cells);
 }
 
 // The entropy coder on its own: residuals that fall in the rarest bins (the weight-1 gap bins a model keeps

@@ -40,13 +40,14 @@ struct Model {
     std::vector<uint8_t> widths;      // per bin, its offset bits
     uint8_t max_width = 0;
     std::vector<double> cost;        // encoder: bits of each bin's code plus its offset bits
-    // Encoder lookup: bins' lower bounds as signed values, and for models spanning a narrow range a direct
-    // table from (r - lut_base) to the bin over every bin.
+    // Encoder lookup: bins' lower bounds as signed values, and a direct table from (r - lut_base) to the bin
+    // over every bin or, for models spanning a wide range, over the values where the bins hold most weight
+    // if that is most of it (the rest is searched).
     std::vector<int64_t> lowers;
     std::vector<int64_t> highest;  // per bin, the last value it holds (as a signed value)
     std::vector<uint16_t> lut;
     int64_t lut_base = 0;
-    // Models spanning a wide range have cells instead, on a log scale around cell_center (2^kCellBits
+    // Other models spanning a wide range have cells instead, on a log scale around cell_center (2^kCellBits
     // cells an octave on either side, so about as fine as the bins, which grow with their distance from the
     // middle too). A residual's bin is the one holding its cell's first value or one up to the one holding
     // its last: per cell, the first of those bins and their number (in the high 16 bits), and cell_steps
