@@ -1214,7 +1214,52 @@ struct Workers {
             encoders.push_back(std::make_unique<SeriesEncoder<T>>(opt, counters.back().get()));
         }
     }
+    // For another series: every other field is set again as the row groups are analysed.
+    void set_options(const EncodeOptions& opt) {
+        for (auto& e : encoders) {
+            e->opt = opt;
+            if constexpr (std::is_same_v<T, double>) {
+                if (e->narrow) e->narrow->opt = opt;
+            }
+        }
+    }
     SeriesEncoder<T>& first_group() { return *encoders.back(); }
+};
+
+// Workers for one encode, taken from those the thread kept from earlier ones (or made) and given back after
+// it. Fresh ones cost the short series 2-6% of their encode: the key counter's table is cleared and every
+// candidate's buffers grow again from nothing. A nested encode (a dictionary's entries) takes another while
+// the outer one holds its own.
+template <class T>
+class PooledWorkers {
+public:
+    PooledWorkers(const EncodeOptions& opt, unsigned threads) {
+        std::vector<std::unique_ptr<Workers<T>>>& kept = pool();
+        const size_t encoders = threads > 1 ? threads + 1 : 1;
+        for (size_t k = kept.size(); k-- > 0;)
+            if (kept[k]->encoders.size() == encoders) {
+                w_ = std::move(kept[k]);
+                kept.erase(kept.begin() + long(k));
+                w_->set_options(opt);
+                return;
+            }
+        w_ = std::make_unique<Workers<T>>(opt, threads);
+    }
+    ~PooledWorkers() {
+        std::vector<std::unique_ptr<Workers<T>>>& kept = pool();
+        if (kept.size() < kKept) kept.push_back(std::move(w_));
+    }
+    PooledWorkers(const PooledWorkers&) = delete;
+    PooledWorkers& operator=(const PooledWorkers&) = delete;
+    Workers<T>& operator*() { return *w_; }
+
+private:
+    static constexpr size_t kKept = 4;
+    static std::vector<std::unique_ptr<Workers<T>>>& pool() {
+        static thread_local std::vector<std::unique_ptr<Workers<T>>> kept;
+        return kept;
+    }
+    std::unique_ptr<Workers<T>> w_;
 };
 
 // Row groups are encoded independently (each is analysed from its own samples), so they can be spread
@@ -1426,7 +1471,8 @@ template <class T>
 std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOptions& opt, unsigned threads) {
     // Row groups are the block passes' tasks: no more encoders (and their scratch) than there are of them.
     const size_t row_groups = (n + kRowgroupBlocks * kBlockValues - 1) / (kRowgroupBlocks * kBlockValues);
-    Workers<T> workers(opt, unsigned(std::min<size_t>(threads, std::max<size_t>(1, row_groups))));
+    PooledWorkers<T> pooled(opt, unsigned(std::min<size_t>(threads, std::max<size_t>(1, row_groups))));
+    Workers<T>& workers = *pooled;
     // Callers may hand unaligned memory: only then is a copy made.
     std::vector<T> copy;
     const T* values = reinterpret_cast<const T*>(raw);
