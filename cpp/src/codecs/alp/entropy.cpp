@@ -1018,12 +1018,13 @@ void Model::prepare_costs(size_t population) {
     const uint64_t last_reach = bins.back().width >= 12 ? 1 : (1ull << bins.back().width);
     auto fill_lut = [&](size_t first, uint64_t size) {
         lut_base = lowers[first];
-        lut.resize(size_t(size));
-        // Bin by bin: each fills the entries from its lower bound up to the next one's.
+        lut.reserve(size_t(size));
+        // Bin by bin: each fills the entries from its lower bound up to the next one's (appended, so each
+        // entry is written once: zeroed first, a table over most of the window cost the short series 2%).
         for (size_t k = first, i = 0; i < size; ++k) {
             const uint64_t next = k + 1 < lowers.size() ? uint64_t(lowers[k + 1]) - uint64_t(lut_base) : size;
             const size_t to = size_t(std::min<uint64_t>(next, size));
-            std::fill(lut.begin() + long(i), lut.begin() + long(to), uint16_t(k));
+            lut.insert(lut.end(), to - i, uint16_t(k));
             i = to;
         }
     };
