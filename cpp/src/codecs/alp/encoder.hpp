@@ -190,12 +190,13 @@ struct OrderMemory {
     unsigned losing[3] = {0, 0, 0};
     unsigned calls = 0;
     double bits = 0;  // the estimated bits per residual of the last stream whose orders were all estimated
-    void reset() { *this = OrderMemory{}; }
+    bool streaks = true;  // whether an order taken kSettle times in a row is the only one estimated
+    void reset() { *this = OrderMemory{.streaks = streaks}; }
     // The orders to estimate for the next stream, as a mask (bit o for order o).
     unsigned orders() {
         unsigned mask = 0;
         for (unsigned o = 0; o < 3; ++o) mask |= unsigned(losing[o] < kSettle) << o;
-        if (streak >= kSettle) mask = 1u << order;
+        if (streaks && streak >= kSettle) mask = 1u << order;
         if (mask == 7) return 7;
         return ++calls % kRecheck == 0 ? 7 : mask;
     }
