@@ -14,6 +14,7 @@
 #include <map>
 #include <random>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "../../cpp/src/codecs/alp/common.hpp"   // pack / unpack, Reader
@@ -464,6 +465,50 @@ TEST(AlpThreads, BytesDoNotDependOnTheThreadCount) {
     for (size_t i = 0; i < ts.size(); ++i) ts[i] = int64_t(1700000000000 + 1000 * i + (i % 7 == 0 ? 3 : 0));
     EXPECT_EQ(alp::encode<int64_t>(ts.data(), ts.size(), Profile::automatic, 4),
               alp::encode<int64_t>(ts.data(), ts.size(), Profile::automatic, 1));
+}
+
+// Each thread keeps the encoders of its last encodes for the next: the bytes of an input must not depend on
+// what the thread encoded before (another dtype, profile, thread count or length, a dictionary or a
+// reference in between). Each input's bytes from a thread of its own (fresh encoders) are the reference.
+TEST(AlpThreads, BytesDoNotDependOnWhatTheThreadEncodedBefore) {
+    struct Input {
+        std::string name;
+        std::function<std::vector<uint8_t>()> encode;
+    };
+    std::vector<Input> inputs;
+    // Float32 values stored as doubles, coded by a nested float32 encoder: a short series (its blocks judged
+    // by packed size) before a longer one (judged as the entropy stage will code them), sparse decimals
+    // where the two judge differently.
+    for (size_t n : {size_t(1000), size_t(6000)}) {
+        std::mt19937_64 rng(40 + n);
+        std::vector<double> v(n);
+        for (double& x : v) x = double(float(double(rng() % 50) + (rng() % 10 == 0 ? 0.1 * double(1 + rng() % 9) : 0.0)));
+        inputs.push_back({"sparse float32 decimals " + std::to_string(n),
+                          [v] { return alp::encode<double>(v.data(), v.size(), Profile::automatic, 1); }});
+    }
+    for (Profile p : {Profile::automatic, Profile::alp})
+        for (unsigned t : {1u, 2u}) {
+            const std::string tag = std::string(p == Profile::alp ? " alp" : " auto") + " threads " + std::to_string(t);
+            for (const auto& [name, v] : float_cases<double>())
+                inputs.push_back({name + tag, [v, p, t] { return alp::encode<double>(v.data(), v.size(), p, t); }});
+            for (const auto& [name, v] : float_cases<float>())
+                inputs.push_back({name + " f32" + tag, [v, p, t] { return alp::encode<float>(v.data(), v.size(), p, t); }});
+            for (const auto& [name, v] : int_cases())
+                inputs.push_back({name + " i64" + tag, [v, p, t] { return alp::encode<int64_t>(v.data(), v.size(), p, t); }});
+        }
+    const auto mixed = mixed_row_groups();
+    inputs.push_back({"mixed row groups", [mixed] { return alp::encode<double>(mixed.data(), mixed.size(), Profile::automatic, 1); }});
+    std::vector<std::vector<uint8_t>> fresh(inputs.size());
+    for (size_t k = 0; k < inputs.size(); ++k) std::thread([&] { fresh[k] = inputs[k].encode(); }).join();
+    std::vector<std::vector<uint8_t>> forward(inputs.size()), backward(inputs.size());
+    std::thread([&] {
+        for (size_t k = 0; k < inputs.size(); ++k) forward[k] = inputs[k].encode();
+        for (size_t k = inputs.size(); k-- > 0;) backward[k] = inputs[k].encode();
+    }).join();
+    for (size_t k = 0; k < inputs.size(); ++k) {
+        EXPECT_TRUE(forward[k] == fresh[k]) << inputs[k].name << " (after the inputs before it)";
+        EXPECT_TRUE(backward[k] == fresh[k]) << inputs[k].name << " (after the inputs after it)";
+    }
 }
 
 TEST(AlpThreads, ThreadedDecodeMatches) {
