@@ -1259,7 +1259,7 @@ public:
     Workers<T>& operator*() { return *w_; }
 
 private:
-    static constexpr size_t kKept = 4;
+    static constexpr size_t kKept = 4;  // an encode and its dictionary's, for a thread count or two
     static std::vector<std::unique_ptr<Workers<T>>>& pool() {
         static thread_local std::vector<std::unique_ptr<Workers<T>>> kept;
         return kept;

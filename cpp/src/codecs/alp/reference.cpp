@@ -1,8 +1,8 @@
 #include "reference.hpp"
 
 #include <algorithm>
-#include <cstring>
 #include <cmath>
+#include <cstring>
 #include <limits>
 
 #include "encoder.hpp"
