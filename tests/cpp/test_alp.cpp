@@ -945,63 +945,73 @@ TEST(AlpEntropy, EveryLookupFindsTheBinHoldingTheResidual) {
         heavy,
         [&] { return int64_t(rng() % 3000001) + 5000000; },  // wide and off centre
     };
-    bool narrow = false, wide_direct = false, cells = false;
+    bool narrow = false, wide_direct = false, cells = false, below_tried = false;
+    // Models over the whole int64 range (a first bin catches everything below the sample), and over the
+    // sample's own range, as the entropy stage builds them (residuals below it are in no bin).
     for (size_t kind = 0; kind < kinds.size(); ++kind)
-        for (size_t n : {size_t(300), size_t(20000)}) {
-            std::vector<int64_t> sample(n);
-            for (int64_t& v : sample) v = kinds[kind]();
-            const alp::Model m = alp::build_model(sample, 4 * n, std::numeric_limits<int64_t>::min(),
-                                                  std::numeric_limits<int64_t>::max());
-            const uint64_t span = m.bins.back().lower - m.bins[m.bins.size() > 1 && m.bins[0].lower == uint64_t(1) << 63].lower;
-            narrow |= m.cells.empty() && span < m.lut.size();
-            wide_direct |= m.cells.empty() && span >= m.lut.size();
-            cells |= !m.cells.empty() && m.lut.empty();
-            std::vector<uint64_t> resid;
-            for (int k = 0; k < 3000; ++k) resid.push_back(uint64_t(kinds[kind]()));
-            for (int k = 0; k < 500; ++k) resid.push_back(rng());
-            for (int64_t e : {std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), int64_t(0),
-                              int64_t(-1)})
-                resid.push_back(uint64_t(e));
-            for (const alp::Bin& b : m.bins)
-                for (int64_t d : {-1, 0, 1}) resid.push_back(b.lower + uint64_t(d));
-            std::vector<uint64_t> held_resid;
-            std::vector<uint16_t> held_bins;
-            for (const uint64_t r : resid) {
-                const int64_t v = int64_t(r);
-                size_t want = m.bins.size();  // none
-                for (size_t b = 0; b < m.bins.size(); ++b)
-                    if (int64_t(m.bins[b].lower) <= v) want = b;
-                const bool held = want < m.bins.size() &&
-                                  (m.bins[want].width >= 64 || ((r - m.bins[want].lower) >> m.bins[want].width) == 0);
-                uint16_t bin = 0xFFFF;
+        for (size_t n : {size_t(300), size_t(20000)})
+            for (bool whole : {true, false}) {
+                std::vector<int64_t> sample(n);
+                for (int64_t& v : sample) v = kinds[kind]();
+                const auto [lowest, highest] = std::minmax_element(sample.begin(), sample.end());
+                const alp::Model m =
+                    alp::build_model(sample, 4 * n, whole ? std::numeric_limits<int64_t>::min() : *lowest,
+                                     whole ? std::numeric_limits<int64_t>::max() : *highest);
+                const uint64_t span = m.bins.back().lower - m.bins[m.bins.size() > 1 && m.bins[0].lower == uint64_t(1) << 63].lower;
+                narrow |= m.cells.empty() && span < m.lut.size();
+                wide_direct |= m.cells.empty() && span >= m.lut.size();
+                cells |= !m.cells.empty() && m.lut.empty();
+                std::vector<uint64_t> resid;
+                for (int k = 0; k < 3000; ++k) resid.push_back(uint64_t(kinds[kind]()));
+                for (int k = 0; k < 500; ++k) resid.push_back(rng());
+                for (int64_t e : {std::numeric_limits<int64_t>::min(), std::numeric_limits<int64_t>::max(), int64_t(0),
+                                  int64_t(-1)})
+                    resid.push_back(uint64_t(e));
+                for (const alp::Bin& b : m.bins)
+                    for (int64_t d : {-1, 0, 1}) resid.push_back(b.lower + uint64_t(d));
+                std::vector<uint64_t> held_resid;
+                std::vector<uint16_t> held_bins;
+                for (const uint64_t r : resid) {
+                    const int64_t v = int64_t(r);
+                    size_t want = m.bins.size();  // none
+                    for (size_t b = 0; b < m.bins.size(); ++b)
+                        if (int64_t(m.bins[b].lower) <= v) want = b;
+                    const bool held = want < m.bins.size() &&
+                                      (m.bins[want].width >= 64 || ((r - m.bins[want].lower) >> m.bins[want].width) == 0);
+                    uint16_t bin = 0xFFFF;
+                    double bits = 0;
+                    const bool found = m.code_bits(&r, 1, &bin, bits);
+                    ASSERT_EQ(found, held) << "kind " << kind << " n " << n << " residual " << v;
+                    if (held) {
+                        ASSERT_EQ(bin, want) << "kind " << kind << " n " << n << " residual " << v;
+                        held_resid.push_back(r);
+                        held_bins.push_back(bin);
+                    }
+                }
+                // Runs of residuals (looked up several at a time): the same bins, and one residual that no bin
+                // holds fails the run wherever it sits.
+                std::vector<uint16_t> bins(held_resid.size());
                 double bits = 0;
-                const bool found = m.code_bits(&r, 1, &bin, bits);
-                ASSERT_EQ(found, held) << "kind " << kind << " n " << n << " residual " << v;
-                if (held) {
-                    ASSERT_EQ(bin, want) << "kind " << kind << " n " << n << " residual " << v;
-                    held_resid.push_back(r);
-                    held_bins.push_back(bin);
+                ASSERT_TRUE(m.code_bits(held_resid.data(), held_resid.size(), bins.data(), bits));
+                EXPECT_EQ(bins, held_bins) << "kind " << kind << " n " << n;
+                // (Both ways to be in no bin: below the lowest, past a bin's end.)
+                bool tried[2] = {false, false};
+                for (const uint64_t r : resid) {
+                    uint16_t bin;
+                    double one = 0;
+                    const bool below = int64_t(r) < int64_t(m.bins[0].lower);
+                    if (tried[below] || m.code_bits(&r, 1, &bin, one)) continue;
+                    tried[below] = true;
+                    for (size_t at : {size_t(0), size_t(5), held_resid.size() / 2, held_resid.size() - 1}) {
+                        std::vector<uint64_t> run = held_resid;
+                        run[at] = r;
+                        EXPECT_FALSE(m.code_bits(run.data(), run.size(), bins.data(), bits))
+                            << "kind " << kind << " at " << at << (below ? " below" : " past");
+                    }
                 }
+                below_tried |= tried[1];
             }
-            // Runs of residuals (looked up several at a time): the same bins, and one residual that no bin
-            // holds fails the run wherever it sits.
-            std::vector<uint16_t> bins(held_resid.size());
-            double bits = 0;
-            ASSERT_TRUE(m.code_bits(held_resid.data(), held_resid.size(), bins.data(), bits));
-            EXPECT_EQ(bins, held_bins) << "kind " << kind << " n " << n;
-            for (const uint64_t r : resid) {
-                uint16_t bin;
-                double one = 0;
-                if (m.code_bits(&r, 1, &bin, one)) continue;
-                for (size_t at : {size_t(0), size_t(5), held_resid.size() / 2, held_resid.size() - 1}) {
-                    std::vector<uint64_t> run = held_resid;
-                    run[at] = r;
-                    EXPECT_FALSE(m.code_bits(run.data(), run.size(), bins.data(), bits)) << "kind " << kind << " at " << at;
-                }
-                break;
-            }
-        }
-    EXPECT_TRUE(narrow && wide_direct && cells);
+    EXPECT_TRUE(narrow && wide_direct && cells && below_tried);
 }
 
 // The entropy coder on its own: residuals that fall in the rarest bins (the weight-1 gap bins a model keeps

@@ -558,20 +558,25 @@ inline size_t cell_of(int64_t v, int64_t center) {
     return below ? Model::kCellSide - 1 - size_t(step) : Model::kCellSide + size_t(step);
 }
 
-// Costs of the residuals' bins (found by bin_of_value, which says false for a residual outside every bin)
-// summed in four partial sums in registers: one running sum would make every addition wait for the last.
+// Bits every coded run starts with: its model index, the rANS states, and a byte for rounding.
+constexpr double kRunHeaderBits = 8.0 * (1 + 4 * kAnsStates) + 8;
+
+// Costs of residuals [from, rc)'s bins (found by bin_of_value, which says false for a residual outside every
+// bin) added to four partial sums in registers, residual i to the (i % 4)-th (from is a multiple of 4; the
+// sums start at `sum`): one running sum would make every addition wait for the last. bits: their total.
 template <class BinOf>
-[[gnu::always_inline]] inline bool summed_costs(const uint64_t* resid, size_t rc, uint16_t* bin_of, const double* cost,
-                                                BinOf bin_of_value, double& bits) {
-    auto add = [&](size_t i, double& sum) __attribute__((always_inline)) {
+[[gnu::always_inline]] inline bool summed_costs(const uint64_t* resid, size_t from, size_t rc, uint16_t* bin_of,
+                                                const double* cost, BinOf bin_of_value, const double (&sum)[4],
+                                                double& bits) {
+    auto add = [&](size_t i, double& acc) __attribute__((always_inline)) {
         uint16_t b;
         if (!bin_of_value(resid[i], b)) return false;
         bin_of[i] = b;
-        sum += cost[b];
+        acc += cost[b];
         return true;
     };
-    double s0 = 8.0 * (1 + 4 * kAnsStates) + 8, s1 = 0, s2 = 0, s3 = 0;  // model index, states, rounding
-    size_t i = 0;
+    double s0 = sum[0], s1 = sum[1], s2 = sum[2], s3 = sum[3];  // locals: an array stayed in memory
+    size_t i = from;
     for (; i + 4 <= rc; i += 4)
         if (!add(i, s0) || !add(i + 1, s1) || !add(i + 2, s2) || !add(i + 3, s3)) return false;
     if (i < rc && !add(i++, s0)) return false;
@@ -581,15 +586,18 @@ template <class BinOf>
     return true;
 }
 
+// One halving of a search for the last bin whose lower bound is at or below v among [lo, lo + len).
+[[gnu::always_inline]] inline void halve(const int64_t* low, int64_t v, size_t& lo, size_t& len) {
+    const size_t half = len / 2;
+    lo = low[lo + half] <= v ? lo + half : lo;
+    len -= half;
+}
+
 // The bin of v among all n, if one holds it: out of the hot loops (inlined in each, it made them slower).
 [[gnu::noinline]] bool search_all(const int64_t* low, const int64_t* high, size_t n, int64_t v, uint16_t& bin) {
     if (v < low[0]) return false;
     size_t lo = 0, len = n;
-    while (len > 1) {
-        const size_t half = len / 2;
-        lo = low[lo + half] <= v ? lo + half : lo;
-        len -= half;
-    }
+    while (len > 1) halve(low, v, lo, len);
     if (v > high[lo]) return false;  // past what the model was built for
     bin = uint16_t(lo);
     return true;
@@ -607,14 +615,14 @@ bool Model::code_bits(const uint64_t* resid, size_t rc, uint16_t* bin_of, double
         // The direct table covers every bin of a narrow model but the first when that starts at the lowest
         // int64 (it catches what the sample never saw) and the end of a wide last bin, and most of a wide
         // model's weight: the rest is searched.
-        return summed_costs(resid, rc, bin_of, cost.data(), [&](uint64_t r, uint16_t& bin) __attribute__((always_inline)) {
+        return summed_costs(resid, 0, rc, bin_of, cost.data(), [&](uint64_t r, uint16_t& bin) __attribute__((always_inline)) {
             const uint64_t rel = r - tbase;
             if (rel < tsize) {
                 bin = table[rel];
                 return true;
             }
             return search_all(low, high, n, int64_t(r), bin);
-        }, bits);
+        }, {kRunHeaderBits, 0, 0, 0}, bits);
     }
     const uint32_t* search = cells.data();
     const int64_t center = cell_center;
@@ -632,19 +640,15 @@ bool Model::code_bits(const uint64_t* resid, size_t rc, uint16_t* bin_of, double
         if (v < low[0]) return false;
         size_t lo, len;
         start(v, lo, len);
-        for (unsigned s = 0; s < steps; ++s) {
-            const size_t half = len / 2;
-            lo = low[lo + half] <= v ? lo + half : lo;
-            len -= half;
-        }
+        for (unsigned s = 0; s < steps; ++s) halve(low, v, lo, len);
         if (v > high[lo]) return false;  // past what the model was built for
         bin = uint16_t(lo);
         return true;
     };
     // kBatch residuals' searches step together, so that their loads are in flight at once (one
-    // at a time, each search waited on its own loads). Partial sums as summed_costs keeps them.
+    // at a time, each search waited on its own loads); the rest one at a time.
     constexpr size_t kBatch = 8;
-    double sum[4] = {8.0 * (1 + 4 * kAnsStates) + 8, 0, 0, 0};
+    double sum[4] = {kRunHeaderBits, 0, 0, 0};
     const double* c = cost.data();
     size_t i = 0;
     for (; i + kBatch <= rc; i += kBatch) {
@@ -658,11 +662,7 @@ bool Model::code_bits(const uint64_t* resid, size_t rc, uint16_t* bin_of, double
         }
         if (outside) return false;
         for (unsigned s = 0; s < steps; ++s)
-            for (size_t j = 0; j < kBatch; ++j) {
-                const size_t half = len[j] / 2;
-                lo[j] = low[lo[j] + half] <= v[j] ? lo[j] + half : lo[j];
-                len[j] -= half;
-            }
+            for (size_t j = 0; j < kBatch; ++j) halve(low, v[j], lo[j], len[j]);
         bool past = false;
         for (size_t j = 0; j < kBatch; ++j) {
             past |= v[j] > high[lo[j]];
@@ -671,20 +671,7 @@ bool Model::code_bits(const uint64_t* resid, size_t rc, uint16_t* bin_of, double
         if (past) return false;
         for (size_t j = 0; j < kBatch; ++j) sum[j % 4] += c[lo[j]];
     }
-    auto add = [&](size_t k, double& acc) __attribute__((always_inline)) {
-        uint16_t b;
-        if (!by_cell(resid[k], b)) return false;
-        bin_of[k] = b;
-        acc += c[b];
-        return true;
-    };
-    for (; i + 4 <= rc; i += 4)
-        if (!add(i, sum[0]) || !add(i + 1, sum[1]) || !add(i + 2, sum[2]) || !add(i + 3, sum[3])) return false;
-    if (i < rc && !add(i++, sum[0])) return false;
-    if (i < rc && !add(i++, sum[1])) return false;
-    if (i < rc && !add(i++, sum[2])) return false;
-    bits = (sum[0] + sum[1]) + (sum[2] + sum[3]);
-    return true;
+    return summed_costs(resid, i, rc, bin_of, c, by_cell, sum, bits);
 }
 
 Model build_model(std::vector<int64_t>& sample, size_t population, int64_t global_min, int64_t global_max) {
