@@ -41,21 +41,17 @@ private:
 
 Dtype dtype_of(const py::array& a) {
     const py::dtype dt = a.dtype();
-    if (dt.equal(py::dtype::of<double>())) return Dtype::float64;
-    if (dt.equal(py::dtype::of<float>())) return Dtype::float32;
-    if (dt.equal(py::dtype::of<int64_t>())) return Dtype::int64;
-    throw py::type_error("tsquash encodes float64, float32 or int64 arrays in native byte order, got " +
+    for (uint8_t code = 1; code <= kMaxDtypeCode; ++code) {
+        const Dtype d = Dtype(code);
+        if (visit_dtype(d, [&](auto tag) { return dt.equal(py::dtype::of<decltype(tag)>()); })) return d;
+    }
+    throw py::type_error("tsquash encodes float64, float32 or integer arrays in native byte order, got " +
                          std::string(py::str(dt)));
 }
 
 py::array new_array(Dtype d, uint64_t n) {
     const auto len = static_cast<py::ssize_t>(n);
-    switch (d) {
-        case Dtype::float64: return py::array_t<double>(len);
-        case Dtype::float32: return py::array_t<float>(len);
-        case Dtype::int64: return py::array_t<int64_t>(len);
-    }
-    throw std::logic_error("dtype");
+    return visit_dtype(d, [&](auto tag) -> py::array { return py::array_t<decltype(tag)>(len); });
 }
 
 // A 1-D C-contiguous array of a supported dtype; the Python layer converts anything else first.
@@ -200,7 +196,7 @@ void register_codecs(py::module_& m) {
         }
         return to_bytes(out);
     }, py::arg("values"), py::arg("codec"), py::arg("params") = py::dict(), py::arg("n_threads") = 1u,
-       "Encode a 1-D contiguous float64/float32/int64 array into a self-describing stream.");
+       "Encode a 1-D contiguous float64/float32/integer array into a self-describing stream.");
 
     m.def("decode", [](const py::object& blob, unsigned n_threads) {
         ByteView view(blob);

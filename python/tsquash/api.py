@@ -19,13 +19,15 @@ def _threads(n_threads) -> int:
 
 
 def encode(values, codec: str = "chimp128", *, n_threads: int = 1, **params) -> bytes:
-    """Compress a 1-D float64, float32 or int64 array (or pandas Series) into self-describing bytes.
+    """Compress a 1-D float64, float32 or integer array (or pandas Series) into self-describing bytes.
 
     ``codec`` is one of :func:`available_codecs` (``raw``, ``gorilla``, ``chimp``, ``chimp128``, ``tsxor``,
     ``fpc``, ``alp``, ``auto``); ``params`` are that codec's parameters, e.g. ``encode(x, "tsxor", window=64)``.
     ``auto`` picks the smallest method per block of 1024 values and is usually the smallest overall; ``alp``
-    is its fast subset. int64 input (timestamps) is delta-of-delta coded by ``gorilla`` and delta/FOR coded
-    by ``alp`` and ``auto``.
+    is its fast subset. Integer input (timestamps, counts; int8 to int64, uint8 to uint64) is delta-of-delta
+    coded by ``gorilla`` and delta/FOR coded by ``alp`` and ``auto``, as int64 values (narrower integers
+    widened, uint64 as its bit patterns); ``raw`` keeps each dtype's own width. Decoding gives back the
+    dtype that was encoded.
 
     ``n_threads`` spreads the work of ``alp`` and ``auto`` over up to that many threads (row groups of
     65,536 values, the entropy models, the blocks); the bytes are the same for any count and the count is

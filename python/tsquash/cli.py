@@ -230,7 +230,7 @@ def cmd_info(args) -> int:
         if args.json:
             print(json.dumps({"kind": "stream", **meta}, indent=2))
         else:
-            itemsize = 4 if meta["dtype"] == "float32" else 8
+            itemsize = np.dtype(meta["dtype"]).itemsize
             size = meta["header_size"] + meta["payload_size"]
             raw = meta["count"] * itemsize
             params = ",".join(f"{k}={v}" for k, v in meta["params"].items()) or "-"

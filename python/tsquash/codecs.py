@@ -49,8 +49,11 @@ class Codec:
         return {p["name"]: getattr(self, p["name"]) for p in _SPECS[self.name]["params"]}
 
     def encode(self, values) -> bytes:
-        """Compress a float64/float32 (int64 for gorilla, raw, alp and auto) array. Multi-dimensional C-contiguous
-        arrays are flattened (their shape is the caller's to keep, as with any numcodecs codec)."""
+        """Compress a float64/float32 array (integers of 8 to 64 bits for gorilla, raw, alp and auto).
+        Multi-dimensional C-contiguous arrays are flattened (their shape is the caller's to keep, as with any
+        numcodecs codec); untyped buffers (bytes, bytearray) are uint8 values."""
+        if isinstance(values, bytes):  # numpy reads bytes as one string; numcodecs callers mean the bytes
+            values = np.frombuffer(values, dtype=np.uint8)
         arr = np.asarray(values.to_numpy() if hasattr(values, "to_numpy") else values)
         if arr.ndim > 1 and (arr.flags.c_contiguous or arr.flags.f_contiguous):
             arr = arr.reshape(-1, order="A")  # memory order, as numcodecs codecs see a chunk's buffer
@@ -105,7 +108,7 @@ class Raw(Codec):
 
 
 class Gorilla(Codec):
-    """Gorilla (VLDB 2015): XOR with the previous value; int64 timestamps use delta-of-delta."""
+    """Gorilla (VLDB 2015): XOR with the previous value; integers (timestamps) use delta-of-delta."""
 
     name = "gorilla"
 
@@ -142,7 +145,7 @@ class FPC(Codec):
 
 class Alp(Codec):
     """Decimal-aware blocks of 1024 (ALP, SIGMOD 2024): decimals become exact integers, frame of reference and
-    bit packing; a left-part dictionary for high-precision values; deltas for int64. Fast to decode."""
+    bit packing; a left-part dictionary for high-precision values; deltas for integers. Fast to decode."""
 
     name = "alp"
 

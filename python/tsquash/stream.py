@@ -6,8 +6,9 @@ from typing import Iterator
 import numpy as np
 
 from . import _core
+from ._arrays import SUPPORTED
 
-_DTYPES = ("float64", "float32", "int64")
+_DTYPES = tuple(d.name for d in SUPPORTED)
 
 
 def _casts_exactly(arr: np.ndarray, dtype: np.dtype) -> bool:
@@ -38,7 +39,7 @@ class StreamEncoder:
     def __init__(self, codec: str = "chimp128", dtype="float64", **params):
         self.dtype = np.dtype(dtype)
         if self.dtype.name not in _DTYPES:
-            raise TypeError(f"dtype must be float64, float32 or int64, got {self.dtype}")
+            raise TypeError(f"dtype must be one of {', '.join(_DTYPES)}, got {self.dtype}")
         self.codec = codec
         self._enc = _core.Encoder(codec, self.dtype.name, params)
 

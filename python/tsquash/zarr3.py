@@ -7,7 +7,7 @@
     zarr.open_array("temps.zarr")[:]          # bit-exact; tsquash need not be imported to read
 
 Each codec is an array-to-bytes codec: it takes the place of Zarr's ``bytes`` serializer, because it
-works on the values (float64, float32 or int64, whichever the codec supports), not on their bytes. A chunk
+works on the values (floats or integers, whichever the codec supports), not on their bytes. A chunk
 is flattened in C order and becomes one tsquash stream. In the array's metadata the codec appears as
 ``{"name": "tsquash.<codec>", "configuration": {...parameters}}``; the ``zarr.codecs`` entry point group
 lets Zarr find it by that name without importing tsquash first. For Zarr format 2 arrays use the

@@ -69,11 +69,19 @@ std::vector<uint8_t> sample_bytes(Dtype d, size_t n, uint64_t seed) {
             uint32_t u = bits_of(v);
             if (special) u = std::vector<uint32_t>{0, 0x80000000u, 0x7F800001u, 0xFFC00123u, 1, 0x7F800000u}[rng() % 6];
             std::memcpy(p, &u, 4);
-        } else {
+        } else if (d == Dtype::int64 || d == Dtype::uint64) {
             int64_t v = 1'700'000'000'000 + int64_t(i) * 1000 + int64_t(rng() % 7) - 3;
             if (special) v = std::vector<int64_t>{std::numeric_limits<int64_t>::min(), -1, 0,
                                                   std::numeric_limits<int64_t>::max()}[rng() % 4];
             std::memcpy(p, &v, 8);
+        } else {
+            // Narrower integers: a walk through the dtype's range, with its extremes (the little-endian low
+            // bytes of a 64-bit value are the narrow value's bytes).
+            const unsigned bits = unsigned(8 * container::dtype_size(d));
+            const uint64_t mask = (uint64_t(1) << bits) - 1;
+            uint64_t v = (uint64_t(i) * 3 + rng() % 5) & mask;
+            if (special) v = std::vector<uint64_t>{0, mask, mask >> 1, (mask >> 1) + 1}[rng() % 4];
+            std::memcpy(p, &v, container::dtype_size(d));
         }
     }
     return out;
@@ -114,22 +122,26 @@ TEST(Registry, IdsAndNamesAreUniqueAndResolve) {
 }
 
 TEST(Registry, Dtypes) {
-    EXPECT_EQ(container::dtype_from_name("float64"), Dtype::float64);
-    EXPECT_EQ(container::dtype_from_name("float32"), Dtype::float32);
-    EXPECT_EQ(container::dtype_from_name("int64"), Dtype::int64);
-    for (const char* bad : {"", "float", "double", "int32", "float16", "FLOAT64"})
+    const std::vector<std::pair<const char*, size_t>> all = {
+        {"float64", 8}, {"float32", 4}, {"int64", 8}, {"int32", 4}, {"int16", 2},
+        {"int8", 1},    {"uint64", 8},  {"uint32", 4}, {"uint16", 2}, {"uint8", 1}};
+    for (size_t code = 1; code <= all.size(); ++code) {
+        const Dtype d = container::dtype_from_name(all[code - 1].first);
+        EXPECT_EQ(unsigned(d), code) << all[code - 1].first;  // the codes of docs/format.md
+        EXPECT_EQ(container::dtype_size(d), all[code - 1].second);
+        EXPECT_STREQ(container::dtype_name(d), all[code - 1].first);
+        EXPECT_EQ(container::is_float(d), code <= 2);
+    }
+    EXPECT_EQ(size_t(container::kMaxDtypeCode), all.size());
+    for (const char* bad : {"", "float", "double", "float16", "FLOAT64", "int", "uint", "bool", "int128"})
         EXPECT_THROW(container::dtype_from_name(bad), InvalidArgument) << bad;
-    EXPECT_EQ(container::dtype_size(Dtype::float64), 8u);
-    EXPECT_EQ(container::dtype_size(Dtype::float32), 4u);
-    EXPECT_EQ(container::dtype_size(Dtype::int64), 8u);
-    EXPECT_STREQ(container::dtype_name(Dtype::float32), "float32");
-    // int64 belongs to raw, gorilla and the block codecs (alp, auto) only.
+    // Integers belong to raw, gorilla and the block codecs (alp, auto) only.
     for (const auto& s : container::codec_specs()) {
         EXPECT_TRUE(s.supports(Dtype::float64)) << s.name;
         EXPECT_TRUE(s.supports(Dtype::float32)) << s.name;
-        EXPECT_EQ(s.supports(Dtype::int64), s.name == "raw" || s.name == "gorilla" || s.name == "alp" ||
-                                                s.name == "auto")
-            << s.name;
+        const bool ints = s.name == "raw" || s.name == "gorilla" || s.name == "alp" || s.name == "auto";
+        for (uint8_t code = 3; code <= container::kMaxDtypeCode; ++code)
+            EXPECT_EQ(s.supports(Dtype(code)), ints) << s.name << " " << int(code);
     }
 }
 
@@ -369,9 +381,11 @@ TEST_P(StreamTest, WrongCountRejected) {
     // codecs) is refused by the header alone, before any allocation.
     const auto& spec = container::codec_spec(cfg().codec);
     const uint64_t payload = container::read_header(s.data(), s.size()).payload_size;
-    EXPECT_EQ(spec.max_count(payload), spec.block_values ? (payload - 1) / 3 * spec.block_values
-                                                         : payload * 8 / spec.min_bits_per_value + 1);
-    const auto big = set_count(spec.max_count(payload) + 1);
+    const uint64_t bound = spec.max_count(payload, cfg().dtype);
+    EXPECT_EQ(bound, spec.block_values ? (payload - 1) / 3 * spec.block_values
+                                       : payload * 8 / spec.min_bits(cfg().dtype) + 1);
+    EXPECT_LE(spec.min_bits(cfg().dtype), 8 * container::dtype_size(cfg().dtype));
+    const auto big = set_count(bound + 1);
     EXPECT_THROW(container::read_header(big.data(), big.size()), CorruptStream);
 }
 
@@ -386,7 +400,7 @@ TEST_P(StreamTest, HeaderFieldsValidatedBehindTheChecksum) {
     };
     for (uint8_t v : {0, 2, 3, 255}) EXPECT_THROW(decode_bytes(edited(kOffVersion, v)), CorruptStream) << int(v);
     for (uint8_t v : {8, 9, 100, 255}) EXPECT_THROW(decode_bytes(edited(kOffCodec, v)), CorruptStream) << int(v);
-    for (uint8_t v : {0, 4, 255}) EXPECT_THROW(decode_bytes(edited(kOffDtype, v)), CorruptStream) << int(v);
+    for (uint8_t v : {0, 11, 255}) EXPECT_THROW(decode_bytes(edited(kOffDtype, v)), CorruptStream) << int(v);
     for (size_t i = 0; i < np; ++i)
         for (uint8_t v : {0, 128, 200, 255}) {
             const auto& p = container::codec_spec(cfg().codec).params[i];
@@ -450,6 +464,88 @@ TEST(CraftedStream, UnsupportedDtypeInBytes) {
     EXPECT_THROW(decode_bytes(build_stream(5, 3, {16}, 0, {})), CorruptStream);   // fpc int64
 }
 
+// Integers narrower than 64 bits: raw keeps their width, the other codecs write the payload of the int64
+// values they widen to (and uint64's is int64's of the same bit patterns).
+TEST(IntegerDtypes, PayloadsAreThoseOfTheWidenedValues) {
+    const std::vector<std::pair<Dtype, Dtype>> narrow = {{Dtype::int32, Dtype::int64}, {Dtype::int16, Dtype::int64},
+                                                         {Dtype::int8, Dtype::int64},  {Dtype::uint32, Dtype::int64},
+                                                         {Dtype::uint16, Dtype::int64}, {Dtype::uint8, Dtype::int64},
+                                                         {Dtype::uint64, Dtype::int64}};
+    for (const auto& [d, wide] : narrow) {
+        const size_t n = 3000, size = container::dtype_size(d);
+        const auto bytes = sample_bytes(d, n, 21);
+        std::vector<int64_t> widened(n);
+        const bool sign = d == Dtype::int32 || d == Dtype::int16 || d == Dtype::int8;
+        for (size_t i = 0; i < n; ++i) {
+            uint64_t u = 0;
+            std::memcpy(&u, bytes.data() + i * size, size);
+            const unsigned shift = unsigned(64 - 8 * size);
+            widened[i] = sign && shift ? int64_t(u << shift) >> shift : int64_t(u);
+        }
+        for (const char* name : {"raw", "gorilla", "alp", "auto"}) {
+            const auto& spec = container::codec_spec(name);
+            const auto s = container::encode(spec.id, d, {}, bytes.data(), n);
+            const auto h = container::read_header(s.data(), s.size());
+            EXPECT_EQ(h.dtype, d);
+            EXPECT_EQ(decode_bytes(s), bytes) << name << " " << container::dtype_name(d);
+            // The streaming encoder, pushed in uneven pieces, writes the same bytes.
+            container::Encoder e(spec.id, d, {}, 0);
+            for (size_t at = 0; at < n;) {
+                const size_t m = std::min<size_t>(n - at, 1 + at % 1777);
+                e.push(bytes.data() + at * size, m);
+                at += m;
+            }
+            EXPECT_EQ(e.finish(), s) << name << " " << container::dtype_name(d);
+            const std::vector<uint8_t> payload(s.begin() + long(h.header_size), s.end());
+            if (spec.id == CodecId::raw) {
+                EXPECT_EQ(payload, bytes) << container::dtype_name(d);
+                continue;
+            }
+            const auto w = container::encode(spec.id, wide, {}, widened.data(), n);
+            const auto hw = container::read_header(w.data(), w.size());
+            EXPECT_EQ(payload, std::vector<uint8_t>(w.begin() + long(hw.header_size), w.end()))
+                << name << " " << container::dtype_name(d);
+        }
+    }
+}
+
+// An int64 payload relabelled as a narrower dtype decodes only while its values fit that dtype.
+TEST(IntegerDtypes, ValuesOutsideTheDtypeAreCorruption) {
+    struct Case {
+        Dtype d;
+        int64_t inside, outside;
+    };
+    for (const Case& c : {Case{Dtype::int32, -2147483648LL, 2147483648LL}, Case{Dtype::int16, 32767, -32769},
+                          Case{Dtype::int8, -128, 128}, Case{Dtype::uint32, 4294967295LL, -1},
+                          Case{Dtype::uint16, 0, 65536}, Case{Dtype::uint8, 255, 256}}) {
+        for (const char* name : {"gorilla", "alp", "auto"}) {
+            const auto& spec = container::codec_spec(name);
+            for (const bool bad : {false, true}) {
+                std::vector<int64_t> v(2500, c.inside);
+                for (size_t i = 0; i < v.size(); i += 7) v[i] = c.inside + (c.inside > 0 ? -int64_t(i % 100) : int64_t(i % 100));
+                if (bad) v[2100] = c.outside;
+                auto s = container::encode(spec.id, Dtype::int64, {}, v.data(), v.size());
+                s[kOffDtype] = uint8_t(c.d);
+                resign(s);
+                if (bad) {
+                    try {
+                        (void)decode_bytes(s);
+                        ADD_FAILURE() << name << " " << container::dtype_name(c.d) << ": no error";
+                    } catch (const CorruptStream& e) {
+                        EXPECT_NE(std::string(e.what()).find(container::dtype_name(c.d)), std::string::npos) << e.what();
+                    }
+                    continue;
+                }
+                const auto out = decode_bytes(s);
+                const size_t size = container::dtype_size(c.d);
+                ASSERT_EQ(out.size(), v.size() * size);
+                for (size_t i = 0; i < v.size(); ++i)
+                    ASSERT_EQ(std::memcmp(out.data() + i * size, &v[i], size), 0) << name << " " << i;
+            }
+        }
+    }
+}
+
 TEST(CraftedStream, EmptyStreamsAreValidAndEmptyMeansEmpty) {
     for (const auto& s : container::codec_specs()) {
         const auto params = container::resolve_params(s, {});
@@ -469,7 +565,7 @@ TEST(CraftedStream, CountWithinBoundButPayloadShort) {
         const auto params = container::resolve_params(s, {});
         const auto good = container::encode(s.id, Dtype::float64, params, v.data(), v.size());
         const auto h = container::read_header(good.data(), good.size());
-        const uint64_t bound = s.max_count(h.payload_size);
+        const uint64_t bound = s.max_count(h.payload_size, Dtype::float64);
         auto t = good;
         set_u64(t, kOffCount, bound);
         resign(t);

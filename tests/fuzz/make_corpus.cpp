@@ -195,13 +195,23 @@ void stream_seeds() {
     const auto walk64 = sample_sets<double>()[0].second;
     const auto special32 = sample_sets<float>()[1].second;
     const std::vector<int64_t> ts = {1000, 2000, 3001, 4000, 5000, 6000, 7000, 8002};
+    // Narrower integers: small counts, each value's low bytes (little-endian) in the dtype's width.
+    const std::vector<int64_t> counts = {10, 20, 31, 40, 50, 60, 70, 82, 127, 0};
     for (const auto& s : codec_specs()) {
         const auto params = resolve_params(s, {});
         for (Dtype d : s.dtypes) {
-            const void* p = d == Dtype::float64 ? static_cast<const void*>(walk64.data())
+            const size_t size = dtype_size(d);
+            std::vector<uint8_t> narrow(counts.size() * size);
+            for (size_t i = 0; i < counts.size(); ++i) std::memcpy(narrow.data() + i * size, &counts[i], size);
+            const bool wide_int = d == Dtype::int64 || d == Dtype::uint64;
+            const void* p = d == Dtype::float64   ? static_cast<const void*>(walk64.data())
                             : d == Dtype::float32 ? static_cast<const void*>(special32.data())
-                                                  : static_cast<const void*>(ts.data());
-            const size_t n = d == Dtype::float64 ? walk64.size() : d == Dtype::float32 ? special32.size() : ts.size();
+                            : wide_int            ? static_cast<const void*>(ts.data())
+                                                  : static_cast<const void*>(narrow.data());
+            const size_t n = d == Dtype::float64   ? walk64.size()
+                             : d == Dtype::float32 ? special32.size()
+                             : wide_int            ? ts.size()
+                                                   : counts.size();
             write_file("stream", s.name + "_" + dtype_name(d), encode(s.id, d, params, p, n));
         }
     }

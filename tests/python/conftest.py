@@ -25,7 +25,14 @@ FIXTURES_DIR = REPO_ROOT / "tests" / "fixtures"
 FLOAT_CODECS = ("raw", "gorilla", "chimp", "chimp128", "tsxor", "fpc", "alp", "auto")
 INT_CODECS = ("raw", "gorilla", "alp", "auto")
 FLOAT_DTYPES = ("float64", "float32")
-CODEC_DTYPES = [(c, d) for c in FLOAT_CODECS for d in FLOAT_DTYPES] + [(c, "int64") for c in INT_CODECS]
+# Integers besides int64: coded as int64 by gorilla, alp and auto, at their own width by raw.
+NARROW_INT_DTYPES = ("int32", "int16", "int8", "uint64", "uint32", "uint16", "uint8")
+INT_DTYPES = ("int64",) + NARROW_INT_DTYPES
+# The dtype codes of docs/format.md.
+DTYPE_CODES = {"float64": 1, "float32": 2, "int64": 3, "int32": 4, "int16": 5, "int8": 6, "uint64": 7,
+               "uint32": 8, "uint16": 9, "uint8": 10}
+CODEC_DTYPES = ([(c, d) for c in FLOAT_CODECS for d in FLOAT_DTYPES]
+                + [(c, d) for c in INT_CODECS for d in INT_DTYPES])
 
 # A few settings of every parameter, ends of the ranges included. fpc's table_log2=24 allocates two
 # 2**24-entry tables per encoder and decoder, so it is used sparingly (see test_roundtrip).
@@ -40,8 +47,8 @@ PARAM_CHOICES = {
     "auto": [{}],
 }
 
-UINT = {np.dtype(np.float64): np.uint64, np.dtype(np.float32): np.uint32, np.dtype(np.int64): np.uint64,
-        np.dtype(np.uint64): np.uint64, np.dtype(np.uint32): np.uint32}
+UINT = {np.dtype(np.float64): np.uint64, np.dtype(np.float32): np.uint32}
+UINT.update({np.dtype(f"{k}{b}"): np.dtype(f"u{b}").type for k in "iu" for b in (1, 2, 4, 8)})
 
 settings.register_profile(
     "tsquash",
@@ -237,16 +244,43 @@ def int_edge_cases() -> dict[str, np.ndarray]:
     return cases
 
 
+def narrow_int_edge_cases(dtype) -> dict[str, np.ndarray]:
+    """Named inputs for an integer dtype other than int64: its extremes (which widen to int64 values far
+    apart, or for uint64 to negative ones), counters, walks and random values over the whole range."""
+    dtype = np.dtype(dtype)
+    info = np.iinfo(dtype)
+    rng = np.random.default_rng(78 + dtype.itemsize + (dtype.kind == "u"))
+    mid = (int(info.min) + int(info.max)) // 2
+    walk = np.clip(np.cumsum(rng.integers(-3, 4, size=3000)) + mid, info.min, info.max)
+    cases = {
+        "empty": np.array([], dtype=dtype),
+        "one": np.array([info.max], dtype=dtype),
+        "constant": np.full(100, info.min, dtype=dtype),
+        "extremes": np.array([info.max, info.min, 0, info.max, info.min, 1, info.max - 1, info.min + 1] * 5,
+                             dtype=dtype),
+        "counter": (np.arange(5000) % (int(info.max) + 1 if info.max < 2**20 else 2**20)).astype(dtype),
+        "walk": walk.astype(dtype),
+        "random": rng.integers(info.min, info.max, size=2000, dtype=dtype, endpoint=True),
+        "wrapping": (np.arange(3000, dtype=np.uint64) * np.uint64(977)).astype(dtype),
+    }
+    return cases
+
+
 @functools.lru_cache(maxsize=None)
 def _edge_cases(dtype_name: str) -> dict[str, np.ndarray]:
-    cases = int_edge_cases() if dtype_name == "int64" else float_edge_cases(dtype_name)
+    if dtype_name == "int64":
+        cases = int_edge_cases()
+    elif dtype_name in NARROW_INT_DTYPES:
+        cases = narrow_int_edge_cases(dtype_name)
+    else:
+        cases = float_edge_cases(dtype_name)
     for arr in cases.values():
         arr.setflags(write=False)  # shared between tests; read-only input is also what pandas hands over
     return cases
 
 
 def edge_cases(dtype) -> dict[str, np.ndarray]:
-    """Named edge-case inputs for float64, float32 or int64 (read-only arrays, built once)."""
+    """Named edge-case inputs for float64, float32 or an integer dtype (read-only arrays, built once)."""
     return dict(_edge_cases(np.dtype(dtype).name))
 
 

@@ -13,8 +13,8 @@ import pytest
 
 import tsquash
 from tsquash import codecs
-from conftest import (CODEC_DTYPES, FLOAT_CODECS, INT_CODECS, assert_bits_equal, crc32c, edge_cases,
-                      parse_header)
+from conftest import (CODEC_DTYPES, FLOAT_CODECS, INT_CODECS, INT_DTYPES, assert_bits_equal, crc32c,
+                      edge_cases, parse_header)
 
 
 def sample(dtype="float64", n=500):
@@ -130,11 +130,10 @@ def test_int_list_with_a_float_only_codec_says_why():
 
 # ---- refused inputs ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("dtype", ["int32", "float16", "uint64", "bool", "object", "complex128", "int8",
-                                   "uint32", "longdouble", "U3"])
+@pytest.mark.parametrize("dtype", ["float16", "bool", "object", "complex128", "longdouble", "U3", "S8"])
 def test_unsupported_dtypes_raise_type_error(dtype):
     x = np.zeros(10, dtype=dtype)
-    with pytest.raises(TypeError, match=np.dtype(dtype).name if dtype not in ("U3",) else "<U3") as e:
+    with pytest.raises(TypeError, match=np.dtype(dtype).name if dtype not in ("U3", "S8") else dtype) as e:
         tsquash.encode(x, "gorilla")
     # The message says what is accepted and how to get there.
     assert "float64" in str(e.value) and "astype" in str(e.value)
@@ -343,7 +342,7 @@ def test_available_codecs():
     assert set(specs) == set(FLOAT_CODECS)
     assert len({s["id"] for s in specs.values()}) == len(specs)
     for name, s in specs.items():
-        expected = ["float64", "float32"] + (["int64"] if name in INT_CODECS else [])
+        expected = ["float64", "float32"] + (list(INT_DTYPES) if name in INT_CODECS else [])
         assert sorted(s["dtypes"]) == sorted(expected), name
         assert s["summary"]
     window = specs["tsxor"]["params"]

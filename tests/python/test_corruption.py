@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import tsquash
-from conftest import (CODEC_DTYPES, assert_bits_equal, build_stream, crc32c, edge_cases, parse_header,
-                      split_stream)
+from conftest import (CODEC_DTYPES, DTYPE_CODES, NARROW_INT_DTYPES, assert_bits_equal, build_stream, crc32c,
+                      edge_cases, parse_header, split_stream)
 
 CorruptStreamError = tsquash.CorruptStreamError
 
@@ -16,6 +16,8 @@ def small_input(dtype) -> np.ndarray:
     cases = edge_cases(dtype)
     if dtype == "int64":
         return np.concatenate([cases["dod_bucket_edges"][:20], cases["extremes"], cases["jittered_ms"][:10]])
+    if dtype in NARROW_INT_DTYPES:
+        return np.concatenate([cases["extremes"][:8], cases["walk"][:20], cases["random"][:10]])
     return np.concatenate([cases["random_walk"][:12], cases["nan_payloads"][:6], cases["infinities"],
                            cases["subnormals"][:5], cases["signed_zeros"], cases["rounded_decimals"][:10],
                            cases["constant"][:4]])
@@ -179,7 +181,7 @@ def test_header_fields_behind_valid_checksums(stream):
         tsquash.decode(rebuilt(magic=b"TSQX"))
     with pytest.raises(CorruptStreamError, match="codec"):
         tsquash.decode(rebuilt(codec_id=200))
-    for code in (0, 4, 255):
+    for code in (0, 11, 255):
         with pytest.raises(CorruptStreamError, match="dtype"):
             tsquash.decode(rebuilt(dtype_code=code))
     with pytest.raises(CorruptStreamError):
@@ -292,7 +294,7 @@ def test_header_layout_matches_the_documented_one():
             assert h["magic"] == b"TSQS"
             assert h["version"] == meta["format_version"] == 1
             assert h["codec_id"] == spec["id"]
-            assert h["dtype_code"] == {"float64": 1, "float32": 2, "int64": 3}[dtype]
+            assert h["dtype_code"] == DTYPE_CODES[dtype]
             assert h["count"] == meta["count"] == src.size
             assert h["payload_size"] == meta["payload_size"]
             assert h["payload_crc"] == meta["payload_crc32c"]

@@ -153,7 +153,10 @@ def test_doctest_snippets():
 # ---- an independent reader written from the page -------------------------------------------------------
 
 CODEC_IDS = {"raw": 0, "gorilla": 1, "chimp": 2, "chimp128": 3, "tsxor": 4, "fpc": 5}
-DTYPE_CODES = {1: "float64", 2: "float32", 3: "int64"}
+DTYPE_CODES = {1: "float64", 2: "float32", 3: "int64", 4: "int32", 5: "int16", 6: "int8", 7: "uint64",
+               8: "uint32", 9: "uint16", 10: "uint8"}
+WIDTHS = {"float64": 64, "float32": 32, "int64": 64, "int32": 32, "int16": 16, "int8": 8, "uint64": 64,
+          "uint32": 32, "uint16": 16, "uint8": 8}
 PARAM_NAMES = {"tsxor": ["window"], "fpc": ["table_log2"]}
 
 
@@ -341,7 +344,7 @@ def read_stream(blob: bytes) -> list[int]:
     """Decode a stream to the values' bit patterns (unsigned ints) using only the page's rules."""
     h = parse_header(blob)
     n, payload, codec = h["count"], h["payload"], h["codec"]
-    width = 32 if h["dtype"] == "float32" else 64
+    width = WIDTHS[h["dtype"]]
     if n == 0:
         assert payload == b""
         return []
@@ -349,7 +352,11 @@ def read_stream(blob: bytes) -> list[int]:
         assert len(payload) == n * width // 8
         return [int.from_bytes(payload[i:i + width // 8], "little") for i in range(0, len(payload), width // 8)]
     if codec == "gorilla":
-        return read_delta_of_delta(payload, n) if h["dtype"] == "int64" else read_gorilla(payload, n, width)
+        if h["dtype"] in ("float64", "float32"):
+            return read_gorilla(payload, n, width)
+        # Integers are coded as int64; a narrower dtype's value is the low bits of its int64 (which a valid
+        # stream keeps within the dtype's range).
+        return [v & ((1 << width) - 1) for v in read_delta_of_delta(payload, n)]
     if codec == "chimp":
         return read_chimp(payload, n, width)
     if codec == "chimp128":
@@ -410,6 +417,19 @@ def test_reference_reader_decodes_int64(codec):
         for values in (x, x[:1], x[:2], x[:0]):
             blob = tsquash.encode(values, codec)
             assert read_stream(blob) == values.view(np.uint64).tolist()
+
+
+@pytest.mark.parametrize("codec", ["raw", "gorilla"])
+@pytest.mark.parametrize("dtype", ["int32", "int16", "int8", "uint64", "uint32", "uint16", "uint8"])
+def test_reference_reader_decodes_other_integers(codec, dtype):
+    info = np.iinfo(dtype)
+    rng = np.random.default_rng(5)
+    x = np.concatenate([rng.integers(info.min, info.max, size=200, dtype=dtype, endpoint=True),
+                        np.array([info.max, info.min, 0, info.max, 1], dtype=dtype),
+                        (np.arange(300) % min(int(info.max) + 1, 2**20)).astype(dtype)])
+    for values in (x, x[:1], x[:2], x[:0]):
+        blob = tsquash.encode(values, codec)
+        assert read_stream(blob) == values.view(f"u{values.itemsize}").tolist()
 
 
 # ---- the header checks the page lists ------------------------------------------------------------------

@@ -155,6 +155,56 @@ def test_invalid_numcodecs_config():
         numcodecs.get_codec({"id": "tsquash.nosuchcodec"})
 
 
+# ---- numcodecs' own checks ---------------------------------------------------------------------------------
+
+# The arrays numcodecs' tests of its PCodec codec use (every dtype, 2-D in C and F order), plus the ends of
+# the narrow integer ranges.
+_rng = np.random.default_rng(3)
+PEER_ARRAYS = [
+    np.arange(1000, dtype="u4"), np.arange(1000, dtype="u8"), np.arange(1000, dtype="i4"), np.arange(1000, dtype="i8"),
+    np.linspace(1000, 1001, 1000, dtype="f4"), np.linspace(1000, 1001, 1000, dtype="f8"),
+    _rng.normal(loc=1000, scale=1, size=(100, 10)), np.asfortranarray(_rng.normal(loc=1000, scale=1, size=(100, 10))),
+    _rng.integers(0, 2**60, size=1000, dtype="u8"), _rng.integers(-(2**63), -(2**63) + 20, size=1000, dtype="i8"),
+    np.array([0, 255, 1, 254, 128, 127] * 50, dtype="u1"), np.array([-128, 127, 0, -1] * 70, dtype="i1"),
+    np.array([-32768, 32767, 0, 5] * 70, dtype="i2"), np.array([0, 65535, 1] * 90, dtype="u2"),
+    np.array([2**64 - 1, 0, 2**63, 2**63 - 1] * 60, dtype="u8"),
+]
+PEER_IDS = [f"{a.dtype.str}-{a.shape}-{'F' if a.ndim > 1 and not a.flags.c_contiguous else 'C'}-{i}"
+            for i, a in enumerate(PEER_ARRAYS)]
+
+
+@pytest.mark.parametrize("arr", PEER_ARRAYS, ids=PEER_IDS)
+@pytest.mark.parametrize("name", ["raw", "gorilla", "alp", "auto"])
+def test_numcodecs_checks_on_every_dtype(name, arr):
+    common = pytest.importorskip("numcodecs.tests.common")
+    codec = numcodecs.get_codec({"id": f"tsquash.{name}"})
+    # Encoded and decoded as the array, and into an array of its own (decode gives its dtype back).
+    common.check_encode_decode_array_to_bytes(arr, codec)
+    # From bytes, bytearray, array.array and mmap, decoded into bytes-like outputs too (untyped buffers are
+    # coded as uint8 values).
+    common.check_encode_decode(arr, codec)
+
+
+@pytest.mark.parametrize("name", FLOAT_CODECS)
+def test_numcodecs_checks_on_objects_and_configs(name):
+    common = pytest.importorskip("numcodecs.tests.common")
+    codec = numcodecs.get_codec({"id": f"tsquash.{name}"})
+    common.check_config(codec)
+    common.check_err_encode_object_buffer(codec)
+    if name in ("raw", "gorilla", "alp", "auto"):  # the check encodes int64 values first
+        common.check_err_decode_object_buffer(codec)
+    for arr in (np.linspace(0, 1, 100, dtype="f8"), np.linspace(0, 1, 100, dtype="f4")):
+        common.check_encode_decode_array_to_bytes(arr, codec)
+
+
+def test_float_only_codecs_refuse_integers_and_untyped_bytes():
+    for name in ("chimp", "chimp128", "tsxor", "fpc"):
+        codec = numcodecs.get_codec({"id": f"tsquash.{name}"})
+        for x in (np.arange(10, dtype="i4"), b"\x00" * 16, np.arange(4, dtype="u8")):
+            with pytest.raises(TypeError, match=name):
+                codec.encode(x)
+
+
 # ---- Zarr format 2 -----------------------------------------------------------------------------------------
 
 zarr = pytest.importorskip("zarr")

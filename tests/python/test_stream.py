@@ -15,6 +15,8 @@ def mixed(dtype) -> np.ndarray:
     cases = edge_cases(dtype)
     if dtype == "int64":
         return np.concatenate([cases["jittered_ms"][:300], cases["dod_bucket_edges"], cases["extremes"]])
+    if np.dtype(dtype).kind in "iu":
+        return np.concatenate([cases["walk"][:300], cases["extremes"], cases["random"][:50]])
     return np.concatenate([cases["rounded_decimals"][:300], cases["nan_payloads"], cases["signed_zeros"],
                            cases["infinities"], cases["subnormals"], cases["periodic_129"][:200],
                            cases["random_bits"][:50]])
@@ -152,7 +154,9 @@ def test_empty_stream_from_encoder():
 
 def test_encoder_constructor_validation():
     with pytest.raises(TypeError, match="dtype"):
-        tsquash.StreamEncoder("gorilla", dtype="int32")
+        tsquash.StreamEncoder("gorilla", dtype="float16")
+    with pytest.raises(TypeError, match="int32"):
+        tsquash.StreamEncoder("chimp", dtype="int32")
     with pytest.raises(TypeError, match="int64"):
         tsquash.StreamEncoder("chimp128", dtype="int64")
     with pytest.raises(ValueError, match="window"):

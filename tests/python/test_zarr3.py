@@ -24,7 +24,8 @@ def dtypes_of(name):
     return [d["dtypes"] for d in tsquash.available_codecs() if d["name"] == name][0]
 
 
-CASES = [(name, dtype) for name in ALL for dtype in ("float64", "float32", "int64") if dtype in dtypes_of(name)]
+CASES = [(name, dtype) for name in ALL for dtype in ("float64", "float32", "int64", "int32", "uint16", "uint64")
+         if dtype in dtypes_of(name)]
 
 
 def values(dtype, n):
@@ -105,7 +106,7 @@ def test_unsupported_dtype_is_refused_when_the_array_is_created(tmp_path):
         zarr.create_array(str(tmp_path / "i.zarr"), shape=(10,), chunks=(5,), dtype="int64",
                           serializer=tz.Chimp(), compressors=None)
     with pytest.raises(TypeError, match="tsquash.auto"):
-        zarr.create_array(str(tmp_path / "j.zarr"), shape=(10,), chunks=(5,), dtype="int32",
+        zarr.create_array(str(tmp_path / "j.zarr"), shape=(10,), chunks=(5,), dtype="float16",
                           serializer=tz.Auto(), compressors=None)
 
 

@@ -1,7 +1,10 @@
 #include "tsquash/container/stream.hpp"
 
+#include <algorithm>
 #include <bit>
 #include <cstring>
+#include <iterator>
+#include <type_traits>
 
 #include "tsquash/codecs/alp.hpp"
 #include "tsquash/codecs/chimp.hpp"
@@ -21,22 +24,46 @@ namespace tsquash::container {
 using namespace tsquash::codecs;
 namespace alp = tsquash::codecs::alp;
 
-size_t dtype_size(Dtype d) { return d == Dtype::float32 ? 4 : 8; }
+namespace {
+
+struct DtypeInfo {
+    Dtype dtype;
+    const char* name;
+    size_t size;
+};
+constexpr DtypeInfo kDtypes[] = {
+    {Dtype::float64, "float64", 8}, {Dtype::float32, "float32", 4}, {Dtype::int64, "int64", 8},
+    {Dtype::int32, "int32", 4},     {Dtype::int16, "int16", 2},     {Dtype::int8, "int8", 1},
+    {Dtype::uint64, "uint64", 8},   {Dtype::uint32, "uint32", 4},   {Dtype::uint16, "uint16", 2},
+    {Dtype::uint8, "uint8", 1},
+};
+static_assert(std::size(kDtypes) == kMaxDtypeCode);
+
+const DtypeInfo& info(Dtype d) {
+    for (const DtypeInfo& x : kDtypes)
+        if (x.dtype == d) return x;
+    throw InvalidArgument("unknown dtype code " + std::to_string(unsigned(d)));
+}
+
+}  // namespace
+
+size_t dtype_size(Dtype d) { return info(d).size; }
 
 const char* dtype_name(Dtype d) {
-    switch (d) {
-        case Dtype::float64: return "float64";
-        case Dtype::float32: return "float32";
-        case Dtype::int64: return "int64";
-    }
+    for (const DtypeInfo& x : kDtypes)
+        if (x.dtype == d) return x.name;
     return "?";
 }
 
+bool is_float(Dtype d) { return d == Dtype::float64 || d == Dtype::float32; }
+
 Dtype dtype_from_name(std::string_view name) {
-    if (name == "float64") return Dtype::float64;
-    if (name == "float32") return Dtype::float32;
-    if (name == "int64") return Dtype::int64;
-    throw InvalidArgument("unknown dtype '" + std::string(name) + "' (expected float64, float32 or int64)");
+    std::string known;
+    for (const DtypeInfo& x : kDtypes) {
+        if (name == x.name) return x.dtype;
+        known += (known.empty() ? "" : ", ") + std::string(x.name);
+    }
+    throw InvalidArgument("unknown dtype '" + std::string(name) + "' (expected one of " + known + ")");
 }
 
 bool CodecSpec::supports(Dtype d) const {
@@ -45,24 +72,32 @@ bool CodecSpec::supports(Dtype d) const {
     return false;
 }
 
-uint64_t CodecSpec::max_count(uint64_t payload_size) const {
+unsigned CodecSpec::min_bits(Dtype d) const {
+    return std::min<unsigned>(min_bits_per_value, unsigned(8 * dtype_size(d)));
+}
+
+uint64_t CodecSpec::max_count(uint64_t payload_size, Dtype d) const {
     if (block_values) {
         // A sections byte, then per block a 2-byte directory entry and at least a method byte.
         if (payload_size < 4) return 0;
         const uint64_t blocks = (payload_size - 1) / 3;
         return blocks > UINT64_MAX / block_values ? UINT64_MAX : blocks * block_values;
     }
-    return payload_size * 8 / min_bits_per_value + 1;
+    return payload_size * 8 / min_bits(d) + 1;
 }
 
 static bool is_block_codec(CodecId c) { return c == CodecId::alp || c == CodecId::automatic; }
 
 const std::vector<CodecSpec>& codec_specs() {
+    static const std::vector<Dtype> kEveryDtype = [] {
+        std::vector<Dtype> all;
+        for (const DtypeInfo& x : kDtypes) all.push_back(x.dtype);
+        return all;
+    }();
     static const std::vector<CodecSpec> specs = {
-        {CodecId::raw, "raw", "values stored as little-endian bytes",
-         {Dtype::float64, Dtype::float32, Dtype::int64}, {}, 32},
+        {CodecId::raw, "raw", "values stored as little-endian bytes", kEveryDtype, {}, 32},
         {CodecId::gorilla, "gorilla", "XOR with the previous value, reusing the previous bit window (VLDB 2015); "
-         "int64 uses delta-of-delta", {Dtype::float64, Dtype::float32, Dtype::int64}, {}, 1},
+         "integers use delta-of-delta", kEveryDtype, {}, 1},
         {CodecId::chimp, "chimp", "XOR with the previous value, trailing-zero aware flags (VLDB 2022)",
          {Dtype::float64, Dtype::float32}, {}, 2},
         {CodecId::chimp128, "chimp128", "Chimp with the best of the last 128 values as reference (VLDB 2022)",
@@ -75,11 +110,11 @@ const std::vector<CodecSpec>& codec_specs() {
          {{"table_log2", kFpcMinTableLog2, kFpcMaxTableLog2, kFpcDefaultTableLog2,
            "log2 of the entries in each predictor table (1..24)"}}, 4},
         {CodecId::alp, "alp", "decimal-aware blocks of 1024 (ALP, SIGMOD 2024): exact decimal integers, "
-         "frame of reference and bit packing; a left-part dictionary for high-precision values; int64 deltas",
-         {Dtype::float64, Dtype::float32, Dtype::int64}, {}, 1, 1024},
+         "frame of reference and bit packing; a left-part dictionary for high-precision values; integer deltas",
+         kEveryDtype, {}, 1, 1024},
         {CodecId::automatic, "auto", "per-block choice of the smallest method: decimal, high-precision, deltas, "
          "runs, series dictionary, float32-derived doubles, raw; entropy-coded integer streams",
-         {Dtype::float64, Dtype::float32, Dtype::int64}, {}, 1, 1024},
+         kEveryDtype, {}, 1, 1024},
     };
     return specs;
 }
@@ -177,7 +212,7 @@ Header read_header(const uint8_t* data, size_t size) {
     h.codec = static_cast<CodecId>(data[5]);
     const CodecSpec& spec = codec_spec(h.codec);
     const uint8_t dt = data[6];
-    if (dt < 1 || dt > 3) throw CorruptStream("unknown dtype code " + std::to_string(dt));
+    if (dt < 1 || dt > kMaxDtypeCode) throw CorruptStream("unknown dtype code " + std::to_string(dt));
     h.dtype = static_cast<Dtype>(dt);
     if (!spec.supports(h.dtype)) throw CorruptStream(spec.name + " streams cannot hold " + dtype_name(h.dtype));
     h.count = io::load_le<uint64_t>(data + 8);
@@ -192,7 +227,7 @@ Header read_header(const uint8_t* data, size_t size) {
     if (h.payload_size < available)
         throw CorruptStream("stream has " + std::to_string(available - h.payload_size) +
                             " unexpected bytes after its payload");
-    if (h.count > 0 && h.count > spec.max_count(h.payload_size))
+    if (h.count > 0 && h.count > spec.max_count(h.payload_size, h.dtype))
         throw CorruptStream("value count " + std::to_string(h.count) + " cannot fit in a payload of " +
                             std::to_string(h.payload_size) + " bytes");
     return h;
@@ -258,16 +293,56 @@ std::unique_ptr<Encoder::Impl> make_float_encoder(CodecId c, const std::vector<u
     throw InvalidArgument("unknown codec");
 }
 
-std::unique_ptr<Encoder::Impl> make_encoder(CodecId c, Dtype d, const std::vector<uint8_t>& p, size_t expected) {
-    switch (d) {
-        case Dtype::float64: return make_float_encoder<double>(c, p, expected);
-        case Dtype::float32: return make_float_encoder<float>(c, p, expected);
-        case Dtype::int64:
-            if (c == CodecId::gorilla) return std::make_unique<EncoderImpl<int64_t, DeltaOfDeltaEncoder>>(expected);
-            if (is_block_codec(c)) return std::make_unique<BlockEncoderImpl<int64_t>>(profile_of(c), expected);
-            return std::make_unique<EncoderImpl<int64_t, RawEncoder<int64_t>>>(expected);
+std::unique_ptr<Encoder::Impl> make_int64_encoder(CodecId c, size_t expected) {
+    if (c == CodecId::gorilla) return std::make_unique<EncoderImpl<int64_t, DeltaOfDeltaEncoder>>(expected);
+    if (is_block_codec(c)) return std::make_unique<BlockEncoderImpl<int64_t>>(profile_of(c), expected);
+    return std::make_unique<EncoderImpl<int64_t, RawEncoder<int64_t>>>(expected);
+}
+
+// Integers of a narrower dtype, widened to int64 for the int64 codecs.
+template <class N>
+void widen_all(const uint8_t* from, size_t n, int64_t* to) {
+    for (size_t i = 0; i < n; ++i) {
+        N v;
+        std::memcpy(&v, from + i * sizeof(N), sizeof(N));
+        to[i] = int64_t(v);
     }
-    throw InvalidArgument("unknown dtype");
+}
+
+template <class N>
+struct WidenedEncoder final : Encoder::Impl {
+    explicit WidenedEncoder(std::unique_ptr<Encoder::Impl> wide) : inner(std::move(wide)) {}
+    void push(const void* values, size_t n) override {
+        constexpr size_t kChunk = 4096;
+        int64_t wide[kChunk];
+        const auto* bytes = static_cast<const uint8_t*>(values);
+        for (size_t at = 0; at < n; at += kChunk) {
+            const size_t m = std::min(kChunk, n - at);
+            widen_all<N>(bytes + at * sizeof(N), m, wide);
+            inner->push(wide, m);
+        }
+    }
+    std::vector<uint8_t> finish() override { return inner->finish(); }
+    std::unique_ptr<Encoder::Impl> inner;
+};
+
+// Raw keeps an integer dtype's own width; the other codecs code it as int64 (uint64 as its bit patterns).
+template <class N>
+std::unique_ptr<Encoder::Impl> make_integer_encoder(CodecId c, size_t expected) {
+    if constexpr (sizeof(N) == 8) {
+        return make_int64_encoder(c, expected);
+    } else {
+        if (c == CodecId::raw) return std::make_unique<EncoderImpl<N, RawEncoder<N>>>(expected);
+        return std::make_unique<WidenedEncoder<N>>(make_int64_encoder(c, expected));
+    }
+}
+
+std::unique_ptr<Encoder::Impl> make_encoder(CodecId c, Dtype d, const std::vector<uint8_t>& p, size_t expected) {
+    return visit_dtype(d, [&](auto tag) -> std::unique_ptr<Encoder::Impl> {
+        using T = decltype(tag);
+        if constexpr (std::is_floating_point_v<T>) return make_float_encoder<T>(c, p, expected);
+        else return make_integer_encoder<T>(c, expected);
+    });
 }
 
 }  // namespace
@@ -359,6 +434,54 @@ std::unique_ptr<Decoder::Impl> make_float_decoder(CodecId c, const std::vector<u
     throw CorruptStream("unknown codec");
 }
 
+std::unique_ptr<Decoder::Impl> make_int64_decoder(CodecId c, const uint8_t* d, size_t n, uint64_t count) {
+    if (is_block_codec(c)) return std::make_unique<BlockDecoderImpl<int64_t>>(d, n, count);
+    if (c == CodecId::gorilla) return std::make_unique<DecoderImpl<int64_t, DeltaOfDeltaDecoder>>(d, n);
+    return std::make_unique<DecoderImpl<int64_t, RawDecoder<int64_t>>>(d, n);
+}
+
+// Integers of a narrower dtype, decoded as int64 and narrowed back. An encoder only ever widened such
+// values, so one outside the dtype's range means a corrupted stream.
+template <class N>
+struct NarrowedDecoder final : Decoder::Impl {
+    explicit NarrowedDecoder(std::unique_ptr<Decoder::Impl> wide) : inner(std::move(wide)) {}
+    void read(void* out, size_t n) override { read_threaded(out, n, 1); }
+    void read_threaded(void* out, size_t n, unsigned threads) override {
+        // Chunks of whole blocks, so that the block codecs keep their threads busy.
+        constexpr size_t kChunk = size_t(1) << 16;
+        if (wide.size() < std::min(n, kChunk)) wide.resize(std::min(n, kChunk));
+        auto* bytes = static_cast<uint8_t*>(out);
+        for (size_t at = 0; at < n; at += kChunk) {
+            const size_t m = std::min(kChunk, n - at);
+            if (threads > 1) inner->read_threaded(wide.data(), m, threads);
+            else inner->read(wide.data(), m);
+            bool outside = false;
+            for (size_t i = 0; i < m; ++i) {
+                const N v = N(wide[i]);
+                outside |= int64_t(v) != wide[i];
+                std::memcpy(bytes + (at + i) * sizeof(N), &v, sizeof(N));
+            }
+            if (outside) throw CorruptStream(std::string("a value outside the range of ") + name);
+        }
+    }
+    void expect_end() override { inner->expect_end(); }
+    std::unique_ptr<Decoder::Impl> inner;
+    std::vector<int64_t> wide;
+    const char* name = "";
+};
+
+template <class N>
+std::unique_ptr<Decoder::Impl> make_integer_decoder(const Header& h, const uint8_t* d, size_t n) {
+    if constexpr (sizeof(N) == 8) {
+        return make_int64_decoder(h.codec, d, n, h.count);
+    } else {
+        if (h.codec == CodecId::raw) return std::make_unique<DecoderImpl<N, RawDecoder<N>>>(d, n);
+        auto dec = std::make_unique<NarrowedDecoder<N>>(make_int64_decoder(h.codec, d, n, h.count));
+        dec->name = dtype_name(h.dtype);
+        return dec;
+    }
+}
+
 }  // namespace
 
 Decoder::Decoder(const uint8_t* data, size_t size) : header_(read_header(data, size)) {
@@ -366,22 +489,12 @@ Decoder::Decoder(const uint8_t* data, size_t size) : header_(read_header(data, s
     const size_t n = header_.payload_size;
     if (io::crc32c(payload, n) != header_.payload_crc)
         throw CorruptStream("payload checksum mismatch (corrupted payload)");
-    switch (header_.dtype) {
-        case Dtype::float64:
-            impl_ = make_float_decoder<double>(header_.codec, header_.params, payload, n, header_.count);
-            break;
-        case Dtype::float32:
-            impl_ = make_float_decoder<float>(header_.codec, header_.params, payload, n, header_.count);
-            break;
-        case Dtype::int64:
-            if (is_block_codec(header_.codec))
-                impl_ = std::make_unique<BlockDecoderImpl<int64_t>>(payload, n, header_.count);
-            else if (header_.codec == CodecId::gorilla)
-                impl_ = std::make_unique<DecoderImpl<int64_t, DeltaOfDeltaDecoder>>(payload, n);
-            else
-                impl_ = std::make_unique<DecoderImpl<int64_t, RawDecoder<int64_t>>>(payload, n);
-            break;
-    }
+    impl_ = visit_dtype(header_.dtype, [&](auto tag) -> std::unique_ptr<Decoder::Impl> {
+        using T = decltype(tag);
+        if constexpr (std::is_floating_point_v<T>)
+            return make_float_decoder<T>(header_.codec, header_.params, payload, n, header_.count);
+        else return make_integer_decoder<T>(header_, payload, n);
+    });
     if (header_.count == 0) impl_->expect_end();
 }
 
@@ -405,10 +518,19 @@ std::vector<uint8_t> encode(CodecId codec, Dtype dtype, const std::vector<uint8_
         check_encoder_args(codec, dtype, params);
         const alp::Profile p = profile_of(codec);
         std::vector<uint8_t> payload;
-        switch (dtype) {
-            case Dtype::float64: payload = alp::encode<double>(values, n, p, threads); break;
-            case Dtype::float32: payload = alp::encode<float>(values, n, p, threads); break;
-            case Dtype::int64: payload = alp::encode<int64_t>(values, n, p, threads); break;
+        if (dtype == Dtype::float64) {
+            payload = alp::encode<double>(values, n, p, threads);
+        } else if (dtype == Dtype::float32) {
+            payload = alp::encode<float>(values, n, p, threads);
+        } else if (dtype == Dtype::int64 || dtype == Dtype::uint64) {  // the same bit patterns
+            payload = alp::encode<int64_t>(values, n, p, threads);
+        } else {
+            std::vector<int64_t> wide(n);
+            visit_dtype(dtype, [&](auto tag) {
+                using T = decltype(tag);
+                if constexpr (std::is_integral_v<T>) widen_all<T>(static_cast<const uint8_t*>(values), n, wide.data());
+            });
+            payload = alp::encode<int64_t>(wide.data(), n, p, threads);
         }
         return write_stream(codec, dtype, params, n, std::move(payload));
     }

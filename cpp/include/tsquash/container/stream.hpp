@@ -9,6 +9,8 @@
 #include <string_view>
 #include <vector>
 
+#include "tsquash/errors.hpp"
+
 namespace tsquash::container {
 
 inline constexpr uint8_t kMagic[4] = {'T', 'S', 'Q', 'S'};
@@ -19,11 +21,36 @@ enum class CodecId : uint8_t {
     raw = 0, gorilla = 1, chimp = 2, chimp128 = 3, tsxor = 4, fpc = 5,
     alp = 6, automatic = 7,  // block-framed codecs (named "alp" and "auto")
 };
-enum class Dtype : uint8_t { float64 = 1, float32 = 2, int64 = 3 };
+// The integer dtypes besides int64 are coded by the int64 codecs (raw keeps their own width): the values
+// widened to int64 (uint64's bit patterns as they are), narrowed back on decoding.
+enum class Dtype : uint8_t {
+    float64 = 1, float32 = 2, int64 = 3,
+    int32 = 4, int16 = 5, int8 = 6, uint64 = 7, uint32 = 8, uint16 = 9, uint8 = 10,
+};
+inline constexpr uint8_t kMaxDtypeCode = 10;
+
+// Calls f with a value of dtype d's C++ type (a tag: only its type matters) and returns what f returns.
+template <class F>
+decltype(auto) visit_dtype(Dtype d, F&& f) {
+    switch (d) {
+        case Dtype::float64: return f(double{});
+        case Dtype::float32: return f(float{});
+        case Dtype::int64: return f(int64_t{});
+        case Dtype::int32: return f(int32_t{});
+        case Dtype::int16: return f(int16_t{});
+        case Dtype::int8: return f(int8_t{});
+        case Dtype::uint64: return f(uint64_t{});
+        case Dtype::uint32: return f(uint32_t{});
+        case Dtype::uint16: return f(uint16_t{});
+        case Dtype::uint8: return f(uint8_t{});
+    }
+    throw InvalidArgument("unknown dtype code " + std::to_string(unsigned(d)));
+}
 
 size_t dtype_size(Dtype d);
 const char* dtype_name(Dtype d);
-Dtype dtype_from_name(std::string_view name);  // "float64" | "float32" | "int64"; InvalidArgument otherwise
+bool is_float(Dtype d);
+Dtype dtype_from_name(std::string_view name);  // "float64", "int32", ...; InvalidArgument otherwise
 
 struct ParamSpec {
     std::string name;
@@ -45,8 +72,11 @@ struct CodecSpec {
     unsigned block_values = 0;
 
     bool supports(Dtype d) const;
+    // Fewest payload bits a value of dtype d can take: min_bits_per_value, or the dtype's width where that
+    // is narrower (raw int8 streams hold a byte a value).
+    unsigned min_bits(Dtype d) const;
     // Largest count a payload of this many bytes can hold (the header check behind "count too large").
-    uint64_t max_count(uint64_t payload_size) const;
+    uint64_t max_count(uint64_t payload_size, Dtype d) const;
 };
 
 const std::vector<CodecSpec>& codec_specs();
