@@ -694,7 +694,13 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
         // Never much wider than the sample.
         size_t window = 1024;
         while (window < kDirectWindow && window < 2 * s) window <<= 1;
-        const uint64_t base = uint64_t(few[nf / 2]) - window / 2;
+        // Inside the int64 range: a window wrapping from the largest int64 to the smallest would hand out
+        // its atoms out of order (samples that wrap, as residuals near both ends do, made unsorted bins,
+        // which the lookups' searches assume sorted).
+        constexpr int64_t kMax = std::numeric_limits<int64_t>::max(), kMin = std::numeric_limits<int64_t>::min();
+        const int64_t half = int64_t(window / 2);
+        const int64_t mid = std::clamp(few[nf / 2], kMin + half, kMax - half);
+        const uint64_t base = uint64_t(mid) - uint64_t(half);
         // Kept per thread between calls: fresh tables would be faulted in page by page every time. Loops use
         // plain pointers: each access to a thread_local from a shared library is a call. The counts are
         // zero between calls: only the entries counted are cleared, as they are read.
@@ -765,47 +771,56 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
                     }
             }
         }
-        const size_t from_window = atoms.size();  // sorted already
+        // A bin needs a few values to pay for its table entry: small populations get fewer atoms (one per
+        // eight values: finer groups cost model-building time and, on the benchmark series, no size). Past
+        // that many, neighbouring atoms are grouped while both hold fewer than `per` values.
+        const size_t max_atoms = std::clamp<size_t>(population / 8, 256, 4096);
+        const uint64_t per = std::max<uint64_t>(1, s / (max_atoms / 2));
+        std::vector<Atom>& out = scratch.spare;
+        out.clear();
+        auto group = [&out, per](const Atom& at) {
+            if (!out.empty() && out.back().count < per && at.count < per) {
+                out.back().hi = at.hi;
+                out.back().count += at.count;
+            } else {
+                out.push_back(at);
+            }
+        };
         if (r) {
             // The values outside the window are sorted (keys relative to the smallest: residuals around zero
-            // would otherwise differ in every digit), each run of equal ones becoming an atom; then the two
-            // sorted runs of atoms are merged. (Counting them in a hash table first, then sorting the distinct
-            // ones, took twice as long on wide residuals, where nearly all are distinct.)
+            // would otherwise differ in every digit), each run of equal ones becoming an atom: those below
+            // the window, the window's, then those above it, which is their order. (Counting them in a hash
+            // table first, then sorting the distinct ones, took twice as long on wide residuals, where nearly
+            // all are distinct.) Wide residuals make tens of thousands of atoms: they are grouped as they are
+            // made, not stored first.
             int64_t low = std::numeric_limits<int64_t>::max();
             for (size_t i = 0; i < r; ++i) low = std::min(low, rest[i]);
             static thread_local std::vector<int64_t> sort_keep;
             radix_sort(rest, r, sort_keep, [low](int64_t x) { return uint64_t(x) - uint64_t(low); });
-            for (size_t i = 0; i < r;) {
-                size_t j = i + 1;
-                while (j < r && rest[j] == rest[i]) ++j;
-                atoms.push_back({rest[i], rest[i], j - i});
-                i = j;
+            size_t distinct = 1;
+            for (size_t i = 1; i < r; ++i) distinct += rest[i] != rest[i - 1];
+            const size_t below = size_t(std::lower_bound(rest, rest + r, int64_t(base)) - rest);
+            const bool grouped = atoms.size() + distinct > max_atoms;
+            auto runs = [&](size_t from, size_t to) {
+                for (size_t i = from; i < to;) {
+                    size_t j = i + 1;
+                    while (j < to && rest[j] == rest[i]) ++j;
+                    if (grouped) group({rest[i], rest[i], j - i});
+                    else out.push_back({rest[i], rest[i], j - i});
+                    i = j;
+                }
+            };
+            runs(0, below);
+            for (const Atom& at : atoms) {
+                if (grouped) group(at);
+                else out.push_back(at);
             }
-            if (from_window) {
-                std::vector<Atom>& merged = scratch.spare;
-                merged.resize(atoms.size());
-                std::merge(atoms.begin(), atoms.begin() + long(from_window), atoms.begin() + long(from_window),
-                           atoms.end(), merged.begin(), [](const Atom& x, const Atom& y) { return x.lo < y.lo; });
-                atoms.swap(merged);
-            }
+            runs(below, r);
+            atoms.swap(out);
+        } else if (atoms.size() > max_atoms) {
+            for (const Atom& at : atoms) group(at);
+            atoms.swap(out);
         }
-    }
-    // A bin needs a few values to pay for its table entry: small populations get fewer atoms (one per
-    // eight values: finer groups cost model-building time and, on the benchmark series, no size).
-    const size_t kMaxAtoms = std::clamp<size_t>(population / 8, 256, 4096);
-    if (atoms.size() > kMaxAtoms) {
-        const uint64_t per = std::max<uint64_t>(1, s / (kMaxAtoms / 2));
-        std::vector<Atom>& grouped = scratch.spare;
-        grouped.clear();
-        for (const Atom& at : atoms) {
-            if (!grouped.empty() && grouped.back().count < per && at.count < per) {
-                grouped.back().hi = at.hi;
-                grouped.back().count += at.count;
-            } else {
-                grouped.push_back(at);
-            }
-        }
-        atoms.swap(grouped);
     }
     // Greedy bottom-up merging of neighbouring bins while it lowers the cost: count * (code bits + offset
     // bits) plus a price per bin, scaled to the sample. An entry in the models section takes about five
