@@ -4,7 +4,8 @@ from __future__ import annotations
 import numpy as np
 
 FLOATS = (np.dtype(np.float64), np.dtype(np.float32))
-INTEGERS = tuple(np.dtype(t) for t in (np.int64, np.int32, np.int16, np.int8, np.uint64, np.uint32, np.uint16, np.uint8))
+INTEGERS = tuple(np.dtype(t) for t in (np.int64, np.int32, np.int16, np.int8,
+                                       np.uint64, np.uint32, np.uint16, np.uint8))
 SUPPORTED = FLOATS + INTEGERS
 
 

@@ -55,8 +55,6 @@ const char* dtype_name(Dtype d) {
     return "?";
 }
 
-bool is_float(Dtype d) { return d == Dtype::float64 || d == Dtype::float32; }
-
 Dtype dtype_from_name(std::string_view name) {
     std::string known;
     for (const DtypeInfo& x : kDtypes) {

@@ -49,7 +49,6 @@ decltype(auto) visit_dtype(Dtype d, F&& f) {
 
 size_t dtype_size(Dtype d);
 const char* dtype_name(Dtype d);
-bool is_float(Dtype d);
 Dtype dtype_from_name(std::string_view name);  // "float64", "int32", ...; InvalidArgument otherwise
 
 struct ParamSpec {
