@@ -532,6 +532,7 @@ struct Node {
 struct BuildScratch {
     std::vector<Atom> atoms, spare;
     std::vector<Node> nodes;
+    std::vector<double> round_gain;
     std::vector<int64_t> gain;
     std::vector<uint32_t> best;
 };
@@ -856,13 +857,60 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
         const int64_t b = std::bit_cast<int64_t>(g);
         return b ^ int64_t(uint64_t(b >> 63) >> 1);
     };
+    // First, rounds of merges made at once: in each, every pair whose gain is positive, at least half the
+    // round's best and a local maximum (above the pair on its left, at least the one on its right) merges,
+    // left to right, and the gains are computed again for the next round. Once a round merges fewer than
+    // one node in 16, the tournament below takes over, one merge at a time. The pairs a round merges are
+    // the ones the one-at-a-time merging would take soon anyway: over the 215 check inputs the bytes change by
+    // less than 0.006% in all (single inputs by up to 1.2% either way), and build_model is 1.1-2x as fast
+    // (1.5x on the decimal series' samples, 2x on exchange_rate's and ETTh1's). With no floor on the gain
+    // (any local maximum) it was faster still but 0.04-0.06% larger.
+    if (a > 1) {
+        constexpr double kRoundFloor = 0.5;
+        constexpr size_t kRoundsEndBelow = 16;
+        std::vector<double>& g = scratch.round_gain;
+        g.resize(a);
+        for (;;) {
+            size_t live = 0, merged = 0;
+            double top = 0;
+            for (size_t i = 0; i != none; i = nodes[i].next) {
+                ++live;
+                g[i] = nodes[i].next != none ? merge_gain(i) : 0;
+                top = std::max(top, g[i]);
+            }
+            const double floor = std::max(kRoundFloor * top, std::numeric_limits<double>::min());
+            double left = -std::numeric_limits<double>::infinity();  // the gain of the pair on the left
+            for (size_t i = 0; i != none && nodes[i].next != none;) {
+                const size_t r = nodes[i].next;
+                const bool right_lower = nodes[r].next == none || g[i] >= g[r];
+                if (g[i] >= floor && g[i] > left && right_lower) {
+                    Node& x = nodes[i];
+                    const Node& y = nodes[r];
+                    x.hi = y.hi;
+                    x.count += y.count;
+                    x.own = cost(x.count, span_width(x.lo, x.hi));
+                    x.next = y.next;
+                    if (x.next != none) nodes[x.next].prev = i;
+                    ++merged;
+                    // The next pair starts after the merged one; the pair between them is gone.
+                    left = -std::numeric_limits<double>::infinity();
+                    i = x.next;
+                } else {
+                    left = g[i];
+                    i = r;
+                }
+            }
+            if (merged * kRoundsEndBelow < live) break;
+        }
+    }
     const size_t leaves = std::bit_ceil(std::max<size_t>(a, 2));
     std::vector<int64_t>& gain = scratch.gain;
     std::vector<uint32_t>& best = scratch.best;
     const int64_t kGone = key(-std::numeric_limits<double>::infinity());
     gain.assign(2 * leaves, kGone);
     best.assign(2 * leaves, 0);
-    for (size_t i = 0; i + 1 < a; ++i) gain[leaves + i] = key(merge_gain(i));
+    for (size_t i = a ? 0 : none; i != none; i = nodes[i].next)
+        if (nodes[i].next != none) gain[leaves + i] = key(merge_gain(i));
     for (size_t i = 0; i < leaves; ++i) best[leaves + i] = uint32_t(i);
     for (size_t k = leaves; k-- > 1;) {
         const size_t c = 2 * k + size_t(gain[2 * k + 1] > gain[2 * k]);
