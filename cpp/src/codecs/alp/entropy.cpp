@@ -847,16 +847,6 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
         const Node& y = nodes[x.next];
         return x.own + y.own - cost(x.count + y.count, span_width(x.lo, y.hi));
     };
-    // Each live node with a right neighbour is one merge candidate, a leaf of a tournament tree over the
-    // nodes whose inner entries hold the best gain below them and its node (ties: the leftmost, whose index
-    // is lower). Gains are kept as integers that order like the doubles (finite ones, and -inf for no
-    // candidate), so a level costs integer compares and selects. With a binary heap, which made the same
-    // choices through branches the predictor cannot learn, build_model took 1.6x as long (the decimal
-    // series' samples, taken in turn).
-    auto key = [](double g) {
-        const int64_t b = std::bit_cast<int64_t>(g);
-        return b ^ int64_t(uint64_t(b >> 63) >> 1);
-    };
     // First, rounds of merges made at once: in each, every pair whose gain is positive, at least half the
     // round's best and a local maximum (above the pair on its left, at least the one on its right) merges,
     // left to right, and the gains are computed again for the next round. Once a round merges fewer than
@@ -903,6 +893,16 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
             if (merged * kRoundsEndBelow < live) break;
         }
     }
+    // Then each live node with a right neighbour is one merge candidate, a leaf of a tournament tree over the
+    // nodes whose inner entries hold the best gain below them and its node (ties: the leftmost, whose index
+    // is lower). Gains are kept as integers that order like the doubles (finite ones, and -inf for no
+    // candidate), so a level costs integer compares and selects. With a binary heap, which made the same
+    // choices through branches the predictor cannot learn, build_model took 1.6x as long (the decimal
+    // series' samples, taken in turn).
+    auto key = [](double g) {
+        const int64_t b = std::bit_cast<int64_t>(g);
+        return b ^ int64_t(uint64_t(b >> 63) >> 1);
+    };
     const size_t leaves = std::bit_ceil(std::max<size_t>(a, 2));
     std::vector<int64_t>& gain = scratch.gain;
     std::vector<uint32_t>& best = scratch.best;
