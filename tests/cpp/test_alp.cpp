@@ -17,7 +17,7 @@
 #include <thread>
 #include <vector>
 
-#include "../../cpp/src/codecs/alp/common.hpp"   // pack / unpack, Reader
+#include "../../cpp/src/codecs/alp/common.hpp"   // pack / unpack, Reader, kth_smallest
 #include "../../cpp/src/codecs/alp/encoder.hpp"  // cap_blocks_at_raw
 #include "../../cpp/src/codecs/alp/entropy.hpp"  // read_models
 #include "../../cpp/src/codecs/alp/kernels.hpp"  // cap_isa_level: the decoder's loops with and without BMI2
@@ -934,6 +934,34 @@ TEST(AlpEntropy, ModelsDependOnlyOnTheSampleValues) {
 // values near both ends): the bins still go up from the lowest int64, and every residual of the sample is in
 // the bin the lookup finds. (A counting window placed across the wrap once handed out its atoms out of
 // order, and the bins came out unsorted, where the lookup's searches assume them sorted.)
+// kth_smallest against std::nth_element for every k: random values (few distinct, or nearly all distinct),
+// sorted or reversed runs, lengths on both sides of the small-input path, int64 and double.
+TEST(AlpSelect, KthSmallestIsTheValueNthElementFinds) {
+    std::mt19937_64 rng(41);
+    auto check = [&](auto zero, size_t n, int kind) {
+        using T = decltype(zero);
+        std::vector<T> v(n);
+        for (size_t i = 0; i < n; ++i) {
+            const int64_t r = kind == 0 ? int64_t(rng() % 5) : kind == 1 ? int64_t(rng() >> 1) - (int64_t(1) << 62)
+                                                                           : int64_t(i);
+            v[i] = T(r);
+        }
+        if (kind == 2 && rng() % 2) std::reverse(v.begin(), v.end());
+        for (size_t k = 0; k < n; ++k) {
+            std::vector<T> a = v, b = v, spare(n);
+            std::nth_element(b.begin(), b.begin() + long(k), b.end());
+            const T got = alp::kth_smallest(a.data(), n, k, spare.data());
+            ASSERT_EQ(got, b[k]) << "n " << n << " k " << k << " kind " << kind;
+        }
+    };
+    for (size_t n : {size_t(1), size_t(2), size_t(3), size_t(7), size_t(64), size_t(65), size_t(256),
+                     size_t(257), size_t(600)})
+        for (int kind = 0; kind < 3; ++kind) {
+            check(int64_t{}, n, kind);
+            check(double{}, n, kind);
+        }
+}
+
 TEST(AlpEntropy, SamplesAtTheEndsOfTheRangeMakeOrderedBins) {
     std::mt19937_64 rng(31);
     constexpr int64_t kMin = std::numeric_limits<int64_t>::min(), kMax = std::numeric_limits<int64_t>::max();

@@ -115,8 +115,8 @@ void order_proxies(const int64_t* v, size_t m, unsigned max_order, unsigned mask
         int64_t few[64] = {};
         const size_t nf = std::min<size_t>(m, 64);
         for (size_t j = 0; j < nf; ++j) few[j] = v[j * m / nf];
-        std::nth_element(few, few + nf / 2, few + nf);
-        c0 = few[nf / 2];
+        int64_t spare[64];
+        c0 = kth_smallest(few, nf, nf / 2, spare);
     }
     // Every order is sampled at the same positions, and the positions step through all four phases: data
     // with a period of two (alternating channels, staggered grids) has larger deltas at every other

@@ -203,12 +203,11 @@ double reference_bits(const std::vector<int64_t>& d, size_t period, double plain
 
 template <class T>
 std::vector<T> reference_values(const T* v, size_t n, size_t period) {
-    std::vector<T> ref(period), column((n + period - 1) / period);
+    std::vector<T> ref(period), column((n + period - 1) / period), spare(column.size());
     for (size_t p = 0; p < period; ++p) {
         size_t c = 0;
         for (size_t i = p; i < n; i += period) column[c++] = v[i];
-        std::nth_element(column.begin(), column.begin() + long(c / 2), column.begin() + long(c));
-        ref[p] = column[c / 2];
+        ref[p] = kth_smallest(column.data(), c, c / 2, spare.data());
     }
     return ref;
 }
