@@ -954,6 +954,8 @@ TEST(AlpSelect, KthSmallestIsTheValueNthElementFinds) {
             ASSERT_EQ(got, b[k]) << "n " << n << " k " << k << " kind " << kind;
         }
     };
+    int64_t none[1] = {7}, spare[1];
+    EXPECT_EQ(alp::kth_smallest(none, 0, 0, spare), 0);  // an empty range: no value, and no endless loop
     for (size_t n : {size_t(1), size_t(2), size_t(3), size_t(7), size_t(64), size_t(65), size_t(256),
                      size_t(257), size_t(600)})
         for (int kind = 0; kind < 3; ++kind) {

@@ -206,6 +206,7 @@ public:
 inline constexpr size_t kSmallSelect = 256;
 template <class T>
 T kth_smallest(T* a, size_t n, size_t k, T* spare) {
+    if (k >= n) return T{};  // nothing to select (an empty range would loop forever below)
     if (n > kSmallSelect) {
         std::nth_element(a, a + k, a + n);
         return a[k];
