@@ -38,21 +38,28 @@ constexpr DtypeInfo kDtypes[] = {
     {Dtype::uint8, "uint8", 1},
 };
 static_assert(std::size(kDtypes) == kMaxDtypeCode);
+// In code order, so that a code finds its entry by position.
+static_assert([] {
+    for (size_t i = 0; i < std::size(kDtypes); ++i)
+        if (unsigned(kDtypes[i].dtype) != i + 1) return false;
+    return true;
+}());
 
-const DtypeInfo& info(Dtype d) {
-    for (const DtypeInfo& x : kDtypes)
-        if (x.dtype == d) return x;
-    throw InvalidArgument("unknown dtype code " + std::to_string(unsigned(d)));
+const DtypeInfo* find(Dtype d) {
+    const unsigned code = unsigned(d);
+    return code >= 1 && code <= kMaxDtypeCode ? &kDtypes[code - 1] : nullptr;
 }
 
 }  // namespace
 
-size_t dtype_size(Dtype d) { return info(d).size; }
+size_t dtype_size(Dtype d) {
+    if (const DtypeInfo* x = find(d)) return x->size;
+    throw InvalidArgument("unknown dtype code " + std::to_string(unsigned(d)));
+}
 
 const char* dtype_name(Dtype d) {
-    for (const DtypeInfo& x : kDtypes)
-        if (x.dtype == d) return x.name;
-    return "?";
+    const DtypeInfo* x = find(d);
+    return x ? x->name : "?";
 }
 
 Dtype dtype_from_name(std::string_view name) {

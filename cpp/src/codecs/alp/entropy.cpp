@@ -802,20 +802,20 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
             for (size_t i = 1; i < r; ++i) distinct += rest[i] != rest[i - 1];
             const size_t below = size_t(std::lower_bound(rest, rest + r, int64_t(base)) - rest);
             const bool grouped = atoms.size() + distinct > max_atoms;
+            auto add = [&](const Atom& at) {
+                if (grouped) group(at);
+                else out.push_back(at);
+            };
             auto runs = [&](size_t from, size_t to) {
                 for (size_t i = from; i < to;) {
                     size_t j = i + 1;
                     while (j < to && rest[j] == rest[i]) ++j;
-                    if (grouped) group({rest[i], rest[i], j - i});
-                    else out.push_back({rest[i], rest[i], j - i});
+                    add({rest[i], rest[i], j - i});
                     i = j;
                 }
             };
             runs(0, below);
-            for (const Atom& at : atoms) {
-                if (grouped) group(at);
-                else out.push_back(at);
-            }
+            for (const Atom& at : atoms) add(at);
             runs(below, r);
             atoms.swap(out);
         } else if (atoms.size() > max_atoms) {
