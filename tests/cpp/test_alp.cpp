@@ -284,25 +284,44 @@ TEST(AlpRoundTrip, EncoderLoopsOfEveryInstructionSetAgree) {
     encode_with_every_loop_set(c.i64);
 }
 
-// The sampled bound that spares the dictionary scan never rules out a dictionary the scan would have
-// tried: whatever the series turns out to hold (at least `entries` repeated values, more than a few levels,
-// so no repeats counted), the estimate says no as well.
-TEST(AlpDictionary, SampledBoundOnlyRulesOutWhatTheEstimateRulesOut) {
-    std::mt19937_64 rng(21);
-    size_t ruled_out = 0;
-    for (int t = 0; t < 200000; ++t) {
-        const size_t n = 1 + rng() % 400000;
-        const size_t entries = rng() % std::min<size_t>(n, 20000);
-        const size_t d = std::min(n, entries + rng() % 3 * (rng() % 5000));
-        const size_t covered = std::min(n, std::max(2 * d, d + rng() % (n + 1)));
-        const double bytes = double(n) * double(rng() % 4000) / 1000.0 * (rng() % 2 ? 1 : 8);
-        if (!alp::dict_cannot_be_smaller(n, entries, bytes)) continue;
-        ++ruled_out;
-        ASSERT_GT(d, alp::kFewLevels);
-        ASSERT_FALSE(alp::dict_looks_smaller(n, d, covered, 0, bytes))
-            << "n " << n << " entries " << entries << " d " << d << " covered " << covered << " bytes " << bytes;
+// The hashed sample's bounds hold for series of every make-up (a few values repeated often, many repeated
+// a little, mostly singles) and come close where the counts are large. They are three standard deviations
+// out, so over the trials at most a few may miss.
+TEST(AlpDictionary, HashedRepeatBoundsHoldAndComeClose) {
+    std::mt19937_64 rng(23);
+    size_t checks = 0, misses = 0, close = 0, large = 0;
+    for (int t = 0; t < 120; ++t) {
+        const size_t repeated = rng() % 3 == 0 ? rng() % 100 : rng() % 30000;
+        const size_t max_copies = 2 + rng() % (rng() % 2 ? 3 : 200);
+        const size_t singles = rng() % 3 == 0 ? rng() % 50 : rng() % 100000;
+        std::vector<int64_t> v;
+        size_t covered = 0;
+        for (size_t r = 0; r < repeated; ++r) {
+            const size_t copies = 2 + rng() % (max_copies - 1);
+            covered += copies;
+            v.insert(v.end(), copies, int64_t(r) * 1000003 + 5);
+        }
+        for (size_t s = 0; s < singles; ++s) v.push_back(-int64_t(s) * 999983 - 7);
+        std::shuffle(v.begin(), v.end(), rng);
+        const size_t n = v.size();
+        const unsigned k = alp::hashed_repeats_shift(n);
+        if (k == 0) continue;
+        std::vector<double> as_doubles(n);
+        for (size_t i = 0; i < n; ++i) as_doubles[i] = double(v[i]) * 0.001;
+        for (const alp::RepeatBounds& b : {alp::hashed_repeats(v.data(), n, k), alp::hashed_repeats(as_doubles.data(), n, k)}) {
+            checks += 2;
+            misses += b.min_repeated > repeated;
+            misses += b.max_covered < covered;
+            if (repeated >= 20000 && singles >= 20000) {
+                ++large;
+                close += b.min_repeated * 2 > repeated && n - b.max_covered > singles / 2;
+            }
+        }
     }
-    EXPECT_GT(ruled_out, 10000u);  // the sweep reaches the bound often
+    EXPECT_GT(checks, 300u);
+    EXPECT_LE(misses, 2u);
+    EXPECT_GT(large, 5u);
+    EXPECT_EQ(close, large);
 }
 
 TEST(AlpRoundTrip, EveryLengthAroundBlockEdges) {

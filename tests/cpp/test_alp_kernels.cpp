@@ -111,6 +111,18 @@ TEST(AlpKernels, EveryInstructionSetGivesTheBaselineResults) {
         out.push_back(int64_t(kernels::count_changes(d.data(), d.size())));
         out.push_back(int64_t(kernels::count_changes(f.data(), f.size())));
         out.push_back(int64_t(kernels::count_changes(walk.data(), walk.size())));
+        std::vector<double> pd(d.size());
+        std::vector<float> pf(f.size());
+        std::vector<int64_t> pw(walk.size());
+        for (unsigned k : {1u, 3u, 6u}) {
+            const size_t cd = kernels::hash_pick(d.data(), d.size(), k, pd.data());
+            for (size_t i = 0; i < cd; ++i) out.push_back(std::bit_cast<int64_t>(pd[i]));
+            const size_t cf = kernels::hash_pick(f.data(), f.size(), k, pf.data());
+            for (size_t i = 0; i < cf; ++i) out.push_back(std::bit_cast<int32_t>(pf[i]));
+            const size_t cw = kernels::hash_pick(walk.data(), walk.size(), k, pw.data());
+            out.insert(out.end(), pw.begin(), pw.begin() + long(cw));
+            out.push_back(int64_t(cd * 1000000 + cf * 1000 + cw));
+        }
         return out;
     };
     const std::vector<int64_t> baseline = run(0);
@@ -243,3 +255,28 @@ TEST(AlpKernels, SigIntegersMatchTheirDefinition) {
 }
 
 }  // namespace
+
+// The hash sample picks values by their bits alone (every copy of a value or none), keeps their order, and
+// takes about 2^-k of distinct values.
+TEST(AlpKernels, HashPickTakesEveryCopyOfAValueOrNone) {
+    std::mt19937_64 rng(17);
+    std::vector<int64_t> v(50000);
+    for (auto& x : v) x = int64_t(rng() % 20000) * 7919;  // 20,000 values, each about 2.5 times
+    std::vector<int64_t> picked(v.size());
+    for (unsigned k : {1u, 2u, 4u, 5u}) {
+        const size_t c = kernels::hash_pick(v.data(), v.size(), k, picked.data());
+        std::vector<int64_t> in(picked.begin(), picked.begin() + long(c));
+        std::vector<int64_t> in_sorted = in;
+        std::sort(in_sorted.begin(), in_sorted.end());
+        std::vector<int64_t> expect;  // every value of v whose bits were picked somewhere, in v's order
+        for (int64_t x : v)
+            if (std::binary_search(in_sorted.begin(), in_sorted.end(), x)) expect.push_back(x);
+        EXPECT_EQ(in, expect) << "k " << k;
+        in_sorted.erase(std::unique(in_sorted.begin(), in_sorted.end()), in_sorted.end());
+        std::vector<int64_t> all = v;
+        std::sort(all.begin(), all.end());
+        all.erase(std::unique(all.begin(), all.end()), all.end());
+        const double share = double(in_sorted.size()) / double(all.size());
+        EXPECT_NEAR(share * double(1u << k), 1.0, 0.15) << "k " << k;
+    }
+}

@@ -610,6 +610,9 @@ void encode_alp_rd(const T* v, size_t m, unsigned rb, KeyCounter& kc, Writer& ou
 
 // ---- series dictionary ------------------------------------------------------------------------------------
 
+// Bytes of each buffer a thread keeps between calls (8 MiB).
+constexpr size_t kKeptBytes = size_t(8) << 20;
+
 // Whether a sample of the series (up to 4096 values spread over it) holds at most kFewLevels distinct
 // values: a few levels, however their runs fall, which a dictionary codes in a few bits a value even when
 // runs make the plain blocks cheap already (the runs' values are otherwise stored in full, one per run).
@@ -632,31 +635,83 @@ bool few_levels(const T* v, size_t n) {
     return true;
 }
 
-// How many distinct values occur at least twice in a sample of the series (kRepeatSample values spread over
-// it, or all of a shorter series): each of them repeats in the series, so the series has at least that many
-// repeated values.
-constexpr size_t kRepeatSample = 16384;
+// How many of kStridedSample values spread over the series equal an earlier one of them. At least 3/16 of
+// them do where the series draws on some 600 values or fewer (ETTh1): there the dictionary is likely
+// taken, the scan follows anyway, and the hashed sample below would only add its pass over the series
+// (3-9% of ETTh1's encode).
+constexpr size_t kStridedSample = 256;
 template <class T, class Ub = U<T>>
-size_t sampled_repeats(const T* v, size_t n) {
-    constexpr size_t kSlots = 2 * kRepeatSample;  // a power of two
-    // Kept per thread, as find_repeats' tables (288 KiB at most): fresh ones would be faulted in every call.
-    static thread_local std::vector<Ub> keys_keep(kSlots);
-    static thread_local std::vector<uint8_t> seen_keep(kSlots);  // 0 empty, 1 once, 2 again
-    std::fill(seen_keep.begin(), seen_keep.end(), uint8_t(0));
-    Ub* keys = keys_keep.data();
-    uint8_t* seen = seen_keep.data();
-    const size_t step = std::max<size_t>(1, n / kRepeatSample);
+size_t strided_repeats(const T* v, size_t n) {
+    constexpr size_t kSlots = 4 * kStridedSample;  // a power of two
+    Ub keys[kSlots];
+    bool used[kSlots] = {};
+    // Gathered first: the loads (cache misses, mostly) then overlap instead of waiting behind the probes'
+    // mispredicted branches.
+    Ub s[kStridedSample];
+    for (size_t j = 0; j < kStridedSample; ++j) s[j] = bits_of(v[j * n / kStridedSample]);
     size_t again = 0;
-    for (size_t i = 0, taken = 0; i < n && taken < kRepeatSample; i += step, ++taken) {
-        const Ub b = bits_of(v[i]);
-        size_t h = size_t((uint64_t(b) * 0x9E3779B97F4A7C15ull) >> 49) & (kSlots - 1);
-        while (seen[h] && keys[h] != b) h = (h + 1) & (kSlots - 1);
+    for (size_t j = 0; j < kStridedSample; ++j) {
+        const Ub b = s[j];
+        size_t h = size_t((uint64_t(b) * 0x9E3779B97F4A7C15ull) >> 54) & (kSlots - 1);
+        while (used[h] && keys[h] != b) h = (h + 1) & (kSlots - 1);
+        again += used[h];
+        used[h] = true;
         keys[h] = b;
-        again += seen[h] == 1;
-        seen[h] = seen[h] ? 2 : 1;
     }
     return again;
 }
+
+// 2^-k of the values: one in 32, but at least kHashedRepeatsSample and at most 64 times that many of them
+// expected; k = 0 below twice kHashedRepeatsSample values, where the scan itself is about as cheap.
+constexpr size_t kHashedRepeatsSample = 1024;
+unsigned hashed_repeats_shift(size_t n) {
+    unsigned k = 0;
+    while (k < 31 && (n >> (k + 1)) >= kHashedRepeatsSample && (k < 5 || (n >> k) > 64 * kHashedRepeatsSample)) ++k;
+    return k;
+}
+
+template <class T>
+RepeatBounds hashed_repeats(const T* v, size_t n, unsigned k) {
+    using Ub = U<T>;
+    // Four slots per value the sample should hold (n / 2^k); a sample of more than twice that many distinct
+    // values (a hash that lumps values together) gives no bounds.
+    size_t cap = 16;
+    unsigned bits = 4;
+    while (cap < 4 * (n >> k)) cap <<= 1, ++bits;
+    // Kept per thread between calls, as find_repeats' tables.
+    static thread_local std::vector<Ub> keys_keep;
+    static thread_local std::vector<uint8_t> state_keep;  // 0 empty, 1 seen once, 2 seen again
+    if (keys_keep.size() < cap) keys_keep.resize(cap);
+    state_keep.assign(cap, 0);
+    Ub* keys = keys_keep.data();
+    uint8_t* state = state_keep.data();
+    size_t singles = 0, repeated = 0;
+    constexpr size_t kChunk = 4096;
+    T picked[kChunk];
+    for (size_t at = 0; at < n; at += kChunk) {
+        const size_t c = kernels::hash_pick(v + at, std::min(kChunk, n - at), k, picked);
+        for (size_t i = 0; i < c; ++i) {
+            const Ub b = bits_of(picked[i]);
+            size_t h = size_t((uint64_t(b) * 0x9E3779B97F4A7C15ull) >> (64 - bits));
+            while (state[h] && keys[h] != b) h = (h + 1) & (cap - 1);
+            const uint8_t st = state[h];
+            keys[h] = b;
+            singles += st == 0;
+            singles -= st == 1;
+            repeated += st == 1;
+            state[h] = st ? 2 : 1;
+        }
+        if (2 * (singles + repeated) > cap) return {0, n};
+    }
+    auto low = [k](size_t x) {
+        const double lo = double(x) - 3.0 * std::sqrt(double(x)) - 1.0;
+        return lo > 0 ? size_t(lo) << k : size_t(0);
+    };
+    return {low(repeated), n - std::min(n, low(singles))};
+}
+template RepeatBounds hashed_repeats<double>(const double*, size_t, unsigned);
+template RepeatBounds hashed_repeats<float>(const float*, size_t, unsigned);
+template RepeatBounds hashed_repeats<int64_t>(const int64_t*, size_t, unsigned);
 
 // The values of a series that occur more than once, and where each value of the series sits among them.
 template <class Ub>
@@ -1377,8 +1432,6 @@ void run_dict_blocks(Workers<T>& workers, const T* values, const uint32_t* entry
 // bytes as written: frames of reference).
 constexpr size_t kDictMinBitsPerValue = 12;
 
-// Bytes of each buffer a thread keeps between calls (8 MiB).
-constexpr size_t kKeptBytes = size_t(8) << 20;
 
 // Hands a buffer to `kept` for the next call on this thread, unless it is very large or kept is larger.
 template <class V>
@@ -1426,6 +1479,8 @@ struct SeriesDict {
     using Ub = U<T>;
     Repeats<Ub> rep;
     bool scanned = false;  // rep holds the series' repeats
+    bool bounded = false;  // bounds holds bounds on them (from a sample, or none)
+    RepeatBounds bounds;
     bool built = false;    // payload, size and entries are ready
     std::vector<uint8_t> payload;
     size_t size = 0;
@@ -1437,14 +1492,25 @@ struct SeriesDict {
     bool worth_a_try(const T* values, size_t n, const EncodeOptions& opt, unsigned threads, double bytes,
                      double estimated) {
         if (!opt.dict || !(bytes * 8 > double(n * kDictMinBitsPerValue) || few_levels(values, n))) return false;
-        // The scan of the whole series (a third of the encode time of a decimal series) only where a sample
-        // leaves the dictionary a chance (dict_cannot_be_smaller). The sample is taken where it is a small
-        // part of the series and could rule the dictionary out (at most half of it can repeat).
-        if (!scanned && n >= 4 * kRepeatSample && dict_cannot_be_smaller(n, kRepeatSample / 2, estimated) &&
-            dict_cannot_be_smaller(n, sampled_repeats(values, n), estimated))
-            return false;
-        if (!scanned) find_repeats(values, n, rep);
-        scanned = true;
+        // The scan of the whole series (a third of the encode time of a decimal series) only where bounds
+        // from a sample leave the dictionary a chance: its estimate grows with the entries and falls with
+        // the values covered, so at the fewest entries and the most values covered it is at its lowest.
+        // (Repeats of a few levels lower it further: those are left to the scan. The values covered are
+        // bounded alone too, as the scan's result is.)
+        if (!scanned) {
+            if (!bounded) {
+                bounded = true;
+                bounds = {0, n};  // no sample: every dictionary keeps its chance
+                if (hashed_repeats_shift(n) && strided_repeats(values, n) * 16 < 3 * kStridedSample)
+                    bounds = hashed_repeats(values, n, hashed_repeats_shift(n));
+            }
+            if (bounds.max_covered * 8 < n ||
+                (bounds.min_repeated > kFewLevels &&
+                 !dict_looks_smaller(n, bounds.min_repeated, bounds.max_covered, 0, estimated)))
+                return false;
+            find_repeats(values, n, rep);
+            scanned = true;
+        }
         const size_t d = rep.entries.size();
         // A handful of levels counts too: six full-precision values in random order cost 51 bits a value
         // without the dictionary (their bit patterns are far apart) and 3 with it.

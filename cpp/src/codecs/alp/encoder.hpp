@@ -49,13 +49,21 @@ inline bool dict_looks_smaller(size_t n, size_t d, size_t covered, size_t repeat
     return est < 1.1 * cur;  // slack: a mixed block (runs among random values) beats the estimate
 }
 
-// Whether dict_looks_smaller must say no for any dictionary of at least `entries` entries, more than a few
-// levels: repeats are then not counted, and its estimate is at least n * log2(entries + 2), every value
-// costing at least its index. The same answer as the scan would give, without it (a bit of margin against
-// rounding).
-inline bool dict_cannot_be_smaller(size_t n, size_t entries, double block_bytes) {
-    return entries > kFewLevels && double(n) * std::log2(double(entries) + 2) > 1.1 * (8.0 * block_bytes) + 1.0;
-}
+// Bounds on a series' repeats from the values whose hash falls in one part in 2^k of the hash space. Every
+// copy of a value is in or out together, so each sampled value's count is its count in the series, and the
+// numbers of repeated and of single values are binomial with chance 2^-k per value: scaled by 2^k, three
+// standard deviations below what the sample holds, they bound the series' own from below. (A sample of
+// values spread over the series, not chosen by hash, sees few of a value's copies and could only say that
+// some values repeat; it left the scan to decide on every series of the benchmark.)
+struct RepeatBounds {
+    size_t min_repeated = 0;  // distinct values that occur more than once: at least this many
+    size_t max_covered = 0;   // values that are repeats (occur more than once): at most this many
+};
+// k for a series of n values: 0 where the scan itself is about as cheap as a sample (encoder.cpp).
+unsigned hashed_repeats_shift(size_t n);
+// T is double, float or int64_t; 1 <= k <= 31.
+template <class T>
+RepeatBounds hashed_repeats(const T* v, size_t n, unsigned k);
 
 // Integer streams are tagged with a context so the entropy stage gives streams of one kind a shared model.
 inline constexpr uint32_t kCtxAlp = 1;     // | (e - f) << 8 | float32-mix << 16

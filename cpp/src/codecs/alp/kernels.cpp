@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <bit>
+#include <cstring>
 #include <limits>
 #include <type_traits>
 
@@ -182,6 +184,38 @@ template <class T>
     return nbad;
 }
 
+// The values whose 32-bit hash (the two halves of a 64-bit value folded, times a constant) is below
+// 2^(32 - k): flags for a chunk in the loop that vectorises, then the few flagged values picked out.
+template <class T>
+[[gnu::always_inline]] inline uint32_t pick_hash(T value) {
+    using U = std::conditional_t<sizeof(T) == 8, uint64_t, uint32_t>;
+    const U b = std::bit_cast<U>(value);
+    uint32_t x = uint32_t(b);
+    if constexpr (sizeof(U) == 8) x ^= uint32_t(b >> 32);
+    return x * 0x9E3779B1u;
+}
+
+template <class T>
+[[gnu::always_inline]] inline size_t hash_pick_body(const T* v, size_t n, unsigned k, T* out) {
+    constexpr size_t kChunk = 64;
+    const uint32_t limit = uint32_t(1) << (32 - k);
+    size_t c = 0, at = 0;
+    for (; at + kChunk <= n; at += kChunk) {
+        uint8_t hit[kChunk];
+        for (size_t i = 0; i < kChunk; ++i) hit[i] = pick_hash(v[at + i]) < limit;
+        for (size_t w = 0; w < kChunk; w += 8) {
+            uint64_t eight;
+            std::memcpy(&eight, hit + w, 8);
+            for (; eight; eight &= eight - 1) out[c++] = v[at + w + size_t(std::countr_zero(eight)) / 8];
+        }
+    }
+    for (; at < n; ++at) {
+        out[c] = v[at];
+        c += pick_hash(v[at]) < limit;
+    }
+    return c;
+}
+
 #define TSQ_KERNEL_SET(suffix, attr)                                                                           \
     attr void residuals_##suffix(const int64_t* v, size_t m, unsigned o, uint64_t* r) {                        \
         residuals_body(v, m, o, r);                                                                            \
@@ -189,6 +223,15 @@ template <class T>
     attr size_t count_changes_f64_##suffix(const double* v, size_t m) { return count_changes_body(v, m); }     \
     attr size_t count_changes_f32_##suffix(const float* v, size_t m) { return count_changes_body(v, m); }      \
     attr size_t count_changes_i64_##suffix(const int64_t* v, size_t m) { return count_changes_body(v, m); }    \
+    attr size_t hash_pick_f64_##suffix(const double* v, size_t n, unsigned k, double* out) {                   \
+        return hash_pick_body(v, n, k, out);                                                                   \
+    }                                                                                                          \
+    attr size_t hash_pick_f32_##suffix(const float* v, size_t n, unsigned k, float* out) {                     \
+        return hash_pick_body(v, n, k, out);                                                                   \
+    }                                                                                                          \
+    attr size_t hash_pick_i64_##suffix(const int64_t* v, size_t n, unsigned k, int64_t* out) {                \
+        return hash_pick_body(v, n, k, out);                                                                   \
+    }                                                                                                          \
     attr size_t combo_range_f64_##suffix(const double* s, size_t ns, unsigned e, unsigned f, int64_t& mn,      \
                                          int64_t& mx) {                                                        \
         return combo_range_body(s, ns, e, f, mn, mx);                                                          \
@@ -316,6 +359,9 @@ void residuals(const int64_t* v, size_t m, unsigned order, uint64_t* out) { TSQ_
 size_t count_changes(const double* v, size_t m) { TSQ_DISPATCH(count_changes_f64, v, m); }
 size_t count_changes(const float* v, size_t m) { TSQ_DISPATCH(count_changes_f32, v, m); }
 size_t count_changes(const int64_t* v, size_t m) { TSQ_DISPATCH(count_changes_i64, v, m); }
+size_t hash_pick(const double* v, size_t n, unsigned k, double* out) { TSQ_DISPATCH(hash_pick_f64, v, n, k, out); }
+size_t hash_pick(const float* v, size_t n, unsigned k, float* out) { TSQ_DISPATCH(hash_pick_f32, v, n, k, out); }
+size_t hash_pick(const int64_t* v, size_t n, unsigned k, int64_t* out) { TSQ_DISPATCH(hash_pick_i64, v, n, k, out); }
 size_t combo_range(const double* s, size_t ns, unsigned e, unsigned f, int64_t& mn, int64_t& mx) {
     TSQ_DISPATCH(combo_range_f64, s, ns, e, f, mn, mx);
 }

@@ -44,6 +44,13 @@ size_t count_changes(const double* v, size_t m);
 size_t count_changes(const float* v, size_t m);
 size_t count_changes(const int64_t* v, size_t m);
 
+// The values of v[0 .. n) whose hash (a function of their bits alone) falls in the lowest 2^-k of its range
+// (1 <= k <= 31), in order, into out (room for n); returns how many. Every copy of a value is picked or
+// none is.
+size_t hash_pick(const double* v, size_t n, unsigned k, double* out);
+size_t hash_pick(const float* v, size_t n, unsigned k, float* out);
+size_t hash_pick(const int64_t* v, size_t n, unsigned k, int64_t* out);
+
 // One (e, f) pair on a sample: how many values do not come back exactly, and the range of the integers of
 // those that do (min = INT64_MAX, max = INT64_MIN when none do).
 size_t combo_range(const double* s, size_t ns, unsigned e, unsigned f, int64_t& mn, int64_t& mx);
