@@ -834,9 +834,10 @@ struct SeriesEncoder {
     SeqLog cand_logs[5];
     // Per nesting depth, how often each base method won in this row group, how close it came (its size over
     // the winner's, at best) and how many blocks chose. After the first kExplore blocks, a method that never
-    // won nor came within kClose of the winner is only tried again on every kExplore-th block, or when a
-    // block comes out more than kClose times the row group's mean size per value: neighbouring blocks are
-    // alike, and a losing candidate is written out in full for nothing.
+    // won nor came within kClose of the winner (or lost by over kLose on its last kLosingStreak blocks: see
+    // `losing`) is only tried again on every kExplore-th block, or when a block comes out more than kClose
+    // times the row group's mean size per value: neighbouring blocks are alike, and a losing candidate is
+    // written out in full for nothing.
     std::array<std::array<uint32_t, 5>, 2> wins{};
     std::array<std::array<double, 5>, 2> closest{};
     std::array<size_t, 2> calls{};
@@ -852,8 +853,9 @@ struct SeriesEncoder {
     // `alp` always tries every method: its bytes for a given input stay those of every earlier release.
     bool worth_trying(int depth, unsigned method) const {
         const size_t c = calls[size_t(depth)];
-        return !opt.automatic || c < kExplore || c % kExplore == 0 || wins[size_t(depth)][method] > 0 ||
-               closest[size_t(depth)][method] < kClose;
+        return !opt.automatic || c < kExplore || c % kExplore == 0 ||
+               ((wins[size_t(depth)][method] > 0 || closest[size_t(depth)][method] < kClose) &&
+                losing[size_t(depth)][method] < kLosingStreak);
     }
     SeqLog block_logs[4];
     SeqLog nested_log;
@@ -867,6 +869,7 @@ struct SeriesEncoder {
     void analyse_samples(const T* s, size_t ns) {
         for (auto& w : wins) w.fill(0);
         for (auto& c : closest) c.fill(std::numeric_limits<double>::infinity());
+        for (auto& l : losing) l.fill(0);
         calls.fill(0);
         per_value_sum.fill(0);
         f32_rivalry.reset();
@@ -1006,7 +1009,10 @@ struct SeriesEncoder {
         ++calls[size_t(depth)];
         per_value_sum[size_t(depth)] += (best ? best_est : double(raw_size)) / double(m);
         for (unsigned k = 0; k < 5; ++k)
-            if (tried[k]) closest[size_t(depth)][k] = std::min(closest[size_t(depth)][k], est_of[k] / best_est);
+            if (tried[k]) {
+                closest[size_t(depth)][k] = std::min(closest[size_t(depth)][k], est_of[k] / best_est);
+                losing[size_t(depth)][k] = est_of[k] > kLose * best_est ? losing[size_t(depth)][k] + 1 : 0;
+            }
         if (est) *est = best_est;  // raw_size when no candidate beat raw
         if (!best) {
             ++wins[size_t(depth)][3];
@@ -1226,6 +1232,14 @@ struct SeriesEncoder {
         append_nested(w, nb, nested_log, log);
         return true;
     }
+
+    // Per nesting depth and method, the blocks running on which it was tried and lost by over kLose: it
+    // is then left out like a method that never came close (worth_trying), until it comes within kLose
+    // again on one of the blocks where everything is tried. (ucr_facefour's decimals came within 1.25 of
+    // its significant digits once, and were tried on every block after, to lose by 10-50%.)
+    std::array<std::array<uint32_t, 5>, 2> losing{};
+    static constexpr uint32_t kLosingStreak = 4;
+    static constexpr double kLose = 1.1;
 };
 
 struct BlockPass {
