@@ -50,9 +50,11 @@ struct SigGrid {
     uint64_t top() const { return lo() + L * span(); }  // |q| must stay below this
 };
 
-// The magnitude of a value from a significand and its decimals (ei <= 18).
-inline double sig_magnitude(uint64_t s, unsigned ei, double) { return int_to_fp(int64_t(s), 0.0) / kF10[ei]; }
-inline float sig_magnitude(uint64_t s, unsigned ei, float) { return float(int_to_fp(int64_t(s), 0.0) / kF10[ei]); }
+// The magnitude of a value from a significand and its decimals (ei <= 18), or the power of ten they stand for.
+inline double sig_magnitude_over(uint64_t s, double p10, double) { return int_to_fp(int64_t(s), 0.0) / p10; }
+inline float sig_magnitude_over(uint64_t s, double p10, float) { return float(int_to_fp(int64_t(s), 0.0) / p10); }
+inline double sig_magnitude(uint64_t s, unsigned ei, double) { return sig_magnitude_over(s, kF10[ei], double{}); }
+inline float sig_magnitude(uint64_t s, unsigned ei, float) { return sig_magnitude_over(s, kF10[ei], float{}); }
 
 // The bits of the value of q under g. Needs |q| < g.top() (the caller checks), which also keeps the
 // decimals e - 1 - j from going below zero.
