@@ -692,7 +692,11 @@ RepeatBounds hashed_repeats(const T* v, size_t n, unsigned k) {
         const size_t c = kernels::hash_pick(v + at, std::min(kChunk, n - at), k, picked);
         for (size_t i = 0; i < c; ++i) {
             const Ub b = bits_of(picked[i]);
-            size_t h = size_t((uint64_t(b) * 0x9E3779B97F4A7C15ull) >> (64 - bits));
+            // A hash unlike the one that picked them: the picked values agree in that one's top bits (with
+            // the same multiplier, small integers were all piled into a 32nd of the table).
+            uint64_t x = uint64_t(b);
+            x = (x ^ (x >> 31)) * 0x7FB5D329728EA185ull;
+            size_t h = size_t((x ^ (x >> 27)) >> (64 - bits));
             while (state[h] && keys[h] != b) h = (h + 1) & (cap - 1);
             const uint8_t st = state[h];
             keys[h] = b;
