@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "../../cpp/src/codecs/alp/common.hpp"
+#include "../../cpp/src/codecs/alp/encoder.hpp"  // encode_without_reference
 #include "../../cpp/src/codecs/alp/reference.hpp"
 #include "test_util.hpp"
 #include "tsquash/codecs/alp.hpp"
@@ -161,6 +162,31 @@ TEST(AlpReference, NotUsedWhereItDoesNotPay) {
     EXPECT_FALSE(has_reference(enc(smooth)));
     const auto few = drifting_frames<double>(6000, 3, 6);
     EXPECT_FALSE(has_reference(enc(few)));
+}
+
+// The reference is looked at early, once the first blocks are encoded, and may then be kept without a plain
+// encode to compare it with (encode_payload). Whichever way it is decided, the result is never much larger
+// than `auto` without the reference: on frames throughout, frames that stop halfway (for a flat tail, a
+// tail of seven levels, or noise), and frames that start halfway.
+TEST(AlpReference, NeverMuchLargerThanWithoutIt) {
+    const auto frames = drifting_frames<double>(2000, 40, 9);
+    const size_t half = frames.size() / 2;
+    std::mt19937_64 rng(10);
+    std::vector<std::vector<double>> cases(5, frames);
+    for (size_t i = half; i < frames.size(); ++i) {
+        cases[1][i] = 1.5;
+        cases[2][i] = 1.0 + double(i % 7) * 0.25;
+        cases[3][i] = double(rng() >> 11) * 0x1p-53;
+        cases[4][i - half] = 1.0 + double(i % 7) * 0.25;
+    }
+    for (size_t c = 0; c < cases.size(); ++c) {
+        const std::vector<double>& v = cases[c];
+        const auto b = enc(v);
+        const auto plain = alp::encode_without_reference<double>(v.data(), v.size(), Profile::automatic, 1);
+        EXPECT_LE(double(b.size()), 1.015 * double(plain.size())) << "case " << c;
+        EXPECT_TRUE(SameBits(v.data(), v.size(), dec<double>(b, v.size()).data(), v.size())) << "case " << c;
+    }
+    EXPECT_TRUE(has_reference(enc(cases[0])));
 }
 
 TEST(AlpReference, RandomAccessAcrossPeriodsAndBlocks) {

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <functional>
 #include <limits>
 #include <memory>
 
@@ -1483,8 +1484,12 @@ void cap_blocks_at_raw(Writer& out, size_t area, std::vector<uint16_t>& dir, con
     out.append(tail.bytes.data(), tail.size());
 }
 
+// A look at the series once its first blocks are encoded (kProbeBlocks[0] of them): given their estimated
+// bits a value, it may stop the encode, which then returns nothing.
+using HeadCheck = std::function<bool(double)>;
 template <class T>
-std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOptions& opt, unsigned threads);
+std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOptions& opt, unsigned threads,
+                                   const HeadCheck* check = nullptr);
 
 // The first blocks, encoded before the dictionary is chosen (see encode_series): four, then sixteen when
 // four did not say it pays (a series whose first blocks are cheaper than the rest, `nyc29_lon`).
@@ -1557,7 +1562,8 @@ struct SeriesDict {
 };
 
 template <class T>
-std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOptions& opt, unsigned threads) {
+std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOptions& opt, unsigned threads,
+                                   const HeadCheck* check) {
     // Row groups are the block passes' tasks: no more encoders (and their scratch) than there are of them.
     const size_t row_groups = (n + kRowgroupBlocks * kBlockValues - 1) / (kRowgroupBlocks * kBlockValues);
     PooledWorkers<T> pooled(opt, unsigned(std::min<size_t>(threads, std::max<size_t>(1, row_groups))));
@@ -1597,6 +1603,11 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
         for (size_t probe : kProbeBlocks) {
             if (nblocks <= probe) break;
             encode_blocks(workers.first_group(), values, n, start, probe, want_log, nullptr, head);
+            if (check && start == 0 && (*check)(head.estimated_bytes() * 8 / double(probe * kBlockValues))) {
+                keep(pass.log.arena, kept_arena);
+                keep(pass.blocks.bytes, kept_blocks[0]);
+                return {};
+            }
             start = probe;
             const double scale = double(n) / double(start * kBlockValues);
             if (dict.worth_a_try(values, n, opt, threads, scale * double(head.blocks.size()),
@@ -1689,14 +1700,98 @@ EncodeOptions options_for(Profile profile, size_t n) {
 constexpr size_t kReferenceMinValues = 16 * kBlockValues;
 constexpr double kReferenceMinBits = 16;
 constexpr double kReferenceGain = 0.97;
+// The plain encode is given up for the reference early, once its first blocks are encoded, where (1) they
+// cost at least kReferenceMinBits a value, (2) a reference is found and estimated as above against them, and
+// (3) the differences' first blocks estimate no larger than theirs (the reference's own values charged at
+// the plain blocks' rate). The reference is then kept without a plain encode to compare it with if it comes
+// out at most kReferenceSure times what kSpreadBlocks blocks spread over the series estimate the plain
+// encode at; otherwise the plain encode follows and the smaller is kept, as when the reference is looked for
+// late. (Encoding the series both ways took cfd_baler, whose reference saves 3.7%, 60% of its time. On the
+// benchmark's series, the blocks' estimates come out between 24% below their plain size and 2.5% above it;
+// cfd_baler's 1.8% below.)
+constexpr double kReferenceSure = 0.99;
+constexpr size_t kSpreadBlocks = 16;
+
+// The first blocks' estimated bytes, as the pass over the whole series would have them.
+template <class T>
+double head_estimate(const T* values, size_t n, size_t blocks, const EncodeOptions& opt) {
+    PooledWorkers<T> pooled(opt, 1);
+    BlockPass head;
+    encode_blocks((*pooled).first_group(), values, n, 0, blocks, opt.models, nullptr, head);
+    return head.estimated_bytes();
+}
+
+// Estimated bits a value of `samples` blocks spread over the series (each row group analysed as in a pass).
+template <class T>
+double spread_estimate(const T* values, size_t n, size_t samples, const EncodeOptions& opt) {
+    PooledWorkers<T> pooled(opt, 1);
+    SeriesEncoder<T>& enc = (*pooled).first_group();
+    const size_t nblocks = (n + kBlockValues - 1) / kBlockValues;
+    samples = std::min(samples, nblocks);
+    size_t group = SIZE_MAX, covered = 0;
+    double bytes = 0;
+    SeqLog log;
+    for (size_t j = 0; j < samples; ++j) {
+        const size_t b = j * nblocks / samples, g = b / kRowgroupBlocks;
+        const size_t g0 = g * kRowgroupBlocks * kBlockValues;
+        if (g != group) enc.analyse(values + g0, std::min(n - g0, kRowgroupBlocks * kBlockValues));
+        group = g;
+        const size_t at = b * kBlockValues, m = std::min(kBlockValues, n - at);
+        log.clear();
+        enc.encode_block(values + at, m, opt.models ? &log : nullptr);
+        bytes += enc.last_estimate;
+        covered += m;
+    }
+    return bytes * 8 / double(covered);
+}
+
+template <class T>
+std::vector<uint8_t> encode_payload(const void* values, size_t n, Profile profile, unsigned threads,
+                                    bool reference);
+
+// A reference for a series and its differences from it.
+template <class T>
+struct ReferencePlan {
+    bool looked = false;
+    ReferenceChoice choice;
+    std::vector<T> ref;
+    std::vector<int64_t> d;
+
+    // Whether a reference is found, and worth trying against a series of plain_bits a value.
+    bool promising(const T* v, size_t n, double plain_bits) {
+        if (!looked) {
+            looked = true;
+            choice = find_reference(v, n);
+            if (choice.period) {
+                ref = reference_values(v, n, choice.period);
+                d = reference_differences(v, n, ref, choice.domain);
+            }
+        }
+        return choice.period && reference_bits(d, choice.period, plain_bits) <= kReferenceGain * plain_bits;
+    }
+
+    std::vector<uint8_t> encode(size_t n, Profile profile, unsigned threads) const {
+        const std::vector<uint8_t> diffs =
+            encode_series<int64_t>(reinterpret_cast<const uint8_t*>(d.data()), n, options_for(profile, n), threads);
+        const std::vector<uint8_t> refs = encode_payload<T>(ref.data(), ref.size(), profile, threads, false);
+        Writer out;
+        out.bytes.reserve(diffs.size() + varint_size(choice.period) + 1 + 4 + refs.size());
+        out.u8(uint8_t(diffs[0] | kSectionReference));
+        out.varint(choice.period);
+        out.u8(uint8_t(choice.domain));
+        out.u32(uint32_t(refs.size()));
+        out.append(refs.data(), refs.size());
+        out.append(diffs.data() + 1, diffs.size() - 1);
+        return std::move(out.bytes);
+    }
+};
 
 template <class T>
 std::vector<uint8_t> encode_payload(const void* values, size_t n, Profile profile, unsigned threads,
                                     bool reference) {
     const EncodeOptions opt = options_for(profile, n);
-    std::vector<uint8_t> plain = encode_series<T>(static_cast<const uint8_t*>(values), n, opt, threads);
-    const double plain_bits = double(plain.size()) * 8 / double(n);
-    if (!reference || !opt.automatic || n < kReferenceMinValues || plain_bits < kReferenceMinBits) return plain;
+    const uint8_t* raw = static_cast<const uint8_t*>(values);
+    if (!reference || !opt.automatic || n < kReferenceMinValues) return encode_series<T>(raw, n, opt, threads);
     std::vector<T> copy;  // callers may hand unaligned memory: only then is a copy made
     const T* v = static_cast<const T*>(values);
     if (reinterpret_cast<uintptr_t>(values) % alignof(T) != 0) {
@@ -1704,25 +1799,34 @@ std::vector<uint8_t> encode_payload(const void* values, size_t n, Profile profil
         std::memcpy(copy.data(), values, n * sizeof(T));
         v = copy.data();
     }
-    const ReferenceChoice choice = find_reference(v, n);
-    if (!choice.period) return plain;
-    const std::vector<T> ref = reference_values(v, n, choice.period);
-    const std::vector<int64_t> d = reference_differences(v, n, ref, choice.domain);
-    if (reference_bits(d, choice.period, plain_bits) > kReferenceGain * plain_bits) return plain;
-    const std::vector<uint8_t> diffs =
-        encode_series<int64_t>(reinterpret_cast<const uint8_t*>(d.data()), n, options_for(profile, n), threads);
-    const std::vector<uint8_t> refs = encode_payload<T>(ref.data(), ref.size(), profile, threads, false);
-    const size_t size = diffs.size() + varint_size(choice.period) + 1 + 4 + refs.size();
-    if (size >= plain.size()) return plain;
-    Writer out;
-    out.bytes.reserve(size);
-    out.u8(uint8_t(diffs[0] | kSectionReference));
-    out.varint(choice.period);
-    out.u8(uint8_t(choice.domain));
-    out.u32(uint32_t(refs.size()));
-    out.append(refs.data(), refs.size());
-    out.append(diffs.data() + 1, diffs.size() - 1);
-    return std::move(out.bytes);
+    ReferencePlan<T> plan;
+    const HeadCheck early = [&](double bits) {
+        if (bits < kReferenceMinBits || !plan.promising(v, n, bits)) return false;
+        // Blocks' estimates know nothing of a series dictionary: where one may take part, only the plain
+        // encode can say what it comes to. (A series of frames whose second half cycles through seven
+        // values came out 16% larger with the reference than plain, which the dictionary made 19% smaller
+        // than its blocks' estimates.)
+        const unsigned k = hashed_repeats_shift(n);
+        if (!k || hashed_repeats(v, n, k).max_covered * 8 >= n) return false;
+        const size_t blocks = kProbeBlocks[0];
+        const double diff_bits = head_estimate(plan.d.data(), n, blocks, options_for(profile, n)) * 8 /
+                                 double(blocks * kBlockValues);
+        return diff_bits + bits * double(plan.choice.period) / double(n) <= bits;
+    };
+    std::vector<uint8_t> plain = encode_series<T>(raw, n, opt, threads, &early);
+    std::vector<uint8_t> with_reference;
+    if (plain.empty()) {
+        with_reference = plan.encode(n, profile, threads);
+        const double plain_est = spread_estimate(v, n, kSpreadBlocks, opt);
+        if (double(with_reference.size()) * 8 <= kReferenceSure * plain_est * double(n)) return with_reference;
+        plain = encode_series<T>(raw, n, opt, threads);
+    }
+    const double plain_bits = double(plain.size()) * 8 / double(n);
+    if (with_reference.empty()) {
+        if (plain_bits < kReferenceMinBits || !plan.promising(v, n, plain_bits)) return plain;
+        with_reference = plan.encode(n, profile, threads);
+    }
+    return with_reference.size() < plain.size() ? with_reference : plain;
 }
 
 }  // namespace
@@ -1733,8 +1837,17 @@ std::vector<uint8_t> encode(const void* values, size_t n, Profile profile, unsig
     return encode_payload<T>(values, n, profile, std::max(1u, threads), true);
 }
 
+template <class T>
+std::vector<uint8_t> encode_without_reference(const void* values, size_t n, Profile profile, unsigned threads) {
+    if (n == 0) return {};
+    return encode_payload<T>(values, n, profile, std::max(1u, threads), false);
+}
+
 template std::vector<uint8_t> encode<double>(const void*, size_t, Profile, unsigned);
 template std::vector<uint8_t> encode<float>(const void*, size_t, Profile, unsigned);
 template std::vector<uint8_t> encode<int64_t>(const void*, size_t, Profile, unsigned);
+template std::vector<uint8_t> encode_without_reference<double>(const void*, size_t, Profile, unsigned);
+template std::vector<uint8_t> encode_without_reference<float>(const void*, size_t, Profile, unsigned);
+template std::vector<uint8_t> encode_without_reference<int64_t>(const void*, size_t, Profile, unsigned);
 
 }  // namespace tsquash::codecs::alp

@@ -8,6 +8,7 @@
 
 #include "common.hpp"
 #include "entropy.hpp"
+#include "tsquash/codecs/alp.hpp"  // Profile
 
 namespace tsquash::codecs::alp {
 
@@ -64,6 +65,11 @@ unsigned hashed_repeats_shift(size_t n);
 // T is double, float or int64_t; 1 <= k <= 31.
 template <class T>
 RepeatBounds hashed_repeats(const T* v, size_t n, unsigned k);
+
+// `auto` (or any profile) without the series reference, for tests that compare the two: T is double, float
+// or int64_t.
+template <class T>
+std::vector<uint8_t> encode_without_reference(const void* values, size_t n, Profile profile, unsigned threads);
 
 // Integer streams are tagged with a context so the entropy stage gives streams of one kind a shared model.
 inline constexpr uint32_t kCtxAlp = 1;     // | (e - f) << 8 | float32-mix << 16
