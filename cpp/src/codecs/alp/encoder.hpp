@@ -54,8 +54,9 @@ inline bool dict_looks_smaller(size_t n, size_t d, size_t covered, size_t repeat
 // copy of a value is in or out together, so each sampled value's count is its count in the series, and the
 // numbers of repeated and of single values are binomial with chance 2^-k per value: scaled by 2^k, three
 // standard deviations below what the sample holds, they bound the series' own from below. (A sample of
-// values spread over the series, not chosen by hash, sees few of a value's copies and could only say that
-// some values repeat; it left the scan to decide on every series of the benchmark.)
+// values spread over the series, not chosen by hash, sees few of a value's copies: it only bounded the
+// entries from below, which ruled the scan out on `dew_point_temp` and left it to run on the other 14
+// benchmark series that the hashed sample now spares it.)
 struct RepeatBounds {
     size_t min_repeated = 0;  // distinct values that occur more than once: at least this many
     size_t max_covered = 0;   // values that are repeats (occur more than once): at most this many
