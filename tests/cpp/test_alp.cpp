@@ -324,6 +324,30 @@ TEST(AlpDictionary, HashedRepeatBoundsHoldAndComeClose) {
     EXPECT_EQ(close, large);
 }
 
+// A series whose second half is made only of values the sample picks (found by asking hash_pick) puts far
+// more distinct values in the sample's table than it is sized for, after a first half that filled it as
+// expected: the table must not fill up (a new value's probe would then go round forever). It gives no
+// bounds instead, at every size around the chunks.
+TEST(AlpDictionary, HashedRepeatsGiveUpWhenTheSampleOverflows) {
+    for (size_t n : {2048u, 4096u, 4100u, 8192u, 8199u, 20000u, 70000u}) {
+        const unsigned k = alp::hashed_repeats_shift(n);
+        ASSERT_GT(k, 0u) << n;
+        std::vector<int64_t> v;
+        for (size_t i = 0; i < n / 2; ++i) v.push_back(-int64_t(i) * 104729 - 1);
+        std::vector<int64_t> candidates(4096), picked(4096);
+        for (int64_t next = 1; v.size() < n;) {
+            for (int64_t& c : candidates) c = next++ * 7919;
+            const size_t c = alp::kernels::hash_pick(candidates.data(), candidates.size(), k, picked.data());
+            v.insert(v.end(), picked.begin(), picked.begin() + long(std::min(c, n - v.size())));
+        }
+        const alp::RepeatBounds b = alp::hashed_repeats(v.data(), n, k);
+        EXPECT_EQ(b.min_repeated, 0u) << n;  // no value repeats
+        if (n >= 8192) {
+            EXPECT_EQ(b.max_covered, n) << n;  // over half the table: no bounds
+        }
+    }
+}
+
 TEST(AlpRoundTrip, EveryLengthAroundBlockEdges) {
     const auto v = decimals<double>(5000, 3, 0.2, 11);
     for (size_t n : {1u, 2u, 3u, 31u, 32u, 33u, 1023u, 1024u, 1025u, 2047u, 2048u, 2049u, 4097u}) {

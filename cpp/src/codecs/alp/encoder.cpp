@@ -687,7 +687,9 @@ RepeatBounds hashed_repeats(const T* v, size_t n, unsigned k) {
     Ub* keys = keys_keep.data();
     uint8_t* state = state_keep.data();
     size_t singles = 0, repeated = 0;
-    constexpr size_t kChunk = 4096;
+    // At most half the table is taken before a chunk and a chunk adds at most half of it (cap >= 4096), so
+    // a probe always ends: a full table would make a new value's probe go round forever.
+    constexpr size_t kChunk = 2048;
     T picked[kChunk];
     for (size_t at = 0; at < n; at += kChunk) {
         const size_t c = kernels::hash_pick(v + at, std::min(kChunk, n - at), k, picked);
@@ -1450,7 +1452,6 @@ void run_dict_blocks(Workers<T>& workers, const T* values, const uint32_t* entry
 // A dictionary pays when a large share of the values repeat and the plain blocks are expensive (their
 // bytes as written: frames of reference).
 constexpr size_t kDictMinBitsPerValue = 12;
-
 
 // Hands a buffer to `kept` for the next call on this thread, unless it is very large or kept is larger.
 template <class V>

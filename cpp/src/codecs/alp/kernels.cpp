@@ -184,14 +184,16 @@ template <class T>
     return nbad;
 }
 
-// The values whose 32-bit hash (the two halves of a 64-bit value folded, times a constant) is below
-// 2^(32 - k): flags for a chunk in the loop that vectorises, then the few flagged values picked out.
+// The values whose 32-bit hash is below 2^(32 - k): flags for a chunk in the loop that vectorises, then the
+// few flagged values picked out. A 64-bit value's high half is multiplied before it is folded into the low
+// one (a plain xor would give every value with equal halves the same hash), and the fold is multiplied
+// again: 32-bit multiplies, which AVX2 has.
 template <class T>
 [[gnu::always_inline]] inline uint32_t pick_hash(T value) {
     using U = std::conditional_t<sizeof(T) == 8, uint64_t, uint32_t>;
     const U b = std::bit_cast<U>(value);
     uint32_t x = uint32_t(b);
-    if constexpr (sizeof(U) == 8) x ^= uint32_t(b >> 32);
+    if constexpr (sizeof(U) == 8) x ^= uint32_t(b >> 32) * 0x85EBCA6Bu;
     return x * 0x9E3779B1u;
 }
 
