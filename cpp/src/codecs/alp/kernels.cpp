@@ -116,9 +116,10 @@ template <class T>
 // chunk that each vectorise: the integers at the grid's finest decimals; the decade of each value, one pass
 // per decade boundary; per decade, the significands at its decimals and the power of ten to divide them by,
 // chosen with masks (a per-value power of ten from the table would be a gather, which the compiler does not
-// vectorise here); then the round trips, one division a value instead of one per decade and value (ucr_facefour
-// and cfd_baler encode 1-2.5% faster), the integers and verdicts. They are the same as reading each integer back through sig_bits, which derives the decade from
-// the integer: for an integer made here, it finds the same decade and significand.
+// vectorise here); then the round trips, one division a value instead of one per decade and value
+// (ucr_facefour and cfd_baler encode 1-2.5% faster), the integers and verdicts. They are the same as reading
+// each integer back through sig_bits, which derives the decade from the integer: for an integer made here,
+// it finds the same decade and significand.
 template <class T>
 [[gnu::always_inline]] inline size_t sig_encode_body(const T* v, size_t m, unsigned e, unsigned p, unsigned L, int64_t* q,
                                                      uint8_t* bad) {
