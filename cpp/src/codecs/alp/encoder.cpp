@@ -1486,8 +1486,10 @@ void cap_blocks_at_raw(Writer& out, size_t area, std::vector<uint16_t>& dir, con
 }
 
 // A look at the series once its first blocks are encoded (kProbeBlocks[0] of them): given their estimated
-// bits a value, it may stop the encode, which then returns nothing.
-using HeadCheck = std::function<bool(double)>;
+// bits a value, and a way to ask whether the series dictionary's sample already rules a dictionary out
+// (taken when first asked, and kept for the dictionary's own decision), it may stop the encode, which then
+// returns nothing.
+using HeadCheck = std::function<bool(double, const std::function<bool()>&)>;
 template <class T>
 std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOptions& opt, unsigned threads,
                                    const HeadCheck* check = nullptr);
@@ -1513,6 +1515,18 @@ struct SeriesDict {
 
     // Whether the dictionary looks worth a pass against blocks that take `bytes` as written and `estimated`
     // as the entropy stage will see them (builds it if so).
+    // The hashed sample's bounds on the repeats, taken once: none (every dictionary keeps its chance) where
+    // the series is too short for a sample or the strided look says the dictionary is likely.
+    const RepeatBounds& sampled_bounds(const T* values, size_t n) {
+        if (!bounded) {
+            bounded = true;
+            bounds = {0, n};
+            if (hashed_repeats_shift(n) && strided_repeats(values, n) * 16 < 3 * kStridedSample)
+                bounds = hashed_repeats(values, n, hashed_repeats_shift(n));
+        }
+        return bounds;
+    }
+
     bool worth_a_try(const T* values, size_t n, const EncodeOptions& opt, unsigned threads, double bytes,
                      double estimated) {
         if (!opt.dict || !(bytes * 8 > double(n * kDictMinBitsPerValue) || few_levels(values, n))) return false;
@@ -1522,15 +1536,9 @@ struct SeriesDict {
         // (Repeats of a few levels lower it further: those are left to the scan. The values covered are
         // bounded alone too, as the scan's result is.)
         if (!scanned) {
-            if (!bounded) {
-                bounded = true;
-                bounds = {0, n};  // no sample: every dictionary keeps its chance
-                if (hashed_repeats_shift(n) && strided_repeats(values, n) * 16 < 3 * kStridedSample)
-                    bounds = hashed_repeats(values, n, hashed_repeats_shift(n));
-            }
-            if (bounds.max_covered * 8 < n ||
-                (bounds.min_repeated > kFewLevels &&
-                 !dict_looks_smaller(n, bounds.min_repeated, bounds.max_covered, 0, estimated)))
+            const RepeatBounds& b = sampled_bounds(values, n);
+            if (b.max_covered * 8 < n ||
+                (b.min_repeated > kFewLevels && !dict_looks_smaller(n, b.min_repeated, b.max_covered, 0, estimated)))
                 return false;
             find_repeats(values, n, rep);
             scanned = true;
@@ -1604,10 +1612,15 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
         for (size_t probe : kProbeBlocks) {
             if (nblocks <= probe) break;
             encode_blocks(workers.first_group(), values, n, start, probe, want_log, nullptr, head);
-            if (check && start == 0 && (*check)(head.estimated_bytes() * 8 / double(probe * kBlockValues))) {
-                keep(pass.log.arena, kept_arena);
-                keep(pass.blocks.bytes, kept_blocks[0]);
-                return {};
+            if (check && start == 0) {
+                const std::function<bool()> no_dictionary = [&] {
+                    return dict.sampled_bounds(values, n).max_covered * 8 < n;
+                };
+                if ((*check)(head.estimated_bytes() * 8 / double(probe * kBlockValues), no_dictionary)) {
+                    keep(pass.log.arena, kept_arena);
+                    keep(pass.blocks.bytes, kept_blocks[0]);
+                    return {};
+                }
             }
             start = probe;
             const double scale = double(n) / double(start * kBlockValues);
@@ -1799,16 +1812,16 @@ std::vector<uint8_t> encode_payload(const void* values, size_t n, Profile profil
         copy.assign(n, T{});
         std::memcpy(copy.data(), values, n * sizeof(T));
         v = copy.data();
+        raw = reinterpret_cast<const uint8_t*>(v);  // aligned now: encode_series makes no copy of its own
     }
     ReferencePlan<T> plan;
-    const HeadCheck early = [&](double bits) {
+    const HeadCheck early = [&](double bits, const std::function<bool()>& no_dictionary) {
         if (bits < kReferenceMinBits || !plan.promising(v, n, bits)) return false;
         // Blocks' estimates know nothing of a series dictionary: where one may take part, only the plain
         // encode can say what it comes to. (A series of frames whose second half cycles through seven
         // values came out 16% larger with the reference than plain, which the dictionary made 19% smaller
         // than its blocks' estimates.)
-        const unsigned k = hashed_repeats_shift(n);
-        if (!k || hashed_repeats(v, n, k).max_covered * 8 >= n) return false;
+        if (!no_dictionary()) return false;
         const size_t blocks = kProbeBlocks[0];
         const double diff_bits = head_estimate(plan.d.data(), n, blocks, options_for(profile, n)) * 8 /
                                  double(blocks * kBlockValues);
@@ -1827,7 +1840,8 @@ std::vector<uint8_t> encode_payload(const void* values, size_t n, Profile profil
         if (plain_bits < kReferenceMinBits || !plan.promising(v, n, plain_bits)) return plain;
         with_reference = plan.encode(n, profile, threads);
     }
-    return with_reference.size() < plain.size() ? with_reference : plain;
+    if (with_reference.size() < plain.size()) return with_reference;  // moved out, not copied as a ?: would
+    return plain;
 }
 
 }  // namespace
