@@ -529,8 +529,16 @@ struct Node {
     double own;  // cost(count, width), kept so a merge's gain costs one log2, not three
 };
 
+// A bin in the making during the rounds of merges.
+struct Span {
+    int64_t lo, hi;
+    uint64_t count;
+    double own;
+};
+
 struct BuildScratch {
     std::vector<Atom> atoms, spare;
+    std::vector<Span> spans;
     std::vector<Node> nodes;
     std::vector<double> round_gain;
     std::vector<int64_t> gain;
@@ -692,16 +700,20 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
         const size_t nf = std::min<size_t>(33, s);
         for (size_t j = 0; j < nf; ++j) few[j] = sample[j * s / nf];
         std::sort(few, few + nf);
-        // Never much wider than the sample.
+        // Never much wider than the sample, nor than the residuals' whole range (which it then starts at):
+        // the counts are scanned for the atoms.
         size_t window = 1024;
         while (window < kDirectWindow && window < 2 * s) window <<= 1;
+        const uint64_t range = uint64_t(global_max) - uint64_t(global_min);
+        const bool whole = range < window;
+        if (whole) window = std::max<size_t>(64, std::bit_ceil(size_t(range) + 1));
         // Inside the int64 range: a window wrapping from the largest int64 to the smallest would hand out
         // its atoms out of order (samples that wrap, as residuals near both ends do, made unsorted bins,
         // which the lookups' searches assume sorted).
         constexpr int64_t kMax = std::numeric_limits<int64_t>::max(), kMin = std::numeric_limits<int64_t>::min();
         const int64_t half = int64_t(window / 2);
         const int64_t mid = std::clamp(few[nf / 2], kMin + half, kMax - half);
-        const uint64_t base = uint64_t(mid) - uint64_t(half);
+        const uint64_t base = whole ? uint64_t(global_min) : uint64_t(mid) - uint64_t(half);
         // Kept per thread between calls: fresh tables would be faulted in page by page every time. Loops use
         // plain pointers: each access to a thread_local from a shared library is a call. The counts are
         // zero between calls: only the entries counted are cleared, as they are read.
@@ -835,18 +847,6 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
         const double lc = c < kLog2Table.size() ? kLog2Table[c] : std::log2(double(c));
         return double(c) * (log2_total - lc + w) + kBinBits;
     };
-    const size_t a = atoms.size();
-    const size_t none = SIZE_MAX;
-    std::vector<Node>& nodes = scratch.nodes;
-    nodes.resize(a);
-    for (size_t i = 0; i < a; ++i)
-        nodes[i] = {atoms[i].lo, atoms[i].hi, atoms[i].count, i ? i - 1 : none, i + 1 < a ? i + 1 : none,
-                    cost(atoms[i].count, span_width(atoms[i].lo, atoms[i].hi))};
-    auto merge_gain = [&](size_t l) {
-        const Node& x = nodes[l];
-        const Node& y = nodes[x.next];
-        return x.own + y.own - cost(x.count + y.count, span_width(x.lo, y.hi));
-    };
     // First, rounds of merges made at once: in each, every pair whose gain is positive, at least half the
     // round's best and a local maximum (above the pair on its left, at least the one on its right) merges,
     // left to right, and the gains are computed again for the next round. Once a round merges fewer than
@@ -855,44 +855,62 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
     // less than 0.006% in all (single inputs by up to 1.2% either way), and build_model is 1.1-2x as fast
     // (1.5x on the decimal series' samples, 2x on exchange_rate's and ETTh1's). With no floor on the gain
     // (any local maximum) it was faster still but 0.04-0.06% larger.
-    if (a > 1) {
+    // The rounds work on the atoms' array itself, closed up after each round: a pass over the array in
+    // order, where walking a linked list waited on each link (the rounds took 40% of a model's time on
+    // exchange_rate/c4's sample; the tournament needs the links, and gets them after the rounds).
+    std::vector<Span>& spans = scratch.spans;
+    spans.resize(atoms.size());
+    for (size_t i = 0; i < atoms.size(); ++i)
+        spans[i] = {atoms[i].lo, atoms[i].hi, atoms[i].count, cost(atoms[i].count, span_width(atoms[i].lo, atoms[i].hi))};
+    auto pair_gain = [&](const Span& x, const Span& y) { return x.own + y.own - cost(x.count + y.count, span_width(x.lo, y.hi)); };
+    if (spans.size() > 1) {
         constexpr double kRoundFloor = 0.5;
         constexpr size_t kRoundsEndBelow = 16;
         std::vector<double>& g = scratch.round_gain;
-        g.resize(a);
         for (;;) {
-            size_t live = 0, merged = 0;
+            const size_t live = spans.size();
+            Span* r = spans.data();
+            g.resize(live);
             double top = 0;
-            for (size_t i = 0; i != none; i = nodes[i].next) {
-                ++live;
-                g[i] = nodes[i].next != none ? merge_gain(i) : 0;
+            for (size_t i = 0; i + 1 < live; ++i) {
+                g[i] = pair_gain(r[i], r[i + 1]);
                 top = std::max(top, g[i]);
             }
+            g[live - 1] = 0;
             const double floor = std::max(kRoundFloor * top, std::numeric_limits<double>::min());
             double left = -std::numeric_limits<double>::infinity();  // the gain of the pair on the left
-            for (size_t i = 0; i != none && nodes[i].next != none;) {
-                const size_t r = nodes[i].next;
-                const bool right_lower = nodes[r].next == none || g[i] >= g[r];
+            size_t merged = 0, out = 0, i = 0;
+            // Closed up in place: a run is written at or before where it was read.
+            while (i + 1 < live) {
+                const bool right_lower = i + 2 == live || g[i] >= g[i + 1];
                 if (g[i] >= floor && g[i] > left && right_lower) {
-                    Node& x = nodes[i];
-                    const Node& y = nodes[r];
-                    x.hi = y.hi;
-                    x.count += y.count;
-                    x.own = cost(x.count, span_width(x.lo, x.hi));
-                    x.next = y.next;
-                    if (x.next != none) nodes[x.next].prev = i;
+                    const Span x = r[i], y = r[i + 1];
+                    r[out++] = {x.lo, y.hi, x.count + y.count, cost(x.count + y.count, span_width(x.lo, y.hi))};
                     ++merged;
                     // The next pair starts after the merged one; the pair between them is gone.
                     left = -std::numeric_limits<double>::infinity();
-                    i = x.next;
+                    i += 2;
                 } else {
                     left = g[i];
-                    i = r;
+                    r[out++] = r[i++];
                 }
             }
+            if (i + 1 == live) r[out++] = r[i];
+            spans.resize(out);
             if (merged * kRoundsEndBelow < live) break;
         }
     }
+    const size_t a = spans.size();
+    const size_t none = SIZE_MAX;
+    std::vector<Node>& nodes = scratch.nodes;
+    nodes.resize(a);
+    for (size_t i = 0; i < a; ++i)
+        nodes[i] = {spans[i].lo, spans[i].hi, spans[i].count, i ? i - 1 : none, i + 1 < a ? i + 1 : none, spans[i].own};
+    auto merge_gain = [&](size_t l) {
+        const Node& x = nodes[l];
+        const Node& y = nodes[x.next];
+        return x.own + y.own - cost(x.count + y.count, span_width(x.lo, y.hi));
+    };
     // Then each live node with a right neighbour is one merge candidate, a leaf of a tournament tree over the
     // nodes whose inner entries hold the best gain below them and its node (ties: the leftmost, whose index
     // is lower). Gains are kept as integers that order like the doubles (finite ones, and -inf for no
