@@ -322,17 +322,44 @@ uint64_t combo_coded_cost(const T* s, size_t ns, const Combo& c, size_t& excepti
     return bits;
 }
 
-// First sampling level: every combo on the samples, the best few kept (best first; ties keep the earlier,
-// so the smallest exponent among equals).
+// First sampling level: the combos on the samples, the best few kept (best first; ties keep the earlier,
+// so the smallest exponent among equals). Every combo is first ranked on a quarter of the samples; the
+// kShortlist best, and with `coded` the best of each difference e - f (the extra pairs below come from
+// those), are then ranked on all of them. (Ranking every combo on all samples was a twentieth of the encode
+// time of short series and of ETTh1's; over the 215 check inputs the shortlist's choices came out 0.3%
+// smaller in all, and at most 0.07% larger on one.)
+constexpr size_t kShortlist = 32;
+constexpr size_t kShortlistMinSamples = 64;
+
 template <class T>
 std::vector<Combo> find_combos(const T* s, size_t ns, bool coded) {
+    constexpr unsigned kMaxE = Traits<T>::kMaxE;
     std::vector<std::pair<uint64_t, Combo>> scored;
-    for (unsigned e = 0; e <= Traits<T>::kMaxE; ++e)
-        for (unsigned f = 0; f <= e; ++f) {
-            const Combo c{uint8_t(e), uint8_t(f)};
-            scored.push_back({combo_cost(s, ns, c), c});
+    auto rank = [&scored](const T* on, size_t n, auto&& wanted) {
+        scored.clear();
+        for (unsigned e = 0; e <= kMaxE; ++e)
+            for (unsigned f = 0; f <= e; ++f) {
+                const Combo c{uint8_t(e), uint8_t(f)};
+                if (wanted(c)) scored.push_back({combo_cost(on, n, c), c});
+            }
+        std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    };
+    if (ns >= kShortlistMinSamples && ns <= kL1Blocks * kL1PerBlock) {
+        T quarter[kL1Blocks * kL1PerBlock / 4];
+        size_t nq = 0;
+        for (size_t i = 0; i < ns; i += 4) quarter[nq++] = s[i];
+        rank(quarter, nq, [](const Combo&) { return true; });
+        bool listed[kMaxE + 1][kMaxE + 1] = {};
+        bool difference_listed[kMaxE + 1] = {};
+        for (size_t i = 0; i < scored.size(); ++i) {
+            const Combo c = scored[i].second;
+            if (i < kShortlist || (coded && !difference_listed[c.e - c.f])) listed[c.e][c.f] = true;
+            difference_listed[c.e - c.f] = true;
         }
-    std::stable_sort(scored.begin(), scored.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+        rank(s, ns, [&listed](const Combo& c) { return listed[c.e][c.f]; });
+    } else {
+        rank(s, ns, [](const Combo&) { return true; });
+    }
     std::vector<Combo> out;
     bool seen[Traits<T>::kMaxE + 1] = {};
     for (size_t i = 0; i < scored.size() && out.size() < kMaxCombos; ++i) {
