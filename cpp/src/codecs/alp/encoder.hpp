@@ -94,11 +94,14 @@ struct SeqEntry {
     double coded_bits = 0; // their estimated entropy-coded size (write_intseq's bit-width classes)
     int64_t min = 0, max = 0;  // their range, as signed values
     // The frame of reference's packed bits are the stream's last bytes. `deferred`: they are not written
-    // yet (the logged residuals are the packed order's; each is residual - for_min in for_width bits), so a
+    // yet (each is residual - for_min in for_width bits, the residuals at arena[for_first, for_first +
+    // for_count): the logged ones where the frame of reference has the logged order, else its own), so a
     // candidate that loses, or a stream the entropy stage codes, is never packed.
     bool deferred = false;
     uint8_t for_width = 0;
     int64_t for_min = 0;
+    size_t for_first = 0;
+    size_t for_count = 0;
 };
 
 struct SeqLog {
@@ -114,7 +117,15 @@ struct SeqLog {
     void add(size_t start, const uint8_t* head, size_t head_len, const uint64_t* resid, size_t rc, uint32_t context,
              double coded_bits, int64_t min, int64_t max) {
         entries.push_back({start, 0, context, heads.size(), head_len, arena.size(), rc, coded_bits, min, max});
+        entries.back().for_first = arena.size();
+        entries.back().for_count = rc;
         heads.insert(heads.end(), head, head + head_len);
+        arena.insert(arena.end(), resid, resid + rc);
+    }
+    // The last entry's frame of reference in a delta order of its own: its residuals.
+    void add_for_residuals(const uint64_t* resid, size_t rc) {
+        entries.back().for_first = arena.size();
+        entries.back().for_count = rc;
         arena.insert(arena.end(), resid, resid + rc);
     }
     void finish_last(size_t length) { entries.back().length = length; }
@@ -135,14 +146,20 @@ struct SeqLog {
     // back is a shift by its negation).
     void take_entries(const SeqLog& other, size_t k0, size_t k1, size_t shift) {
         for (size_t k = k0; k < k1; ++k) {
-            SeqEntry e = other.entries[k];
+            const SeqEntry& from = other.entries[k];
+            SeqEntry e = from;
             e.start += shift;
             e.first = arena.size();
             e.head_first = heads.size();
-            arena.insert(arena.end(), other.arena.begin() + long(other.entries[k].first),
-                         other.arena.begin() + long(other.entries[k].first + e.count));
-            heads.insert(heads.end(), other.heads.begin() + long(other.entries[k].head_first),
-                         other.heads.begin() + long(other.entries[k].head_first + e.head_len));
+            arena.insert(arena.end(), other.arena.begin() + long(from.first), other.arena.begin() + long(from.first + e.count));
+            e.for_first = e.first;
+            if (from.for_first != from.first) {
+                e.for_first = arena.size();
+                arena.insert(arena.end(), other.arena.begin() + long(from.for_first),
+                             other.arena.begin() + long(from.for_first + from.for_count));
+            }
+            heads.insert(heads.end(), other.heads.begin() + long(from.head_first),
+                         other.heads.begin() + long(from.head_first + e.head_len));
             entries.push_back(e);
         }
     }

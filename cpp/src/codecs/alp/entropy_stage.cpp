@@ -136,9 +136,9 @@ namespace {
 // The frame of reference's packed bits of a deferred stream, at dst.
 void pack_entry(const SeqLog& log, const SeqEntry& e, uint8_t* dst) {
     uint64_t off[kScratch];
-    const uint64_t* r = log.arena.data() + e.first;
-    for (size_t i = 0; i < e.count; ++i) off[i] = r[i] - uint64_t(e.for_min);
-    pack_to(off, e.count, e.for_width, dst);
+    const uint64_t* r = log.arena.data() + e.for_first;
+    for (size_t i = 0; i < e.for_count; ++i) off[i] = r[i] - uint64_t(e.for_min);
+    pack_to(off, e.for_count, e.for_width, dst);
 }
 
 // A stream as a frame of reference (packed now if it was deferred).
@@ -147,7 +147,7 @@ void append_for(const Writer& blocks, const SeqLog& log, const SeqEntry& e, Writ
         out.append(blocks.bytes.data() + e.start, e.length);
         return;
     }
-    const size_t pb = packed_size(e.count, e.for_width);
+    const size_t pb = packed_size(e.for_count, e.for_width);
     out.append(blocks.bytes.data() + e.start, e.length - pb);
     pack_entry(log, e, out.grow(pb));
 }
@@ -156,7 +156,7 @@ void append_for(const Writer& blocks, const SeqLog& log, const SeqEntry& e, Writ
 
 void fill_deferred(Writer& blocks, const SeqLog& log) {
     for (const SeqEntry& e : log.entries)
-        if (e.deferred) pack_entry(log, e, blocks.bytes.data() + e.start + e.length - packed_size(e.count, e.for_width));
+        if (e.deferred) pack_entry(log, e, blocks.bytes.data() + e.start + e.length - packed_size(e.for_count, e.for_width));
 }
 
 namespace {
