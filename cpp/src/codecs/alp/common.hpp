@@ -247,22 +247,30 @@ void radix_sort(Item* a, size_t n, std::vector<Item>& scratch, Key key) {
         std::stable_sort(a, a + n, [&](const Item& x, const Item& y) { return key(x) < key(y); });
         return;
     }
+    // Every digit's counts in one pass over the keys, with which digits differ (a counting pass per digit
+    // took nyc29_lon's dictionary 15% longer to sort).
+    constexpr unsigned kDigit = 11;
+    constexpr unsigned kDigits = (64 + kDigit - 1) / kDigit;
+    constexpr uint64_t kMask = (1u << kDigit) - 1;
+    std::vector<uint32_t> counts(size_t(kDigits) << kDigit, 0);
     uint64_t differ = 0;
     const uint64_t k0 = key(a[0]);
-    for (size_t i = 0; i < n; ++i) differ |= key(a[i]) ^ k0;
+    for (size_t i = 0; i < n; ++i) {
+        const uint64_t k = key(a[i]);
+        differ |= k ^ k0;
+        for (unsigned d = 0; d < kDigits; ++d) ++counts[(size_t(d) << kDigit) + ((k >> (d * kDigit)) & kMask)];
+    }
     if (scratch.size() < n) scratch.resize(n);
     Item* from = a;
     Item* to = scratch.data();
-    constexpr unsigned kDigit = 11;
-    constexpr uint64_t kMask = (1u << kDigit) - 1;
-    for (unsigned shift = 0; shift < 64; shift += kDigit) {
+    for (unsigned d = 0; d < kDigits; ++d) {
+        const unsigned shift = d * kDigit;
         if (((differ >> shift) & kMask) == 0) continue;
-        uint32_t at[kMask + 1] = {};
-        for (size_t i = 0; i < n; ++i) ++at[(key(from[i]) >> shift) & kMask];
+        uint32_t* at = counts.data() + (size_t(d) << kDigit);
         uint32_t sum = 0;
-        for (uint32_t& c : at) {
-            const uint32_t here = c;
-            c = sum;
+        for (uint64_t j = 0; j <= kMask; ++j) {
+            const uint32_t here = at[j];
+            at[j] = sum;
             sum += here;
         }
         for (size_t i = 0; i < n; ++i) to[at[(key(from[i]) >> shift) & kMask]++] = from[i];
@@ -276,7 +284,6 @@ void radix_sort(std::vector<Item>& a, Key key) {
     std::vector<Item> scratch;
     radix_sort(a.data(), a.size(), scratch, key);
 }
-
 // ---- bit packing -----------------------------------------------------------------------------------------
 // Value i of width w occupies stream bits [i*w, i*w + w), stream bit k being bit (k mod 8) of byte k / 8
 // (LSB-first, so a little-endian 64-bit load at byte (i*w)/8 holds the value from bit (i*w) mod 8).
