@@ -123,6 +123,13 @@ TEST(AlpKernels, EveryInstructionSetGivesTheBaselineResults) {
             out.insert(out.end(), pw.begin(), pw.begin() + long(cw));
             out.push_back(int64_t(cd * 1000000 + cf * 1000 + cw));
         }
+        // Lag scores over a tile of lags and a tail (the float sums must agree to the bit).
+        std::vector<float> diffs(f.size());
+        for (size_t i = 1; i < f.size(); ++i) diffs[i] = std::isfinite(f[i] - f[i - 1]) ? f[i] - f[i - 1] : 1.0f;
+        const size_t anchors[2] = {400, 700};
+        std::vector<float> scores(77);
+        kernels::lag_scores(diffs.data(), anchors, 2, 32, 300, scores.size(), scores.data());
+        for (float sc : scores) out.push_back(std::bit_cast<int32_t>(sc));
         return out;
     };
     const std::vector<int64_t> baseline = run(0);

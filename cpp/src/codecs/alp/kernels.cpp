@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <atomic>
 #include <bit>
+#include <cmath>
 #include <cstring>
 #include <limits>
 #include <type_traits>
@@ -110,6 +111,32 @@ template <class T>
     mn_out = mn;
     mx_out = mx;
     return exc;
+}
+
+// Lag scores: kLagTile lags at a time, their sums kept in registers over every anchor and offset (a pass
+// over all lags per offset read and wrote every score 64 times); each sum adds its terms in the same order
+// (anchor, then offset) in every version, so the versions agree to the bit.
+[[gnu::always_inline]] inline void lag_scores_body(const float* d, const size_t* anchor, size_t anchors, size_t window,
+                                                   size_t longest, size_t lags, float* score) {
+    constexpr size_t kLagTile = 32;
+    size_t m0 = 0;
+    for (; m0 + kLagTile <= lags; m0 += kLagTile) {
+        float acc[kLagTile] = {};
+        for (size_t q = 0; q < anchors; ++q)
+            for (size_t k = 0; k < window; ++k) {
+                const float t = d[anchor[q] + k];
+                const float* s = d + anchor[q] + k - longest + m0;
+                for (size_t j = 0; j < kLagTile; ++j) acc[j] += std::fabs(s[j] - t);
+            }
+        std::memcpy(score + m0, acc, sizeof(acc));
+    }
+    for (size_t m = m0; m < lags; ++m) score[m] = 0;
+    for (size_t q = 0; q < anchors; ++q)
+        for (size_t k = 0; k < window; ++k) {
+            const float t = d[anchor[q] + k];
+            const float* s = d + anchor[q] + k - longest;
+            for (size_t m = m0; m < lags; ++m) score[m] += std::fabs(s[m] - t);
+        }
 }
 
 // The sig method's integers (sig.hpp) without a branch or a scalar division per value, in passes over a
@@ -256,6 +283,10 @@ template <class T>
     attr size_t sig_encode_f32_##suffix(const float* v, size_t m, unsigned e, unsigned p, unsigned L,           \
                                         int64_t* q, uint8_t* bad) {                                            \
         return sig_encode_body(v, m, e, p, L, q, bad);                                                         \
+    }                                                                                                          \
+    attr void lag_scores_##suffix(const float* d, const size_t* anchor, size_t anchors, size_t window,         \
+                                  size_t longest, size_t lags, float* score) {                                 \
+        lag_scores_body(d, anchor, anchors, window, longest, lags, score);                                     \
     }
 
 // Not inlined into the dispatchers, so that check_vectorised.py finds the baseline versions by name.
@@ -384,6 +415,11 @@ size_t sig_encode(const double* v, size_t m, unsigned e, unsigned p, unsigned L,
 }
 size_t sig_encode(const float* v, size_t m, unsigned e, unsigned p, unsigned L, int64_t* q, uint8_t* bad) {
     TSQ_DISPATCH(sig_encode_f32, v, m, e, p, L, q, bad);
+}
+
+void lag_scores(const float* d, const size_t* anchor, size_t anchors, size_t window, size_t longest, size_t lags,
+                float* score) {
+    TSQ_DISPATCH(lag_scores, d, anchor, anchors, window, longest, lags, score);
 }
 
 void ranges3(const int64_t* v, size_t m, int64_t* mn, int64_t* mx) {

@@ -61,4 +61,10 @@ size_t combo_range(const float* s, size_t ns, unsigned e, unsigned f, int64_t& m
 size_t sig_encode(const double* v, size_t m, unsigned e, unsigned p, unsigned L, int64_t* q, uint8_t* bad);
 size_t sig_encode(const float* v, size_t m, unsigned e, unsigned p, unsigned L, int64_t* q, uint8_t* bad);
 
+// The series reference's lag scores (reference.cpp): for each m < lags, score[m] = the sum over anchors q and
+// offsets k < window of |d[anchor[q] + k - longest + m] - d[anchor[q] + k]|, each sum taken over q, then k,
+// in order. anchor[q] >= longest, and d holds anchor[q] + window values.
+void lag_scores(const float* d, const size_t* anchor, size_t anchors, size_t window, size_t longest, size_t lags,
+                float* score);
+
 }  // namespace tsquash::codecs::alp::kernels

@@ -6,6 +6,7 @@
 #include <limits>
 
 #include "encoder.hpp"
+#include "kernels.hpp"
 
 namespace tsquash::codecs::alp {
 
@@ -98,28 +99,9 @@ std::vector<size_t> candidate_lags(const float* y, size_t n, size_t longest) {
     float* d = keep.data();
     float* score = d + n;  // score[m]: lag longest - m
     for (size_t i = 1; i < n; ++i) d[i] = y[i] - y[i - 1];
-    // kLagTile lags at a time, their sums kept in registers over every anchor and offset (a pass over all
-    // lags per offset read and wrote every score 64 times); each sum adds its terms in the same order.
-    constexpr size_t kLagTile = 32;
     size_t anchor[kAnchors];
     for (size_t q = 0; q < kAnchors; ++q) anchor[q] = longest + (n - kWindow - longest) * (q + 1) / (kAnchors + 1);
-    size_t m0 = 0;
-    for (; m0 + kLagTile <= lags; m0 += kLagTile) {
-        float acc[kLagTile] = {};
-        for (size_t q = 0; q < kAnchors; ++q)
-            for (size_t k = 0; k < kWindow; ++k) {
-                const float t = d[anchor[q] + k];
-                const float* s = d + anchor[q] + k - longest + m0;
-                for (size_t j = 0; j < kLagTile; ++j) acc[j] += std::fabs(s[j] - t);
-            }
-        std::memcpy(score + m0, acc, sizeof(acc));
-    }
-    for (size_t q = 0; q < kAnchors; ++q)
-        for (size_t k = 0; k < kWindow; ++k) {
-            const float t = d[anchor[q] + k];
-            const float* s = d + anchor[q] + k - longest;
-            for (size_t m = m0; m < lags; ++m) score[m] += std::fabs(s[m] - t);
-        }
+    kernels::lag_scores(d, anchor, kAnchors, kWindow, longest, lags, score);
     // The kCandidates smallest scores, the shorter lag first among equal ones (a shape that repeats exactly
     // scores 0 at every multiple of its period): most scores cost one compare.
     std::pair<float, size_t> best[kCandidates];  // score, lag
