@@ -400,6 +400,27 @@ TEST(AlpMethods, SignificantDigitsGetTheirMethod) {
     for (int m : block_methods(enc(decimals<double>(8192, 2, 0.3, 5), Profile::automatic), 8192)) EXPECT_NE(m, 7);
 }
 
+// Runs of significant-digit values (the runs' nested block takes its sig integers from its block's, which
+// the encoder keeps for that block only): they round-trip, and a buffer refilled with other values at the
+// same address gets the same bytes as a fresh copy of them.
+TEST(AlpMethods, RunsOfSignificantDigitsTakeOnlyTheirOwnBlocksIntegers) {
+    const auto base = significant_digits<double>(8192);
+    std::vector<double> first(2 * base.size()), second(first.size());
+    for (size_t i = 0; i < first.size(); ++i) {
+        first[i] = base[i / 2];                        // runs of two
+        second[i] = base[(i / 2 + 777) % base.size()];  // the same kind of values, elsewhere
+    }
+    std::vector<double> buf = first;
+    const auto a = alp::encode<double>(buf.data(), buf.size(), Profile::automatic);
+    EXPECT_TRUE(SameBits(first, dec<double>(a, first.size())));
+    buf = second;  // the same address, other values
+    const auto b = alp::encode<double>(buf.data(), buf.size(), Profile::automatic);
+    EXPECT_TRUE(SameBits(second, dec<double>(b, second.size())));
+    EXPECT_EQ(b, enc(second, Profile::automatic));
+    const auto methods = block_methods(a, first.size());
+    EXPECT_GE(std::count(methods.begin(), methods.end(), 4), 1);  // some blocks are runs
+}
+
 TEST(AlpMethods, AlpProfileUsesOnlyTheFastMethods) {
     for (const auto& [name, v] : float_cases<double>())
         for (int m : block_methods(enc(v, Profile::alp), v.size())) EXPECT_LE(m, 3) << name;

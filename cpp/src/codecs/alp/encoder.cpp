@@ -1018,7 +1018,19 @@ struct SeriesEncoder {
                     attempted[4] = true;
                     Writer& ws = cand[depth][4];
                     ws.clear();
-                    encode_sig(v, m, sig, opt.max_order, ws, log ? &logs[4] : nullptr, &order_memory[depth][1]);
+                    const int64_t* q = nullptr;
+                    const uint8_t* bad = nullptr;
+                    if (depth == 0) {
+                        kernels::sig_encode(v, m, sig.e, sig.p, sig.L, sig_q, sig_bad);
+                        sig_block = v;
+                        sig_block_m = m;
+                        q = sig_q, bad = sig_bad;
+                    } else if (sig_from) {
+                        for (size_t i = 0; i < m; ++i) nested_sig_q[i] = sig_q[sig_from[i]];
+                        for (size_t i = 0; i < m; ++i) nested_sig_bad[i] = sig_bad[sig_from[i]];
+                        q = nested_sig_q, bad = nested_sig_bad;
+                    }
+                    encode_sig(v, m, sig, opt.max_order, ws, log ? &logs[4] : nullptr, &order_memory[depth][1], q, bad);
                     consider(ws);
                 }
                 // The split only pays when the decimal route costs more than a high-precision value would.
@@ -1094,6 +1106,7 @@ struct SeriesEncoder {
     // Top-level block: the base methods, then (auto) the nesting ones. `entry` (the series dictionary's
     // entries of the block's values, see encode_dict) makes the dictionary a candidate, tried first.
     Writer& encode_block(const T* v, size_t m, SeqLog* log, const uint32_t* entry = nullptr) {
+        sig_block = nullptr;  // the sig integers kept are this block's only
         SeqLog& base_log = block_logs[3];
         SeqLog* comp_log = block_logs;
         if (log)
@@ -1274,7 +1287,11 @@ struct SeriesEncoder {
         }
         if (runs * 4 > m * 3) return false;
         nested_log.clear();
+        // The runs' values are some of the block's own: where the block's sig integers were just made, the
+        // nested block's are taken from them (sig integers are made value by value).
+        sig_from = sig_block == v && sig_block_m == m ? start : nullptr;
         Writer& nb = encode_base(vals, runs, 1, log ? &nested_log : nullptr);
+        sig_from = nullptr;
         w.clear();
         w.u8(kRle);
         w.varint(runs);
@@ -1297,6 +1314,16 @@ struct SeriesEncoder {
     T rd_samples[kL1Blocks * kL1PerBlock];
     size_t rd_ns = 0;
     bool rd_known = false;
+    // The sig integers and verdicts of the last top-level block that tried sig (sig_block, its m values),
+    // and while a nested block of its runs is encoded, where each run's value sits in it (sig_from).
+    int64_t sig_q[kScratch];
+    uint8_t sig_bad[kScratch];
+    int64_t nested_sig_q[kScratch];
+    uint8_t nested_sig_bad[kScratch];
+    const T* sig_block = nullptr;
+    size_t sig_block_m = 0;
+    const uint16_t* sig_from = nullptr;
+
     unsigned group_rd_right() {
         if constexpr (Traits<T>::kFloat) {
             if (!rd_known) {

@@ -71,10 +71,17 @@ bool find_sig_grid(const T* s, size_t ns, SigGrid& g) {
 
 template <class T>
 void encode_sig(const T* v, size_t m, const SigGrid& g, unsigned max_order, Writer& out, SeqLog* log,
-                OrderMemory* memory) {
+                OrderMemory* memory, const int64_t* given_q, const uint8_t* given_bad) {
     int64_t q[kScratch];
     uint8_t bad[kScratch];
-    const size_t nbad = kernels::sig_encode(v, m, g.e, g.p, g.L, q, bad);
+    size_t nbad = 0;
+    if (given_q) {
+        std::memcpy(q, given_q, m * sizeof(int64_t));
+        std::memcpy(bad, given_bad, m);
+        for (size_t i = 0; i < m; ++i) nbad += bad[i];
+    } else {
+        nbad = kernels::sig_encode(v, m, g.e, g.p, g.L, q, bad);
+    }
     uint16_t pos[kScratch];
     size_t nexc = 0;
     if (nbad) nexc = take_neighbours_for_exceptions(q, bad, m, pos);
@@ -90,7 +97,9 @@ void encode_sig(const T* v, size_t m, const SigGrid& g, unsigned max_order, Writ
 
 template bool find_sig_grid<double>(const double*, size_t, SigGrid&);
 template bool find_sig_grid<float>(const float*, size_t, SigGrid&);
-template void encode_sig<double>(const double*, size_t, const SigGrid&, unsigned, Writer&, SeqLog*, OrderMemory*);
-template void encode_sig<float>(const float*, size_t, const SigGrid&, unsigned, Writer&, SeqLog*, OrderMemory*);
+template void encode_sig<double>(const double*, size_t, const SigGrid&, unsigned, Writer&, SeqLog*, OrderMemory*,
+                                 const int64_t*, const uint8_t*);
+template void encode_sig<float>(const float*, size_t, const SigGrid&, unsigned, Writer&, SeqLog*, OrderMemory*,
+                                const int64_t*, const uint8_t*);
 
 }  // namespace tsquash::codecs::alp

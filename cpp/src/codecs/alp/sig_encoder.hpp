@@ -12,9 +12,10 @@ namespace tsquash::codecs::alp {
 template <class T>
 bool find_sig_grid(const T* s, size_t ns, SigGrid& g);
 
-// Writes a `sig` block of m values under g; values the grid cannot give back are exceptions.
+// Writes a `sig` block of m values under g; values the grid cannot give back are exceptions. The values'
+// integers and verdicts (kernels::sig_encode's q and bad under g) may be given, where the caller has them.
 template <class T>
 void encode_sig(const T* v, size_t m, const SigGrid& g, unsigned max_order, Writer& out, SeqLog* log,
-                OrderMemory* memory);
+                OrderMemory* memory, const int64_t* given_q = nullptr, const uint8_t* given_bad = nullptr);
 
 }  // namespace tsquash::codecs::alp
