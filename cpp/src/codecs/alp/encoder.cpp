@@ -957,7 +957,7 @@ struct SeriesEncoder {
     // `split`: whether the high-precision split and float deltas may be tried at all. `est`: the chosen
     // block's estimate (estimate() of it).
     Writer& encode_base(const T* v, size_t m, int depth, SeqLog* log, bool split = true, double* est = nullptr,
-                        bool everything = false) {
+                        bool everything = false, double rival = std::numeric_limits<double>::infinity()) {
         Writer* best = nullptr;
         const size_t raw_size = 1 + m * sizeof(Ub);
         SeqLog* logs = cand_logs;
@@ -1039,10 +1039,11 @@ struct SeriesEncoder {
                         attempted[1] = true;
                         // A high-precision block holds at least its right parts, packed: against a candidate
                         // already smaller it cannot win, and is counted at that size instead of written (on
-                        // ETTh1's float32 decimals it took a tenth of the encode time).
+                        // ETTh1's float32 decimals it took a tenth of the encode time). The candidate may be
+                        // the caller's `rival`, a block of another kind (float32) that the base methods face.
                         const unsigned rb = group_rd_right();
                         const double floor = double(3 + packed_size(m, rb));
-                        if (floor < best_est) {
+                        if (floor < std::min(best_est, rival)) {
                             Writer& wr = cand[depth][1];
                             wr.clear();
                             encode_alp_rd(v, m, rb, *kc, wr);
@@ -1151,7 +1152,9 @@ struct SeriesEncoder {
         // than the row group's float32 blocks so far (Rivalry).
         const bool base_needed =
             !f32 || f32_est >= double(1 + m * sizeof(Ub)) || f32_rivalry.others_worth_trying(f32_est / double(m));
-        if (base_needed) best = &encode_base(v, m, 0, log ? &base_log : nullptr, split, &best_est, changed);
+        if (base_needed)
+            best = &encode_base(v, m, 0, log ? &base_log : nullptr, split, &best_est, changed,
+                                f32 ? f32_est : std::numeric_limits<double>::infinity());
         last_estimate = best_est;
         if (!opt.automatic) {
             if (log) log->absorb(base_log);
