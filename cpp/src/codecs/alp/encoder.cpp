@@ -1040,7 +1040,8 @@ struct SeriesEncoder {
                         // A high-precision block holds at least its right parts, packed: against a candidate
                         // already smaller it cannot win, and is counted at that size instead of written (on
                         // ETTh1's float32 decimals it took a tenth of the encode time). The candidate may be
-                        // the caller's `rival`, a block of another kind (float32) that the base methods face.
+                        // the caller's `rival`, a block of another kind (float32, dictionary) that the base
+                        // methods face.
                         const unsigned rb = group_rd_right();
                         const double floor = double(3 + packed_size(m, rb));
                         if (floor < std::min(best_est, rival)) {
@@ -1154,7 +1155,7 @@ struct SeriesEncoder {
             !f32 || f32_est >= double(1 + m * sizeof(Ub)) || f32_rivalry.others_worth_trying(f32_est / double(m));
         if (base_needed)
             best = &encode_base(v, m, 0, log ? &base_log : nullptr, split, &best_est, changed,
-                                f32 ? f32_est : std::numeric_limits<double>::infinity());
+                                std::min(dict_est, f32 ? f32_est : std::numeric_limits<double>::infinity()));
         last_estimate = best_est;
         if (!opt.automatic) {
             if (log) log->absorb(base_log);
