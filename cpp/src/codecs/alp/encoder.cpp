@@ -918,8 +918,8 @@ struct SeriesEncoder {
         for (ComboMemory& mem : combo_memory) mem.reset();
         if constexpr (Traits<T>::kFloat) {
             combos = find_combos(s, ns, opt.compare_coded);
-            std::copy(s, s + ns, rd_samples);
-            rd_ns = ns;
+            rd_ns = std::min(ns, std::size(rd_samples));
+            std::copy(s, s + rd_ns, rd_samples);
             rd_known = false;
             sig_on = opt.automatic && find_sig_grid(s, ns, sig);
         } else {

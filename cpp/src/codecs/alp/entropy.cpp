@@ -880,7 +880,7 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
             const double floor = std::max(kRoundFloor * top, std::numeric_limits<double>::min());
             double left = -std::numeric_limits<double>::infinity();  // the gain of the pair on the left
             size_t merged = 0, out = 0, i = 0;
-            // Closed up in place: a run is written at or before where it was read.
+            // Closed up in place: a span is written at or before where it was read.
             while (i + 1 < live) {
                 const bool right_lower = i + 2 == live || g[i] >= g[i + 1];
                 if (g[i] >= floor && g[i] > left && right_lower) {
