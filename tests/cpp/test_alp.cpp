@@ -374,6 +374,12 @@ TEST(AlpMethods, EachKindOfDataGetsItsMethod) {
     std::vector<double> sines(1024);
     for (size_t i = 0; i < sines.size(); ++i) sines[i] = std::sin(double(i) / 37.0);
     EXPECT_EQ(block_methods(enc(sines, Profile::alp), 1024), std::vector<int>{2});
+    // Random low bits under four leading patterns: the high-precision split wins in `auto` too (it is
+    // passed over only where a candidate is already smaller than its right parts alone).
+    std::mt19937_64 rng(5);
+    std::vector<double> four_scales(4096);
+    for (double& x : four_scales) x = double(1 << (rng() % 4)) * (1.0 + double(rng() >> 20) * 0x1p-52);
+    for (int m : block_methods(enc(four_scales, Profile::automatic), four_scales.size())) EXPECT_EQ(m, 2);
     const auto ints = int_cases();
     const auto& ts = ints.at("regular_ns");
     for (int m : block_methods(enc(ts, Profile::alp), ts.size())) EXPECT_EQ(m, 3);

@@ -1022,8 +1022,7 @@ struct SeriesEncoder {
                     const uint8_t* bad = nullptr;
                     if (depth == 0) {
                         kernels::sig_encode(v, m, sig.e, sig.p, sig.L, sig_q, sig_bad);
-                        sig_block = v;
-                        sig_block_m = m;
+                        sig_kept = true;
                         q = sig_q, bad = sig_bad;
                     } else if (sig_from) {
                         for (size_t i = 0; i < m; ++i) nested_sig_q[i] = sig_q[sig_from[i]];
@@ -1108,7 +1107,7 @@ struct SeriesEncoder {
     // Top-level block: the base methods, then (auto) the nesting ones. `entry` (the series dictionary's
     // entries of the block's values, see encode_dict) makes the dictionary a candidate, tried first.
     Writer& encode_block(const T* v, size_t m, SeqLog* log, const uint32_t* entry = nullptr) {
-        sig_block = nullptr;  // the sig integers kept are this block's only
+        sig_kept = false;  // the sig integers kept are this block's only
         SeqLog& base_log = block_logs[3];
         SeqLog* comp_log = block_logs;
         if (log)
@@ -1293,7 +1292,7 @@ struct SeriesEncoder {
         nested_log.clear();
         // The runs' values are some of the block's own: where the block's sig integers were just made, the
         // nested block's are taken from them (sig integers are made value by value).
-        sig_from = sig_block == v && sig_block_m == m ? start : nullptr;
+        sig_from = sig_kept ? start : nullptr;
         Writer& nb = encode_base(vals, runs, 1, log ? &nested_log : nullptr);
         sig_from = nullptr;
         w.clear();
@@ -1318,14 +1317,14 @@ struct SeriesEncoder {
     T rd_samples[kL1Blocks * kL1PerBlock];
     size_t rd_ns = 0;
     bool rd_known = false;
-    // The sig integers and verdicts of the last top-level block that tried sig (sig_block, its m values),
-    // and while a nested block of its runs is encoded, where each run's value sits in it (sig_from).
+    // The sig integers and verdicts of the block encode_block is writing, where its base methods tried sig
+    // (sig_kept), and while a nested block of its runs is encoded, where each run's value sits in it
+    // (sig_from).
     int64_t sig_q[kScratch];
     uint8_t sig_bad[kScratch];
     int64_t nested_sig_q[kScratch];
     uint8_t nested_sig_bad[kScratch];
-    const T* sig_block = nullptr;
-    size_t sig_block_m = 0;
+    bool sig_kept = false;
     const uint16_t* sig_from = nullptr;
 
     unsigned group_rd_right() {
