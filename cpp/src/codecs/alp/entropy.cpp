@@ -192,21 +192,24 @@ template <unsigned L>
     // A round takes at most 8 bytes: as many rounds as are safe are run without a check, then counted again.
     for (size_t safe; (safe = std::min((rc - i) / 4, size_t(wend - w) / 8)) != 0;) {
         for (const size_t stop = i + 4 * safe; i < stop; i += 4) {
-            size_t taken = 0;  // bytes of words taken so far in this round
+            // The round's words are shifted out of one load: a load per word, at an address that waits on
+            // the earlier states' choices, put a second load on each round's critical path.
+            const uint64_t words = Reader::load<uint64_t>(w);
+            unsigned taken = 0;  // bits of words taken so far in this round
             auto step = [&](uint32_t& st, size_t k) {
                 const Model::Slot e = slots[st & mask];
                 bin_of[k] = e.bin;
                 const uint32_t q = st >> L;
                 const uint32_t take = 0u - uint32_t(q <= e.below);  // all ones when the state takes a word
-                const uint32_t next = Reader::load<uint16_t>(w + taken) & take;
+                const uint32_t next = uint32_t(words >> taken) & 0xFFFFu & take;
                 st = ((uint32_t(e.weight) * q + e.k) << (16 & take)) | next;
-                taken += 2 & take;
+                taken += 16 & take;
             };
             step(x0, i);
             step(x1, i + 1);
             step(x2, i + 2);
             step(x3, i + 3);
-            w += taken;
+            w += taken / 8;
         }
     }
     x[0] = x0, x[1] = x1, x[2] = x2, x[3] = x3;
