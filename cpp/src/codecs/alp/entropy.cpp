@@ -355,20 +355,60 @@ struct OffsetBits {
 #if TSQ_BMI2_CLONES
 namespace {
 
-// For a mask of the four lanes that keep their word: the bytes of those words, in lane order, to the front.
-constexpr std::array<std::array<uint8_t, 16>, 16> kKeptWords = [] {
+// For a mask of the four lanes that keep their word: shuffle indices that bring those words' bytes to the
+// front, in lane order, where lane j's word starts at byte `stride` * j (the rest zero).
+constexpr std::array<std::array<uint8_t, 16>, 16> kept_words(unsigned stride) {
     std::array<std::array<uint8_t, 16>, 16> t{};
     for (unsigned m = 0; m < 16; ++m) {
         unsigned at = 0;
         for (unsigned lane = 0; lane < 4; ++lane)
             if (m >> lane & 1) {
-                t[m][at++] = uint8_t(2 * lane);
-                t[m][at++] = uint8_t(2 * lane + 1);
+                t[m][at++] = uint8_t(stride * lane);
+                t[m][at++] = uint8_t(stride * lane + 1);
             }
         while (at < 16) t[m][at++] = 0x80;  // zero
     }
     return t;
-}();
+}
+// The words packed into 16-bit lanes (AVX-512), and left in the low halves of 32-bit lanes (AVX2).
+constexpr auto kKeptWords = kept_words(2);
+constexpr auto kKeptWordsOfHalves = kept_words(4);
+
+// Pieces of the vector rounds below that AVX2 has (inlined into the AVX-512 ones too).
+// The table entries of a round's four bins (residuals i - 1 to i - 4, lanes 0 to 3), transposed.
+[[gnu::target("avx2"), gnu::always_inline]] inline void round_entries(const Model::EncSym* syms,
+                                                                    const uint16_t* bin_of, size_t i,
+                                                                    __m256i& limit, __m256i& bc, __m256i& rcp) {
+    const __m256i r0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(&syms[bin_of[i - 1]]));
+    const __m256i r1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(&syms[bin_of[i - 2]]));
+    const __m256i r2 = _mm256_load_si256(reinterpret_cast<const __m256i*>(&syms[bin_of[i - 3]]));
+    const __m256i r3 = _mm256_load_si256(reinterpret_cast<const __m256i*>(&syms[bin_of[i - 4]]));
+    const __m256i a = _mm256_unpacklo_epi64(r0, r1), b = _mm256_unpacklo_epi64(r2, r3);  // limits, bias|cmpl
+    const __m256i c = _mm256_unpackhi_epi64(r0, r1), d = _mm256_unpackhi_epi64(r2, r3);  // reciprocals
+    limit = _mm256_permute2x128_si256(a, b, 0x20);
+    bc = _mm256_permute2x128_si256(a, b, 0x31);
+    rcp = _mm256_permute2x128_si256(c, d, 0x20);
+}
+
+// The coded states from renormalised ones: x + bias + q * complement, q = x / weight through the 64-bit
+// reciprocal's product taken in 32-bit halves (exact for states below 2^32), mod 2^32.
+[[gnu::target("avx2"), gnu::always_inline]] inline __m256i coded_states(__m256i st, __m256i bc, __m256i rcp) {
+    const __m256i lo = _mm256_mul_epu32(st, rcp);
+    const __m256i hi = _mm256_mul_epu32(st, _mm256_srli_epi64(rcp, 32));
+    const __m256i q = _mm256_srli_epi64(_mm256_add_epi64(hi, _mm256_srli_epi64(lo, 32)), 32);
+    const __m256i qc = _mm256_mul_epu32(q, _mm256_srli_epi64(bc, 32));
+    return _mm256_and_si256(_mm256_add_epi64(_mm256_add_epi64(st, bc), qc), _mm256_set1_epi64x(0xFFFFFFFF));
+}
+
+// The four states in and out of a vector, lane j holding x[3 - j].
+[[gnu::target("avx2"), gnu::always_inline]] inline __m256i states_in(const uint32_t (&x)[kAnsStates]) {
+    return _mm256_set_epi64x(x[0], x[1], x[2], x[3]);
+}
+[[gnu::target("avx2"), gnu::always_inline]] inline void states_out(__m256i st, uint32_t (&x)[kAnsStates]) {
+    alignas(32) uint64_t lanes[4];
+    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), st);
+    for (unsigned j = 0; j < 4; ++j) x[3 - j] = uint32_t(lanes[j]);
+}
 
 // ans_encode's rounds with the four states in the four 64-bit lanes of a vector, lane j the state of the
 // round's residual i - 1 - j, which is the order the scalar rounds take them in: the same words in the same
@@ -385,41 +425,54 @@ constexpr std::array<std::array<uint8_t, 16>, 16> kKeptWords = [] {
     const uint16_t* bin_of = ob.bin_of;
     size_t i = i_io, k = k_io, nw = nw_io;
     static_assert(sizeof(Model::EncSym) == 32 && kAnsStates == 4);
-    __m256i st = _mm256_set_epi64x(x[0], x[1], x[2], x[3]);
-    const __m256i low32 = _mm256_set1_epi64x(0xFFFFFFFF);
+    __m256i st = states_in(x);
     for (; i; i -= 4, k += 4) {
-        const __m256i r0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(&syms[bin_of[i - 1]]));
-        const __m256i r1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(&syms[bin_of[i - 2]]));
-        const __m256i r2 = _mm256_load_si256(reinterpret_cast<const __m256i*>(&syms[bin_of[i - 3]]));
-        const __m256i r3 = _mm256_load_si256(reinterpret_cast<const __m256i*>(&syms[bin_of[i - 4]]));
-        const __m256i a = _mm256_unpacklo_epi64(r0, r1), b = _mm256_unpacklo_epi64(r2, r3);  // limits, bias|cmpl
-        const __m256i c = _mm256_unpackhi_epi64(r0, r1), d = _mm256_unpackhi_epi64(r2, r3);  // reciprocals
-        const __m256i limit = _mm256_permute2x128_si256(a, b, 0x20);
-        const __m256i bc = _mm256_permute2x128_si256(a, b, 0x31);
-        const __m256i rcp = _mm256_permute2x128_si256(c, d, 0x20);
+        __m256i limit, bc, rcp;
+        round_entries(syms, bin_of, i, limit, bc, rcp);
         const __mmask8 big = _mm256_cmpge_epu64_mask(st, limit);
         const __m128i w = _mm_shuffle_epi8(_mm256_maskz_cvtepi64_epi16(0xF, st),
                                            _mm_loadu_si128(reinterpret_cast<const __m128i*>(kKeptWords[big].data())));
         _mm_storel_epi64(reinterpret_cast<__m128i*>(words + nw), w);  // four words: `words` has room
         nw += size_t(std::popcount(unsigned(big)));
-        st = _mm256_mask_srli_epi64(st, big, st, 16);
-        const __m256i lo = _mm256_mul_epu32(st, rcp);
-        const __m256i hi = _mm256_mul_epu32(st, _mm256_srli_epi64(rcp, 32));
-        const __m256i q = _mm256_srli_epi64(_mm256_add_epi64(hi, _mm256_srli_epi64(lo, 32)), 32);
-        const __m256i qc = _mm256_mul_epu32(q, _mm256_srli_epi64(bc, 32));
-        st = _mm256_and_si256(_mm256_add_epi64(_mm256_add_epi64(st, bc), qc), low32);  // mod 2^32
+        st = coded_states(_mm256_mask_srli_epi64(st, big, st, 16), bc, rcp);
         ob.put(k);
         ob.put(k + 1);
         ob.put(k + 2);
         ob.put(k + 3);
     }
-    alignas(32) uint64_t lanes[4];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), st);
-    for (unsigned j = 0; j < 4; ++j) x[3 - j] = uint32_t(lanes[j]);
+    states_out(st, x);
     offsets = ob;
     i_io = i;
     k_io = k;
     nw_io = nw;
+}
+
+// ans_rounds_avx512 for AVX2 (Zen 3 has no AVX-512, where the scalar rounds were a quarter of the decimal
+// series' encode time): the states are below 2^32, so the signed 64-bit compare serves for the unsigned one,
+// a blend for the masked shift, and the words come to the front through the lanes' low halves.
+[[gnu::target("avx2,popcnt")]] void ans_rounds_avx2(const Model::EncSym* syms, size_t& i_io, size_t& k_io,
+                                                   uint32_t (&x)[kAnsStates], uint16_t* words, size_t& nw_io,
+                                                   OffsetBits& offsets) {
+    OffsetBits ob = offsets;
+    size_t i = i_io, k = k_io, nw = nw_io;
+    __m256i st = states_in(x);
+    const __m256i halves = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
+    for (; i; i -= 4, k += 4) {
+        __m256i limit, bc, rcp;
+        round_entries(syms, ob.bin_of, i, limit, bc, rcp);
+        const __m256i small = _mm256_cmpgt_epi64(limit, st);  // all ones where the state stays
+        const unsigned big = ~unsigned(_mm256_movemask_pd(_mm256_castsi256_pd(small))) & 0xF;
+        const __m128i low_halves = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(st, halves));
+        const __m128i w = _mm_shuffle_epi8(
+            low_halves, _mm_loadu_si128(reinterpret_cast<const __m128i*>(kKeptWordsOfHalves[big].data())));
+        _mm_storel_epi64(reinterpret_cast<__m128i*>(words + nw), w);  // four words: `words` has room
+        nw += size_t(std::popcount(big));
+        st = coded_states(_mm256_blendv_epi8(_mm256_srli_epi64(st, 16), st, small), bc, rcp);
+        for (unsigned j = 0; j < 4; ++j) ob.put(k + j);
+    }
+    states_out(st, x);
+    offsets = ob;
+    i_io = i, k_io = k, nw_io = nw;
 }
 
 }  // namespace
@@ -461,6 +514,7 @@ void ans_encode(const uint64_t* resid, const uint16_t* bin_of, size_t rc, const 
     size_t k = 0;
 #if TSQ_BMI2_CLONES
     if (narrow && kernels::avx512_usable()) ans_rounds_avx512(syms, i, k, x, words, nw, ob);
+    else if (narrow && kernels::avx2_usable()) ans_rounds_avx2(syms, i, k, x, words, nw, ob);
 #endif
     uint32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
     if (narrow) {

@@ -356,6 +356,7 @@ int isa_levels_available() {
 void cap_isa_level(int level) { level_cap.store(level, std::memory_order_relaxed); }
 
 bool avx512_usable() { return has_avx512(); }
+bool avx2_usable() { return has_avx2(); }
 
 bool bmi2_usable() {
 #ifdef TSQ_HAVE_AVX2_CLONES

@@ -19,6 +19,8 @@ bool bmi2_usable();
 // Whether loops written for AVX-512 (F, VL, BW, DQ) outside the kernels may run: the same as the kernels'
 // choice (the level capped or not).
 bool avx512_usable();
+// Whether loops written for AVX2 outside the kernels may run (the same as the kernels' choice).
+bool avx2_usable();
 
 // ints[i] = round(v[i] * F[e] * I[f]); bad[i] = 1 where decoding ints[i] does not give v[i]'s exact bits, and
 // with `specials` also where v[i] is NaN or infinite (those come back exactly, as a huge integer; their
