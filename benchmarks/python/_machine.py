@@ -23,6 +23,27 @@ def cpu_model() -> str:
     return platform.processor() or platform.machine()
 
 
+def cpu_features() -> str:
+    """Family, model and clock of the first CPU, and its widest vector extension: the encoder's and decoder's
+    speeds depend on them far more than the model name tells (the same "AMD EPYC" came as a Zen 3 at 2.4 GHz
+    without AVX-512 and as a faster one with it, and `auto` encoded the decimal series about 1.65x as fast on the
+    second)."""
+    fields: dict[str, str] = {}
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if not line.strip():
+                break
+            key, _, value = line.partition(":")
+            fields[key.strip().lower()] = value.strip()
+    except OSError:
+        return platform.machine()
+    flags = set(fields.get("flags", "").split())
+    vector = "AVX-512" if "avx512f" in flags else "AVX2, no AVX-512" if "avx2" in flags else "no AVX2"
+    mhz = fields.get("cpu mhz", "")
+    clock = f", {float(mhz):.0f} MHz" if mhz else ""
+    return f"family {fields.get('cpu family', '?')} model {fields.get('model', '?')}{clock}, {vector}"
+
+
 def os_tag() -> str:
     try:
         info = dict(
