@@ -820,14 +820,14 @@ void find_repeats(const T* v, size_t n, Repeats<Ub>& r) {
 // A method that may take over a row group (the challenger) against the methods it replaces, block by block.
 // Once the challenger has beaten them by far over the first kExplore blocks (they never won, and did not come
 // within kClose of it on the last block that tried them), they are only tried on every kExplore-th block, or
-// when the challenger's block comes out
-// more than kClose times costlier or cheaper per value than its blocks so far (the data has changed; then
-// every base method is tried, not just those that won in the row group): neighbouring blocks are alike, and
-// a losing candidate is written out in full for nothing. Measured on 150 random mixes of segments against
-// the two passes this replaced for the dictionary (every other method on every block, then the dictionary):
-// without "cheaper", up to 1.9% larger; without trying every base method on a change, 1-1.3% larger where
-// decimals followed a dictionary's data; with both, at most 1.4% larger (a change that leaves the
-// challenger's cost per value alone is seen on the next kExplore-th block) and 0.09% smaller in all.
+// when the challenger's block comes out more than kClose times costlier or cheaper per value than its blocks
+// so far (the data has changed; then every base method is tried, not just those that won in the row group):
+// neighbouring blocks are alike, and a losing candidate is written out in full for nothing. Measured on 150
+// random mixes of segments against the two passes this replaced for the dictionary (every other method on
+// every block, then the dictionary): without "cheaper", up to 1.9% larger; without trying every base method
+// on a change, 1-1.3% larger where decimals followed a dictionary's data; with both, at most 1.4% larger (a
+// change that leaves the challenger's cost per value alone is seen on the next kExplore-th block) and 0.09%
+// smaller in all.
 // Closeness counts on the last block that tried the others, not the closest ever: one block within kClose
 // had them tried on every later block of the row group, where nyc29_lon's dictionary blocks beat them by
 // 1.15-1.9x (77 of its 112 dictionary blocks tried everything, 54 now; the bytes are the same but for 24 on
