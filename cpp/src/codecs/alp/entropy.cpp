@@ -343,6 +343,35 @@ struct OffsetBits {
         const unsigned b = bin_of[k];
         acc |= (resid[k] - lowers[b]) << fill;  // offset 0 for width 0
         fill += widths[b];
+        flush();
+    }
+    // Offsets k to k + 3 where none is wider than kQuadWidth (together at most 56 bits): joined first, their
+    // shifts depending on the widths alone, they go through the accumulator's chain of dependent steps once
+    // instead of four times.
+    static constexpr unsigned kQuadWidth = 14;
+    [[gnu::always_inline]] void put4(size_t k) {
+        uint64_t joined = 0;
+        unsigned w = 0;
+        for (unsigned j = 0; j < 4; ++j) {
+            const unsigned b = bin_of[k + j];
+            joined |= (resid[k + j] - lowers[b]) << w;
+            w += widths[b];
+        }
+        acc |= joined << fill;
+        fill += w;
+        flush();
+    }
+    // Four offsets, joined where the model allows.
+    [[gnu::always_inline]] void put_round(size_t k, bool quad) {
+        if (quad) {
+            put4(k);
+        } else {
+            for (unsigned j = 0; j < 4; ++j) put(k + j);
+        }
+    }
+
+private:
+    [[gnu::always_inline]] void flush() {
         std::memcpy(out + at, &acc, 8);
         at += fill >> 3;
         acc >>= fill & ~7u;
@@ -419,7 +448,7 @@ constexpr auto kKeptWordsOfHalves = kept_words(4);
                                                                              size_t& i_io, size_t& k_io,
                                                                              uint32_t (&x)[kAnsStates],
                                                                              uint16_t* words, size_t& nw_io,
-                                                                             OffsetBits& offsets) {
+                                                                             OffsetBits& offsets, bool quad) {
     // Everything the loop changes in locals (through the references it would stay in memory).
     OffsetBits ob = offsets;
     const uint16_t* bin_of = ob.bin_of;
@@ -435,10 +464,7 @@ constexpr auto kKeptWordsOfHalves = kept_words(4);
         _mm_storel_epi64(reinterpret_cast<__m128i*>(words + nw), w);  // four words: `words` has room
         nw += size_t(std::popcount(unsigned(big)));
         st = coded_states(_mm256_mask_srli_epi64(st, big, st, 16), bc, rcp);
-        ob.put(k);
-        ob.put(k + 1);
-        ob.put(k + 2);
-        ob.put(k + 3);
+        ob.put_round(k, quad);
     }
     states_out(st, x);
     offsets = ob;
@@ -452,7 +478,7 @@ constexpr auto kKeptWordsOfHalves = kept_words(4);
 // a blend for the masked shift, and the words come to the front through the lanes' low halves.
 [[gnu::target("avx2,popcnt")]] void ans_rounds_avx2(const Model::EncSym* syms, size_t& i_io, size_t& k_io,
                                                    uint32_t (&x)[kAnsStates], uint16_t* words, size_t& nw_io,
-                                                   OffsetBits& offsets) {
+                                                   OffsetBits& offsets, bool quad) {
     OffsetBits ob = offsets;
     size_t i = i_io, k = k_io, nw = nw_io;
     __m256i st = states_in(x);
@@ -468,7 +494,7 @@ constexpr auto kKeptWordsOfHalves = kept_words(4);
         _mm_storel_epi64(reinterpret_cast<__m128i*>(words + nw), w);  // four words: `words` has room
         nw += size_t(std::popcount(big));
         st = coded_states(_mm256_blendv_epi8(_mm256_srli_epi64(st, 16), st, small), bc, rcp);
-        for (unsigned j = 0; j < 4; ++j) ob.put(k + j);
+        ob.put_round(k, quad);
     }
     states_out(st, x);
     offsets = ob;
@@ -502,6 +528,7 @@ void ans_encode(const uint64_t* resid, const uint16_t* bin_of, size_t rc, const 
     uint8_t obuf[kScratch * 8 + 16];
     OffsetBits ob{bin_of, resid, widths, lowers, obuf};
     const bool narrow = model.max_width <= 56;
+    const bool quad = model.max_width <= OffsetBits::kQuadWidth;
     // Residual i belongs to state i mod 4; coded backwards, the odd tail first, then whole rounds. Each
     // round also writes four offsets from the front, so the two independent chains of work overlap (1-2%
     // faster than a pass of their own).
@@ -513,20 +540,17 @@ void ans_encode(const uint64_t* resid, const uint16_t* bin_of, size_t rc, const 
     }
     size_t k = 0;
 #if TSQ_BMI2_CLONES
-    if (narrow && kernels::avx512_usable()) ans_rounds_avx512(syms, i, k, x, words, nw, ob);
-    else if (narrow && kernels::avx2_usable()) ans_rounds_avx2(syms, i, k, x, words, nw, ob);
+    if (narrow && kernels::avx512_usable()) ans_rounds_avx512(syms, i, k, x, words, nw, ob, quad);
+    else if (narrow && kernels::avx2_usable()) ans_rounds_avx2(syms, i, k, x, words, nw, ob, quad);
 #endif
     uint32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
     if (narrow) {
         for (; i; i -= 4, k += 4) {
             step(x3, i - 1);
-            ob.put(k);
             step(x2, i - 2);
-            ob.put(k + 1);
             step(x1, i - 3);
-            ob.put(k + 2);
             step(x0, i - 4);
-            ob.put(k + 3);
+            ob.put_round(k, quad);
         }
         for (; k < rc; ++k) ob.put(k);
     } else {
