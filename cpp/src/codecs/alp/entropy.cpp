@@ -109,6 +109,10 @@ constexpr auto kLowMask = [] {
 
 namespace {
 
+// Offsets of at most this many bits go four at a time (the encoder joins them so, OffsetBits::put4, and the
+// decoder reads them so).
+constexpr unsigned kQuadOffsetBits = 14;
+
 // The w low bits of v (w <= 64): one instruction with BMI2 (only called so from the loops picked on a CPU
 // that has it; written as assembly because the function that inlines it is not itself marked for BMI2),
 // a table of masks without.
@@ -152,10 +156,24 @@ template <unsigned Order, bool Bmi2>
         }
     };
     uint64_t pos = 0;
+    size_t k0 = 0;
+    if (model.max_width <= kQuadOffsetBits) {
+        // Four offsets from one load, shifted out in turn (4 x 14 bits fit the 57 a load at any bit position
+        // holds): a load and its address once a round, not once an offset.
+        for (; k0 + 4 <= rc; k0 += 4) {
+            uint64_t bits = Reader::load<uint64_t>(src + (pos >> 3)) >> (pos & 7);
+            for (size_t k = k0; k < k0 + 4; ++k) {
+                const unsigned b = bin_of[k], w = widths[b];
+                emit(k, lowers[b] + low_bits<Bmi2>(bits, w));
+                bits >>= w;
+                pos += w;
+            }
+        }
+    }
     if (model.max_width <= 57) {
         // One 64-bit load covers any offset of up to 57 bits at any bit position: no branch at all.
 #pragma GCC unroll 4
-        for (size_t k = 0; k < rc; ++k) {
+        for (size_t k = k0; k < rc; ++k) {
             const unsigned b = bin_of[k], w = widths[b];
             const uint64_t lo = Reader::load<uint64_t>(src + (pos >> 3)) >> (pos & 7);
             emit(k, lowers[b] + low_bits<Bmi2>(lo, w));
@@ -345,10 +363,9 @@ struct OffsetBits {
         fill += widths[b];
         flush();
     }
-    // Offsets k to k + 3 where none is wider than kQuadWidth (together at most 56 bits): joined first, their
+    // Offsets k to k + 3 where none is wider than kQuadOffsetBits (together at most 56 bits): joined first, their
     // shifts depending on the widths alone, they go through the accumulator's chain of dependent steps once
     // instead of four times.
-    static constexpr unsigned kQuadWidth = 14;
     [[gnu::always_inline]] void put4(size_t k) {
         uint64_t joined = 0;
         unsigned w = 0;
@@ -528,7 +545,7 @@ void ans_encode(const uint64_t* resid, const uint16_t* bin_of, size_t rc, const 
     uint8_t obuf[kScratch * 8 + 16];
     OffsetBits ob{bin_of, resid, widths, lowers, obuf};
     const bool narrow = model.max_width <= 56;
-    const bool quad = model.max_width <= OffsetBits::kQuadWidth;
+    const bool quad = model.max_width <= kQuadOffsetBits;
     // Residual i belongs to state i mod 4; coded backwards, the odd tail first, then whole rounds. Each
     // round also writes four offsets from the front, so the two independent chains of work overlap (1-2%
     // faster than a pass of their own).
