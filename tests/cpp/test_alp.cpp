@@ -1173,9 +1173,65 @@ TEST(AlpEntropy, ResidualsInWeightOneBinsComeBack) {
     std::vector<uint64_t> back(resid.size());
     out.bytes.resize(out.size() + 32);  // the decoder may read whole words past the field
     alp::Reader r(out.bytes.data(), out.size() - 32, out.bytes.data() + out.size());
-    alp::ans_decode(r, back.size(), decoding[0], back.data(), 0);
+    alp::ans_decode(r, back.size(), decoding[0], back.data(), 0, true);
     EXPECT_EQ(r.left(), 0u);
     EXPECT_EQ(back, resid);
+}
+
+// A run as the encoder writes it (coder 2: the words' count first) and as coder 1 runs were written (the same
+// bytes without the count) decode to the same residuals, for offsets of every width class the decoder reads
+// differently (up to 14 bits, four a load; up to 28, two; up to 57, one; wider), in place and from a run at
+// the very end of the buffer; a count that is off is refused.
+TEST(AlpEntropy, CountedAndUncountedRunsDecodeAlike) {
+    std::mt19937_64 rng(5);
+    unsigned classes = 0;  // the width classes met
+    for (const unsigned spread : {6u, 20u, 40u, 62u}) {
+        std::vector<int64_t> sample(3000);
+        auto draw = [&] { return int64_t(rng() >> (64 - spread)) - (int64_t(1) << (spread - 1)); };
+        for (int64_t& v : sample) v = draw();
+        std::vector<uint64_t> resid(1000);
+        for (uint64_t& r : resid) r = uint64_t(draw());
+        std::vector<int64_t> all = sample;
+        for (uint64_t r : resid) all.push_back(int64_t(r));
+        const auto [mn, mx] = std::minmax_element(all.begin(), all.end());
+        alp::Model model = alp::build_model(sample, sample.size(), *mn, *mx);
+        const unsigned w = model.max_width;
+        classes |= 1u << (w <= 14 ? 0 : w <= 28 ? 1 : w <= 57 ? 2 : 3);
+        std::vector<uint16_t> bins(resid.size());
+        double bits = 0;
+        ASSERT_TRUE(model.code_bits(resid.data(), resid.size(), bins.data(), bits)) << spread;
+        alp::Writer out;
+        alp::ans_encode(resid.data(), bins.data(), resid.size(), model, out);
+        alp::Writer section;
+        alp::write_models({model}, section);
+        alp::Reader mr(section.bytes.data(), section.size());
+        const alp::Model decoding = alp::read_models(mr)[0];
+        alp::Reader count_reader(out.bytes.data(), out.size());
+        const uint64_t nw = count_reader.varint("count");
+        const size_t count_bytes = out.size() - count_reader.left();
+        const std::vector<uint8_t> counted = out.bytes;
+        const std::vector<uint8_t> uncounted(out.bytes.begin() + ptrdiff_t(count_bytes), out.bytes.end());
+        auto decode = [&](std::vector<uint8_t> run, bool with_count, size_t room) {
+            const size_t n = run.size();
+            run.resize(n + room);
+            alp::Reader r(run.data(), n, run.data() + run.size());
+            std::vector<uint64_t> back(resid.size());
+            alp::ans_decode(r, back.size(), decoding, back.data(), 0, with_count);
+            EXPECT_EQ(r.left(), 0u) << spread;
+            return back;
+        };
+        for (const size_t room : {size_t(0), size_t(8192)}) {
+            EXPECT_EQ(decode(counted, true, room), resid) << "spread " << spread << " room " << room;
+            EXPECT_EQ(decode(uncounted, false, room), resid) << "spread " << spread << " room " << room;
+        }
+        for (const uint64_t wrong : {nw + 1, nw ? nw - 1 : nw + 2}) {
+            alp::Writer bad;
+            bad.varint(wrong);
+            bad.append(uncounted.data(), uncounted.size());
+            EXPECT_THROW(decode(bad.bytes, true, 64), CorruptStream) << spread;
+        }
+    }
+    EXPECT_EQ(classes, 15u);
 }
 
 }  // namespace

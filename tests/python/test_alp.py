@@ -83,8 +83,8 @@ def read_ints(c: Cursor, m: int, models) -> list[int]:
         base = c.zigzag()
         resid = [(r + base) & MASK64 for r in c.packed(rc, w)]
     else:
-        assert coder == 1
-        resid = read_entropy(c, rc, models[c.u8()])
+        assert coder in (1, 2)
+        resid = read_entropy(c, rc, models[c.u8()], counted=coder == 2)
     v = start + resid
     if order == 1:
         for i in range(1, m):
@@ -98,14 +98,17 @@ def read_ints(c: Cursor, m: int, models) -> list[int]:
     return v
 
 
-def read_entropy(c: Cursor, rc: int, model) -> list[int]:
-    """rANS over bins: four states, symbol i with state i mod 4; then the offsets, LSB first."""
+def read_entropy(c: Cursor, rc: int, model, counted: bool) -> list[int]:
+    """rANS over bins: four states, symbol i with state i mod 4; then the offsets, LSB first. counted
+    (coder 2): the words' count comes first."""
     log2, bins = model
     cum, slot_bin = [], []
     for b, (lower, width, weight) in enumerate(bins):
         cum.append(len(slot_bin))
         slot_bin += [b] * weight
+    words = c.varint() if counted else None
     x = [c.u32() for _ in range(4)]
+    words_start = c.pos
     chosen = []
     for i in range(rc):
         j = i % 4
@@ -116,6 +119,7 @@ def read_entropy(c: Cursor, rc: int, model) -> list[int]:
             x[j] = (x[j] << 16) | c.u16()
         chosen.append(b)
     assert x == [1 << 16] * 4, "rANS states must end where the encoder started"
+    assert words is None or c.pos - words_start == 2 * words, "the words' count must be the words read"
     total = sum(bins[b][1] for b in chosen)
     bits = int.from_bytes(c.take((total + 7) // 8), "little")
     out, pos = [], 0

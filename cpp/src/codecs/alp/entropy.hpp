@@ -89,9 +89,11 @@ void write_models(const std::vector<Model>& models, Writer& w);
 
 // An entropy-coded residual run (after the model index byte): rc residuals into dst (room for rc values).
 // With a delta order o > 0, dst[-o, 0) hold the stream's delta starts and the rebuilt values are written
-// instead of the residuals (the running sums taken in the same pass).
-void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst, unsigned order);
-// Encoder side: bins[i] is the bin of residual i (the caller found it). Appends the coded run.
+// instead of the residuals (the running sums taken in the same pass). `counted`: the run starts with its
+// rANS words' count (coder 2; coder 1 runs, which do not, are still read).
+void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst, unsigned order, bool counted);
+// Encoder side: bins[i] is the bin of residual i (the caller found it). Appends the coded run, with its
+// words' count (coder 2).
 void ans_encode(const uint64_t* resid, const uint16_t* bins, size_t rc, const Model& model, Writer& out);
 
 }  // namespace tsquash::codecs::alp
