@@ -290,10 +290,12 @@ template <unsigned L, unsigned Order, unsigned Group, bool Bmi2>
             auto step = [&](uint32_t& st) {
                 const Model::Slot e = slots[st & mask];
                 const uint32_t q = st >> l;
-                const uint32_t take = 0u - uint32_t(q <= e.below);
-                const uint32_t next = uint32_t(words >> taken) & 0xFFFFu & take;
-                st = ((uint32_t(e.weight) * q + e.k) << (16 & take)) | next;
-                taken += 16 & take;
+                // All ones when the state takes no word (q above below; both below 2^26): a subtraction
+                // and an arithmetic shift instead of a compare, a flag to a register and a negation.
+                const uint32_t keep = uint32_t((int32_t(e.below) - int32_t(q)) >> 31);
+                const uint32_t next = uint32_t(words >> taken) & 0xFFFFu & ~keep;
+                st = ((uint32_t(e.weight) * q + e.k) << (16 & ~keep)) | next;
+                taken += 16 & ~keep;
                 return unsigned(e.bin);
             };
             const unsigned bins[4] = {step(x0), step(x1), step(x2), step(x3)};
