@@ -62,9 +62,24 @@ def ncpu() -> int:
         return os.cpu_count() or 1
 
 
+def pinning() -> str:
+    """Which CPUs this process is held to, where a CPU mask (taskset) holds it to fewer than the machine has,
+    else "". On a shared virtual machine one vCPU can be much slower than the other (its host core busy with
+    another tenant's work), so a run held to one says which."""
+    try:
+        allowed = sorted(os.sched_getaffinity(0))
+    except AttributeError:
+        return ""
+    if len(allowed) >= (os.cpu_count() or len(allowed)):
+        return ""
+    return f"held to CPU {', '.join(map(str, allowed))} of {os.cpu_count()}"
+
+
 def machine_name() -> str:
+    """Named by the machine's CPU count, not the CPUs a mask leaves this process: a run held to one CPU
+    lands beside the others of the machine."""
     slug = re.sub(r"[^a-z0-9]+", "-", re.sub(r"\(r\)|\(tm\)|\bcpu\b|@.*", "", cpu_model().lower())).strip("-")
-    return f"{os_tag()}-{ncpu()}vcpu-{slug}"
+    return f"{os_tag()}-{os.cpu_count() or ncpu()}vcpu-{slug}"
 
 
 def cpu_timed(fn, runs: int):

@@ -27,7 +27,7 @@ sys.path.insert(0, str(HERE))
 from lossless import (  # noqa: E402  (the same series, found and rotated the same way)
     DEFAULT_DATASETS, DEFAULT_TIMING_VALUES, find_series, rotations, select, timed_input_count)
 
-from _machine import cpu_features, cpu_model  # noqa: E402
+from _machine import cpu_features, cpu_model, pinning  # noqa: E402
 import tsquash  # noqa: E402
 
 DECIMAL = ("city_temperature", "stocks_usa", "stocks_de", "dew_point_temp")
@@ -57,7 +57,8 @@ def main() -> None:
     a = p.parse_args()
     available = find_series(a.datasets)
     data = {name: available[name].load() for name in select(list(available), a.series)}
-    print(f"{cpu_model()} ({cpu_features()}); load average {os.getloadavg()[0]:.2f}; best of {a.runs}; "
+    held = f"; {pinning()}" if pinning() else ""
+    print(f"{cpu_model()} ({cpu_features()}){held}; load average {os.getloadavg()[0]:.2f}; best of {a.runs}; "
           "MB/s of raw input")
     print("| series | method | threads | bits/value | compress MB/s | decompress MB/s |")
     print("|:---|:---|---:|---:|---:|---:|")

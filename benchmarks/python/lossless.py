@@ -52,7 +52,7 @@ from typing import Callable
 
 import numpy as np
 
-from _machine import cpu_features, cpu_model, machine_name, ncpu
+from _machine import cpu_features, cpu_model, machine_name, ncpu, pinning
 
 REPO = Path(__file__).resolve().parents[2]
 DEFAULT_DATASETS = REPO.parent / "shared" / "datasets"
@@ -560,7 +560,8 @@ def write_markdown(run: Run, path: Path, methods: list[Method], series: list[str
         f"# Lossless float compression: {run.machine}",
         "",
         f"- date: {_dt.date.today().isoformat()}",
-        f"- CPU: {cpu_model()} ({cpu_features()}), {ncpu()} cores available, every method single-threaded",
+        f"- CPU: {cpu_model()} ({cpu_features()}), {ncpu()} cores available"
+        f"{' (' + pinning() + ')' if pinning() else ''}, every method single-threaded",
         f"- OS: {platform.platform()}",
         "- versions: " + ", ".join(f"{k} {v}" for k, v in versions().items()),
         f"- command: `{cmd}` ({elapsed:.0f} s)",

@@ -117,6 +117,23 @@ def test_machine_name_is_a_file_name(lossless):
     assert name and all(c.isalnum() or c == "-" for c in name)
 
 
+@pytest.mark.skipif(not hasattr(os, "sched_setaffinity") or (os.cpu_count() or 1) < 2, reason="needs two CPUs")
+def test_a_run_held_to_one_cpu_says_so_and_keeps_the_machine_name(lossless):
+    import _machine
+
+    allowed = os.sched_getaffinity(0)
+    name = _machine.machine_name()
+    if len(allowed) == os.cpu_count():
+        assert _machine.pinning() == ""
+    one = min(allowed)
+    try:
+        os.sched_setaffinity(0, {one})
+        assert _machine.pinning() == f"held to CPU {one} of {os.cpu_count()}"
+        assert _machine.machine_name() == name
+    finally:
+        os.sched_setaffinity(0, allowed)
+
+
 def test_methods_are_timed_on_inputs_taken_in_turn(lossless):
     x = np.arange(5000, dtype=np.float64) * 0.25
     variants = lossless.rotations(x, 4)
