@@ -16,10 +16,13 @@
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #include <immintrin.h>
 #define TSQ_BMI2_CLONES 1
-#define TSQ_NO_SLP [[gnu::optimize("no-tree-slp-vectorize")]]
+// The decode loops: no straight-line vectoriser (see TSQ_DECODE_LOOPS). GCC's scheduling pass before
+// register allocation (off by default on x86-64), guided by register pressure, keeps the one-pass loop's
+// four states in registers more often: the decimal series decode 3.5-4% faster.
+#define TSQ_DECODE_OPT [[gnu::optimize("no-tree-slp-vectorize", "schedule-insns", "sched-pressure")]]
 #else
 #define TSQ_BMI2_CLONES 0
-#define TSQ_NO_SLP
+#define TSQ_DECODE_OPT
 #endif
 
 namespace tsquash::codecs::alp {
@@ -388,9 +391,9 @@ struct DecodeLoops {
 // the CPUs without BMI2 (and other architectures).
 #define TSQ_FUSED_BY_SIZE_generic false
 #define TSQ_FUSED_BY_SIZE_bmi2 true
-TSQ_DECODE_LOOPS(generic, TSQ_NO_SLP)
+TSQ_DECODE_LOOPS(generic, TSQ_DECODE_OPT)
 #if TSQ_BMI2_CLONES
-TSQ_DECODE_LOOPS(bmi2, [[gnu::target("bmi2")]] TSQ_NO_SLP)
+TSQ_DECODE_LOOPS(bmi2, [[gnu::target("bmi2")]] TSQ_DECODE_OPT)
 #endif
 
 const DecodeLoops& decode_loops() {
