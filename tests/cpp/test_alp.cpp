@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -1232,6 +1233,60 @@ TEST(AlpEntropy, CountedAndUncountedRunsDecodeAlike) {
         }
     }
     EXPECT_EQ(classes, 15u);
+}
+
+
+// Payloads the encoder wrote before entropy-coded streams gave their words' count (coder 1), kept in the fuzz
+// corpus as `*_coder1` beside the same values written now (coder 2): both decode to the same values, and the
+// older ones do hold coder 1 streams (their bytes differ from the newer ones').
+TEST(AlpEntropy, Coder1PayloadsStillDecode) {
+#ifndef TSQUASH_FIXTURE_DIR
+#define TSQUASH_FIXTURE_DIR "tests/fixtures"
+#endif
+    const std::string dir = std::string(TSQUASH_FIXTURE_DIR) + "/../fuzz/corpus/alp/";
+    auto slurp = [](const std::string& path) {
+        std::FILE* f = std::fopen(path.c_str(), "rb");
+        std::vector<uint8_t> bytes;
+        if (!f) return bytes;
+        for (int c; (c = std::fgetc(f)) != EOF;) bytes.push_back(uint8_t(c));
+        std::fclose(f);
+        return bytes;
+    };
+    // The seed layout of fuzz_alp: dtype byte (0 float64, 1 float32, 2 int64), profile byte, u16 count.
+    auto values = [](const std::vector<uint8_t>& seed) {
+        const unsigned dtype = seed.at(0) & 3;
+        const size_t n = size_t(seed.at(2)) | size_t(seed.at(3)) << 8;
+        const uint8_t* p = seed.data() + 4;
+        const size_t size = seed.size() - 4;
+        std::vector<uint64_t> out(n);
+        if (dtype == 0) {
+            alp::Decoder<double> d(p, size, n);
+            d.read(reinterpret_cast<double*>(out.data()), n);
+            d.expect_end();
+        } else if (dtype == 1) {
+            std::vector<float> f(n);
+            alp::Decoder<float> d(p, size, n);
+            d.read(f.data(), n);
+            d.expect_end();
+            for (size_t i = 0; i < n; ++i) out[i] = std::bit_cast<uint32_t>(f[i]);
+        } else {
+            alp::Decoder<int64_t> d(p, size, n);
+            d.read(reinterpret_cast<int64_t*>(out.data()), n);
+            d.expect_end();
+        }
+        return out;
+    };
+    size_t pairs = 0;
+    for (const char* name : {"f64_blocks_auto", "f64_frames_auto", "f64_significant_digits_auto",
+                             "f32_significant_digits_auto", "i64_timestamps_auto"}) {
+        const std::vector<uint8_t> old_seed = slurp(dir + name + "_coder1"), new_seed = slurp(dir + name);
+        ASSERT_FALSE(old_seed.empty()) << name;
+        ASSERT_FALSE(new_seed.empty()) << name;
+        EXPECT_NE(old_seed, new_seed) << name;
+        EXPECT_EQ(values(old_seed), values(new_seed)) << name;
+        ++pairs;
+    }
+    EXPECT_EQ(pairs, 5u);
 }
 
 }  // namespace
