@@ -254,13 +254,15 @@ void write_intseq(const int64_t* v, size_t m, unsigned max_order, Writer& out, S
     const unsigned eorder = e.order;
     const int64_t emin = e.min;
     const size_t start = out.size();
-    uint64_t resid[kScratch];
+    uint64_t scratch[kScratch];
     const size_t rc = m - c.order;
+    // Usually the entropy coder's order is this stream's: then its residuals go straight into the log.
+    uint64_t* resid = log && eorder == c.order ? log->room(rc) : scratch;
     const size_t head_len = stream_head(v, m, c.order, out, resid);
     if (log) {
-        // Usually the same order: then this stream's own head and residuals are logged.
         if (eorder == c.order) {
-            log->add(start, out.bytes.data() + start, head_len, resid, rc, context | (eorder << 24), ebits, emin, emax);
+            log->add_written(start, out.bytes.data() + start, head_len, rc, context | (eorder << 24), ebits, emin,
+                             emax);
         } else {
             Writer head;
             uint64_t eresid[kScratch];
@@ -1683,7 +1685,7 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
     // The residual log and the block areas of the two passes are as large as the series; fresh ones would
     // be faulted in page by page on every call, so each thread keeps the last ones for the next call (up
     // to kKeptBytes each).
-    static thread_local std::vector<uint64_t> kept_arena;
+    static thread_local Arena kept_arena;
     static thread_local std::vector<uint8_t> kept_blocks[2];
     const size_t nblocks = (n + kBlockValues - 1) / kBlockValues;
     const bool want_log = opt.models;

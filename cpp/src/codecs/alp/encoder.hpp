@@ -4,6 +4,7 @@
 #include <cmath>
 #include <cstdint>
 #include <memory>
+#include <utility>
 #include <vector>
 
 #include "common.hpp"
@@ -104,15 +105,48 @@ struct SeqEntry {
     size_t for_count = 0;
 };
 
+// An allocator whose vectors grow without zeroing what they add (resize for room that is written next).
+template <class T>
+struct UninitAllocator : std::allocator<T> {
+    template <class U>
+    struct rebind {
+        using other = UninitAllocator<U>;
+    };
+    template <class U>
+    void construct(U* p) noexcept {
+        ::new (static_cast<void*>(p)) U;
+    }
+    template <class U, class... Args>
+    void construct(U* p, Args&&... args) {
+        ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+    }
+};
+using Arena = std::vector<uint64_t, UninitAllocator<uint64_t>>;
+
 struct SeqLog {
     std::vector<SeqEntry> entries;
-    std::vector<uint64_t> arena;
+    Arena arena;
     std::vector<uint8_t> heads;
 
     void clear() {
         entries.clear();
         arena.clear();
         heads.clear();
+    }
+    // Room for the next entry's rc residuals at the end of the arena: written there, then logged by
+    // add_written() without a copy.
+    uint64_t* room(size_t rc) {
+        arena.resize(arena.size() + rc);
+        return arena.data() + arena.size() - rc;
+    }
+    // An entry whose rc residuals are the last rc in the arena (see room).
+    void add_written(size_t start, const uint8_t* head, size_t head_len, size_t rc, uint32_t context,
+                     double coded_bits, int64_t min, int64_t max) {
+        const size_t first = arena.size() - rc;
+        entries.push_back({start, 0, context, heads.size(), head_len, first, rc, coded_bits, min, max});
+        entries.back().for_first = first;
+        entries.back().for_count = rc;
+        heads.insert(heads.end(), head, head + head_len);
     }
     void add(size_t start, const uint8_t* head, size_t head_len, const uint64_t* resid, size_t rc, uint32_t context,
              double coded_bits, int64_t min, int64_t max) {
