@@ -131,6 +131,34 @@ template <bool Bmi2>
     return v & kLowMask[w];
 }
 
+// Values rebuilt from residuals of delta order Order as they come (wrapping sums, in the caller's locals
+// prev and d), for both offsets loops. start_sums reads the delta starts at dst[-Order, 0) (for order 2 the
+// first value and the first difference, the latter replaced by the second value here); put_sum writes the
+// value of residual r at `at`.
+template <unsigned Order>
+[[gnu::always_inline]] inline void start_sums(uint64_t* dst, uint64_t& prev, uint64_t& d) {
+    prev = d = 0;
+    if constexpr (Order == 1) prev = dst[-1];
+    if constexpr (Order == 2) {
+        d = dst[-1];
+        prev = dst[-2] + d;
+        dst[-1] = prev;
+    }
+}
+template <unsigned Order>
+[[gnu::always_inline]] inline void put_sum(uint64_t* at, uint64_t r, uint64_t& prev, uint64_t& d) {
+    if constexpr (Order == 0) {
+        *at = r;
+    } else if constexpr (Order == 1) {
+        prev += r;
+        *at = prev;
+    } else {
+        d += r;
+        prev += d;
+        *at = prev;
+    }
+}
+
 // The offsets of rc residuals (bins known) at src, which may be read 16 bytes past its end; Order > 0:
 // dst[-Order, 0) hold the delta starts and the values are rebuilt (wrapping sums) as they come. Returns
 // the offsets' length in bits.
@@ -139,25 +167,9 @@ template <unsigned Order, bool Bmi2>
                                                    const Model& model, uint64_t* dst) {
     const uint64_t* lowers = model.dec_lower.data();
     const uint8_t* widths = model.widths.data();
-    uint64_t prev = 0, d = 0;
-    if constexpr (Order == 1) prev = dst[-1];
-    if constexpr (Order == 2) {
-        d = dst[-1];
-        prev = dst[-2] + d;
-        dst[-1] = prev;
-    }
-    auto emit = [&](size_t k, uint64_t r) {
-        if constexpr (Order == 0) {
-            dst[k] = r;
-        } else if constexpr (Order == 1) {
-            prev += r;
-            dst[k] = prev;
-        } else {
-            d += r;
-            prev += d;
-            dst[k] = prev;
-        }
-    };
+    uint64_t prev, d;
+    start_sums<Order>(dst, prev, d);
+    auto emit = [&](size_t k, uint64_t r) { put_sum<Order>(dst + k, r, prev, d); };
     uint64_t pos = 0;
     size_t k0 = 0;
     if (model.max_width <= kQuadOffsetBits) {
@@ -238,6 +250,20 @@ template <unsigned L>
     return i;
 }
 
+// One rANS step on state st (table of 2^l slots) whose word, if it takes one, is checked to lie before
+// words_end: the last symbols of a stream. Returns the bin.
+inline unsigned checked_step(uint32_t& st, const Model::Slot* slots, uint32_t mask, unsigned l, const uint8_t*& w,
+                             const uint8_t* words_end) {
+    const Model::Slot e = slots[st & mask];
+    st = uint32_t(e.weight) * (st >> l) + e.k;
+    if (st < kAnsLow) {
+        if (words_end - w < 2) corrupt("rANS stream runs out");
+        st = (st << 16) | Reader::load<uint16_t>(w);
+        w += 2;
+    }
+    return e.bin;
+}
+
 // Offsets read per 64-bit load in the fused loop: Group offsets of at most this many bits fit the 57 bits a
 // load holds at any bit position.
 constexpr unsigned group_width(unsigned group) { return group == 4 ? kQuadOffsetBits : group == 2 ? 28 : 57; }
@@ -258,25 +284,9 @@ template <unsigned L, unsigned Order, unsigned Group, bool Bmi2>
     const Model::Slot* slots = model.slots.data();
     const uint64_t* lowers = model.dec_lower.data();
     const uint8_t* widths = model.widths.data();
-    uint64_t prev = 0, d = 0;
-    if constexpr (Order == 1) prev = dst[-1];
-    if constexpr (Order == 2) {
-        d = dst[-1];
-        prev = dst[-2] + d;
-        dst[-1] = prev;
-    }
-    auto emit = [&](uint64_t* at, uint64_t r) {
-        if constexpr (Order == 0) {
-            *at = r;
-        } else if constexpr (Order == 1) {
-            prev += r;
-            *at = prev;
-        } else {
-            d += r;
-            prev += d;
-            *at = prev;
-        }
-    };
+    uint64_t prev, d;
+    start_sums<Order>(dst, prev, d);
+    auto emit = [&](uint64_t* at, uint64_t r) { put_sum<Order>(at, r, prev, d); };
     uint32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
     const uint8_t* w = word;
     uint64_t pos = 0;
@@ -317,17 +327,10 @@ template <unsigned L, unsigned Order, unsigned Group, bool Bmi2>
     x[0] = x0, x[1] = x1, x[2] = x2, x[3] = x3;
     // The last symbols, near the end of the words: every word read is checked.
     for (; i < rc; ++i) {
-        uint32_t& st = x[i % kAnsStates];
-        const Model::Slot e = slots[st & mask];
-        st = uint32_t(e.weight) * (st >> l) + e.k;
-        if (st < kAnsLow) {
-            if (words_end - w < 2) corrupt("rANS stream runs out");
-            st = (st << 16) | Reader::load<uint16_t>(w);
-            w += 2;
-        }
-        const unsigned wd = widths[e.bin];
+        const unsigned b = checked_step(x[i % kAnsStates], slots, mask, l, w, words_end);
+        const unsigned wd = widths[b];
         const uint64_t bits = Reader::load<uint64_t>(src + (pos >> 3)) >> (pos & 7);
-        emit(dst + i, lowers[e.bin] + low_bits<Bmi2>(bits, wd));
+        emit(dst + i, lowers[b] + low_bits<Bmi2>(bits, wd));
         pos += wd;
     }
     word = w;
@@ -452,17 +455,7 @@ void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst, unsigne
         uint16_t bin_of[kScratch];
         size_t i = loops.rounds[L - kAnsMinLog2](slots, rc, x, word, wend, bin_of);
         // The last rounds, near the end of the words: every word read is checked.
-        for (; i < rc; ++i) {
-            uint32_t& st = x[i % kAnsStates];
-            const Model::Slot e = slots[st & mask];
-            bin_of[i] = e.bin;
-            st = uint32_t(e.weight) * (st >> L) + e.k;
-            if (st < kAnsLow) {
-                if (words_end - word < 2) corrupt("rANS stream runs out");
-                st = (st << 16) | Reader::load<uint16_t>(word);
-                word += 2;
-            }
-        }
+        for (; i < rc; ++i) bin_of[i] = uint16_t(checked_step(x[i % kAnsStates], slots, mask, L, word, words_end));
         if (!counted) r.take(size_t(word - r.pos()), "rANS words");
         o = r.pos();
         total = loops.offsets[o_ix](source(o), bin_of, rc, model, dst);
