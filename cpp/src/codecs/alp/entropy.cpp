@@ -250,20 +250,6 @@ template <unsigned L>
     return i;
 }
 
-// One rANS step on state st (table of 2^l slots) whose word, if it takes one, is checked to lie before
-// words_end: the last symbols of a stream. Returns the bin.
-inline unsigned checked_step(uint32_t& st, const Model::Slot* slots, uint32_t mask, unsigned l, const uint8_t*& w,
-                             const uint8_t* words_end) {
-    const Model::Slot e = slots[st & mask];
-    st = uint32_t(e.weight) * (st >> l) + e.k;
-    if (st < kAnsLow) {
-        if (words_end - w < 2) corrupt("rANS stream runs out");
-        st = (st << 16) | Reader::load<uint16_t>(w);
-        w += 2;
-    }
-    return e.bin;
-}
-
 // Offsets read per 64-bit load in the fused loop: Group offsets of at most this many bits fit the 57 bits a
 // load holds at any bit position.
 constexpr unsigned group_width(unsigned group) { return group == 4 ? kQuadOffsetBits : group == 2 ? 28 : 57; }
@@ -327,10 +313,17 @@ template <unsigned L, unsigned Order, unsigned Group, bool Bmi2>
     x[0] = x0, x[1] = x1, x[2] = x2, x[3] = x3;
     // The last symbols, near the end of the words: every word read is checked.
     for (; i < rc; ++i) {
-        const unsigned b = checked_step(x[i % kAnsStates], slots, mask, l, w, words_end);
-        const unsigned wd = widths[b];
+        uint32_t& st = x[i % kAnsStates];
+        const Model::Slot e = slots[st & mask];
+        st = uint32_t(e.weight) * (st >> l) + e.k;
+        if (st < kAnsLow) {
+            if (words_end - w < 2) corrupt("rANS stream runs out");
+            st = (st << 16) | Reader::load<uint16_t>(w);
+            w += 2;
+        }
+        const unsigned wd = widths[e.bin];
         const uint64_t bits = Reader::load<uint64_t>(src + (pos >> 3)) >> (pos & 7);
-        emit(dst + i, lowers[b] + low_bits<Bmi2>(bits, wd));
+        emit(dst + i, lowers[e.bin] + low_bits<Bmi2>(bits, wd));
         pos += wd;
     }
     word = w;
@@ -455,7 +448,17 @@ void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst, unsigne
         uint16_t bin_of[kScratch];
         size_t i = loops.rounds[L - kAnsMinLog2](slots, rc, x, word, wend, bin_of);
         // The last rounds, near the end of the words: every word read is checked.
-        for (; i < rc; ++i) bin_of[i] = uint16_t(checked_step(x[i % kAnsStates], slots, mask, L, word, words_end));
+        for (; i < rc; ++i) {
+            uint32_t& st = x[i % kAnsStates];
+            const Model::Slot e = slots[st & mask];
+            bin_of[i] = e.bin;
+            st = uint32_t(e.weight) * (st >> L) + e.k;
+            if (st < kAnsLow) {
+                if (words_end - word < 2) corrupt("rANS stream runs out");
+                st = (st << 16) | Reader::load<uint16_t>(word);
+                word += 2;
+            }
+        }
         if (!counted) r.take(size_t(word - r.pos()), "rANS words");
         o = r.pos();
         total = loops.offsets[o_ix](source(o), bin_of, rc, model, dst);
