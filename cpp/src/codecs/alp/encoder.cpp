@@ -21,6 +21,13 @@
 #include "reference.hpp"
 #include "sig_encoder.hpp"
 
+// The order estimates' sampler is also compiled with LZCNT, picked at run time: GCC and Clang on x86-64.
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#define TSQ_LZCNT_CLONES 1
+#else
+#define TSQ_LZCNT_CLONES 0
+#endif
+
 namespace tsquash::codecs::alp {
 
 double class_estimate(const uint32_t* hist, size_t n) {
@@ -83,14 +90,22 @@ inline int64_t residual_at(const int64_t* v, size_t i, unsigned o, int64_t c0) {
 constexpr unsigned kAllOrders = 7;  // a mask of orders 0, 1 and 2
 
 // The class histograms of the orders in Mask (<= max_order) at the sampled positions, two per order.
-template <unsigned Mask>
-void sample_classes(const int64_t* v, size_t m, unsigned max_order, int64_t c0, uint32_t (&h)[3][2][65]) {
+// Lzcnt: compiled with LZCNT, a class is two instructions (bit_width64 takes five without it).
+template <unsigned Mask, bool Lzcnt>
+[[gnu::always_inline]] inline void sample_classes_body(const int64_t* v, size_t m, unsigned max_order, int64_t c0,
+                                                      uint32_t (&h)[3][2][65]) {
+    // (Inlined into the LZCNT clone, the first form compiles to lzcnt and a subtraction.)
+    auto cls = [](int64_t r) {
+        const uint64_t z = zigzag(r);
+        if constexpr (Lzcnt) return unsigned(z ? 64 - __builtin_clzll(z) : 0);
+        return bit_width64(z);
+    };
     auto count = [&](size_t i, size_t t) {
-        if constexpr ((Mask & 1) != 0) ++h[0][t][bit_width64(zigzag(wrap_sub(v[i], c0)))];
+        if constexpr ((Mask & 1) != 0) ++h[0][t][cls(wrap_sub(v[i], c0))];
         if constexpr ((Mask & 6) != 0) {
             const int64_t d1 = wrap_sub(v[i], v[i - 1]);
-            if constexpr ((Mask & 2) != 0) ++h[1][t][bit_width64(zigzag(d1))];
-            if constexpr ((Mask & 4) != 0) ++h[2][t][bit_width64(zigzag(wrap_sub(d1, wrap_sub(v[i - 1], v[i - 2]))))];
+            if constexpr ((Mask & 2) != 0) ++h[1][t][cls(d1)];
+            if constexpr ((Mask & 4) != 0) ++h[2][t][cls(wrap_sub(d1, wrap_sub(v[i - 1], v[i - 2])))];
         }
     };
     // Sample j sits at first + 4j + (j mod 4): four at a time, at offsets 0, 5, 10 and 15 of every 16.
@@ -104,6 +119,25 @@ void sample_classes(const int64_t* v, size_t m, unsigned max_order, int64_t c0, 
         count(i + 15, 1);
     }
     for (; i < m; ++j, i = first + kProxyStep * j + (j & (kProxyStep - 1))) count(i, j & 1);
+}
+template <unsigned Mask>
+void sample_classes(const int64_t* v, size_t m, unsigned max_order, int64_t c0, uint32_t (&h)[3][2][65]) {
+    sample_classes_body<Mask, false>(v, m, max_order, c0, h);
+}
+#if TSQ_LZCNT_CLONES
+template <unsigned Mask>
+[[gnu::target("lzcnt")]] void sample_classes_lzcnt(const int64_t* v, size_t m, unsigned max_order, int64_t c0,
+                                                   uint32_t (&h)[3][2][65]) {
+    sample_classes_body<Mask, true>(v, m, max_order, c0, h);
+}
+#endif
+template <unsigned Mask>
+void sample_classes_best(const int64_t* v, size_t m, unsigned max_order, int64_t c0, uint32_t (&h)[3][2][65]) {
+#if TSQ_LZCNT_CLONES
+    static const bool lzcnt = __builtin_cpu_supports("lzcnt");
+    if (lzcnt) return sample_classes_lzcnt<Mask>(v, m, max_order, c0, h);
+#endif
+    sample_classes<Mask>(v, m, max_order, c0, h);
 }
 
 // proxy[o]: estimated bits of the sampled residuals of order o, seen[o] of them, for each order o in the
@@ -125,15 +159,18 @@ void order_proxies(const int64_t* v, size_t m, unsigned max_order, unsigned mask
     // (The positions do not depend on the mask, so neither does an order's estimate.) Two histograms per
     // order, alternating, so consecutive values in the same class do not wait on each other's increment;
     // merged before use.
-    uint32_t h[3][2][65] = {};
+    // Only the histograms of the orders in the mask are cleared (usually one order of three).
+    uint32_t h[3][2][65];
+    for (unsigned o = 0; o < 3; ++o)
+        if ((mask >> o) & 1) std::memset(h[o], 0, sizeof h[o]);
     switch (mask) {
-        case 1: sample_classes<1>(v, m, max_order, c0, h); break;
-        case 2: sample_classes<2>(v, m, max_order, c0, h); break;
-        case 3: sample_classes<3>(v, m, max_order, c0, h); break;
-        case 4: sample_classes<4>(v, m, max_order, c0, h); break;
-        case 5: sample_classes<5>(v, m, max_order, c0, h); break;
-        case 6: sample_classes<6>(v, m, max_order, c0, h); break;
-        default: sample_classes<7>(v, m, max_order, c0, h); break;
+        case 1: sample_classes_best<1>(v, m, max_order, c0, h); break;
+        case 2: sample_classes_best<2>(v, m, max_order, c0, h); break;
+        case 3: sample_classes_best<3>(v, m, max_order, c0, h); break;
+        case 4: sample_classes_best<4>(v, m, max_order, c0, h); break;
+        case 5: sample_classes_best<5>(v, m, max_order, c0, h); break;
+        case 6: sample_classes_best<6>(v, m, max_order, c0, h); break;
+        default: sample_classes_best<7>(v, m, max_order, c0, h); break;
     }
     for (unsigned o = 0; o <= max_order; ++o) {
         if (!((mask >> o) & 1)) continue;
@@ -801,14 +838,18 @@ void find_repeats(const T* v, size_t n, Repeats<Ub>& r) {
         size_t h = hash(b);
         while (state[h] && keys[h] != b) h = (h + 1) & mask;
         const uint8_t st = state[h];
-        keys[h] = b;
         slot_of[i] = uint32_t(h);
-        singles += st == 0;
-        if (st == 1) {
-            --singles;
-            r.entries.push_back({b, uint32_t(h)});
+        // A slot is written only while its state changes: rewritten on every repeat, the next value's probe
+        // of the same slot waited on the store (runs of a value, series of a few hundred levels).
+        if (st != 2) {
+            keys[h] = b;
+            singles += st == 0;
+            if (st == 1) {
+                --singles;
+                r.entries.push_back({b, uint32_t(h)});
+            }
+            state[h] = st ? 2 : 1;
         }
-        state[h] = st ? 2 : 1;
     }
     r.covered = n - singles;
     if (cap > (size_t(1) << 20)) {
