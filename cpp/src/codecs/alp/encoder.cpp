@@ -147,9 +147,10 @@ void order_proxies(const int64_t* v, size_t m, unsigned max_order, unsigned mask
     // Every fourth value is plenty for an estimate; the centre of order 0 is the median of a few.
     int64_t c0 = 0;
     if (mask & 1) {
-        int64_t few[64] = {};
+        int64_t few[64];
         const size_t nf = std::min<size_t>(m, 64);
-        for (size_t j = 0; j < nf; ++j) few[j] = v[j * m / nf];
+        // Positions j * m / nf without a division each (nf is 64, or m itself).
+        for (size_t j = 0; j < nf; ++j) few[j] = v[nf == 64 ? (j * m) >> 6 : j];
         int64_t spare[64];
         c0 = kth_smallest(few, nf, nf / 2, spare);
     }
