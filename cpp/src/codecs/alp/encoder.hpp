@@ -148,19 +148,23 @@ struct SeqLog {
         entries.back().for_count = rc;
         heads.insert(heads.end(), head, head + head_len);
     }
+    // rc residuals copied to the end of the arena (as one memcpy: an insert copied them 16 bytes at a time).
+    void append_residuals(const uint64_t* resid, size_t rc) {
+        if (rc) std::memcpy(room(rc), resid, rc * sizeof(uint64_t));
+    }
     void add(size_t start, const uint8_t* head, size_t head_len, const uint64_t* resid, size_t rc, uint32_t context,
              double coded_bits, int64_t min, int64_t max) {
         entries.push_back({start, 0, context, heads.size(), head_len, arena.size(), rc, coded_bits, min, max});
         entries.back().for_first = arena.size();
         entries.back().for_count = rc;
         heads.insert(heads.end(), head, head + head_len);
-        arena.insert(arena.end(), resid, resid + rc);
+        append_residuals(resid, rc);
     }
     // The last entry's frame of reference in a delta order of its own: its residuals.
     void add_for_residuals(const uint64_t* resid, size_t rc) {
         entries.back().for_first = arena.size();
         entries.back().for_count = rc;
-        arena.insert(arena.end(), resid, resid + rc);
+        append_residuals(resid, rc);
     }
     void finish_last(size_t length) { entries.back().length = length; }
     // Move another log's entries in (it is left empty): by swapping buffers when this one is empty.
@@ -185,12 +189,11 @@ struct SeqLog {
             e.start += shift;
             e.first = arena.size();
             e.head_first = heads.size();
-            arena.insert(arena.end(), other.arena.begin() + long(from.first), other.arena.begin() + long(from.first + e.count));
+            append_residuals(other.arena.data() + from.first, e.count);
             e.for_first = e.first;
             if (from.for_first != from.first) {
                 e.for_first = arena.size();
-                arena.insert(arena.end(), other.arena.begin() + long(from.for_first),
-                             other.arena.begin() + long(from.for_first + from.for_count));
+                append_residuals(other.arena.data() + from.for_first, from.for_count);
             }
             heads.insert(heads.end(), other.heads.begin() + long(from.head_first),
                          other.heads.begin() + long(from.head_first + e.head_len));
