@@ -920,6 +920,8 @@ struct SeriesEncoder {
     // Their integer streams (kept between blocks so their buffers are reused): candidates of encode_base,
     // the nesting candidates and the top-level base (encode_block), a nested block's (its caller's).
     SeqLog cand_logs[5];
+    // The log of the block being encoded (encode_blocks), kept between blocks and calls for its buffers.
+    SeqLog block_log;
     // Per nesting depth, how often each base method won in this row group, how close it came (its size over
     // the winner's, at best) and how many blocks chose. After the first kExplore blocks, a method that never
     // won nor came within kClose of the winner (or lost by over kLose on its last kLosingStreak blocks: see
@@ -1444,6 +1446,10 @@ struct Workers {
         }
     }
     SeriesEncoder<T>& first_group() { return *encoders.back(); }
+    // The series' first blocks (encode_series), kept with the workers for their buffers: fresh ones grew
+    // from nothing on every call and gave their memory back to the system at the end (a tenth of
+    // exchange_rate/c4's encode went to page faults and the heap's growth and trimming).
+    BlockPass head;
 };
 
 // Workers for one encode, taken from those the thread kept from earlier ones (or made) and given back after
@@ -1504,7 +1510,7 @@ void by_row_groups(Workers<T>& workers, size_t nblocks, unsigned threads, BlockP
 template <class T>
 void encode_blocks(SeriesEncoder<T>& enc, const T* values, size_t n, size_t from, size_t to, bool want_log,
                    const uint32_t* entry, BlockPass& into) {
-    SeqLog block_log;
+    SeqLog& block_log = enc.block_log;
     for (size_t b = from; b < to; ++b) {
         const size_t at = b * kBlockValues;
         if (b % kRowgroupBlocks == 0) enc.analyse(values + at, std::min(n - at, kRowgroupBlocks * kBlockValues));
@@ -1747,7 +1753,8 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
     size_t start = 0;
     const uint32_t* entry = nullptr;
     if (opt.dict) {
-        BlockPass head;
+        BlockPass& head = workers.head;
+        head.clear();
         for (size_t probe : kProbeBlocks) {
             if (nblocks <= probe) break;
             encode_blocks(workers.first_group(), values, n, start, probe, want_log, nullptr, head);
@@ -1869,7 +1876,8 @@ constexpr size_t kSpreadBlocks = 16;
 template <class T>
 double head_estimate(const T* values, size_t n, size_t blocks, const EncodeOptions& opt) {
     PooledWorkers<T> pooled(opt, 1);
-    BlockPass head;
+    BlockPass& head = (*pooled).head;
+    head.clear();
     encode_blocks((*pooled).first_group(), values, n, 0, blocks, opt.models, nullptr, head);
     return head.estimated_bytes();
 }
