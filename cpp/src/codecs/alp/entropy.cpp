@@ -625,9 +625,10 @@ constexpr auto kKeptWordsOfHalves = kept_words(4);
 // ans_rounds_avx512 for AVX2 (Zen 3 has no AVX-512, where the scalar rounds were a quarter of the decimal
 // series' encode time): the states are below 2^32, so the signed 64-bit compare serves for the unsigned one,
 // a blend for the masked shift, and the words come to the front through the lanes' low halves.
-[[gnu::target("avx2,popcnt")]] void ans_rounds_avx2(const Model::EncSym* syms, size_t& i_io, size_t& k_io,
-                                                   uint32_t (&x)[kAnsStates], uint16_t* words, size_t& nw_io,
-                                                   OffsetBits& offsets, bool quad) {
+template <bool Quad>
+[[gnu::target("avx2,popcnt,bmi2")]] void ans_rounds_avx2(const Model::EncSym* syms, size_t& i_io, size_t& k_io,
+                                                        uint32_t (&x)[kAnsStates], uint16_t* words, size_t& nw_io,
+                                                        OffsetBits& offsets) {
     OffsetBits ob = offsets;
     size_t i = i_io, k = k_io, nw = nw_io;
     __m256i st = states_in(x);
@@ -643,7 +644,7 @@ constexpr auto kKeptWordsOfHalves = kept_words(4);
         _mm_storel_epi64(reinterpret_cast<__m128i*>(words + nw), w);  // four words: `words` has room
         nw += size_t(std::popcount(big));
         st = coded_states(_mm256_blendv_epi8(_mm256_srli_epi64(st, 16), st, small), bc, rcp);
-        ob.put_round(k, quad);
+        ob.put_round(k, Quad);
     }
     states_out(st, x);
     offsets = ob;
@@ -690,7 +691,10 @@ void ans_encode(const uint64_t* resid, const uint16_t* bin_of, size_t rc, const 
     size_t k = 0;
 #if TSQ_BMI2_CLONES
     if (narrow && kernels::avx512_usable()) ans_rounds_avx512(syms, i, k, x, words, nw, ob, quad);
-    else if (narrow && kernels::avx2_usable()) ans_rounds_avx2(syms, i, k, x, words, nw, ob, quad);
+    else if (narrow && kernels::bmi2_usable()) {
+        if (quad) ans_rounds_avx2<true>(syms, i, k, x, words, nw, ob);
+        else ans_rounds_avx2<false>(syms, i, k, x, words, nw, ob);
+    }
 #endif
     uint32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
     if (narrow) {
