@@ -207,7 +207,9 @@ struct SeqLog {
 struct EntropyPlan {
     std::vector<Model> models;
     std::vector<int> model_of;        // per log entry: index into models, -1 = stays frame of reference
-    std::vector<uint16_t> bins;       // per logged residual, its bin where model_of says a model codes it
+    // Per logged residual, its bin where model_of says a model codes it (the rest are left unset: the vector
+    // grows without zeroing).
+    std::vector<uint16_t, UninitAllocator<uint16_t>> bins;
 };
 // Both spread their work over up to `threads` threads, with the same result for any count.
 EntropyPlan plan_entropy(const SeqLog& log, unsigned threads);

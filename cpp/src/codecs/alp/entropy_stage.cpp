@@ -39,7 +39,7 @@ constexpr double kMinSavedShare = 1.0 / 64;
 
 namespace {
 
-thread_local std::vector<uint16_t> kept_bins;
+thread_local std::vector<uint16_t, UninitAllocator<uint16_t>> kept_bins;
 constexpr size_t kKeptBins = size_t(1) << 20;
 
 }  // namespace
