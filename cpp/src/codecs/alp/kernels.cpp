@@ -21,17 +21,29 @@ template <class T>
                                                      bool specials = false) {
     using U = typename Traits<T>::U;
     constexpr U kExponent = sizeof(T) == 8 ? U(0x7FF0000000000000ull) : U(0x7F800000u);
-    const uint8_t sp = specials;
+    const U sp = specials;
     size_t nbad = 0;
-    for (size_t i = 0; i < m; ++i) {
-        const int64_t n = round_to_int(alp_encode_value(v[i], e, f));
-        const U bits = std::bit_cast<U>(v[i]);
-        const uint8_t special = sp & uint8_t((bits & kExponent) == kExponent);
-        // A special value's integer is 0, which no pair turns back into it (its own one does).
-        ints[i] = special ? 0 : n;
-        const uint8_t b = (std::bit_cast<U>(alp_decode_value(n, e, f, T{})) != bits) | special;
-        bad[i] = b;
-        nbad += b;
+    // The flags are made as wide as the values first and narrowed to bytes in a loop of their own: a loop
+    // that also wrote bytes was vectorised for 32 values at a time, eight vectors of doubles that spilled
+    // out of the registers (the two loops take a third less time).
+    constexpr size_t kTile = 256;
+    U flag[kTile];
+    for (size_t i0 = 0; i0 < m; i0 += kTile) {
+        const size_t c = std::min(kTile, m - i0);
+        const T* vt = v + i0;
+        int64_t* it = ints + i0;
+        for (size_t i = 0; i < c; ++i) {
+            const int64_t n = round_to_int(alp_encode_value(vt[i], e, f));
+            const U bits = std::bit_cast<U>(vt[i]);
+            const U special = sp & U((bits & kExponent) == kExponent);
+            // A special value's integer is 0, which no pair turns back into it (its own one does).
+            it[i] = special ? 0 : n;
+            flag[i] = U(std::bit_cast<U>(alp_decode_value(n, e, f, T{})) != bits) | special;
+        }
+        for (size_t i = 0; i < c; ++i) {
+            bad[i0 + i] = uint8_t(flag[i]);
+            nbad += size_t(flag[i]);
+        }
     }
     return nbad;
 }
