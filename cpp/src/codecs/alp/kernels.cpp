@@ -16,30 +16,36 @@ namespace tsquash::codecs::alp::kernels {
 namespace {
 
 // Bodies are forced inline so that each copy is compiled for its clone's target.
+// The integers of values v[0, c) under (e, f), and a flag as wide as the values for each that does not come
+// back exactly (or, with sp = 1, is special: NaN, infinity; its integer is 0, which no pair turns back into
+// it, its own one does). Flags as wide as the values keep this loop at four doubles a vector: a loop that
+// also wrote bytes was vectorised for 32 values at a time, eight vectors of doubles that spilled out of the
+// registers.
+template <class T>
+[[gnu::always_inline]] inline void alp_encode_wide(const T* v, size_t c, unsigned e, unsigned f, int64_t* ints,
+                                                   typename Traits<T>::U* flag, typename Traits<T>::U sp) {
+    using U = typename Traits<T>::U;
+    constexpr U kExponent = sizeof(T) == 8 ? U(0x7FF0000000000000ull) : U(0x7F800000u);
+    for (size_t i = 0; i < c; ++i) {
+        const int64_t n = round_to_int(alp_encode_value(v[i], e, f));
+        const U bits = std::bit_cast<U>(v[i]);
+        const U special = sp & U((bits & kExponent) == kExponent);
+        ints[i] = special ? 0 : n;
+        flag[i] = U(std::bit_cast<U>(alp_decode_value(n, e, f, T{})) != bits) | special;
+    }
+}
+
+constexpr size_t kEncodeTile = 256;
+
 template <class T>
 [[gnu::always_inline]] inline size_t alp_encode_body(const T* v, size_t m, unsigned e, unsigned f, int64_t* ints, uint8_t* bad,
                                                      bool specials = false) {
     using U = typename Traits<T>::U;
-    constexpr U kExponent = sizeof(T) == 8 ? U(0x7FF0000000000000ull) : U(0x7F800000u);
-    const U sp = specials;
     size_t nbad = 0;
-    // The flags are made as wide as the values first and narrowed to bytes in a loop of their own: a loop
-    // that also wrote bytes was vectorised for 32 values at a time, eight vectors of doubles that spilled
-    // out of the registers (the two loops take a third less time).
-    constexpr size_t kTile = 256;
-    U flag[kTile];
-    for (size_t i0 = 0; i0 < m; i0 += kTile) {
-        const size_t c = std::min(kTile, m - i0);
-        const T* vt = v + i0;
-        int64_t* it = ints + i0;
-        for (size_t i = 0; i < c; ++i) {
-            const int64_t n = round_to_int(alp_encode_value(vt[i], e, f));
-            const U bits = std::bit_cast<U>(vt[i]);
-            const U special = sp & U((bits & kExponent) == kExponent);
-            // A special value's integer is 0, which no pair turns back into it (its own one does).
-            it[i] = special ? 0 : n;
-            flag[i] = U(std::bit_cast<U>(alp_decode_value(n, e, f, T{})) != bits) | special;
-        }
+    U flag[kEncodeTile];
+    for (size_t i0 = 0; i0 < m; i0 += kEncodeTile) {
+        const size_t c = std::min(kEncodeTile, m - i0);
+        alp_encode_wide(v + i0, c, e, f, ints + i0, flag, U(specials));
         for (size_t i = 0; i < c; ++i) {
             bad[i0 + i] = uint8_t(flag[i]);
             nbad += size_t(flag[i]);
@@ -103,15 +109,17 @@ template <class T>
 [[gnu::always_inline]] inline size_t combo_range_body(const T* s, size_t ns, unsigned e, unsigned f, int64_t& mn_out, int64_t& mx_out) {
     // The integers and their round trips first, in the loop that vectorises; then the range of those that
     // came back exactly, without a branch on which did.
+    using U = typename Traits<T>::U;
     constexpr size_t kChunk = 64;
     int64_t ints[kChunk];
-    uint8_t bad[kChunk];
+    U bad[kChunk];
     int64_t mn = std::numeric_limits<int64_t>::max(), mx = std::numeric_limits<int64_t>::min();
     size_t exc = 0;
     for (size_t at = 0; at < ns; at += kChunk) {
         const size_t c = std::min(kChunk, ns - at);
-        exc += alp_encode_body(s + at, c, e, f, ints, bad);
+        alp_encode_wide(s + at, c, e, f, ints, bad, U(0));
         for (size_t i = 0; i < c; ++i) {
+            exc += size_t(bad[i]);
             const uint64_t drop = uint64_t(0) - uint64_t(bad[i]);  // all ones for a value that did not
             const uint64_t keep = uint64_t(ints[i]) & ~drop;
             const int64_t lo = int64_t(keep | (drop & uint64_t(std::numeric_limits<int64_t>::max())));
