@@ -90,14 +90,22 @@ inline int64_t residual_at(const int64_t* v, size_t i, unsigned o, int64_t c0) {
 constexpr unsigned kAllOrders = 7;  // a mask of orders 0, 1 and 2
 
 // The class histograms of the orders in Mask (<= max_order) at the sampled positions, two per order.
-// Lzcnt: compiled with LZCNT, a class is two instructions (bit_width64 takes five without it).
+// Lzcnt: on a CPU with LZCNT, a class is two instructions (bit_width64 takes five without it).
 template <unsigned Mask, bool Lzcnt>
 [[gnu::always_inline]] inline void sample_classes_body(const int64_t* v, size_t m, unsigned max_order, int64_t c0,
                                                       uint32_t (&h)[3][2][65]) {
-    // (Inlined into the LZCNT clone, the first form compiles to lzcnt and a subtraction.)
+    // LZCNT gives 64 for zero, so the class is 64 minus it, with no branch: written in assembly because the
+    // lambda is not itself compiled for LZCNT (and GCC made "z ? 64 - clz(z) : 0" a branch, mispredicted
+    // on the zero residuals of repeated values).
     auto cls = [](int64_t r) {
         const uint64_t z = zigzag(r);
-        if constexpr (Lzcnt) return unsigned(z ? 64 - __builtin_clzll(z) : 0);
+#if TSQ_LZCNT_CLONES
+        if constexpr (Lzcnt) {
+            uint64_t lz;
+            __asm__("lzcnt %1, %0" : "=r"(lz) : "r"(z) : "cc");
+            return unsigned(64 - lz);
+        }
+#endif
         return bit_width64(z);
     };
     auto count = [&](size_t i, size_t t) {
