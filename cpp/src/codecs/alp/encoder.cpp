@@ -433,8 +433,10 @@ std::vector<Combo> find_combos(const T* s, size_t ns, bool coded) {
 
 template <class T>
 size_t sample_block(const T* v, size_t m, T* s) {
+    // Positions j * m / ns, with a shift for a division (ns is kL2Samples, a power of two, or m itself).
+    static_assert(std::has_single_bit(kL2Samples));
     const size_t ns = std::min(m, kL2Samples);
-    for (size_t j = 0; j < ns; ++j) s[j] = v[j * m / ns];
+    for (size_t j = 0; j < ns; ++j) s[j] = v[ns == kL2Samples ? j * m / kL2Samples : j];
     return ns;
 }
 
@@ -1009,7 +1011,7 @@ struct SeriesEncoder {
     static bool within_an_ulp_of_float32(const T* v, size_t m) {
         const size_t ns = std::min<size_t>(m, 16);
         for (size_t j = 0; j < ns; ++j)
-            if (uint64_t(ulps_from_float32(double(v[j * m / ns]))) + 1 > 2) return false;
+            if (uint64_t(ulps_from_float32(double(v[ns == 16 ? (j * m) >> 4 : j]))) + 1 > 2) return false;
         return true;
     }
 
@@ -1280,7 +1282,8 @@ struct SeriesEncoder {
             // A look at a few values first: ordinary doubles are far from every float32 and leave at once.
             size_t near_few = 0;
             const size_t nf = std::min<size_t>(m, 16);
-            for (size_t j = 0; j < nf; ++j) near_few += near_float32(ulps_from_float32(v[j * m / nf]));
+            // (Positions j * m / nf without a division each: nf is 16, or m itself.)
+            for (size_t j = 0; j < nf; ++j) near_few += near_float32(ulps_from_float32(v[nf == 16 ? (j * m) >> 4 : j]));
             if (near_few * 8 < nf * 7) return false;
             float fv[kScratch];
             int64_t corr[kScratch];
