@@ -21,7 +21,7 @@
 #include "reference.hpp"
 #include "sig_encoder.hpp"
 
-// The order estimates' sampler is also compiled with LZCNT, picked at run time: GCC and Clang on x86-64.
+// The order estimates' sampler is also compiled for LZCNT, picked at run time: GCC and Clang on x86-64.
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
 #define TSQ_LZCNT_CLONES 1
 #else
@@ -142,8 +142,10 @@ template <unsigned Mask>
 template <unsigned Mask>
 void sample_classes_best(const int64_t* v, size_t m, unsigned max_order, int64_t c0, uint32_t (&h)[3][2][65]) {
 #if TSQ_LZCNT_CLONES
+    // Under the kernels' instruction-set level too (BMI2 and LZCNT came together), so that the tests that
+    // cap it run the baseline sampler as well.
     static const bool lzcnt = __builtin_cpu_supports("lzcnt");
-    if (lzcnt) return sample_classes_lzcnt<Mask>(v, m, max_order, c0, h);
+    if (lzcnt && kernels::bmi2_usable()) return sample_classes_lzcnt<Mask>(v, m, max_order, c0, h);
 #endif
     sample_classes<Mask>(v, m, max_order, c0, h);
 }
