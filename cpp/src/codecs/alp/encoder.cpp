@@ -23,6 +23,7 @@
 
 // The order estimates' sampler is also compiled for LZCNT, picked at run time: GCC and Clang on x86-64.
 #if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <cpuid.h>
 #define TSQ_LZCNT_CLONES 1
 #else
 #define TSQ_LZCNT_CLONES 0
@@ -142,9 +143,13 @@ template <unsigned Mask>
 template <unsigned Mask>
 void sample_classes_best(const int64_t* v, size_t m, unsigned max_order, int64_t c0, uint32_t (&h)[3][2][65]) {
 #if TSQ_LZCNT_CLONES
-    // Under the kernels' instruction-set level too (BMI2 and LZCNT came together), so that the tests that
-    // cap it run the baseline sampler as well.
-    static const bool lzcnt = __builtin_cpu_supports("lzcnt");
+    // LZCNT is CPUID leaf 0x80000001, ECX bit 5 (Clang's __builtin_cpu_supports has no name for it). The
+    // clone is also held to the kernels' instruction-set level (BMI2 and LZCNT came together), so that the
+    // tests that cap the level run the baseline sampler as well.
+    static const bool lzcnt = [] {
+        unsigned a = 0, b = 0, c = 0, d = 0;
+        return __get_cpuid(0x80000001u, &a, &b, &c, &d) && (c >> 5 & 1u);
+    }();
     if (lzcnt && kernels::bmi2_usable()) return sample_classes_lzcnt<Mask>(v, m, max_order, c0, h);
 #endif
     sample_classes<Mask>(v, m, max_order, c0, h);
