@@ -1236,14 +1236,10 @@ TEST(AlpEntropy, CountedAndUncountedRunsDecodeAlike) {
     EXPECT_EQ(classes, 15u);
 }
 
-
 // Payloads the encoder wrote before entropy-coded streams gave their words' count (coder 1), kept in the fuzz
 // corpus as `*_coder1` beside the same values written now (coder 2): both decode to the same values, and the
 // older ones do hold coder 1 streams (their bytes differ from the newer ones').
 TEST(AlpEntropy, Coder1PayloadsStillDecode) {
-#ifndef TSQUASH_FIXTURE_DIR
-#define TSQUASH_FIXTURE_DIR "tests/fixtures"
-#endif
     const std::string dir = std::string(TSQUASH_FIXTURE_DIR) + "/../fuzz/corpus/alp/";
     auto slurp = [](const std::string& path) {
         std::FILE* f = std::fopen(path.c_str(), "rb");
@@ -1253,27 +1249,19 @@ TEST(AlpEntropy, Coder1PayloadsStillDecode) {
         std::fclose(f);
         return bytes;
     };
-    // The seed layout of fuzz_alp: dtype byte (0 float64, 1 float32, 2 int64), profile byte, u16 count.
+    // The seed layout of fuzz_alp: dtype byte (0 float64, 1 float32, 2 int64), profile byte, u16 count,
+    // then the payload. The values come back as their bit patterns.
     auto values = [](const std::vector<uint8_t>& seed) {
         const unsigned dtype = seed.at(0) & 3;
         const size_t n = size_t(seed.at(2)) | size_t(seed.at(3)) << 8;
-        const uint8_t* p = seed.data() + 4;
-        const size_t size = seed.size() - 4;
-        std::vector<uint64_t> out(n);
+        const std::vector<uint8_t> payload(seed.begin() + 4, seed.end());
+        std::vector<uint64_t> out;
         if (dtype == 0) {
-            alp::Decoder<double> d(p, size, n);
-            d.read(reinterpret_cast<double*>(out.data()), n);
-            d.expect_end();
+            for (double x : dec<double>(payload, n)) out.push_back(std::bit_cast<uint64_t>(x));
         } else if (dtype == 1) {
-            std::vector<float> f(n);
-            alp::Decoder<float> d(p, size, n);
-            d.read(f.data(), n);
-            d.expect_end();
-            for (size_t i = 0; i < n; ++i) out[i] = std::bit_cast<uint32_t>(f[i]);
+            for (float x : dec<float>(payload, n)) out.push_back(std::bit_cast<uint32_t>(x));
         } else {
-            alp::Decoder<int64_t> d(p, size, n);
-            d.read(reinterpret_cast<int64_t*>(out.data()), n);
-            d.expect_end();
+            for (int64_t x : dec<int64_t>(payload, n)) out.push_back(uint64_t(x));
         }
         return out;
     };

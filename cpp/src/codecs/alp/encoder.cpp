@@ -129,10 +129,6 @@ template <unsigned Mask, bool Lzcnt>
     }
     for (; i < m; ++j, i = first + kProxyStep * j + (j & (kProxyStep - 1))) count(i, j & 1);
 }
-template <unsigned Mask>
-void sample_classes(const int64_t* v, size_t m, unsigned max_order, int64_t c0, uint32_t (&h)[3][2][65]) {
-    sample_classes_body<Mask, false>(v, m, max_order, c0, h);
-}
 #if TSQ_LZCNT_CLONES
 template <unsigned Mask>
 [[gnu::target("lzcnt")]] void sample_classes_lzcnt(const int64_t* v, size_t m, unsigned max_order, int64_t c0,
@@ -141,7 +137,7 @@ template <unsigned Mask>
 }
 #endif
 template <unsigned Mask>
-void sample_classes_best(const int64_t* v, size_t m, unsigned max_order, int64_t c0, uint32_t (&h)[3][2][65]) {
+void sample_classes(const int64_t* v, size_t m, unsigned max_order, int64_t c0, uint32_t (&h)[3][2][65]) {
 #if TSQ_LZCNT_CLONES
     // LZCNT is CPUID leaf 0x80000001, ECX bit 5 (Clang's __builtin_cpu_supports has no name for it). The
     // clone is also held to the kernels' instruction-set level (BMI2 and LZCNT came together), so that the
@@ -152,7 +148,7 @@ void sample_classes_best(const int64_t* v, size_t m, unsigned max_order, int64_t
     }();
     if (lzcnt && kernels::bmi2_usable()) return sample_classes_lzcnt<Mask>(v, m, max_order, c0, h);
 #endif
-    sample_classes<Mask>(v, m, max_order, c0, h);
+    sample_classes_body<Mask, false>(v, m, max_order, c0, h);
 }
 
 // proxy[o]: estimated bits of the sampled residuals of order o, seen[o] of them, for each order o in the
@@ -180,13 +176,13 @@ void order_proxies(const int64_t* v, size_t m, unsigned max_order, unsigned mask
     for (unsigned o = 0; o < 3; ++o)
         if ((mask >> o) & 1) std::memset(h[o], 0, sizeof h[o]);
     switch (mask) {
-        case 1: sample_classes_best<1>(v, m, max_order, c0, h); break;
-        case 2: sample_classes_best<2>(v, m, max_order, c0, h); break;
-        case 3: sample_classes_best<3>(v, m, max_order, c0, h); break;
-        case 4: sample_classes_best<4>(v, m, max_order, c0, h); break;
-        case 5: sample_classes_best<5>(v, m, max_order, c0, h); break;
-        case 6: sample_classes_best<6>(v, m, max_order, c0, h); break;
-        default: sample_classes_best<7>(v, m, max_order, c0, h); break;
+        case 1: sample_classes<1>(v, m, max_order, c0, h); break;
+        case 2: sample_classes<2>(v, m, max_order, c0, h); break;
+        case 3: sample_classes<3>(v, m, max_order, c0, h); break;
+        case 4: sample_classes<4>(v, m, max_order, c0, h); break;
+        case 5: sample_classes<5>(v, m, max_order, c0, h); break;
+        case 6: sample_classes<6>(v, m, max_order, c0, h); break;
+        default: sample_classes<7>(v, m, max_order, c0, h); break;
     }
     for (unsigned o = 0; o <= max_order; ++o) {
         if (!((mask >> o) & 1)) continue;
