@@ -1145,8 +1145,9 @@ TEST(AlpEntropy, EveryLookupFindsTheBinHoldingTheResidual) {
     EXPECT_TRUE(narrow && wide_direct && cells && below_tried);
 }
 
-// The entropy coder on its own: residuals that fall in the rarest bins (the weight-1 gap bins a model keeps
-// for values its sample never saw, whose division step the encoder handles apart) come back exactly.
+// The entropy coders on their own: residuals that fall in the rarest bins (the weight-1 gap bins a model
+// keeps for values its sample never saw, whose division step the rANS encoder handles apart, and which take
+// the most state bits in table ANS) come back exactly, with table ANS (coder 3) and rANS (coder 2).
 TEST(AlpEntropy, ResidualsInWeightOneBinsComeBack) {
     std::mt19937_64 rng(11);
     std::vector<int64_t> sample(4000);
@@ -1166,80 +1167,163 @@ TEST(AlpEntropy, ResidualsInWeightOneBinsComeBack) {
     double bits = 0;
     ASSERT_TRUE(model.code_bits(resid.data(), resid.size(), bins.data(), bits));
     for (size_t i : {size_t(3), size_t(500), size_t(501), size_t(999)}) EXPECT_EQ(model.bins[bins[i]].weight, 1u) << i;
-    alp::Writer out;
-    alp::ans_encode(resid.data(), bins.data(), resid.size(), model, out);
     alp::Writer section;
     alp::write_models({model}, section);
     alp::Reader mr(section.bytes.data(), section.size());
     const std::vector<alp::Model> decoding = alp::read_models(mr);
-    std::vector<uint64_t> back(resid.size());
-    out.bytes.resize(out.size() + 32);  // the decoder may read whole words past the field
-    alp::Reader r(out.bytes.data(), out.size() - 32, out.bytes.data() + out.size());
-    alp::ans_decode(r, back.size(), decoding[0], back.data(), 0, true);
-    EXPECT_EQ(r.left(), 0u);
-    EXPECT_EQ(back, resid);
+    for (const unsigned coder : {2u, 3u}) {
+        alp::Writer out;
+        alp::ans_encode(resid.data(), bins.data(), resid.size(), model, out, coder == 2);
+        std::vector<uint64_t> back(resid.size());
+        out.bytes.resize(out.size() + 32);  // the decoder may read whole words past the field
+        alp::Reader r(out.bytes.data(), out.size() - 32, out.bytes.data() + out.size());
+        alp::ans_decode(r, back.size(), decoding[0], back.data(), 0, coder);
+        EXPECT_EQ(r.left(), 0u) << coder;
+        EXPECT_EQ(back, resid) << coder;
+    }
 }
 
-// A run as the encoder writes it (coder 2: the words' count first) and as coder 1 runs were written (the same
-// bytes without the count) decode to the same residuals, for offsets of every width class the decoder reads
-// differently (up to 14 bits, four a load; up to 28, two; up to 57, one; wider), in place and from a run at
-// the very end of the buffer; a count that is off is refused.
-TEST(AlpEntropy, CountedAndUncountedRunsDecodeAlike) {
+// Residuals spread over 2^spread values for every width class of the offsets that the decoders read
+// differently (up to 14 bits, four a load; up to 28, two; up to 57, one; wider): a model built from a
+// sample of them, the residuals' bins and the model as a decoder reads it.
+struct EntropyCase {
+    unsigned spread;
+    std::vector<uint64_t> resid;
+    alp::Model model, decoding;
+    std::vector<uint16_t> bins;
+};
+std::vector<EntropyCase> entropy_cases() {
     std::mt19937_64 rng(5);
-    unsigned classes = 0;  // the width classes met
+    std::vector<EntropyCase> out;
     for (const unsigned spread : {6u, 20u, 40u, 62u}) {
+        EntropyCase c;
+        c.spread = spread;
         std::vector<int64_t> sample(3000);
         auto draw = [&] { return int64_t(rng() >> (64 - spread)) - (int64_t(1) << (spread - 1)); };
         for (int64_t& v : sample) v = draw();
-        std::vector<uint64_t> resid(1000);
-        for (uint64_t& r : resid) r = uint64_t(draw());
+        c.resid.resize(1000);
+        for (uint64_t& r : c.resid) r = uint64_t(draw());
         std::vector<int64_t> all = sample;
-        for (uint64_t r : resid) all.push_back(int64_t(r));
+        for (uint64_t r : c.resid) all.push_back(int64_t(r));
         const auto [mn, mx] = std::minmax_element(all.begin(), all.end());
-        alp::Model model = alp::build_model(sample, sample.size(), *mn, *mx);
-        const unsigned w = model.max_width;
-        classes |= 1u << (w <= 14 ? 0 : w <= 28 ? 1 : w <= 57 ? 2 : 3);
-        std::vector<uint16_t> bins(resid.size());
+        c.model = alp::build_model(sample, sample.size(), *mn, *mx);
+        c.bins.resize(c.resid.size());
         double bits = 0;
-        ASSERT_TRUE(model.code_bits(resid.data(), resid.size(), bins.data(), bits)) << spread;
-        alp::Writer out;
-        alp::ans_encode(resid.data(), bins.data(), resid.size(), model, out);
+        EXPECT_TRUE(c.model.code_bits(c.resid.data(), c.resid.size(), c.bins.data(), bits)) << spread;
         alp::Writer section;
-        alp::write_models({model}, section);
+        alp::write_models({c.model}, section);
         alp::Reader mr(section.bytes.data(), section.size());
-        const alp::Model decoding = alp::read_models(mr)[0];
+        c.decoding = alp::read_models(mr)[0];
+        out.push_back(std::move(c));
+    }
+    unsigned classes = 0;
+    for (const EntropyCase& c : out) {
+        const unsigned w = c.model.max_width;
+        classes |= 1u << (w <= 14 ? 0 : w <= 28 ? 1 : w <= 57 ? 2 : 3);
+    }
+    EXPECT_EQ(classes, 15u);
+    return out;
+}
+
+// A run decoded with `room` bytes of the buffer past it (0: the run ends the buffer, where the decoder reads
+// a padded copy); the reader must end exactly at the run's end.
+std::vector<uint64_t> decode_run(std::vector<uint8_t> run, const alp::Model& model, size_t rc, unsigned coder,
+                                 size_t room) {
+    const size_t n = run.size();
+    run.resize(n + room);
+    alp::Reader r(run.data(), n, run.data() + run.size());
+    std::vector<uint64_t> back(rc);
+    alp::ans_decode(r, rc, model, back.data(), 0, coder);
+    EXPECT_EQ(r.left(), 0u);
+    return back;
+}
+
+// A table ANS run (coder 3) decodes to its residuals in every width class, in place and at the very end of
+// the buffer, with every delta order; a run whose byte count, states, state bits or their padding are off
+// is refused.
+TEST(AlpEntropy, TableAnsRunsComeBackAndBadOnesAreRefused) {
+    for (const EntropyCase& c : entropy_cases()) {
+        alp::Writer out;
+        alp::ans_encode(c.resid.data(), c.bins.data(), c.resid.size(), c.model, out);
+        for (const size_t room : {size_t(0), size_t(8192)})
+            EXPECT_EQ(decode_run(out.bytes, c.decoding, c.resid.size(), 3, room), c.resid)
+                << "spread " << c.spread << " room " << room;
+        // Delta orders: the values rebuilt by running sums from the starts before dst (order 1: the first
+        // value; order 2: the first value and the first difference).
+        for (const unsigned order : {1u, 2u}) {
+            std::vector<uint64_t> back(c.resid.size() + 2, 0), want(c.resid.size());
+            back[0] = 7, back[1] = 3;
+            uint64_t prev = order == 1 ? 3 : 10, d = 3;
+            for (size_t i = 0; i < c.resid.size(); ++i) {
+                if (order == 1) prev += c.resid[i];
+                else d += c.resid[i], prev += d;
+                want[i] = prev;
+            }
+            std::vector<uint8_t> run = out.bytes;
+            run.resize(run.size() + 64);
+            alp::Reader r(run.data(), out.size(), run.data() + run.size());
+            alp::ans_decode(r, c.resid.size(), c.decoding, back.data() + 2, order, 3);
+            EXPECT_EQ(std::vector<uint64_t>(back.begin() + 2, back.end()), want) << "order " << order;
+        }
+        alp::Reader head(out.bytes.data(), out.size());
+        const uint64_t tbytes = head.varint("count");
+        const size_t count_bytes = out.size() - head.left();
+        const std::vector<uint8_t> body(out.bytes.begin() + ptrdiff_t(count_bytes), out.bytes.end());
+        for (const uint64_t wrong : {tbytes + 1, tbytes ? tbytes - 1 : tbytes + 2}) {
+            alp::Writer bad;
+            bad.varint(wrong);
+            bad.append(body.data(), body.size());
+            EXPECT_THROW(decode_run(bad.bytes, c.decoding, c.resid.size(), 3, 64), CorruptStream) << c.spread;
+        }
+        std::vector<uint8_t> bad_state = out.bytes;
+        bad_state[count_bytes + 1] = 0xFF;  // state 0 at or above 2^L (L <= 14)
+        EXPECT_THROW(decode_run(bad_state, c.decoding, c.resid.size(), 3, 64), CorruptStream) << c.spread;
+        // Every single-bit flip in the state bits is refused or decodes to other residuals, never a crash.
+        size_t refused = 0;
+        for (size_t k = 0; k < 8 * tbytes; k += 7) {
+            std::vector<uint8_t> flipped = out.bytes;
+            flipped[count_bytes + 8 + k / 8] ^= uint8_t(1u << (k % 8));
+            try {
+                EXPECT_NE(decode_run(flipped, c.decoding, c.resid.size(), 3, 0), c.resid);
+            } catch (const CorruptStream&) {
+                ++refused;
+            }
+        }
+        EXPECT_GT(refused, 0u) << c.spread;
+    }
+}
+
+// A rANS run as coder 2 wrote it (the words' count first) and as coder 1 runs were written (the same bytes
+// without the count) decode to the same residuals, for offsets of every width class, in place and from a
+// run at the very end of the buffer; a count that is off is refused.
+TEST(AlpEntropy, CountedAndUncountedRunsDecodeAlike) {
+    for (const EntropyCase& c : entropy_cases()) {
+        alp::Writer out;
+        alp::ans_encode(c.resid.data(), c.bins.data(), c.resid.size(), c.model, out, /*rans=*/true);
         alp::Reader count_reader(out.bytes.data(), out.size());
         const uint64_t nw = count_reader.varint("count");
         const size_t count_bytes = out.size() - count_reader.left();
         const std::vector<uint8_t> counted = out.bytes;
         const std::vector<uint8_t> uncounted(out.bytes.begin() + ptrdiff_t(count_bytes), out.bytes.end());
-        auto decode = [&](std::vector<uint8_t> run, bool with_count, size_t room) {
-            const size_t n = run.size();
-            run.resize(n + room);
-            alp::Reader r(run.data(), n, run.data() + run.size());
-            std::vector<uint64_t> back(resid.size());
-            alp::ans_decode(r, back.size(), decoding, back.data(), 0, with_count);
-            EXPECT_EQ(r.left(), 0u) << spread;
-            return back;
-        };
         for (const size_t room : {size_t(0), size_t(8192)}) {
-            EXPECT_EQ(decode(counted, true, room), resid) << "spread " << spread << " room " << room;
-            EXPECT_EQ(decode(uncounted, false, room), resid) << "spread " << spread << " room " << room;
+            EXPECT_EQ(decode_run(counted, c.decoding, c.resid.size(), 2, room), c.resid)
+                << "spread " << c.spread << " room " << room;
+            EXPECT_EQ(decode_run(uncounted, c.decoding, c.resid.size(), 1, room), c.resid)
+                << "spread " << c.spread << " room " << room;
         }
         for (const uint64_t wrong : {nw + 1, nw ? nw - 1 : nw + 2}) {
             alp::Writer bad;
             bad.varint(wrong);
             bad.append(uncounted.data(), uncounted.size());
-            EXPECT_THROW(decode(bad.bytes, true, 64), CorruptStream) << spread;
+            EXPECT_THROW(decode_run(bad.bytes, c.decoding, c.resid.size(), 2, 64), CorruptStream) << c.spread;
         }
     }
-    EXPECT_EQ(classes, 15u);
 }
 
-// Payloads the encoder wrote before entropy-coded streams gave their words' count (coder 1), kept in the fuzz
-// corpus as `*_coder1` beside the same values written now (coder 2): both decode to the same values, and the
-// older ones do hold coder 1 streams (their bytes differ from the newer ones').
-TEST(AlpEntropy, Coder1PayloadsStillDecode) {
+// Payloads written by earlier encoders, kept in the fuzz corpus beside the same values written now (table
+// ANS, coder 3): `*_coder1` from before entropy-coded streams gave their words' count, `*_coder2` from
+// before table ANS. All decode to the same values, and the older ones differ from the newer ones' bytes.
+TEST(AlpEntropy, OlderCoderPayloadsStillDecode) {
     const std::string dir = std::string(TSQUASH_FIXTURE_DIR) + "/../fuzz/corpus/alp/";
     auto slurp = [](const std::string& path) {
         std::FILE* f = std::fopen(path.c_str(), "rb");
@@ -1267,15 +1351,16 @@ TEST(AlpEntropy, Coder1PayloadsStillDecode) {
     };
     size_t pairs = 0;
     for (const char* name : {"f64_blocks_auto", "f64_frames_auto", "f64_significant_digits_auto",
-                             "f32_significant_digits_auto", "i64_timestamps_auto"}) {
-        const std::vector<uint8_t> old_seed = slurp(dir + name + "_coder1"), new_seed = slurp(dir + name);
-        ASSERT_FALSE(old_seed.empty()) << name;
-        ASSERT_FALSE(new_seed.empty()) << name;
-        EXPECT_NE(old_seed, new_seed) << name;
-        EXPECT_EQ(values(old_seed), values(new_seed)) << name;
-        ++pairs;
-    }
-    EXPECT_EQ(pairs, 5u);
+                             "f32_significant_digits_auto", "i64_timestamps_auto"})
+        for (const char* older : {"_coder1", "_coder2"}) {
+            const std::vector<uint8_t> old_seed = slurp(dir + name + older), new_seed = slurp(dir + name);
+            ASSERT_FALSE(old_seed.empty()) << name << older;
+            ASSERT_FALSE(new_seed.empty()) << name;
+            EXPECT_NE(old_seed, new_seed) << name << older;
+            EXPECT_EQ(values(old_seed), values(new_seed)) << name << older;
+            ++pairs;
+        }
+    EXPECT_EQ(pairs, 10u);
 }
 
 }  // namespace

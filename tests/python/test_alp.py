@@ -82,8 +82,9 @@ def read_ints(c: Cursor, m: int, models) -> list[int]:
         w = c.u8()
         base = c.zigzag()
         resid = [(r + base) & MASK64 for r in c.packed(rc, w)]
+    elif coder == 3:
+        resid = read_table_ans(c, rc, models[c.u8()])
     else:
-        assert coder in (1, 2)
         resid = read_entropy(c, rc, models[c.u8()], counted=coder == 2)
     v = start + resid
     if order == 1:
@@ -120,14 +121,56 @@ def read_entropy(c: Cursor, rc: int, model, counted: bool) -> list[int]:
         chosen.append(b)
     assert x == [1 << 16] * 4, "rANS states must end where the encoder started"
     assert words is None or c.pos - words_start == 2 * words, "the words' count must be the words read"
+    return read_offsets(c, chosen, bins)
+
+
+def read_offsets(c: Cursor, chosen: list[int], bins) -> list[int]:
+    """The offsets of the residuals of bins `chosen`, LSB first, added to the bins' lower bounds."""
     total = sum(bins[b][1] for b in chosen)
-    bits = int.from_bytes(c.take((total + 7) // 8), "little")
+    raw = c.take((total + 7) // 8)
+    bits = int.from_bytes(raw, "little")
+    assert total % 8 == 0 or raw[-1] >> (total % 8) == 0, "offset padding bits must be 0"
     out, pos = [], 0
     for b in chosen:
         lower, width, _ = bins[b]
         out.append((lower + ((bits >> pos) & ((1 << width) - 1))) & MASK64)
         pos += width
     return out
+
+
+def read_table_ans(c: Cursor, rc: int, model) -> list[int]:
+    """Table ANS over bins (coder 3), written from docs/format.md: the bins spread over the 2^L positions
+    by the step 2^(L-1) + 2^(L-3) + 3, four states (positions), symbol i with state i mod 4; then the
+    offsets."""
+    log2, bins = model
+    size = 1 << log2
+    at, pos = [0] * size, 0
+    for b, (_, _, weight) in enumerate(bins):
+        for _ in range(weight):
+            at[pos] = b
+            pos = (pos + (size >> 1) + (size >> 3) + 3) % size
+    seen = [weight for (_, _, weight) in bins]
+    table = []  # per position: bin, bits to read, next state's base
+    for s in range(size):
+        b = at[s]
+        xs = seen[b]
+        seen[b] += 1
+        nb = log2 + 1 - xs.bit_length()
+        table.append((b, nb, (xs << nb) - size))
+    nbytes = c.varint()
+    x = [c.u16() for _ in range(4)]
+    assert all(v < size for v in x)
+    raw = c.take(nbytes)
+    bits, tpos = int.from_bytes(raw, "little"), 0
+    chosen = []
+    for i in range(rc):
+        b, nb, base = table[x[i % 4]]
+        x[i % 4] = base + ((bits >> tpos) & ((1 << nb) - 1))
+        tpos += nb
+        chosen.append(b)
+    assert x == [0] * 4, "table ANS states must end at position 0, where the encoder started"
+    assert (tpos + 7) // 8 == nbytes and bits >> tpos == 0, "the state bits must fill their bytes, padding 0"
+    return read_offsets(c, chosen, bins)
 
 
 def signed(u: int) -> int:

@@ -36,7 +36,7 @@ struct Shared {
 void decode_intseq(Reader& r, size_t m, int64_t* out, const Shared& sh) {
     const uint8_t hdr = r.u8("integer stream header");
     const unsigned order = hdr & 3, coder = (hdr >> 2) & 3;
-    if ((hdr & 0xF0) || order == 3 || coder > 2) corrupt("bad integer stream header");
+    if ((hdr & 0xF0) || order == 3) corrupt("bad integer stream header");
     if (order >= m) corrupt("delta order not below the value count");
     auto* u = reinterpret_cast<uint64_t*>(out);  // same object, unsigned view: wrapping arithmetic
     for (unsigned k = 0; k < order; ++k) u[k] = uint64_t(unzigzag(r.varint("delta start")));
@@ -51,7 +51,7 @@ void decode_intseq(Reader& r, size_t m, int64_t* out, const Shared& sh) {
     } else {
         const unsigned idx = r.u8("model index");
         if (!sh.models || idx >= sh.models->size()) corrupt("integer stream names a missing model");
-        ans_decode(r, rc, (*sh.models)[idx], u + order, order, coder == 2);
+        ans_decode(r, rc, (*sh.models)[idx], u + order, order, coder);
         return;
     }
     if (order == 1) {

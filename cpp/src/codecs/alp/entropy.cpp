@@ -27,6 +27,23 @@
 
 namespace tsquash::codecs::alp {
 
+namespace {
+
+// Table ANS: the bin at each of the 2^L table positions. Each bin's positions are spread over the table by
+// a fixed odd step (so the walk visits every position once), which puts a bin's states far apart: a state's
+// successors then cover the bins in about their proportions, which keeps the code close to the weights'
+// entropy.
+std::vector<uint16_t> spread_bins(const Model& m) {
+    const uint32_t size = 1u << m.log2, mask = size - 1, step = (size >> 1) + (size >> 3) + 3;
+    std::vector<uint16_t> at(size);
+    uint32_t pos = 0;
+    for (size_t b = 0; b < m.bins.size(); ++b)
+        for (uint32_t k = 0; k < m.bins[b].weight; ++k, pos = (pos + step) & mask) at[pos] = uint16_t(b);
+    return at;
+}
+
+}  // namespace
+
 void Model::finalize(bool decoder) {
     uint32_t cum = 0;
     if (decoder) slots.assign(size_t(1) << log2, Slot{});
@@ -45,6 +62,20 @@ void Model::finalize(bool decoder) {
         dec_lower[b] = bins[b].lower;
         widths[b] = bins[b].width;
         max_width = std::max(max_width, bins[b].width);
+    }
+    if (!decoder) return;
+    // The j-th position of bin b (of weight w) in table order is the state the encoder reaches from the
+    // states X with X >> nb = w + j; from it the decoder reads nb bits back: X - 2^L = ((w + j) << nb) - 2^L
+    // + those bits, nb the shift that brings w + j to L + 1 bits.
+    const std::vector<uint16_t> at = spread_bins(*this);
+    std::vector<uint32_t> next(bins.size());
+    for (size_t b = 0; b < bins.size(); ++b) next[b] = bins[b].weight;
+    tslots.resize(at.size());
+    for (size_t s = 0; s < at.size(); ++s) {
+        const unsigned b = at[s];
+        const uint32_t xs = next[b]++;
+        const unsigned nb = log2 + 1 - unsigned(std::bit_width(xs));
+        tslots[s] = {bins[b].lower, uint16_t(2 * ((xs << nb) - (1u << log2))), uint8_t(nb), bins[b].width, uint16_t(b), 0};
     }
 }
 
@@ -330,6 +361,118 @@ template <unsigned L, unsigned Order, unsigned Group, bool Bmi2>
     return pos;
 }
 
+// Table ANS (coder 3). A state is a table position; a step reads the slot's nb bits (at most L <= 14) from
+// the state bits, so four steps (a round) take at most 56 bits: one load a round. The rounds run unchecked
+// while the load stays within the state bits and 8 bytes past them (tbits + 64 bits; the caller's source
+// has 16 bytes of room there), which a valid stream never leaves (its bits end at tbits); the last
+// residuals, and any of a stream whose bits run out early, take checked steps.
+constexpr unsigned kTansRoundBits = 4 * kAnsMaxLog2;
+
+// The decoder keeps each state doubled (2 x its table position), so that the 16-byte slot's address is the
+// state scaled by 8, which x86 addressing does in the load (two instructions less a step); the slots' bases
+// are doubled too.
+[[gnu::always_inline]] inline const Model::TSlot& tslot(const Model::TSlot* tslots, uint32_t st) {
+    return *reinterpret_cast<const Model::TSlot*>(reinterpret_cast<const uint8_t*>(tslots) + size_t(st) * 8);
+}
+
+// A checked step of state st: its slot, the state moved on (false when the bits run out).
+[[gnu::always_inline]] inline bool tans_checked_step(const Model::TSlot* tslots, uint32_t& st, const uint8_t* tsrc,
+                                                     uint64_t& tpos, uint64_t tbits, Model::TSlot& e) {
+    e = tslot(tslots, st);
+    if (tpos + e.nb > tbits) return false;
+    const uint64_t bits = Reader::load<uint64_t>(tsrc + (tpos >> 3)) >> (tpos & 7);
+    st = e.base + 2 * uint32_t(bits & ((1u << e.nb) - 1));
+    tpos += e.nb;
+    return true;
+}
+
+// How many unchecked rounds may start at bit tpos.
+inline size_t tans_safe_rounds(uint64_t tpos, uint64_t tbits) {
+    return tpos > tbits + 64 ? 0 : size_t((tbits + 64 - tpos) / kTansRoundBits);
+}
+
+// The bins of rc residuals into bin_of (the offsets come in a pass of their own: any width).
+template <bool Bmi2>
+[[gnu::always_inline]] inline void tans_states_body(const Model& model, size_t rc, uint32_t* x, const uint8_t* tsrc,
+                                                    uint64_t& tpos_io, uint64_t tbits, uint16_t* bin_of) {
+    const Model::TSlot* tslots = model.tslots.data();
+    uint32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+    uint64_t tpos = tpos_io;
+    size_t i = 0;
+    for (size_t safe; (safe = std::min((rc - i) / 4, tans_safe_rounds(tpos, tbits))) != 0;) {
+        for (const size_t stop = i + 4 * safe; i < stop; i += 4) {
+            uint64_t tb = Reader::load<uint64_t>(tsrc + (tpos >> 3)) >> (tpos & 7);
+            auto step = [&](uint32_t& st, size_t k) {
+                const Model::TSlot& e = tslot(tslots, st);
+                bin_of[k] = e.bin;
+                st = e.base + 2 * uint32_t(low_bits<Bmi2>(tb, e.nb));
+                tb >>= e.nb;
+                tpos += e.nb;
+            };
+            step(x0, i);
+            step(x1, i + 1);
+            step(x2, i + 2);
+            step(x3, i + 3);
+        }
+    }
+    x[0] = x0, x[1] = x1, x[2] = x2, x[3] = x3;
+    for (; i < rc; ++i) {
+        Model::TSlot e;
+        if (!tans_checked_step(tslots, x[i % kAnsStates], tsrc, tpos, tbits, e)) corrupt("table ANS bits run out");
+        bin_of[i] = e.bin;
+    }
+    tpos_io = tpos;
+}
+
+// Table ANS with the offsets (at most 57 bits) taken as the bins come and the values rebuilt in the same
+// pass, as fused_body does for rANS. The offsets follow the state bits (tbits of them) at `field`, which
+// one pointer reads both from: registers are short here. Each step's state, offset and value go in turn,
+// so few values are live at once. Returns the offsets' length in bits.
+template <unsigned Order, unsigned Group, bool Bmi2>
+[[gnu::always_inline]] inline uint64_t tans_fused_body(const Model& model, size_t rc, uint32_t* x,
+                                                       const uint8_t* field, uint64_t& tpos_io, uint64_t tbits,
+                                                       uint64_t* dst) {
+    const Model::TSlot* tslots = model.tslots.data();
+    uint64_t prev, d;
+    start_sums<Order>(dst, prev, d);
+    uint32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
+    uint64_t tpos = tpos_io, pos = tbits;
+    size_t i = 0;
+    for (size_t safe; (safe = std::min((rc - i) / 4, tans_safe_rounds(tpos, tbits))) != 0;) {
+        uint64_t* at = dst + i;
+        i += 4 * safe;
+        for (uint64_t* const stop = at + 4 * safe; at != stop; at += 4) {
+            uint64_t tb = Reader::load<uint64_t>(field + (tpos >> 3)) >> (tpos & 7);
+            uint64_t ob = 0;
+            auto step = [&](uint32_t& st, unsigned j) {
+                if (j % Group == 0) ob = Reader::load<uint64_t>(field + (pos >> 3)) >> (pos & 7);
+                const Model::TSlot& e = tslot(tslots, st);
+                const unsigned nb = e.nb, wd = e.width;
+                st = e.base + 2 * uint32_t(low_bits<Bmi2>(tb, nb));
+                tb >>= nb;
+                tpos += nb;
+                put_sum<Order>(at + j, e.lower + low_bits<Bmi2>(ob, wd), prev, d);
+                ob >>= wd;
+                pos += wd;
+            };
+            step(x0, 0);
+            step(x1, 1);
+            step(x2, 2);
+            step(x3, 3);
+        }
+    }
+    x[0] = x0, x[1] = x1, x[2] = x2, x[3] = x3;
+    for (; i < rc; ++i) {
+        Model::TSlot e;
+        if (!tans_checked_step(tslots, x[i % kAnsStates], field, tpos, tbits, e)) corrupt("table ANS bits run out");
+        const uint64_t bits = Reader::load<uint64_t>(field + (pos >> 3)) >> (pos & 7);
+        put_sum<Order>(dst + i, e.lower + low_bits<Bmi2>(bits, e.width), prev, d);
+        pos += e.width;
+    }
+    tpos_io = tpos;
+    return pos - tbits;
+}
+
 // Each loop compiled for the baseline and, where the compiler can, with BMI2 (shifts by a variable count
 // without the cl register, the low bits of a word in one instruction): picked at run time. The compiler's
 // straight-line vectoriser is kept off them: it packs the four rANS states into one vector register when
@@ -365,20 +508,37 @@ template <unsigned L, unsigned Order, unsigned Group, bool Bmi2>
         return std::array<FusedBy, sizeof...(Ls)>{                                                            \
             fused_of_size_##suffix<TSQ_FUSED_BY_SIZE_##suffix ? unsigned(Ls + kAnsMinLog2) : 0u>...};          \
     }                                                                                                         \
+    attr void tans_states_##suffix(const Model& model, size_t rc, uint32_t* x, const uint8_t* tsrc,            \
+                                   uint64_t& tpos, uint64_t tbits, uint16_t* bin_of) {                        \
+        tans_states_body<TSQ_IS_BMI2_##suffix>(model, rc, x, tsrc, tpos, tbits, bin_of);                      \
+    }                                                                                                         \
+    template <unsigned Order, unsigned Group>                                                                 \
+    attr uint64_t tans_fused_##suffix(const Model& model, size_t rc, uint32_t* x, const uint8_t* field,       \
+                                      uint64_t& tpos, uint64_t tbits, uint64_t* dst) {                        \
+        return tans_fused_body<Order, Group, TSQ_IS_BMI2_##suffix>(model, rc, x, field, tpos, tbits, dst);    \
+    }                                                                                                         \
     constexpr DecodeLoops loops_##suffix{                                                                     \
         rounds_table_##suffix(std::make_index_sequence<kAnsMaxLog2 - kAnsMinLog2 + 1>{}),                     \
         {&offsets_##suffix<0>, &offsets_##suffix<1>, &offsets_##suffix<2>},                                   \
-        fused_table_##suffix(std::make_index_sequence<kAnsMaxLog2 - kAnsMinLog2 + 1>{})};
+        fused_table_##suffix(std::make_index_sequence<kAnsMaxLog2 - kAnsMinLog2 + 1>{}),                      \
+        &tans_states_##suffix,                                                                                \
+        {{{&tans_fused_##suffix<0, 4>, &tans_fused_##suffix<0, 2>, &tans_fused_##suffix<0, 1>},               \
+          {&tans_fused_##suffix<1, 4>, &tans_fused_##suffix<1, 2>, &tans_fused_##suffix<1, 1>},               \
+          {&tans_fused_##suffix<2, 4>, &tans_fused_##suffix<2, 2>, &tans_fused_##suffix<2, 1>}}}};
 
 using RoundsFn = size_t (*)(const Model::Slot*, size_t, uint32_t*, const uint8_t*&, const uint8_t*, uint16_t*);
 using OffsetsFn = uint64_t (*)(const uint8_t*, const uint16_t*, size_t, const Model&, uint64_t*);
 using FusedFn = uint64_t (*)(const Model&, size_t, uint32_t*, const uint8_t*&, const uint8_t*, const uint8_t*,
                              const uint8_t*, uint64_t*);
 using FusedBy = std::array<std::array<FusedFn, 3>, 3>;  // by delta order, then by offsets a load (4, 2, 1)
+using TansStatesFn = void (*)(const Model&, size_t, uint32_t*, const uint8_t*, uint64_t&, uint64_t, uint16_t*);
+using TansFusedFn = uint64_t (*)(const Model&, size_t, uint32_t*, const uint8_t*, uint64_t&, uint64_t, uint64_t*);
 struct DecodeLoops {
     std::array<RoundsFn, kAnsMaxLog2 - kAnsMinLog2 + 1> rounds;  // by table size
     std::array<OffsetsFn, 3> offsets;                             // by delta order
     std::array<FusedBy, kAnsMaxLog2 - kAnsMinLog2 + 1> fused;     // by table size
+    TansStatesFn tans_states;
+    std::array<std::array<TansFusedFn, 3>, 3> tans_fused;         // by delta order, then offsets a load
 };
 
 #define TSQ_IS_BMI2_generic false
@@ -401,7 +561,69 @@ const DecodeLoops& decode_loops() {
 
 }  // namespace
 
-void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst, unsigned order, bool counted) {
+namespace {
+
+// Where `longest` bytes from o (the most a field may take) can be read with 16 bytes of room past them: in
+// place where the buffer has that room, else a zero-padded copy of what is left, in pad.
+const uint8_t* readable(const Reader& r, const uint8_t* o, size_t longest, uint8_t* pad) {
+    if (size_t(r.hard_end() - o) >= longest + 16) return o;
+    const size_t have = std::min(longest, size_t(r.end() - o));
+    std::memcpy(pad, o, have);
+    std::memset(pad + have, 0, longest + 16 - have);
+    return pad;
+}
+
+// Takes the offsets, `total` bits from o, and checks their padding bits (zero: one encoding per stream).
+void take_offsets(Reader& r, const uint8_t* o, uint64_t total) {
+    const size_t obytes = size_t((total + 7) / 8);
+    r.take(obytes, "offset bits");
+    if (total % 8 && (o[obytes - 1] >> (total % 8))) corrupt("offset padding bits not zero");
+}
+
+void tans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst, unsigned order) {
+    const unsigned L = model.log2;
+    const uint64_t tbytes = r.varint("table ANS byte count");
+    if (tbytes > (uint64_t(rc) * L + 7) / 8) corrupt("table ANS byte count above what the residuals can take");
+    const uint8_t* s = r.take(2 * kAnsStates, "table ANS states");
+    uint32_t x[kAnsStates];
+    for (unsigned j = 0; j < kAnsStates; ++j) {
+        x[j] = Reader::load<uint16_t>(s + 2 * j);
+        if (x[j] >> L) corrupt("table ANS state out of range");
+        x[j] *= 2;  // see tslot
+    }
+    const uint8_t* tfield = r.take(size_t(tbytes), "table ANS bits");
+    const uint64_t tbits = 8 * tbytes;
+    uint64_t tpos = 0, total;
+    const DecodeLoops& loops = decode_loops();
+    const uint8_t* o = r.pos();
+    const size_t longest = (rc * model.max_width + 7) / 8;
+    // Room for both fields, the longest they may be, and the rounds' 16 bytes past them.
+    uint8_t pad[(kScratch * kAnsMaxLog2 + 7) / 8 + kBlockValues * 8 + 32];
+    if (model.max_width <= group_width(1)) {
+        const unsigned g = model.max_width <= group_width(4) ? 0 : model.max_width <= group_width(2) ? 1 : 2;
+        total = loops.tans_fused[std::min(order, 2u)][g](model, rc, x, readable(r, tfield, size_t(tbytes) + longest, pad),
+                                                          tpos, tbits, dst);
+    } else {
+        uint16_t bin_of[kScratch];
+        loops.tans_states(model, rc, x, readable(r, tfield, size_t(tbytes), pad), tpos, tbits, bin_of);
+        total = loops.offsets[std::min(order, 2u)](readable(r, o, longest, pad), bin_of, rc, model, dst);
+    }
+    // The bits must fill the field but its last byte's padding, which is zero.
+    if (tpos > tbits || (tpos + 7) / 8 != tbytes) corrupt("table ANS stream does not take its byte count");
+    if (tpos % 8 && (tfield[tbytes - 1] >> (tpos % 8))) corrupt("table ANS padding bits not zero");
+    for (unsigned j = 0; j < kAnsStates; ++j)
+        if (x[j] != 0) corrupt("table ANS stream does not end in its initial state");
+    take_offsets(r, o, total);
+}
+
+}  // namespace
+
+void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst, unsigned order, unsigned coder) {
+    if (coder == 3) {
+        tans_decode(r, rc, model, dst, order);
+        return;
+    }
+    const bool counted = coder == 2;
     uint64_t nw = 0;
     if (counted) {
         nw = r.varint("rANS word count");
@@ -425,18 +647,11 @@ void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst, unsigne
     const DecodeLoops& loops = decode_loops();
     const unsigned o_ix = std::min(order, 2u);
     // Offsets, LSB first, as many bits as the bins say, added to the bins' lower bounds; with a delta order
-    // the running sums are taken in the same pass. The pass's word loads may run 16 bytes past the field.
-    // Where the buffer has room for the longest field possible (every offset max_width bits), the pass
-    // reads the field in place; near the end of the buffer it reads a padded copy of what is left.
+    // the running sums are taken in the same pass. The pass's word loads may run 16 bytes past the field:
+    // it reads the longest field possible (every offset max_width bits) where the buffer has room for it.
     const size_t longest = (rc * model.max_width + 7) / 8;
     uint8_t pad[kBlockValues * 8 + 32];
-    auto source = [&](const uint8_t* o) {
-        if (size_t(r.hard_end() - o) >= longest + 16) return o;
-        const size_t have = std::min(longest, size_t(r.end() - o));
-        std::memcpy(pad, o, have);
-        std::memset(pad + have, 0, longest + 16 - have);
-        return static_cast<const uint8_t*>(pad);
-    };
+    auto source = [&](const uint8_t* o) { return readable(r, o, longest, pad); };
     const uint8_t* o;
     uint64_t total;
     if (counted && model.max_width <= group_width(1)) {
@@ -466,10 +681,7 @@ void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst, unsigne
     if (counted && word != words_end) corrupt("rANS stream does not take its word count");
     for (unsigned j = 0; j < kAnsStates; ++j)
         if (x[j] != kAnsLow) corrupt("rANS stream does not end in its initial state");
-    const size_t obytes = size_t((total + 7) / 8);
-    r.take(obytes, "offset bits");
-    // Padding bits of the last byte must be zero (one encoding per stream).
-    if (total % 8 && (o[obytes - 1] >> (total % 8))) corrupt("offset padding bits not zero");
+    take_offsets(r, o, total);
 }
 
 // ---- encoding --------------------------------------------------------------------------------------------
@@ -495,13 +707,14 @@ struct OffsetBits {
         fill += widths[b];
         flush();
     }
-    // Offsets k to k + 3 where none is wider than kQuadOffsetBits (together at most 56 bits): joined first, their
-    // shifts depending on the widths alone, they go through the accumulator's chain of dependent steps once
-    // instead of four times.
-    [[gnu::always_inline]] void put4(size_t k) {
+    // Offsets k to k + Group - 1 where none is wider than 56 / Group bits: joined first, their shifts
+    // depending on the widths alone, they go through the accumulator's chain of dependent steps once instead
+    // of Group times.
+    template <unsigned Group>
+    [[gnu::always_inline]] void put_group(size_t k) {
         uint64_t joined = 0;
         unsigned w = 0;
-        for (unsigned j = 0; j < 4; ++j) {
+        for (unsigned j = 0; j < Group; ++j) {
             const unsigned b = bin_of[k + j];
             joined |= (resid[k + j] - lowers[b]) << w;
             w += widths[b];
@@ -509,6 +722,20 @@ struct OffsetBits {
         acc |= joined << fill;
         fill += w;
         flush();
+    }
+    [[gnu::always_inline]] void put4(size_t k) { put_group<4>(k); }
+    // An offset of up to 64 bits: the accumulator is stored when full, the rest of the offset kept.
+    [[gnu::always_inline]] void put_wide(size_t k) {
+        const unsigned b = bin_of[k], w = widths[b];
+        const uint64_t off = resid[k] - lowers[b];
+        acc |= off << fill;  // fill < 64 here
+        fill += w;
+        if (fill >= 64) {
+            std::memcpy(out + at, &acc, 8);
+            at += 8;
+            fill -= 64;
+            acc = fill ? off >> (w - fill) : 0;
+        }
     }
     // Four offsets, joined where the model allows.
     [[gnu::always_inline]] void put_round(size_t k, bool quad) {
@@ -654,7 +881,9 @@ template <bool Quad>
 }  // namespace
 #endif
 
-void ans_encode(const uint64_t* resid, const uint16_t* bin_of, size_t rc, const Model& model, Writer& out) {
+namespace {
+
+void rans_encode(const uint64_t* resid, const uint16_t* bin_of, size_t rc, const Model& model, Writer& out) {
     uint16_t words[kScratch * 2 + 8];
     size_t nw = 0;
     const Model::EncSym* syms = model.enc.data();
@@ -713,19 +942,7 @@ void ans_encode(const uint64_t* resid, const uint16_t* bin_of, size_t rc, const 
             step(x1, i - 3);
             step(x0, i - 4);
         }
-        // Offsets of up to 64 bits: the accumulator is stored when full, the rest of the offset kept.
-        for (; k < rc; ++k) {
-            const unsigned b = bin_of[k], w = widths[b];
-            const uint64_t off = resid[k] - lowers[b];
-            ob.acc |= off << ob.fill;  // fill < 64 here
-            ob.fill += w;
-            if (ob.fill >= 64) {
-                std::memcpy(obuf + ob.at, &ob.acc, 8);
-                ob.at += 8;
-                ob.fill -= 64;
-                ob.acc = ob.fill ? off >> (w - ob.fill) : 0;
-            }
-        }
+        for (; k < rc; ++k) ob.put_wide(k);
     }
     std::memcpy(obuf + ob.at, &ob.acc, 8);  // the rest
     const size_t obytes = ob.at + (ob.fill + 7) / 8;
@@ -736,6 +953,121 @@ void ans_encode(const uint64_t* resid, const uint16_t* bin_of, size_t rc, const 
     head += 4 * kAnsStates;
     for (size_t j = nw; j-- > 0; head += 2) std::memcpy(head, &words[j], 2);
     std::memcpy(head, obuf, obytes);
+}
+
+// Table ANS (coder 3): the residuals coded backwards, residual i with state i mod 4, each step's bits kept
+// (at most L <= 14 of them); then, front to back, the state bits and the offsets go out four a round.
+template <bool Bmi2>
+[[gnu::always_inline]] inline void tans_encode_body(const uint64_t* resid, const uint16_t* bin_of, size_t rc,
+                                                    const Model& model, Writer& out) {
+    const Model::TEnc* te = model.tenc.data();
+    const uint16_t* tnext = model.tnext.data();
+    // Per round of four residuals (the last may be short), their steps' bits joined in decoding order and
+    // how many there are (at most 4 L <= 56).
+    uint64_t joined[kScratch / 4 + 1];
+    uint8_t count[kScratch / 4 + 1];
+    // A step of state st for residual i: the state's low bits go below those of the residuals after it.
+    auto step = [&](uint32_t& st, size_t i, uint64_t& j, unsigned& n) {
+        const Model::TEnc e = te[bin_of[i]];
+        const uint32_t k = (st + e.delta_nb) >> 16;
+        j = (j << k) | low_bits<Bmi2>(st, k);
+        n += k;
+        st = tnext[(st >> k) + e.delta_find];  // unsigned: the row is never negative
+    };
+    const uint32_t size = 1u << model.log2;
+    uint32_t x0 = size, x1 = size, x2 = size, x3 = size;
+    const size_t whole = rc / 4;
+    if (rc % 4) {
+        uint64_t j = 0;
+        unsigned n = 0;
+        for (size_t i = rc; i-- > 4 * whole;) step(i % 4 == 0 ? x0 : i % 4 == 1 ? x1 : x2, i, j, n);
+        joined[whole] = j;
+        count[whole] = uint8_t(n);
+    }
+    for (size_t r = whole; r--;) {
+        uint64_t j = 0;
+        unsigned n = 0;
+        step(x3, 4 * r + 3, j, n);
+        step(x2, 4 * r + 2, j, n);
+        step(x1, 4 * r + 1, j, n);
+        step(x0, 4 * r, j, n);
+        joined[r] = j;
+        count[r] = uint8_t(n);
+    }
+    // The state bits through an accumulator as the offsets go (OffsetBits).
+    uint8_t tbuf[(kScratch * kAnsMaxLog2 + 7) / 8 + 16];
+    uint64_t tacc = 0;
+    unsigned tfill = 0;
+    size_t tat = 0;
+    auto tput = [&](size_t r) {
+        tacc |= joined[r] << tfill;
+        tfill += count[r];
+        std::memcpy(tbuf + tat, &tacc, 8);
+        tat += tfill >> 3;
+        tacc >>= tfill & ~7u;
+        tfill &= 7;
+    };
+    uint8_t obuf[kScratch * 8 + 16];
+    OffsetBits ob{bin_of, resid, model.widths.data(), model.dec_lower.data(), obuf};
+    // Whole rounds: the four steps' bits joined, and the offsets joined as many at a time as their widths
+    // allow (Group; 0: offsets of up to 64 bits, one at a time).
+    auto rounds = [&]<unsigned Group>() {
+        size_t k = 0;
+        for (; k + 4 <= rc; k += 4) {
+            tput(k / 4);
+            if constexpr (Group == 0) {
+                for (unsigned j = 0; j < 4; ++j) ob.put_wide(k + j);
+            } else {
+                for (unsigned j = 0; j < 4; j += Group) ob.put_group<Group>(k + j);
+            }
+        }
+        if (k < rc) tput(k / 4);
+        for (; k < rc; ++k) {
+            if constexpr (Group == 0) ob.put_wide(k);
+            else ob.put(k);
+        }
+    };
+    const unsigned mw = model.max_width;
+    if (mw <= kQuadOffsetBits) rounds.template operator()<4>();
+    else if (mw <= 28) rounds.template operator()<2>();
+    else if (mw <= 56) rounds.template operator()<1>();
+    else rounds.template operator()<0>();
+    std::memcpy(tbuf + tat, &tacc, 8);
+    std::memcpy(obuf + ob.at, &ob.acc, 8);
+    const size_t tbytes = tat + (tfill + 7) / 8, obytes = ob.at + (ob.fill + 7) / 8;
+    out.varint(tbytes);
+    uint8_t* head = out.grow(2 * kAnsStates + tbytes + obytes);
+    const uint16_t st[kAnsStates] = {uint16_t(x0 - size), uint16_t(x1 - size), uint16_t(x2 - size),
+                                     uint16_t(x3 - size)};
+    std::memcpy(head, st, sizeof st);
+    std::memcpy(head + sizeof st, tbuf, tbytes);
+    std::memcpy(head + sizeof st + tbytes, obuf, obytes);
+}
+
+void tans_encode(const uint64_t* resid, const uint16_t* bin_of, size_t rc, const Model& model, Writer& out) {
+    tans_encode_body<false>(resid, bin_of, rc, model, out);
+}
+#if TSQ_BMI2_CLONES
+[[gnu::target("bmi2")]] void tans_encode_bmi2(const uint64_t* resid, const uint16_t* bin_of, size_t rc,
+                                              const Model& model, Writer& out) {
+    tans_encode_body<true>(resid, bin_of, rc, model, out);
+}
+#endif
+
+}  // namespace
+
+void ans_encode(const uint64_t* resid, const uint16_t* bin_of, size_t rc, const Model& model, Writer& out, bool rans) {
+    if (rans) {
+        rans_encode(resid, bin_of, rc, model, out);
+        return;
+    }
+#if TSQ_BMI2_CLONES
+    if (kernels::bmi2_usable()) {
+        tans_encode_bmi2(resid, bin_of, rc, model, out);
+        return;
+    }
+#endif
+    tans_encode(resid, bin_of, rc, model, out);
 }
 
 // ---- building a model --------------------------------------------------------------------------------------
@@ -802,9 +1134,9 @@ inline size_t cell_of(int64_t v, int64_t center) {
     return below ? Model::kCellSide - 1 - size_t(step) : Model::kCellSide + size_t(step);
 }
 
-// Bits every coded run starts with: its model index, its word count (two bytes for most runs), the rANS
-// states, and a byte for rounding.
-constexpr double kRunHeaderBits = 8.0 * (1 + 2 + 4 * kAnsStates) + 8;
+// Bits every coded run starts with: its model index, its state bits' byte count (two bytes for most runs),
+// the table ANS states, and a byte for rounding each of the two bit fields.
+constexpr double kRunHeaderBits = 8.0 * (1 + 2 + 2 * kAnsStates) + 16;
 
 // Costs of residuals [from, rc)'s bins (found by bin_of_value, which says false for a residual outside every
 // bin) added to four partial sums in registers, residual i to the (i % 4)-th (from is a multiple of 4; the
@@ -1298,6 +1630,20 @@ void Model::prepare_costs(size_t population) {
         e.bias = w == 1 ? start + e.cmpl : start;
         e.rcp = w == 1 ? ~0ull : ~0ull / w + 1;
     }
+    // Table ANS: a state X in [2^L, 2^(L+1)) coding bin b of weight w writes its nb low bits, nb the shift
+    // that brings X into [w, 2w): L + 1 - t or one less, t = bit_width(w), the larger where X >= w << (L + 1
+    // - t), which (X + delta_nb) >> 16 tells (X < 2^15). X >> nb = w + j is then the bin's j-th position.
+    const uint32_t size = 1u << log2;
+    tenc.resize(bins.size());
+    for (size_t b = 0; b < bins.size(); ++b) {
+        const uint32_t w = bins[b].weight, top = log2 + 1 - unsigned(std::bit_width(w));
+        tenc[b] = {(top << 16) - (w << top), bins[b].cum - w};
+    }
+    const std::vector<uint16_t> at = spread_bins(*this);
+    std::vector<uint32_t> next(bins.size());
+    for (size_t b = 0; b < bins.size(); ++b) next[b] = bins[b].cum;
+    tnext.resize(size);
+    for (uint32_t s = 0; s < size; ++s) tnext[next[at[s]]++] = uint16_t(size + s);
     cost.resize(bins.size());
     lowers.resize(bins.size());
     highest.resize(bins.size());

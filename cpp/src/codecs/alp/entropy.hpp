@@ -1,6 +1,8 @@
 // The entropy stage: an integer stream's residuals are mapped to bins (a lower bound and a number of raw
-// offset bits, as in pcodec), the bin indices are coded with four interleaved rANS states against a table
-// of bin weights shared by the whole series (a "model"), and the offsets follow as packed bits.
+// offset bits, as in pcodec), the bin indices are coded with four interleaved ANS states against a table
+// of bin weights shared by the whole series (a "model"), and the offsets follow as packed bits. Streams are
+// written with table ANS (coder 3: a state moves by a table look-up and a few bits read); the rANS streams
+// that earlier encoders wrote (coders 1 and 2) still decode.
 #pragma once
 #include <cstdint>
 #include <vector>
@@ -36,6 +38,18 @@ struct Model {
         uint16_t below;
     };
     std::vector<Slot> slots;
+    // Table ANS decoder (coder 3): per state (a table position, 2^log2 of them) everything a step needs,
+    // in one 16-byte entry: the bin's lower bound and offset width, the bits the state reads and the base
+    // of the next state (the bin's lower bound here saves a dependent load and a register in the loop).
+    struct TSlot {
+        uint64_t lower;
+        uint16_t base;  // twice the next state's base: next state = base / 2 + the nb bits read
+        uint8_t nb;     // at most log2
+        uint8_t width;  // the bin's offset bits
+        uint16_t bin;
+        uint16_t unused;
+    };
+    std::vector<TSlot> tslots;
     std::vector<uint64_t> dec_lower;  // per bin, its lower bound
     std::vector<uint8_t> widths;      // per bin, its offset bits
     uint8_t max_width = 0;
@@ -70,6 +84,14 @@ struct Model {
         uint32_t bias, cmpl;
     };
     std::vector<EncSym> enc;
+    // Table ANS encoder: per bin the constants that give a state's bits to write and its row in `tnext`,
+    // and tnext, the states (2^log2 + position) of each bin's table positions, bin by bin.
+    struct TEnc {
+        uint32_t delta_nb;    // bits written from state X: (X + delta_nb) >> 16
+        uint32_t delta_find;  // X's row in tnext: (X >> bits) + delta_find, mod 2^32
+    };
+    std::vector<TEnc> tenc;
+    std::vector<uint16_t> tnext;
     void prepare_costs(size_t population);  // cost, lowers, lut, enc
     // Encoder: the bins of rc residuals and the bits the coded run would take after the header byte and
     // delta starts (rANS payload estimated from the weights, offsets exact, sizes and states included);
@@ -87,13 +109,13 @@ size_t model_bytes(const Model& m);
 std::vector<Model> read_models(Reader& r);
 void write_models(const std::vector<Model>& models, Writer& w);
 
-// An entropy-coded residual run (after the model index byte): rc residuals into dst (room for rc values).
-// With a delta order o > 0, dst[-o, 0) hold the stream's delta starts and the rebuilt values are written
-// instead of the residuals (the running sums taken in the same pass). `counted`: the run starts with its
-// rANS words' count (coder 2; coder 1 runs, which do not, are still read).
-void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst, unsigned order, bool counted);
-// Encoder side: bins[i] is the bin of residual i (the caller found it). Appends the coded run, with its
-// words' count (coder 2).
-void ans_encode(const uint64_t* resid, const uint16_t* bins, size_t rc, const Model& model, Writer& out);
+// An entropy-coded residual run (after the model index byte) of coder 1, 2 or 3: rc residuals into dst
+// (room for rc values). With a delta order o > 0, dst[-o, 0) hold the stream's delta starts and the rebuilt
+// values are written instead of the residuals (the running sums taken in the same pass).
+void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst, unsigned order, unsigned coder);
+// Encoder side: bins[i] is the bin of residual i (the caller found it). Appends the coded run: table ANS
+// (coder 3), or with `rans` the rANS run of coder 2 (kept for tests of the older streams).
+void ans_encode(const uint64_t* resid, const uint16_t* bins, size_t rc, const Model& model, Writer& out,
+                bool rans = false);
 
 }  // namespace tsquash::codecs::alp

@@ -176,7 +176,7 @@ void splice_blocks(const Writer& blocks, std::vector<uint16_t>& dir, size_t b0, 
             bool coded = false;
             if (model >= 0) {
                 const size_t at = out.size();
-                out.u8(uint8_t(log.heads[e.head_first] | (2 << 2)));  // coder 2: entropy, words counted
+                out.u8(uint8_t(log.heads[e.head_first] | (3 << 2)));  // coder 3: table ANS
                 out.append(log.heads.data() + e.head_first + 1, e.head_len - 1);
                 out.u8(uint8_t(model));
                 ans_encode(log.arena.data() + e.first, plan.bins.data() + e.first, e.count, plan.models[size_t(model)],
