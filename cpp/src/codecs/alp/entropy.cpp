@@ -12,9 +12,8 @@
 
 #include "kernels.hpp"
 
-// Loops compiled for instruction sets beyond the baseline (BMI2, AVX-512), picked at run time: GCC on x86-64.
+// Loops compiled for BMI2 beside the baseline, picked at run time: GCC on x86-64.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#include <immintrin.h>
 #define TSQ_BMI2_CLONES 1
 // The decode loops: no straight-line vectoriser (see TSQ_DECODE_LOOPS). GCC's scheduling pass before
 // register allocation (off by default on x86-64), guided by register pressure, keeps the one-pass loop's
@@ -44,26 +43,35 @@ std::vector<uint16_t> spread_bins(const Model& m) {
 
 }  // namespace
 
+const Model::Slot* Model::rans_slots() const {
+    std::call_once(rans->once, [&] {
+        std::vector<Slot>& slots = rans->slots;
+        slots.resize(size_t(1) << log2);
+        for (const Bin& bin : bins) {
+            // below = (2^16 - 1 - k) / weight, one division per bin rather than per slot.
+            const uint32_t w = bin.weight, a = (kAnsLow - 1) / w, rem = (kAnsLow - 1) % w;
+            const auto b = uint16_t(&bin - bins.data());
+            for (uint32_t k = 0; k < w; ++k)
+                slots[bin.cum + k] = {b, uint16_t(w), uint16_t(k), uint16_t(a - (k > rem))};
+        }
+    });
+    return rans->slots.data();
+}
+
 void Model::finalize(bool decoder) {
     uint32_t cum = 0;
-    if (decoder) slots.assign(size_t(1) << log2, Slot{});
     dec_lower.resize(bins.size());
     widths.resize(bins.size());
     max_width = 0;
     for (size_t b = 0; b < bins.size(); ++b) {
         bins[b].cum = cum;
-        if (decoder) {
-            // below = (2^16 - 1 - k) / weight, one division per bin rather than per slot.
-            const uint32_t w = bins[b].weight, a = (kAnsLow - 1) / w, rem = (kAnsLow - 1) % w;
-            for (uint32_t k = 0; k < w; ++k)
-                slots[cum + k] = {uint16_t(b), uint16_t(w), uint16_t(k), uint16_t(a - (k > rem))};
-        }
         cum += bins[b].weight;
         dec_lower[b] = bins[b].lower;
         widths[b] = bins[b].width;
         max_width = std::max(max_width, bins[b].width);
     }
     if (!decoder) return;
+    rans = std::make_shared<RansSlots>();
     // The j-th position of bin b (of weight w) in table order is the state the encoder reaches from the
     // states X with X >> nb = w + j; from it the decoder reads nb bits back: X - 2^L = ((w + j) << nb) - 2^L
     // + those bits, nb the shift that brings w + j to L + 1 bits.
@@ -143,8 +151,8 @@ constexpr auto kLowMask = [] {
 
 namespace {
 
-// Offsets of at most this many bits go four at a time (the encoder joins them so, OffsetBits::put4, and the
-// decoder reads them so).
+// Offsets of at most this many bits go four at a time (the encoder joins them so, OffsetBits::put_group,
+// and the decoder reads them so).
 constexpr unsigned kQuadOffsetBits = 14;
 
 // The w low bits of v (w <= 64): one instruction with BMI2 (only called so from the loops picked on a CPU
@@ -298,7 +306,7 @@ template <unsigned L, unsigned Order, unsigned Group, bool Bmi2>
     // L = 0: the table size is read at run time. As a constant, it keeps a register free: 4% faster.
     const unsigned l = L ? L : model.log2;
     const uint32_t mask = (1u << l) - 1;
-    const Model::Slot* slots = model.slots.data();
+    const Model::Slot* slots = model.rans_slots();
     const uint64_t* lowers = model.dec_lower.data();
     const uint8_t* widths = model.widths.data();
     uint64_t prev, d;
@@ -659,7 +667,7 @@ void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst, unsigne
         const unsigned g = model.max_width <= group_width(4) ? 0 : model.max_width <= group_width(2) ? 1 : 2;
         total = loops.fused[L - kAnsMinLog2][o_ix][g](model, rc, x, word, wend, words_end, source(o), dst);
     } else {
-        const Model::Slot* slots = model.slots.data();
+        const Model::Slot* slots = model.rans_slots();
         uint16_t bin_of[kScratch];
         size_t i = loops.rounds[L - kAnsMinLog2](slots, rc, x, word, wend, bin_of);
         // The last rounds, near the end of the words: every word read is checked.
@@ -723,7 +731,6 @@ struct OffsetBits {
         fill += w;
         flush();
     }
-    [[gnu::always_inline]] void put4(size_t k) { put_group<4>(k); }
     // An offset of up to 64 bits: the accumulator is stored when full, the rest of the offset kept.
     [[gnu::always_inline]] void put_wide(size_t k) {
         const unsigned b = bin_of[k], w = widths[b];
@@ -737,15 +744,6 @@ struct OffsetBits {
             acc = fill ? off >> (w - fill) : 0;
         }
     }
-    // Four offsets, joined where the model allows.
-    [[gnu::always_inline]] void put_round(size_t k, bool quad) {
-        if (quad) {
-            put4(k);
-        } else {
-            for (unsigned j = 0; j < 4; ++j) put(k + j);
-        }
-    }
-
 private:
     [[gnu::always_inline]] void flush() {
         std::memcpy(out + at, &acc, 8);
@@ -757,132 +755,9 @@ private:
 
 }  // namespace
 
-#if TSQ_BMI2_CLONES
 namespace {
 
-// For a mask of the four lanes that keep their word: shuffle indices that bring those words' bytes to the
-// front, in lane order, where lane j's word starts at byte `stride` * j (the rest zero).
-constexpr std::array<std::array<uint8_t, 16>, 16> kept_words(unsigned stride) {
-    std::array<std::array<uint8_t, 16>, 16> t{};
-    for (unsigned m = 0; m < 16; ++m) {
-        unsigned at = 0;
-        for (unsigned lane = 0; lane < 4; ++lane)
-            if (m >> lane & 1) {
-                t[m][at++] = uint8_t(stride * lane);
-                t[m][at++] = uint8_t(stride * lane + 1);
-            }
-        while (at < 16) t[m][at++] = 0x80;  // zero
-    }
-    return t;
-}
-// The words packed into 16-bit lanes (AVX-512), and left in the low halves of 32-bit lanes (AVX2).
-constexpr auto kKeptWords = kept_words(2);
-constexpr auto kKeptWordsOfHalves = kept_words(4);
-
-// Pieces of the vector rounds below that AVX2 has (inlined into the AVX-512 ones too).
-// The table entries of a round's four bins (residuals i - 1 to i - 4, lanes 0 to 3), transposed.
-[[gnu::target("avx2"), gnu::always_inline]] inline void round_entries(const Model::EncSym* syms,
-                                                                    const uint16_t* bin_of, size_t i,
-                                                                    __m256i& limit, __m256i& bc, __m256i& rcp) {
-    const __m256i r0 = _mm256_load_si256(reinterpret_cast<const __m256i*>(&syms[bin_of[i - 1]]));
-    const __m256i r1 = _mm256_load_si256(reinterpret_cast<const __m256i*>(&syms[bin_of[i - 2]]));
-    const __m256i r2 = _mm256_load_si256(reinterpret_cast<const __m256i*>(&syms[bin_of[i - 3]]));
-    const __m256i r3 = _mm256_load_si256(reinterpret_cast<const __m256i*>(&syms[bin_of[i - 4]]));
-    const __m256i a = _mm256_unpacklo_epi64(r0, r1), b = _mm256_unpacklo_epi64(r2, r3);  // limits, bias|cmpl
-    const __m256i c = _mm256_unpackhi_epi64(r0, r1), d = _mm256_unpackhi_epi64(r2, r3);  // reciprocals
-    limit = _mm256_permute2x128_si256(a, b, 0x20);
-    bc = _mm256_permute2x128_si256(a, b, 0x31);
-    rcp = _mm256_permute2x128_si256(c, d, 0x20);
-}
-
-// The coded states from renormalised ones: x + bias + q * complement, q = x / weight through the 64-bit
-// reciprocal's product taken in 32-bit halves (exact for states below 2^32), mod 2^32.
-[[gnu::target("avx2"), gnu::always_inline]] inline __m256i coded_states(__m256i st, __m256i bc, __m256i rcp) {
-    const __m256i lo = _mm256_mul_epu32(st, rcp);
-    const __m256i hi = _mm256_mul_epu32(st, _mm256_srli_epi64(rcp, 32));
-    const __m256i q = _mm256_srli_epi64(_mm256_add_epi64(hi, _mm256_srli_epi64(lo, 32)), 32);
-    const __m256i qc = _mm256_mul_epu32(q, _mm256_srli_epi64(bc, 32));
-    return _mm256_and_si256(_mm256_add_epi64(_mm256_add_epi64(st, bc), qc), _mm256_set1_epi64x(0xFFFFFFFF));
-}
-
-// The four states in and out of a vector, lane j holding x[3 - j].
-[[gnu::target("avx2"), gnu::always_inline]] inline __m256i states_in(const uint32_t (&x)[kAnsStates]) {
-    return _mm256_set_epi64x(x[0], x[1], x[2], x[3]);
-}
-[[gnu::target("avx2"), gnu::always_inline]] inline void states_out(__m256i st, uint32_t (&x)[kAnsStates]) {
-    alignas(32) uint64_t lanes[4];
-    _mm256_store_si256(reinterpret_cast<__m256i*>(lanes), st);
-    for (unsigned j = 0; j < 4; ++j) x[3 - j] = uint32_t(lanes[j]);
-}
-
-// ans_encode's rounds with the four states in the four 64-bit lanes of a vector, lane j the state of the
-// round's residual i - 1 - j, which is the order the scalar rounds take them in: the same words in the same
-// order, the same stream. A round is about half the instructions of four scalar steps (the table entries
-// of the four bins are loaded whole and transposed; the 64-bit reciprocal's product is taken in 32-bit
-// halves, exact for states below 2^32). The offsets go on as in the scalar rounds, four a round.
-[[gnu::target("avx512f,avx512vl,avx512bw,avx512dq")]] void ans_rounds_avx512(const Model::EncSym* syms,
-                                                                             size_t& i_io, size_t& k_io,
-                                                                             uint32_t (&x)[kAnsStates],
-                                                                             uint16_t* words, size_t& nw_io,
-                                                                             OffsetBits& offsets, bool quad) {
-    // Everything the loop changes in locals (through the references it would stay in memory).
-    OffsetBits ob = offsets;
-    const uint16_t* bin_of = ob.bin_of;
-    size_t i = i_io, k = k_io, nw = nw_io;
-    static_assert(sizeof(Model::EncSym) == 32 && kAnsStates == 4);
-    __m256i st = states_in(x);
-    for (; i; i -= 4, k += 4) {
-        __m256i limit, bc, rcp;
-        round_entries(syms, bin_of, i, limit, bc, rcp);
-        const __mmask8 big = _mm256_cmpge_epu64_mask(st, limit);
-        const __m128i w = _mm_shuffle_epi8(_mm256_maskz_cvtepi64_epi16(0xF, st),
-                                           _mm_loadu_si128(reinterpret_cast<const __m128i*>(kKeptWords[big].data())));
-        _mm_storel_epi64(reinterpret_cast<__m128i*>(words + nw), w);  // four words: `words` has room
-        nw += size_t(std::popcount(unsigned(big)));
-        st = coded_states(_mm256_mask_srli_epi64(st, big, st, 16), bc, rcp);
-        ob.put_round(k, quad);
-    }
-    states_out(st, x);
-    offsets = ob;
-    i_io = i;
-    k_io = k;
-    nw_io = nw;
-}
-
-// ans_rounds_avx512 for AVX2 (Zen 3 has no AVX-512, where the scalar rounds were a quarter of the decimal
-// series' encode time): the states are below 2^32, so the signed 64-bit compare serves for the unsigned one,
-// a blend for the masked shift, and the words come to the front through the lanes' low halves.
-template <bool Quad>
-[[gnu::target("avx2,popcnt,bmi2")]] void ans_rounds_avx2(const Model::EncSym* syms, size_t& i_io, size_t& k_io,
-                                                        uint32_t (&x)[kAnsStates], uint16_t* words, size_t& nw_io,
-                                                        OffsetBits& offsets) {
-    OffsetBits ob = offsets;
-    size_t i = i_io, k = k_io, nw = nw_io;
-    __m256i st = states_in(x);
-    const __m256i halves = _mm256_setr_epi32(0, 2, 4, 6, 0, 2, 4, 6);
-    for (; i; i -= 4, k += 4) {
-        __m256i limit, bc, rcp;
-        round_entries(syms, ob.bin_of, i, limit, bc, rcp);
-        const __m256i small = _mm256_cmpgt_epi64(limit, st);  // all ones where the state stays
-        const unsigned big = ~unsigned(_mm256_movemask_pd(_mm256_castsi256_pd(small))) & 0xF;
-        const __m128i low_halves = _mm256_castsi256_si128(_mm256_permutevar8x32_epi32(st, halves));
-        const __m128i w = _mm_shuffle_epi8(
-            low_halves, _mm_loadu_si128(reinterpret_cast<const __m128i*>(kKeptWordsOfHalves[big].data())));
-        _mm_storel_epi64(reinterpret_cast<__m128i*>(words + nw), w);  // four words: `words` has room
-        nw += size_t(std::popcount(big));
-        st = coded_states(_mm256_blendv_epi8(_mm256_srli_epi64(st, 16), st, small), bc, rcp);
-        ob.put_round(k, Quad);
-    }
-    states_out(st, x);
-    offsets = ob;
-    i_io = i, k_io = k, nw_io = nw;
-}
-
-}  // namespace
-#endif
-
-namespace {
-
+// rANS (coder 2), which encoders wrote before table ANS: kept to test its decoder on fresh streams.
 void rans_encode(const uint64_t* resid, const uint16_t* bin_of, size_t rc, const Model& model, Writer& out) {
     uint16_t words[kScratch * 2 + 8];
     size_t nw = 0;
@@ -901,52 +776,17 @@ void rans_encode(const uint64_t* resid, const uint16_t* bin_of, size_t rc, const
         st += e.bias + q * e.cmpl;
     };
     // The offsets go to a scratch area first: the rANS words, whose count is known only at the end, come
-    // before them in the stream.
-    const uint8_t* widths = model.widths.data();
-    const uint64_t* lowers = model.dec_lower.data();
+    // before them in the stream. Residual i belongs to state i mod 4, coded backwards.
     uint8_t obuf[kScratch * 8 + 16];
-    OffsetBits ob{bin_of, resid, widths, lowers, obuf};
-    const bool narrow = model.max_width <= 56;
-    const bool quad = model.max_width <= kQuadOffsetBits;
-    // Residual i belongs to state i mod 4; coded backwards, the odd tail first, then whole rounds. Each
-    // round also writes four offsets from the front, so the two independent chains of work overlap (1-2%
-    // faster than a pass of their own).
+    OffsetBits ob{bin_of, resid, model.widths.data(), model.dec_lower.data(), obuf};
     uint32_t x[kAnsStates] = {kAnsLow, kAnsLow, kAnsLow, kAnsLow};
-    size_t i = rc;
-    while (i % kAnsStates) {
-        --i;
-        step(x[i % kAnsStates], i);
-    }
-    size_t k = 0;
-#if TSQ_BMI2_CLONES
-    if (narrow && kernels::avx512_usable()) ans_rounds_avx512(syms, i, k, x, words, nw, ob, quad);
-    else if (narrow && kernels::bmi2_usable()) {
-        if (quad) ans_rounds_avx2<true>(syms, i, k, x, words, nw, ob);
-        else ans_rounds_avx2<false>(syms, i, k, x, words, nw, ob);
-    }
-#endif
-    uint32_t x0 = x[0], x1 = x[1], x2 = x[2], x3 = x[3];
-    if (narrow) {
-        for (; i; i -= 4, k += 4) {
-            step(x3, i - 1);
-            step(x2, i - 2);
-            step(x1, i - 3);
-            step(x0, i - 4);
-            ob.put_round(k, quad);
-        }
-        for (; k < rc; ++k) ob.put(k);
-    } else {
-        for (; i; i -= 4) {
-            step(x3, i - 1);
-            step(x2, i - 2);
-            step(x1, i - 3);
-            step(x0, i - 4);
-        }
-        for (; k < rc; ++k) ob.put_wide(k);
+    for (size_t i = rc; i-- > 0;) step(x[i % kAnsStates], i);
+    for (size_t k = 0; k < rc; ++k) {
+        if (model.max_width <= 56) ob.put(k);
+        else ob.put_wide(k);
     }
     std::memcpy(obuf + ob.at, &ob.acc, 8);  // the rest
     const size_t obytes = ob.at + (ob.fill + 7) / 8;
-    x[0] = x0, x[1] = x1, x[2] = x2, x[3] = x3;
     out.varint(nw);
     uint8_t* head = out.grow(4 * kAnsStates + 2 * nw + obytes);
     for (unsigned j = 0; j < kAnsStates; ++j) std::memcpy(head + 4 * j, &x[j], 4);

@@ -5,6 +5,8 @@
 // that earlier encoders wrote (coders 1 and 2) still decode.
 #pragma once
 #include <cstdint>
+#include <memory>
+#include <mutex>
 #include <vector>
 
 #include "common.hpp"
@@ -37,7 +39,14 @@ struct Model {
         // word) exactly when x >> log2 <= below: known before the multiplication.
         uint16_t below;
     };
-    std::vector<Slot> slots;
+    // The rANS slots (2^log2 of them) are only for streams of coders 1 and 2, which older encoders wrote:
+    // built on the first such stream, once, and shared by the model's copies (they depend on the bins alone).
+    struct RansSlots {
+        std::once_flag once;
+        std::vector<Slot> slots;
+    };
+    std::shared_ptr<RansSlots> rans;
+    const Slot* rans_slots() const;
     // Table ANS decoder (coder 3): per state (a table position, 2^log2 of them) everything a step needs,
     // in one 16-byte entry: the bin's lower bound and offset width, the bits the state reads and the base
     // of the next state (the bin's lower bound here saves a dependent load and a register in the loop).
@@ -73,12 +82,11 @@ struct Model {
     int64_t cell_center = 0;
     size_t cell_first = 0, cell_last = 0;
     unsigned cell_steps = 0;
-    // cum, widths and lower bounds from the weights; with `decoder`, also the slot table (the encoder never
-    // needs it).
+    // cum, widths and lower bounds from the weights; with `decoder`, also the table ANS slots (the encoder
+    // never needs them).
     void finalize(bool decoder = true);
-    // Encoder: per bin the constants of a division-free rANS step. 32 bytes, so that an entry never
-    // straddles two cache lines: packed into 24, coding was 3-4% slower.
-    struct alignas(32) EncSym {
+    // rANS encoder (coder 2, for tests of its decoder): per bin the constants of a division-free step.
+    struct EncSym {
         uint64_t limit;
         uint64_t rcp;
         uint32_t bias, cmpl;
