@@ -7,8 +7,10 @@
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
+#include <memory>
 #include <string>
 #include <type_traits>
+#include <utility>
 #include <vector>
 
 #include "tsquash/codecs/alp.hpp"
@@ -296,5 +298,22 @@ void pack_to(const uint64_t* v, size_t m, unsigned w, uint8_t* dst);
 // Reads packed_size(m, w) bytes at src (the caller checked they exist) into dst, which must have room for m
 // rounded up to a multiple of 8 values.
 void unpack(const uint8_t* src, const uint8_t* src_end, size_t m, unsigned w, uint64_t* dst);
+
+// An allocator whose vectors grow without zeroing what they add (resize for room that is written next).
+template <class T>
+struct UninitAllocator : std::allocator<T> {
+    template <class U>
+    struct rebind {
+        using other = UninitAllocator<U>;
+    };
+    template <class U>
+    void construct(U* p) noexcept {
+        ::new (static_cast<void*>(p)) U;
+    }
+    template <class U, class... Args>
+    void construct(U* p, Args&&... args) {
+        ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
+    }
+};
 
 }  // namespace tsquash::codecs::alp

@@ -16,7 +16,8 @@ namespace tsquash::codecs::alp {
 
 namespace {
 
-// Scratch for one nesting level; heap-allocated once per decoder so deep stacks are never needed.
+// Scratch for one nesting level; heap-allocated once per decoder so deep stacks are never needed, and not
+// zeroed (every block writes what it reads, and blocks reuse it anyway).
 struct Work {
     int64_t ints[kScratch];
     uint64_t a[kScratch];
@@ -377,8 +378,8 @@ std::vector<typename Traits<T>::U> decode_nested(Reader& r, uint64_t count, cons
 template <class T>
 Decoder<T>::Decoder(const uint8_t* payload, size_t size, uint64_t count) : s_(std::make_unique<State>()) {
     State& s = *s_;
-    s.work[0] = std::make_unique<Work>();
-    s.work[1] = std::make_unique<Work>();
+    s.work[0] = std::make_unique_for_overwrite<Work>();
+    s.work[1] = std::make_unique_for_overwrite<Work>();
     s.shared.work[0] = s.work[0].get();
     s.shared.work[1] = s.work[1].get();
     s.hard_end = payload + size;
@@ -490,7 +491,7 @@ void Decoder<T>::read_range(uint64_t first, size_t n, void* out_values, unsigned
         std::vector<Shared> shared(workers, s.shared);
         for (unsigned w = 0; w < workers; ++w) {
             for (int d = 0; d < 2; ++d) {
-                work[2 * w + d] = std::make_unique<Work>();
+                work[2 * w + d] = std::make_unique_for_overwrite<Work>();
                 shared[w].work[d] = work[2 * w + d].get();
             }
         }

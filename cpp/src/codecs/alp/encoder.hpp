@@ -105,22 +105,6 @@ struct SeqEntry {
     size_t for_count = 0;
 };
 
-// An allocator whose vectors grow without zeroing what they add (resize for room that is written next).
-template <class T>
-struct UninitAllocator : std::allocator<T> {
-    template <class U>
-    struct rebind {
-        using other = UninitAllocator<U>;
-    };
-    template <class U>
-    void construct(U* p) noexcept {
-        ::new (static_cast<void*>(p)) U;
-    }
-    template <class U, class... Args>
-    void construct(U* p, Args&&... args) {
-        ::new (static_cast<void*>(p)) U(std::forward<Args>(args)...);
-    }
-};
 using Arena = std::vector<uint64_t, UninitAllocator<uint64_t>>;
 
 struct SeqLog {

@@ -75,7 +75,10 @@ void Model::finalize(bool decoder) {
     // The j-th position of bin b (of weight w) in table order is the state the encoder reaches from the
     // states X with X >> nb = w + j; from it the decoder reads nb bits back: X - 2^L = ((w + j) << nb) - 2^L
     // + those bits, nb the shift that brings w + j to L + 1 bits.
+    // Per bin, the fields its slots share (one 16-byte load a slot, not three from the bins).
     const std::vector<uint16_t> at = spread_bins(*this);
+    std::vector<TSlot> proto(bins.size());
+    for (size_t b = 0; b < bins.size(); ++b) proto[b] = {bins[b].lower, 0, 0, bins[b].width, uint16_t(b), 0};
     std::vector<uint32_t> next(bins.size());
     for (size_t b = 0; b < bins.size(); ++b) next[b] = bins[b].weight;
     tslots.resize(at.size());
@@ -83,7 +86,10 @@ void Model::finalize(bool decoder) {
         const unsigned b = at[s];
         const uint32_t xs = next[b]++;
         const unsigned nb = log2 + 1 - unsigned(std::bit_width(xs));
-        tslots[s] = {bins[b].lower, uint16_t(2 * ((xs << nb) - (1u << log2))), uint8_t(nb), bins[b].width, uint16_t(b), 0};
+        TSlot t = proto[b];
+        t.base = uint16_t(2 * ((xs << nb) - (1u << log2)));
+        t.nb = uint8_t(nb);
+        tslots[s] = t;
     }
 }
 

@@ -58,7 +58,7 @@ struct Model {
         uint16_t bin;
         uint16_t unused;
     };
-    std::vector<TSlot> tslots;
+    std::vector<TSlot, UninitAllocator<TSlot>> tslots;
     std::vector<uint64_t> dec_lower;  // per bin, its lower bound
     std::vector<uint8_t> widths;      // per bin, its offset bits
     uint8_t max_width = 0;
