@@ -45,7 +45,7 @@ struct Model {
         std::once_flag once;
         std::vector<Slot> slots;
     };
-    std::shared_ptr<RansSlots> rans;
+    std::shared_ptr<RansSlots> rans;  // a decoder's model (finalize) has one
     const Slot* rans_slots() const;
     // Table ANS decoder (coder 3): per state (a table position, 2^log2 of them) everything a step needs,
     // in one 16-byte entry: the bin's lower bound and offset width, the bits the state reads and the base
@@ -100,9 +100,9 @@ struct Model {
     };
     std::vector<TEnc> tenc;
     std::vector<uint16_t> tnext;
-    void prepare_costs(size_t population);  // cost, lowers, lut, enc
+    void prepare_costs(size_t population);  // cost, lowers, lut, enc, tenc, tnext
     // Encoder: the bins of rc residuals and the bits the coded run would take after the header byte and
-    // delta starts (rANS payload estimated from the weights, offsets exact, sizes and states included);
+    // delta starts (the ANS payload estimated from the weights, offsets exact, sizes and states included);
     // false when a residual falls outside every bin.
     bool code_bits(const uint64_t* resid, size_t rc, uint16_t* bins, double& bits) const;
 };
