@@ -262,9 +262,8 @@ TEST(AlpRoundTrip, DecoderLoopsOfEveryInstructionSetAgree) {
     decode_with_every_loop_set(c.i64);
 }
 
-// The encoder's loops as compiled for each instruction set this CPU runs (the kernels, the rANS rounds
-// with the four states in one AVX2 or AVX-512 vector, and the order estimates' sampler with LZCNT) write the
-// same bytes as the baseline ones.
+// The encoder's loops as compiled for each instruction set this CPU runs (the kernels, the table ANS writer
+// with BMI2, and the order estimates' sampler with LZCNT) write the same bytes as the baseline ones.
 template <class T>
 void encode_with_every_loop_set(const std::map<std::string, std::vector<T>>& cases) {
     const int top = alp::kernels::isa_levels_available();

@@ -74,8 +74,8 @@ void Model::finalize(bool decoder) {
     rans = std::make_shared<RansSlots>();
     // The j-th position of bin b (of weight w) in table order is the state the encoder reaches from the
     // states X with X >> nb = w + j; from it the decoder reads nb bits back: X - 2^L = ((w + j) << nb) - 2^L
-    // + those bits, nb the shift that brings w + j to L + 1 bits.
-    // Per bin, the fields its slots share (one 16-byte load a slot, not three from the bins).
+    // + those bits, nb the shift that brings w + j to L + 1 bits. Each bin's slots start from a prototype
+    // of the fields they share (one 16-byte load a slot, not three from the bins).
     const std::vector<uint16_t> at = spread_bins(*this);
     std::vector<TSlot> proto(bins.size());
     for (size_t b = 0; b < bins.size(); ++b) proto[b] = {bins[b].lower, 0, 0, bins[b].width, uint16_t(b), 0};
@@ -587,11 +587,15 @@ const uint8_t* readable(const Reader& r, const uint8_t* o, size_t longest, uint8
     return pad;
 }
 
-// Takes the offsets, `total` bits from o, and checks their padding bits (zero: one encoding per stream).
+// Whether the bits of a field past its first `bits` (in its last byte) are zero: one encoding per stream.
+bool padding_clear(const uint8_t* field, uint64_t bits) {
+    return bits % 8 == 0 || (field[bits / 8] >> (bits % 8)) == 0;
+}
+
+// Takes the offsets, `total` bits from o, and checks their padding bits.
 void take_offsets(Reader& r, const uint8_t* o, uint64_t total) {
-    const size_t obytes = size_t((total + 7) / 8);
-    r.take(obytes, "offset bits");
-    if (total % 8 && (o[obytes - 1] >> (total % 8))) corrupt("offset padding bits not zero");
+    r.take(size_t((total + 7) / 8), "offset bits");
+    if (!padding_clear(o, total)) corrupt("offset padding bits not zero");
 }
 
 void tans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst, unsigned order) {
@@ -624,7 +628,7 @@ void tans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst, unsign
     }
     // The bits must fill the field but its last byte's padding, which is zero.
     if (tpos > tbits || (tpos + 7) / 8 != tbytes) corrupt("table ANS stream does not take its byte count");
-    if (tpos % 8 && (tfield[tbytes - 1] >> (tpos % 8))) corrupt("table ANS padding bits not zero");
+    if (!padding_clear(tfield, tpos)) corrupt("table ANS padding bits not zero");
     for (unsigned j = 0; j < kAnsStates; ++j)
         if (x[j] != 0) corrupt("table ANS stream does not end in its initial state");
     take_offsets(r, o, total);
@@ -702,24 +706,53 @@ void ans_decode(Reader& r, size_t rc, const Model& model, uint64_t* dst, unsigne
 
 namespace {
 
-// Offsets, LSB first, through a 64-bit accumulator that is stored whole after every offset and then moves
-// on by the bytes it completed: no branch, and no read-modify-write of bytes just written (which would
-// stall on store forwarding). Needs offsets of at most 56 bits (the accumulator keeps up to 7).
-struct OffsetBits {
-    const uint16_t* bin_of;
-    const uint64_t* resid;
-    const uint8_t* widths;
-    const uint64_t* lowers;
+// Bits, LSB first, through a 64-bit accumulator that is stored whole after every put and then moves on by
+// the bytes it completed: no branch, and no read-modify-write of bytes just written (which would stall on
+// store forwarding). `out` needs room for 8 bytes past the last byte written.
+struct BitSink {
     uint8_t* out;
     uint64_t acc = 0;
     unsigned fill = 0;
     size_t at = 0;
 
+    // n bits (no others set in `bits`), at most 56 (the accumulator keeps up to 7).
+    [[gnu::always_inline]] void put(uint64_t bits, unsigned n) {
+        acc |= bits << fill;
+        fill += n;
+        std::memcpy(out + at, &acc, 8);
+        at += fill >> 3;
+        acc >>= fill & ~7u;
+        fill &= 7;
+    }
+    // Up to 64 bits, for a sink that only takes these: the accumulator is stored when full, the rest kept.
+    [[gnu::always_inline]] void put_wide(uint64_t bits, unsigned n) {
+        acc |= bits << fill;  // fill < 64 here
+        fill += n;
+        if (fill >= 64) {
+            std::memcpy(out + at, &acc, 8);
+            at += 8;
+            fill -= 64;
+            acc = fill ? bits >> (n - fill) : 0;
+        }
+    }
+    // The bytes written, the last one's padding bits zero.
+    size_t finish() {
+        std::memcpy(out + at, &acc, 8);
+        return at + (fill + 7) / 8;
+    }
+};
+
+// The residuals' offsets (residual minus its bin's lower bound, as many bits as the bin's width).
+struct OffsetBits {
+    const uint16_t* bin_of;
+    const uint64_t* resid;
+    const uint8_t* widths;
+    const uint64_t* lowers;
+    BitSink sink;
+
     [[gnu::always_inline]] void put(size_t k) {
         const unsigned b = bin_of[k];
-        acc |= (resid[k] - lowers[b]) << fill;  // offset 0 for width 0
-        fill += widths[b];
-        flush();
+        sink.put(resid[k] - lowers[b], widths[b]);  // offset 0 for width 0
     }
     // Offsets k to k + Group - 1 where none is wider than 56 / Group bits: joined first, their shifts
     // depending on the widths alone, they go through the accumulator's chain of dependent steps once instead
@@ -733,29 +766,12 @@ struct OffsetBits {
             joined |= (resid[k + j] - lowers[b]) << w;
             w += widths[b];
         }
-        acc |= joined << fill;
-        fill += w;
-        flush();
+        sink.put(joined, w);
     }
-    // An offset of up to 64 bits: the accumulator is stored when full, the rest of the offset kept.
+    // An offset of up to 64 bits.
     [[gnu::always_inline]] void put_wide(size_t k) {
-        const unsigned b = bin_of[k], w = widths[b];
-        const uint64_t off = resid[k] - lowers[b];
-        acc |= off << fill;  // fill < 64 here
-        fill += w;
-        if (fill >= 64) {
-            std::memcpy(out + at, &acc, 8);
-            at += 8;
-            fill -= 64;
-            acc = fill ? off >> (w - fill) : 0;
-        }
-    }
-private:
-    [[gnu::always_inline]] void flush() {
-        std::memcpy(out + at, &acc, 8);
-        at += fill >> 3;
-        acc >>= fill & ~7u;
-        fill &= 7;
+        const unsigned b = bin_of[k];
+        sink.put_wide(resid[k] - lowers[b], widths[b]);
     }
 };
 
@@ -784,15 +800,14 @@ void rans_encode(const uint64_t* resid, const uint16_t* bin_of, size_t rc, const
     // The offsets go to a scratch area first: the rANS words, whose count is known only at the end, come
     // before them in the stream. Residual i belongs to state i mod 4, coded backwards.
     uint8_t obuf[kScratch * 8 + 16];
-    OffsetBits ob{bin_of, resid, model.widths.data(), model.dec_lower.data(), obuf};
+    OffsetBits ob{bin_of, resid, model.widths.data(), model.dec_lower.data(), {obuf}};
     uint32_t x[kAnsStates] = {kAnsLow, kAnsLow, kAnsLow, kAnsLow};
     for (size_t i = rc; i-- > 0;) step(x[i % kAnsStates], i);
     for (size_t k = 0; k < rc; ++k) {
         if (model.max_width <= 56) ob.put(k);
         else ob.put_wide(k);
     }
-    std::memcpy(obuf + ob.at, &ob.acc, 8);  // the rest
-    const size_t obytes = ob.at + (ob.fill + 7) / 8;
+    const size_t obytes = ob.sink.finish();
     out.varint(nw);
     uint8_t* head = out.grow(4 * kAnsStates + 2 * nw + obytes);
     for (unsigned j = 0; j < kAnsStates; ++j) std::memcpy(head + 4 * j, &x[j], 4);
@@ -840,21 +855,12 @@ template <bool Bmi2>
         joined[r] = j;
         count[r] = uint8_t(n);
     }
-    // The state bits through an accumulator as the offsets go (OffsetBits).
+    // The state bits through an accumulator of their own as the offsets go.
     uint8_t tbuf[(kScratch * kAnsMaxLog2 + 7) / 8 + 16];
-    uint64_t tacc = 0;
-    unsigned tfill = 0;
-    size_t tat = 0;
-    auto tput = [&](size_t r) {
-        tacc |= joined[r] << tfill;
-        tfill += count[r];
-        std::memcpy(tbuf + tat, &tacc, 8);
-        tat += tfill >> 3;
-        tacc >>= tfill & ~7u;
-        tfill &= 7;
-    };
+    BitSink tsink{tbuf};
+    auto tput = [&](size_t r) { tsink.put(joined[r], count[r]); };
     uint8_t obuf[kScratch * 8 + 16];
-    OffsetBits ob{bin_of, resid, model.widths.data(), model.dec_lower.data(), obuf};
+    OffsetBits ob{bin_of, resid, model.widths.data(), model.dec_lower.data(), {obuf}};
     // Whole rounds: the four steps' bits joined, and the offsets joined as many at a time as their widths
     // allow (Group; 0: offsets of up to 64 bits, one at a time).
     auto rounds = [&]<unsigned Group>() {
@@ -878,9 +884,7 @@ template <bool Bmi2>
     else if (mw <= 28) rounds.template operator()<2>();
     else if (mw <= 56) rounds.template operator()<1>();
     else rounds.template operator()<0>();
-    std::memcpy(tbuf + tat, &tacc, 8);
-    std::memcpy(obuf + ob.at, &ob.acc, 8);
-    const size_t tbytes = tat + (tfill + 7) / 8, obytes = ob.at + (ob.fill + 7) / 8;
+    const size_t tbytes = tsink.finish(), obytes = ob.sink.finish();
     out.varint(tbytes);
     uint8_t* head = out.grow(2 * kAnsStates + tbytes + obytes);
     const uint16_t st[kAnsStates] = {uint16_t(x0 - size), uint16_t(x1 - size), uint16_t(x2 - size),
