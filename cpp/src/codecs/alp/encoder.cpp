@@ -491,11 +491,7 @@ bool encode_alp(const T* v, size_t m, Combo c, const EncodeOptions& opt, Writer&
         // Most values the pair (e, f) misses come out right through another pair with the same e - f,
         // from the same integer: find the pair that rescues most, and mark those values as its.
         const unsigned d = e - f;
-        size_t nbad = 0;
-        for (size_t i = 0; i < m; ++i) {
-            pos[nbad] = uint16_t(i);
-            nbad += bad[i];
-        }
+        const size_t nbad = flagged_positions(bad, m, pos);
         size_t best = 0;
         for (unsigned ee = d; ee <= Traits<T>::kMaxE; ++ee) {
             if (ee == e) continue;
@@ -514,7 +510,11 @@ bool encode_alp(const T* v, size_t m, Combo c, const EncodeOptions& opt, Writer&
                     pos2[n2++] = uint16_t(i);
                 }
             }
-        nexc = take_neighbours_for_exceptions(ints, bad, m, pos);  // the rest are exceptions
+        for (size_t k = 0; k < nbad; ++k) {  // the rest are exceptions
+            pos[nexc] = pos[k];
+            nexc += bad[pos[k]];
+        }
+        take_neighbours(ints, pos, nexc, m);
     }
     out.u8(kAlp);
     out.u8(uint8_t(e));

@@ -84,7 +84,10 @@ void encode_sig(const T* v, size_t m, const SigGrid& g, unsigned max_order, Writ
     }
     uint16_t pos[kScratch];
     size_t nexc = 0;
-    if (nbad) nexc = take_neighbours_for_exceptions(q, bad, m, pos);
+    if (nbad) {
+        nexc = flagged_positions(bad, m, pos);
+        take_neighbours(q, pos, nexc, m);
+    }
     out.u8(kSig);
     out.u8(uint8_t(g.e));
     out.u8(uint8_t(g.p));
