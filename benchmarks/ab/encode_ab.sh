@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# A/B of the auto encoder's speed between two versions of the C++ sources, in one program.
+#
+#   benchmarks/ab/encode_ab.sh REV_A REV_B [REPS] FILE.f64...
+#
+# REV_A and REV_B are git revisions, or "work" for the working tree. Both versions' block codec sources are
+# compiled into one program (their namespaces renamed), which alternates the two encoders call by call on
+# each file and its rotations (see encode_ab_main.cpp). On a shared virtual machine whose speed moves by
+# 20-30% within minutes, timings of two programs run one after the other differ by more than most
+# changes do; alternating within one program keeps the difference between two identical versions within
+# 0.5% (geometric mean over a few files) and about 3% on single files. The program runs held to CPU
+# $AB_CPU (0 by default; the build is not). Files: little-endian float64, e.g. the <name>/<column>.f64 files
+# of ../shared/datasets.
+set -euo pipefail
+here=$(cd "$(dirname "$0")" && pwd)
+repo=$(cd "$here/../.." && pwd)
+[ $# -ge 3 ] || { sed -n '2,13p' "$0"; exit 2; }
+rev_a=$1 rev_b=$2; shift 2
+reps=10
+if [[ $1 =~ ^[0-9]+$ ]]; then reps=$1; shift; fi
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+export_tree() {  # $1 revision, $2 directory
+    mkdir -p "$2"
+    if [ "$1" = work ]; then cp -r "$repo/cpp" "$2/"; else git -C "$repo" archive "$1" cpp | tar -x -C "$2"; fi
+}
+CXX=${CXX:-g++}
+for side in A B; do
+    rev=$rev_a; [ $side = B ] && rev=$rev_b
+    export_tree "$rev" "$work/$side"
+    for src in "$work/$side"/cpp/src/codecs/alp/*.cpp "$work/$side/cpp/src/io/crc32c.cpp" "$here/encode_ab_lib.cpp"; do
+        "$CXX" -std=c++20 -O3 -ffp-contract=off -c -Dtsquash=tsq_$side -DAB_SIDE=$side \
+            -I "$work/$side/cpp/include" -I "$work/$side/cpp/src" "$src" \
+            -o "$work/$side/$(basename "$src" .cpp).o" &
+    done
+    wait
+done
+"$CXX" -O2 "$here/encode_ab_main.cpp" "$work"/A/*.o "$work"/B/*.o -lpthread -o "$work/encode_ab"
+if command -v taskset >/dev/null; then
+    taskset -c "${AB_CPU:-0}" "$work/encode_ab" "$reps" "$@"
+else
+    "$work/encode_ab" "$reps" "$@"
+fi
