@@ -1001,10 +1001,6 @@ TEST(AlpEntropy, ModelsDependOnlyOnTheSampleValues) {
         }
 }
 
-// Samples at the ends of the int64 range, and samples that wrap from one end to the other (residuals of
-// values near both ends): the bins still go up from the lowest int64, and every residual of the sample is in
-// the bin the lookup finds. (A counting window placed across the wrap once handed out its atoms out of
-// order, and the bins came out unsorted, where the lookup's searches assume them sorted.)
 // kth_smallest against std::nth_element for every k: random values (few distinct, or nearly all distinct),
 // sorted or reversed runs, lengths on both sides of the small-input path, int64 and double.
 TEST(AlpSelect, KthSmallestIsTheValueNthElementFinds) {
@@ -1035,6 +1031,45 @@ TEST(AlpSelect, KthSmallestIsTheValueNthElementFinds) {
         }
 }
 
+// The exceptions' positions and their neighbours' integers (flagged_positions, take_neighbours) against
+// the one pass over every value that they replace: flags none, sparse, dense and all set, leading runs of
+// them, lengths that are not a multiple of 8, and flag bytes other than 1.
+TEST(AlpExceptions, PositionsAndNeighboursMatchAPassOverEveryValue) {
+    std::mt19937_64 rng(43);
+    for (size_t m : {size_t(0), size_t(1), size_t(7), size_t(8), size_t(9), size_t(63), size_t(1000), size_t(1024)})
+        for (int density : {0, 1, 30, 90, 100})
+            for (int lead : {0, 3, 20}) {
+                std::vector<uint8_t> bad(m);
+                std::vector<int64_t> ints(m);
+                for (size_t i = 0; i < m; ++i) {
+                    bad[i] = int(rng() % 100) < density || i < size_t(lead) ? uint8_t(1 + rng() % 3) : 0;
+                    ints[i] = int64_t(rng() % 1000) - 500;
+                }
+                // The one pass: positions in order; each flagged value takes the running value, which starts
+                // at the first unflagged value's integer (0 where there is none).
+                std::vector<uint16_t> want_pos;
+                std::vector<int64_t> want = ints;
+                size_t first_ok = 0;
+                while (first_ok < m && bad[first_ok]) ++first_ok;
+                int64_t last = first_ok < m ? ints[first_ok] : 0;
+                for (size_t i = 0; i < m; ++i) {
+                    if (bad[i]) want_pos.push_back(uint16_t(i));
+                    want[i] = bad[i] ? last : want[i];
+                    last = want[i];
+                }
+                std::vector<uint16_t> pos(m + 1);
+                const size_t n = alp::flagged_positions(bad.data(), m, pos.data());
+                ASSERT_EQ(n, want_pos.size()) << "m " << m << " density " << density << " lead " << lead;
+                ASSERT_TRUE(std::equal(want_pos.begin(), want_pos.end(), pos.begin()));
+                alp::take_neighbours(ints.data(), pos.data(), n, m);
+                ASSERT_EQ(ints, want) << "m " << m << " density " << density << " lead " << lead;
+            }
+}
+
+// Samples at the ends of the int64 range, and samples that wrap from one end to the other (residuals of
+// values near both ends): the bins still go up from the lowest int64, and every residual of the sample is in
+// the bin the lookup finds. (A counting window placed across the wrap once handed out its atoms out of
+// order, and the bins came out unsorted, where the lookup's searches assume them sorted.)
 TEST(AlpEntropy, SamplesAtTheEndsOfTheRangeMakeOrderedBins) {
     std::mt19937_64 rng(31);
     constexpr int64_t kMin = std::numeric_limits<int64_t>::min(), kMax = std::numeric_limits<int64_t>::max();
