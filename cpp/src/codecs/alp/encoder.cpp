@@ -512,7 +512,7 @@ bool encode_alp(const T* v, size_t m, Combo c, const EncodeOptions& opt, Writer&
             }
         for (size_t k = 0; k < nbad; ++k) {  // the rest are exceptions
             pos[nexc] = pos[k];
-            nexc += bad[pos[k]];
+            nexc += bad[pos[k]] != 0;
         }
         take_neighbours(ints, pos, nexc, m);
     }

@@ -1,6 +1,7 @@
 // Encoder internals shared by encoder.cpp and the entropy stage.
 #pragma once
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstdint>
 #include <cstring>
@@ -219,15 +220,16 @@ void cap_blocks_at_raw(Writer& out, size_t area, std::vector<uint16_t>& dir, con
 // of encode_alp's own time on the decimal series.
 inline size_t flagged_positions(const uint8_t* bad, size_t m, uint16_t* pos) {
     size_t n = 0, i = 0;
-    for (; i + 8 <= m; i += 8) {
-        uint64_t w;
-        std::memcpy(&w, bad + i, 8);
-        while (w) {
-            const unsigned byte = unsigned(__builtin_ctzll(w)) / 8;
-            pos[n++] = uint16_t(i + byte);
-            w &= ~(uint64_t(0xFF) << (8 * byte));
+    if constexpr (std::endian::native == std::endian::little)  // the lowest byte first in a word
+        for (; i + 8 <= m; i += 8) {
+            uint64_t w;
+            std::memcpy(&w, bad + i, 8);
+            while (w) {
+                const unsigned byte = unsigned(std::countr_zero(w)) / 8;
+                pos[n++] = uint16_t(i + byte);
+                w &= ~(uint64_t(0xFF) << (8 * byte));
+            }
         }
-    }
     for (; i < m; ++i) {
         pos[n] = uint16_t(i);
         n += bad[i] != 0;
