@@ -5,19 +5,18 @@
 #include <vector>
 
 #include "tsquash/codecs/alp.hpp"
+#include "tsquash/io/crc32c.hpp"
 
 #define AB_JOIN2(a, b) a##_##b
 #define AB_JOIN(a, b) AB_JOIN2(a, b)
 
-// Encodes n doubles with the auto profile: the seconds it took, the stream's size and an FNV-1a hash of it.
+// Encodes n doubles with the auto profile: the seconds it took, the stream's size and its CRC-32C.
 extern "C" double AB_JOIN(AB_SIDE, encode)(const double* v, size_t n, size_t* bytes, uint64_t* hash) {
     using namespace tsquash::codecs::alp;
     const auto t0 = std::chrono::steady_clock::now();
     const std::vector<uint8_t> e = encode<double>(v, n, Profile::automatic);
     const double t = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-    uint64_t h = 1469598103934665603ull;
-    for (uint8_t c : e) h = (h ^ c) * 1099511628211ull;
     *bytes = e.size();
-    *hash = h;
+    *hash = tsquash::io::crc32c(e.data(), e.size());
     return t;
 }
