@@ -221,10 +221,20 @@ void decode_body(Reader& r, size_t m, U<T>* out, const Shared& sh, int depth) {
             if (total != m) corrupt("run lengths do not add up to the block");
             auto* vals = reinterpret_cast<U<T>*>(w.vals);
             decode_body<T>(r, size_t(runs), vals, sh, 1);
+            // Most runs are short: those get a fixed 32 bytes of copies, the next runs writing over the spare
+            // ones (a fill of the run's own length spent more on its set-up than on its stores).
+            constexpr size_t kShort = 32 / sizeof(U<T>);
             size_t at = 0;
             for (size_t j = 0; j < runs; ++j) {
                 const size_t len = size_t(w.ints[j]) + 1;
-                std::fill(out + at, out + at + len, vals[j]);
+                const U<T> x = vals[j];
+                if (len <= kShort && at + kShort <= m) {
+                    U<T> copies[kShort];
+                    std::fill(copies, copies + kShort, x);
+                    std::memcpy(out + at, copies, sizeof copies);
+                } else {
+                    std::fill(out + at, out + at + len, x);
+                }
                 at += len;
             }
             return;

@@ -138,19 +138,11 @@ struct SeqLog {
     void append_residuals(const uint64_t* resid, size_t rc) {
         if (rc) std::memcpy(room(rc), resid, rc * sizeof(uint64_t));
     }
-    void add(size_t start, const uint8_t* head, size_t head_len, const uint64_t* resid, size_t rc, uint32_t context,
-             double coded_bits, int64_t min, int64_t max) {
-        entries.push_back({start, 0, context, heads.size(), head_len, arena.size(), rc, coded_bits, min, max});
-        entries.back().for_first = arena.size();
+    // The last entry's frame of reference in a delta order of its own: its rc residuals, the last rc in the
+    // arena (see room).
+    void mark_for_residuals(size_t rc) {
+        entries.back().for_first = arena.size() - rc;
         entries.back().for_count = rc;
-        heads.insert(heads.end(), head, head + head_len);
-        append_residuals(resid, rc);
-    }
-    // The last entry's frame of reference in a delta order of its own: its residuals.
-    void add_for_residuals(const uint64_t* resid, size_t rc) {
-        entries.back().for_first = arena.size();
-        entries.back().for_count = rc;
-        append_residuals(resid, rc);
     }
     void finish_last(size_t length) { entries.back().length = length; }
     // Move another log's entries in (it is left empty): by swapping buffers when this one is empty.
