@@ -10,11 +10,11 @@
 # changes do; alternating within one program, linked both ways round, keeps the difference between two
 # identical versions within about 0.5% (geometric mean over a few files) and 3% on single files. The program runs held to CPU
 # $AB_CPU (0 by default; the build is not). Files: little-endian float64, e.g. the <name>/<column>.f64 files
-# of ../shared/datasets.
+# of ../shared/datasets. AB_MODE=decode times the decoders instead, each on its own side's streams.
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
-[ $# -ge 3 ] || { sed -n '2,13p' "$0"; exit 2; }
+[ $# -ge 3 ] || { sed -n '2,14p' "$0"; exit 2; }
 rev_a=$1 rev_b=$2; shift 2
 reps=10
 if [[ $1 =~ ^[0-9]+$ ]]; then reps=$1; shift; fi
@@ -52,6 +52,6 @@ paste -d '\n' "$work/out1" "$work/out2" | awk '
     NR % 2 == 0 {
         split(line[1], f, " ")
         g = sqrt(r[1] * r[0]); lg += log(g); n++
-        printf "%-40s B/A %s (B first: %s)  mean %.3f  %s\n", f[1], r[1], r[0], g, (line[1] ~ /BYTES DIFFER/ || line[0] ~ /BYTES DIFFER/) ? "BYTES DIFFER" : "same bytes"
+        printf "%-40s B/A %s (B first: %s)  mean %.3f  %s\n", f[1], r[1], r[0], g, (line[1] ~ /NOT EXACT/ || line[0] ~ /NOT EXACT/) ? "NOT EXACT" : (line[1] ~ /BYTES DIFFER/ || line[0] ~ /BYTES DIFFER/) ? "BYTES DIFFER" : "same bytes"
     }
     END { if (n) printf "geometric mean B/A %.3f over %d files\n", exp(lg / n), n }'

@@ -20,3 +20,19 @@ extern "C" double AB_JOIN(AB_SIDE, encode)(const double* v, size_t n, size_t* by
     *hash = tsquash::io::crc32c(e.data(), e.size());
     return t;
 }
+
+// The stream of n doubles (auto profile) into out (room for cap bytes): its size, or 0 if it did not fit.
+extern "C" size_t AB_JOIN(AB_SIDE, encode_into)(const double* v, size_t n, uint8_t* out, size_t cap) {
+    const std::vector<uint8_t> e = tsquash::codecs::alp::encode<double>(v, n, tsquash::codecs::alp::Profile::automatic);
+    if (e.size() > cap) return 0;
+    std::copy(e.begin(), e.end(), out);
+    return e.size();
+}
+
+// Decodes a stream of n doubles into out: the seconds it took (the decoder's set-up included).
+extern "C" double AB_JOIN(AB_SIDE, decode)(const uint8_t* stream, size_t size, size_t n, double* out) {
+    const auto t0 = std::chrono::steady_clock::now();
+    tsquash::codecs::alp::Decoder<double> d(stream, size, n);
+    d.read_range(0, n, out);
+    return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+}

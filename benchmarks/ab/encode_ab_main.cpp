@@ -1,7 +1,10 @@
 // encode_ab's driver: encodes each file (little-endian float64) with both sides in turn and prints each
 // side's speed and their ratio, and whether their bytes agree. A side's time for a file is the sum, over
 // the file's rotations, of the fastest of --reps encodes of each rotation; the two sides alternate call by
-// call, the one going first swapped every rep, so that the machine's slow spells hit both alike.
+// call, the one going first swapped every rep, so that the machine's slow spells hit both alike. With
+// AB_MODE=decode, the same for decoding: each side decodes its own streams of the rotations, into one
+// buffer of its own (as a fresh array of the same size would be: the block just freed), checked against
+// the values.
 #include <algorithm>
 #include <cmath>
 #include <cstdint>
@@ -14,6 +17,48 @@
 
 extern "C" double A_encode(const double*, size_t, size_t*, uint64_t*);
 extern "C" double B_encode(const double*, size_t, size_t*, uint64_t*);
+extern "C" size_t A_encode_into(const double*, size_t, uint8_t*, size_t);
+extern "C" size_t B_encode_into(const double*, size_t, uint8_t*, size_t);
+extern "C" double A_decode(const uint8_t*, size_t, size_t, double*);
+extern "C" double B_decode(const uint8_t*, size_t, size_t, double*);
+
+namespace {
+
+// Each side's streams of the rotations, decoded in turn as the encodes are timed below; false where a
+// decode did not give the values back. `same`: whether the two sides' streams are byte for byte the same.
+bool time_decodes(const std::vector<std::vector<double>>& rot, int reps, std::vector<double>& best_a,
+                  std::vector<double>& best_b, bool& same) {
+    const size_t k = rot.size(), n = rot[0].size(), cap = 16 * n + 4096;
+    std::vector<std::vector<uint8_t>> ea(k, std::vector<uint8_t>(cap)), eb(k, std::vector<uint8_t>(cap));
+    std::vector<size_t> za(k), zb(k);
+    for (size_t q = 0; q < k; ++q) {
+        za[q] = A_encode_into(rot[q].data(), n, ea[q].data(), cap);
+        zb[q] = B_encode_into(rot[q].data(), n, eb[q].data(), cap);
+    }
+    same = za == zb;
+    for (size_t q = 0; q < k && same; ++q) same = std::memcmp(ea[q].data(), eb[q].data(), za[q]) == 0;
+    std::vector<double> out_a(n), out_b(n);
+    bool exact = true;
+    for (int r = 0; r < reps; ++r)
+        for (size_t q = 0; q < k; ++q) {
+            double ta, tb;
+            if (r & 1) {
+                tb = B_decode(eb[q].data(), zb[q], n, out_b.data());
+                ta = A_decode(ea[q].data(), za[q], n, out_a.data());
+            } else {
+                ta = A_decode(ea[q].data(), za[q], n, out_a.data());
+                tb = B_decode(eb[q].data(), zb[q], n, out_b.data());
+            }
+            if (r == 0)
+                exact = exact && std::memcmp(out_a.data(), rot[q].data(), 8 * n) == 0 &&
+                        std::memcmp(out_b.data(), rot[q].data(), 8 * n) == 0;
+            best_a[q] = std::min(best_a[q], ta);
+            best_b[q] = std::min(best_b[q], tb);
+        }
+    return exact;
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
     if (argc < 3) {
@@ -22,6 +67,8 @@ int main(int argc, char** argv) {
     }
     const int reps = std::atoi(argv[1]);
     const bool b_first = std::getenv("AB_B_FIRST") != nullptr;
+    const char* mode = std::getenv("AB_MODE");
+    const bool decode = mode && std::strcmp(mode, "decode") == 0;
     double log_ratio = 0;
     int files = 0;
     for (int a = 2; a < argc; ++a) {
@@ -48,7 +95,9 @@ int main(int argc, char** argv) {
             B_encode(v.data(), n, &sb, &hb);
         }
         std::vector<double> best_a(k, 1e30), best_b(k, 1e30);
-        for (int r = 0; r < reps; ++r)
+        bool exact = true, same = true;
+        if (decode) exact = time_decodes(rot, reps, best_a, best_b, same);
+        for (int r = 0; r < (decode ? 0 : reps); ++r)
             for (size_t q = 0; q < k; ++q) {
                 size_t s;
                 uint64_t h;
@@ -66,7 +115,8 @@ int main(int argc, char** argv) {
         double ta = 0, tb = 0;
         for (size_t q = 0; q < k; ++q) ta += best_a[q] / double(k), tb += best_b[q] / double(k);
         std::printf("%-40s A %8.1f  B %8.1f MB/s  B/A %.3f  %s\n", argv[a], double(n) * 8 / ta / 1e6,
-                    double(n) * 8 / tb / 1e6, ta / tb, sa == sb && ha == hb ? "same bytes" : "BYTES DIFFER");
+                    double(n) * 8 / tb / 1e6, ta / tb,
+                    !exact ? "NOT EXACT" : (decode ? same : sa == sb && ha == hb) ? "same bytes" : "BYTES DIFFER");
         log_ratio += std::log(ta / tb);
         ++files;
     }
