@@ -776,6 +776,43 @@ TEST(AlpFormat, AlpRdBlock) {
     EXPECT_EQ(bits_of(out[1]), 0xC000ull << 48 | 7);
 }
 
+// The decoder gives short runs a fixed 32 bytes of copies that the next runs write over: runs of every
+// length up to past that, ending at the block's last value, come out exact, and nothing beyond the block
+// is written (the block decodes straight into the caller's buffer).
+template <class T>
+void check_short_runs_stay_in_block() {
+    std::vector<int64_t> lengths;
+    for (int64_t len = 1; len <= 10; ++len) lengths.push_back(len);
+    for (int64_t len : {1, 1, 2, 1, 3, 1}) lengths.push_back(len);
+    for (int64_t last = 1; last <= 9; ++last) {
+        std::vector<int64_t> runs = lengths;
+        runs.push_back(last);
+        Bytes blk;
+        blk.u8(4).varint(runs.size());
+        std::vector<int64_t> coded;
+        for (int64_t len : runs) coded.push_back(len - 1);
+        blk.ints(coded).u8(0);
+        std::vector<T> want;
+        for (size_t j = 0; j < runs.size(); ++j) {
+            const T x = T(0.25) * T(j + 1);
+            if constexpr (sizeof(T) == 8) blk.u64(bits_of(x)); else blk.u32(bits_of(x));
+            want.insert(want.end(), size_t(runs[j]), x);
+        }
+        const std::vector<uint8_t> payload = one_block(blk);
+        alp::Decoder<T> d(payload.data(), payload.size(), want.size());
+        const T guard = T(-7.0);
+        std::vector<T> out(want.size() + 16, guard);
+        d.read_range(0, want.size(), out.data());
+        EXPECT_TRUE(SameBits(std::vector<T>(out.begin(), out.begin() + long(want.size())), want)) << last;
+        for (size_t i = want.size(); i < out.size(); ++i) EXPECT_EQ(bits_of(out[i]), bits_of(guard)) << last;
+    }
+}
+
+TEST(AlpFormat, ShortRunsStayInTheirBlock) {
+    check_short_runs_stay_in_block<double>();
+    check_short_runs_stay_in_block<float>();
+}
+
 TEST(AlpFormat, DeltaRleF32AndDictBlocks) {
     Bytes d2;
     d2.u8(3).ints({10, 13, 17, 22, 28}, 2);
