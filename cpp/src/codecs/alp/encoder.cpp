@@ -305,8 +305,8 @@ void write_intseq(const int64_t* v, size_t m, unsigned max_order, Writer& out, S
     const size_t start = out.size();
     uint64_t scratch[kScratch];
     const size_t rc = m - c.order;
-    // The residuals go straight into the log: the entropy coder's order's, then, where the frame of
-    // reference takes another order, that order's too (copying them in cost ETTh1 4% of its encode).
+    // The residuals go straight into the log, not through a copy: the entropy coder's order's, then, where
+    // the frame of reference takes another order, that order's too.
     if (log && eorder != c.order) {
         Writer head;
         stream_head(v, m, eorder, head, log->room(m - eorder));
