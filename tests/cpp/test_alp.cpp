@@ -22,6 +22,7 @@
 #include "../../cpp/src/codecs/alp/encoder.hpp"  // cap_blocks_at_raw
 #include "../../cpp/src/codecs/alp/entropy.hpp"  // read_models
 #include "../../cpp/src/codecs/alp/kernels.hpp"  // cap_isa_level: the decoder's loops with and without BMI2
+#include "../../cpp/src/codecs/alp/rd_split.hpp"  // find_rd_right
 #include "test_util.hpp"
 #include "tsquash/codecs/alp.hpp"
 
@@ -1066,6 +1067,53 @@ TEST(AlpSelect, KthSmallestIsTheValueNthElementFinds) {
             check(int64_t{}, n, kind);
             check(double{}, n, kind);
         }
+}
+
+// The split width (find_rd_right, which counts the 16-bit left parts once and merges them for narrower
+// widths) against its definition: for every width of 1 to 16 bits, the left parts counted afresh, their
+// best dictionary's bits plus the right parts' bits, the first smallest kept. Samples of few and many left
+// parts, all equal, one value and none, float64 and float32.
+template <class T>
+unsigned rd_right_by_definition(const std::vector<T>& s, alp::KeyCounter& kc) {
+    constexpr unsigned W = alp::Traits<T>::kBits;
+    unsigned best_rb = W - 16;
+    uint64_t best = UINT64_MAX;
+    for (unsigned lw = 1; lw <= 16; ++lw) {
+        kc.reset();
+        for (T x : s) kc.add(uint16_t(std::bit_cast<typename alp::Traits<T>::U>(x) >> (W - lw)));
+        uint64_t dict_bits = 0;
+        alp::best_dict_size(kc.top8(), s.size(), &dict_bits);
+        const uint64_t cost = dict_bits + uint64_t(s.size()) * (W - lw);
+        if (cost < best) {
+            best = cost;
+            best_rb = W - lw;
+        }
+    }
+    return best_rb;
+}
+
+template <class T>
+void check_rd_right() {
+    std::mt19937_64 rng(11);
+    alp::KeyCounter kc;
+    std::vector<std::vector<T>> samples = {{}, {T(1.5)}, std::vector<T>(128, T(-3.25))};
+    for (unsigned scales : {1u, 3u, 9u, 40u}) {
+        std::vector<T> s(128);
+        for (T& x : s) {
+            const double mant = 1.0 + double(rng() >> 12) * 0x1p-52;
+            x = T(std::ldexp(mant, int(rng() % scales)) * ((rng() & 1) ? 1 : -1));
+        }
+        samples.push_back(s);
+    }
+    std::vector<T> smooth(128);
+    for (size_t i = 0; i < smooth.size(); ++i) smooth[i] = T(20.0 + std::sin(double(i) / 9.0));
+    samples.push_back(smooth);
+    for (const auto& s : samples) EXPECT_EQ(alp::find_rd_right(s.data(), s.size(), kc), rd_right_by_definition(s, kc)) << s.size();
+}
+
+TEST(AlpRd, SplitWidthMatchesItsDefinition) {
+    check_rd_right<double>();
+    check_rd_right<float>();
 }
 
 // The exceptions' positions and their neighbours' integers (flagged_positions, take_neighbours) against
