@@ -24,6 +24,25 @@ extern "C" double B_decode(const uint8_t*, size_t, size_t, double*);
 
 namespace {
 
+// Times side A's and side B's call on each of k inputs, reps times, keeping each input's fastest: the two
+// calls alternate, the one going first swapped every rep.
+template <class CallA, class CallB>
+void alternate(int reps, size_t k, CallA&& a, CallB&& b, std::vector<double>& best_a, std::vector<double>& best_b) {
+    for (int r = 0; r < reps; ++r)
+        for (size_t q = 0; q < k; ++q) {
+            double ta, tb;
+            if (r & 1) {
+                tb = b(q);
+                ta = a(q);
+            } else {
+                ta = a(q);
+                tb = b(q);
+            }
+            best_a[q] = std::min(best_a[q], ta);
+            best_b[q] = std::min(best_b[q], tb);
+        }
+}
+
 // Each side's streams of the rotations, decoded in turn as the encodes are timed below; false where a
 // decode did not give the values back. `same`: whether the two sides' streams are byte for byte the same.
 bool time_decodes(const std::vector<std::vector<double>>& rot, int reps, std::vector<double>& best_a,
@@ -39,22 +58,15 @@ bool time_decodes(const std::vector<std::vector<double>>& rot, int reps, std::ve
     for (size_t q = 0; q < k && same; ++q) same = std::memcmp(ea[q].data(), eb[q].data(), za[q]) == 0;
     std::vector<double> out_a(n), out_b(n);
     bool exact = true;
-    for (int r = 0; r < reps; ++r)
-        for (size_t q = 0; q < k; ++q) {
-            double ta, tb;
-            if (r & 1) {
-                tb = B_decode(eb[q].data(), zb[q], n, out_b.data());
-                ta = A_decode(ea[q].data(), za[q], n, out_a.data());
-            } else {
-                ta = A_decode(ea[q].data(), za[q], n, out_a.data());
-                tb = B_decode(eb[q].data(), zb[q], n, out_b.data());
-            }
-            if (r == 0)
-                exact = exact && std::memcmp(out_a.data(), rot[q].data(), 8 * n) == 0 &&
-                        std::memcmp(out_b.data(), rot[q].data(), 8 * n) == 0;
-            best_a[q] = std::min(best_a[q], ta);
-            best_b[q] = std::min(best_b[q], tb);
-        }
+    for (size_t q = 0; q < k; ++q) {  // checked once (the first call of each side sets up its buffers)
+        A_decode(ea[q].data(), za[q], n, out_a.data());
+        B_decode(eb[q].data(), zb[q], n, out_b.data());
+        exact = exact && std::memcmp(out_a.data(), rot[q].data(), 8 * n) == 0 &&
+                std::memcmp(out_b.data(), rot[q].data(), 8 * n) == 0;
+    }
+    alternate(
+        reps, k, [&](size_t q) { return A_decode(ea[q].data(), za[q], n, out_a.data()); },
+        [&](size_t q) { return B_decode(eb[q].data(), zb[q], n, out_b.data()); }, best_a, best_b);
     return exact;
 }
 
@@ -96,22 +108,15 @@ int main(int argc, char** argv) {
         }
         std::vector<double> best_a(k, 1e30), best_b(k, 1e30);
         bool exact = true, same = true;
-        if (decode) exact = time_decodes(rot, reps, best_a, best_b, same);
-        for (int r = 0; r < (decode ? 0 : reps); ++r)
-            for (size_t q = 0; q < k; ++q) {
-                size_t s;
-                uint64_t h;
-                double ta, tb;
-                if (r & 1) {
-                    tb = B_encode(rot[q].data(), n, &s, &h);
-                    ta = A_encode(rot[q].data(), n, &s, &h);
-                } else {
-                    ta = A_encode(rot[q].data(), n, &s, &h);
-                    tb = B_encode(rot[q].data(), n, &s, &h);
-                }
-                best_a[q] = std::min(best_a[q], ta);
-                best_b[q] = std::min(best_b[q], tb);
-            }
+        if (decode) {
+            exact = time_decodes(rot, reps, best_a, best_b, same);
+        } else {
+            size_t s;
+            uint64_t h;
+            alternate(
+                reps, k, [&](size_t q) { return A_encode(rot[q].data(), n, &s, &h); },
+                [&](size_t q) { return B_encode(rot[q].data(), n, &s, &h); }, best_a, best_b);
+        }
         double ta = 0, tb = 0;
         for (size_t q = 0; q < k; ++q) ta += best_a[q] / double(k), tb += best_b[q] / double(k);
         std::printf("%-40s A %8.1f  B %8.1f MB/s  B/A %.3f  %s\n", argv[a], double(n) * 8 / ta / 1e6,
