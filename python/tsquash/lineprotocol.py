@@ -135,8 +135,10 @@ def escape_measurement(name: str) -> str:
     _check_name(name, "measurement")
     if name.startswith("#"):
         raise ValueError(f"measurement {name!r} starts with '#': the line would read as a comment")
-    if name.startswith("\t"):
-        raise ValueError(f"measurement {name!r} starts with a tab, which readers skip as leading whitespace")
+    if name.startswith(("\t", "\r")):
+        # Readers skip both before a line (and "\r#..." would then read as a comment).
+        raise ValueError(f"measurement {name!r} starts with a tab or carriage return, which readers skip as "
+                         "leading whitespace")
     return _MEAS_ESC.sub(r"\\\1", name)
 
 

@@ -224,6 +224,8 @@ def test_parse_line_refuses_zero_or_several_points():
     (Point("", {"f": 1.0}), "must not be empty"),
     (Point("#m", {"f": 1.0}), "comment"),
     (Point("\tm", {"f": 1.0}), "tab"),
+    (Point("\rm", {"f": 1.0}), "carriage return"),
+    (Point("\r#", {"f": 1.0}), "carriage return"),
     (Point("m\\", {"f": 1.0}), "backslash"),
     (Point("m", {"f": 1.0}, {"t": "a\\"}), "backslash"),
     (Point("m", {"f": 1.0}, {"t": "a\nb"}), "newline"),
@@ -253,7 +255,7 @@ _name_chars = st.characters(blacklist_categories=("Cs",), blacklist_characters="
 def _names(first_not_hash=False):
     s = st.text(_name_chars, min_size=1, max_size=12).filter(lambda x: not x.endswith("\\"))
     if first_not_hash:
-        s = s.filter(lambda x: not x.startswith(("#", "\t")))
+        s = s.filter(lambda x: not x.startswith(("#", "\t", "\r")))
     return s
 
 
