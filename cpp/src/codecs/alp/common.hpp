@@ -299,13 +299,27 @@ void pack_to(const uint64_t* v, size_t m, unsigned w, uint8_t* dst);
 // rounded up to a multiple of 8 values.
 void unpack(const uint8_t* src, const uint8_t* src_end, size_t m, unsigned w, uint64_t* dst);
 
-// An allocator whose vectors grow without zeroing what they add (resize for room that is written next).
+// Buffers of kLargeAllocBytes or more (large_alloc.cpp): huge pages where the system offers them.
+inline constexpr size_t kLargeAllocBytes = size_t(8) << 20;
+void* large_alloc(size_t bytes);
+void large_free(void* p, size_t bytes) noexcept;
+
+// An allocator whose vectors grow without zeroing what they add (resize for room that is written next),
+// large ones through large_alloc.
 template <class T>
 struct UninitAllocator : std::allocator<T> {
     template <class U>
     struct rebind {
         using other = UninitAllocator<U>;
     };
+    T* allocate(size_t n) {
+        if (n >= kLargeAllocBytes / sizeof(T)) return static_cast<T*>(large_alloc(n * sizeof(T)));
+        return std::allocator<T>::allocate(n);
+    }
+    void deallocate(T* p, size_t n) noexcept {
+        if (n >= kLargeAllocBytes / sizeof(T)) large_free(p, n * sizeof(T));
+        else std::allocator<T>::deallocate(p, n);
+    }
     template <class U>
     void construct(U* p) noexcept {
         ::new (static_cast<void*>(p)) U;

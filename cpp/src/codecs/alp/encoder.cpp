@@ -737,9 +737,11 @@ void find_repeats(const T* v, size_t n, Repeats<Ub>& r) {
     const size_t mask = cap - 1;
     // Kept per thread between calls (up to 2^20 slots, 9 MiB): fresh tables would be faulted in page by page.
     // Loops use plain pointers: each access to a thread_local from a shared library is a call.
-    static thread_local std::vector<Ub> keys_keep;
+    static thread_local std::vector<Ub, UninitAllocator<Ub>> keys_keep;
     static thread_local std::vector<uint8_t> state_keep;  // 0 empty, 1 seen once, 2 seen again
-    if (keys_keep.size() < cap) keys_keep.resize(cap);    // read only where the state says a key is there
+    // Not zeroed (read only where the state says a key is there): a large table is only faulted in where
+    // keys land.
+    if (keys_keep.size() < cap) keys_keep.resize(cap);
     state_keep.assign(cap, 0);
     Ub* keys = keys_keep.data();
     uint8_t* state = state_keep.data();
@@ -775,7 +777,7 @@ void find_repeats(const T* v, size_t n, Repeats<Ub>& r) {
     }
     r.covered = n - singles;
     if (cap > (size_t(1) << 20)) {
-        std::vector<Ub>().swap(keys_keep);
+        decltype(keys_keep)().swap(keys_keep);
         std::vector<uint8_t>().swap(state_keep);
     }
 }
@@ -1671,7 +1673,10 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
     // Room for the worst case up front (pages are only touched as they are written): no regrowth copies.
     pass.blocks.bytes.reserve(n * sizeof(T) + nblocks);
     pass.dir.reserve(nblocks);
-    if (want_log) pass.log.arena.reserve(n + n / 4);
+    // The log holds each value's residuals, and a second order's where the packed and the entropy coder's
+    // choices differ (sensor-like data with one decimal came to 1.3 residuals a value): a regrowth past the
+    // reserve copied it all into fresh pages.
+    if (want_log) pass.log.arena.reserve(2 * n + 64 * nblocks);
 
     // The first blocks first: where they say the dictionary will pay, it is a candidate in every block from
     // the start, and the other methods are mostly skipped where it wins (a dictionary-first pass), instead
