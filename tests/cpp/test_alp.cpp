@@ -367,6 +367,22 @@ TEST(AlpDictionary, LargeDictionariesRoundTrip) {
     EXPECT_TRUE(SameBits(v, dec<double>(b, v.size())));
 }
 
+// Vectors of the encoder's allocator keep their values as they grow from small buffers past
+// kLargeAllocBytes (mapped on huge pages on Linux) and from one large buffer to a larger one, and every
+// byte of a large buffer is writable.
+TEST(AlpAllocator, GrowsPastTheLargeSizeKeepingValues) {
+    std::vector<uint64_t, alp::UninitAllocator<uint64_t>> v;
+    const size_t n = 3 * alp::kLargeAllocBytes / sizeof(uint64_t) + 12345;
+    for (size_t i = 0; i < n; ++i) v.push_back(i * 0x9E3779B97F4A7C15ull);
+    ASSERT_GE(v.capacity() * sizeof(uint64_t), 3 * alp::kLargeAllocBytes);
+    size_t wrong = 0;
+    for (size_t i = 0; i < n; ++i) wrong += v[i] != i * 0x9E3779B97F4A7C15ull;
+    EXPECT_EQ(wrong, 0u);
+    v.resize(v.capacity());
+    std::memset(v.data(), 0xA5, v.size() * sizeof(uint64_t));
+    EXPECT_EQ(v.back(), 0xA5A5A5A5A5A5A5A5ull);
+}
+
 TEST(AlpRoundTrip, EveryLengthAroundBlockEdges) {
     const auto v = decimals<double>(5000, 3, 0.2, 11);
     for (size_t n : {1u, 2u, 3u, 31u, 32u, 33u, 1023u, 1024u, 1025u, 2047u, 2048u, 2049u, 4097u}) {

@@ -13,21 +13,25 @@
 
 namespace tsquash::codecs::alp {
 
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
 namespace {
 constexpr size_t kHugePage = size_t(2) << 20;
-}
+// Whole huge pages: what large_alloc maps, and large_free unmaps, for a buffer of `bytes`.
+size_t mapped_size(size_t bytes) { return (bytes + kHugePage - 1) / kHugePage * kHugePage; }
+}  // namespace
+#endif
 
 void* large_alloc(size_t bytes) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
     // Mapped with a huge page's worth to spare, then trimmed to a start on a huge-page boundary, so that
     // every whole 2 MiB of the buffer can be one page.
-    const size_t size = (bytes + kHugePage - 1) / kHugePage * kHugePage;
+    const size_t size = mapped_size(bytes);
     void* p = mmap(nullptr, size + kHugePage, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (p == MAP_FAILED) throw std::bad_alloc();
     const uintptr_t at = reinterpret_cast<uintptr_t>(p);
     const uintptr_t start = (at + kHugePage - 1) / kHugePage * kHugePage;
     if (start > at) munmap(p, start - at);
-    if (at + kHugePage > start) munmap(reinterpret_cast<void*>(start + size), at + kHugePage - start);
+    munmap(reinterpret_cast<void*>(start + size), at + kHugePage - start);  // start - at < kHugePage
     madvise(reinterpret_cast<void*>(start), size, MADV_HUGEPAGE);  // advice: the buffer works without it
     return reinterpret_cast<void*>(start);
 #else
@@ -39,7 +43,7 @@ void* large_alloc(size_t bytes) {
 
 void large_free(void* p, size_t bytes) noexcept {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-    munmap(p, (bytes + kHugePage - 1) / kHugePage * kHugePage);
+    munmap(p, mapped_size(bytes));
 #else
     (void)bytes;
     std::free(p);
