@@ -827,6 +827,25 @@ struct Rivalry {
     }
     // A block the challenger could not code at all: the others are tried on every block from here on.
     void failed() { ++others_won; }
+
+    // The other way round: a challenger that lost on the last kExplore blocks it could code is only tried
+    // again on every kExplore-th block, or where the others' block comes out more than kClose times costlier
+    // per value than any block it lost to (the data has changed; cheaper blocks are no better chance for
+    // it). Zeros with rare spikes are float32 values too: every block coded them as float32 to lose to the
+    // decimal or run-length block by 1.25-2x, 40% of their encode time.
+    size_t lost = 0;         // blocks running on which the challenger lost
+    size_t skipped = 0;      // blocks since the challenger was last tried
+    double others_most = 0;  // the others' largest estimated bytes per value on a block the challenger lost
+    bool worth_trying() const { return lost < kExplore || skipped + 1 >= kExplore; }
+    bool others_changed(double per_value) const { return per_value > kClose * others_most; }
+    void skip() { ++skipped; }
+    // `coded`: whether the challenger could code the block at all (a block it cannot code says nothing).
+    void tried(bool coded, double mine, double theirs, size_t m) {
+        skipped = 0;
+        if (!coded) return;
+        lost = mine > theirs ? lost + 1 : 0;
+        if (mine > theirs) others_most = std::max(others_most, theirs / double(m));
+    }
 };
 
 template <class T>
@@ -1108,8 +1127,9 @@ struct SeriesEncoder {
         // Float32 values widened (or an ulp off them) first: the float32 block then costs at most 32 bits
         // and a tiny correction a value, which the 48 and more bits of a split double can never beat.
         bool f32 = false, split = true;
+        bool try_f32 = f32_rivalry.worth_trying();
         if constexpr (std::is_same_v<T, double>) {
-            if (opt.automatic) {
+            if (opt.automatic && try_f32) {
                 f32 = encode_f32(v, m, comp[0], log ? &comp_log[0] : nullptr);
                 split = !(f32 && within_an_ulp_of_float32(v, m));
             }
@@ -1142,11 +1162,26 @@ struct SeriesEncoder {
                 best_est = est;
             }
         };
-        if (f32) {
-            f32_rivalry.saw(f32_est, best ? best_est : std::numeric_limits<double>::infinity(), m);
-            consider(0, f32_est);
+        const double base_est = best ? best_est : std::numeric_limits<double>::infinity();
+        if (f32) f32_rivalry.saw(f32_est, base_est, m);
+        double rle_est = std::numeric_limits<double>::infinity();
+        if (encode_rle(v, m, comp[1], log ? &comp_log[1] : nullptr)) rle_est = estimate(comp[1], log ? &comp_log[1] : nullptr);
+        const double others_est = std::min(base_est, rle_est);
+        if constexpr (std::is_same_v<T, double>) {
+            // Left out after losing, but tried where the other methods' block says the data has changed.
+            if (!try_f32 && f32_rivalry.others_changed(others_est / double(m))) {
+                f32 = encode_f32(v, m, comp[0], log ? &comp_log[0] : nullptr);
+                if (f32) f32_est = estimate(comp[0], log ? &comp_log[0] : nullptr);
+                try_f32 = true;
+            }
         }
-        if (encode_rle(v, m, comp[1], log ? &comp_log[1] : nullptr)) consider(1, estimate(comp[1], log ? &comp_log[1] : nullptr));
+        if (!try_f32) {
+            f32_rivalry.skip();
+        } else {
+            f32_rivalry.tried(f32, f32_est, others_est, m);
+            if (f32) consider(0, f32_est);
+        }
+        consider(1, rle_est);
         last_without_dict = best_est;
         if (dict_est < std::numeric_limits<double>::infinity()) {
             dict_rivalry.saw(dict_est, best_est, m);
