@@ -326,6 +326,33 @@ TEST(AlpDictionary, HashedRepeatBoundsHoldAndComeClose) {
     EXPECT_EQ(close, large);
 }
 
+// The bound that rules the dictionary out without its scan (long runs: values equal to the one before them)
+// never rules out one that the scan's estimate would let through: over random series shapes, a series with
+// `equal` such values has at least that many covered (each and the one before it are repeats), and
+// wherever dict_looks_smaller says yes, dict_may_be_smaller must too.
+TEST(AlpDictionary, RunBoundNeverRulesOutWhatTheEstimateWouldTry) {
+    std::mt19937_64 rng(41);
+    size_t accepted = 0, ruled_out = 0;
+    for (int t = 0; t < 200000; ++t) {
+        const size_t n = 2 + rng() % 2000000;
+        const size_t equal = rng() % n;                         // values equal to the one before
+        const size_t covered = equal + rng() % (n - equal + 1);  // at least those
+        const size_t d = 2 + rng() % std::max<size_t>(1, covered / 2 + 1);
+        const size_t repeats = rng() % 2 ? equal : 0;           // counted for a few levels only
+        // From a hundredth of a bit to 64 bits a value.
+        const double bytes = double(n) / 8.0 * std::exp2(double(rng() % 1300) / 100.0 - 6.7);
+        const bool looks = alp::dict_looks_smaller(n, d, covered, repeats, bytes);
+        const bool may = alp::dict_may_be_smaller(equal, bytes);
+        accepted += looks;
+        ruled_out += !may;
+        if (looks) {
+            ASSERT_TRUE(may) << n << " " << equal << " " << covered << " " << d << " " << repeats << " " << bytes;
+        }
+    }
+    EXPECT_GT(accepted, 1000u);  // the property was exercised on both sides
+    EXPECT_GT(ruled_out, 1000u);
+}
+
 // A series whose second half is made only of values the sample picks (found by asking hash_pick) puts far
 // more distinct values in the sample's table than it is sized for, after a first half that filled it as
 // expected: the table must not fill up (a new value's probe would then go round forever). It gives no

@@ -1616,6 +1616,8 @@ struct SeriesDict {
     bool scanned = false;  // rep holds the series' repeats
     bool bounded = false;  // bounds holds bounds on them (from a sample, or none)
     RepeatBounds bounds;
+    static constexpr size_t kUnknown = ~size_t(0);
+    size_t changes = kUnknown;  // neighbours that differ, once counted
     bool built = false;    // payload, size and entries are ready
     std::vector<uint8_t> payload;
     size_t size = 0;
@@ -1639,6 +1641,14 @@ struct SeriesDict {
     bool worth_a_try(const T* values, size_t n, const EncodeOptions& opt, unsigned threads, double bytes,
                      double estimated) {
         if (!opt.dict || !(bytes * 8 > double(n * kDictMinBitsPerValue) || few_levels(values, n))) return false;
+        // Every value equal to the one before it is a repeat, and the dictionary's estimate counts at least a
+        // bit for each: where those bits alone fail its bar, no scan can change the answer (long runs of a
+        // few levels, zeros with rare spikes: the scan was a fifth of their encode time). Only blocks under
+        // a bit a value can fail it.
+        if (!dict_may_be_smaller(n, estimated)) {
+            if (changes == kUnknown) changes = kernels::count_changes(values, n);
+            if (!dict_may_be_smaller(n - 1 - changes, estimated)) return false;
+        }
         // The scan of the whole series (a third of the encode time of a decimal series) only where bounds
         // from a sample leave the dictionary a chance: its estimate grows with the entries and falls with
         // the values covered, so at the fewest entries and the most values covered it is at its lowest.
@@ -1655,7 +1665,7 @@ struct SeriesDict {
         const size_t d = rep.entries.size();
         // A handful of levels counts too: six full-precision values in random order cost 51 bits a value
         // without the dictionary (their bit patterns are far apart) and 3 with it.
-        const size_t repeats = opt.compare_coded && d <= kFewLevels ? n - 1 - kernels::count_changes(values, n) : 0;
+        const size_t repeats = opt.compare_coded && d <= kFewLevels ? n - 1 - changes : 0;
         if (d < 2 || rep.covered * 8 < n || !dict_looks_smaller(n, d, rep.covered, repeats, estimated)) return false;
         if (!built) build(n, opt, threads);
         return true;

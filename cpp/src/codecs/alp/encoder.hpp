@@ -44,13 +44,19 @@ inline constexpr size_t kFewLevels = 64;
 // out 19% larger, so the pass was wasted. The estimate underprices large dictionaries: their entries cost
 // more than it says.)
 // It only has to rule out the series where the dictionary clearly loses.
+inline constexpr double kDictSlack = 1.1;  // a mixed block (runs among random values) beats the estimate
 inline bool dict_looks_smaller(size_t n, size_t d, size_t covered, size_t repeats, double block_bytes) {
     const double cur = 8.0 * block_bytes;
     const double code = std::log2(double(d) + 2);
     repeats = std::min(repeats, covered);
     const double est = double(repeats) + double(covered - repeats) * code +
                        double(n - covered) * (cur / double(n) + code) + double(d) * cur / double(n);
-    return est < 1.1 * cur;  // slack: a mixed block (runs among random values) beats the estimate
+    return est < kDictSlack * cur;
+}
+// A bound that needs no scan: `equal_to_previous` values that equal the one before them are repeats, and
+// dict_looks_smaller's estimate counts at least a bit for each of them, whatever the scan would find.
+inline bool dict_may_be_smaller(size_t equal_to_previous, double block_bytes) {
+    return double(equal_to_previous) < kDictSlack * 8.0 * block_bytes;
 }
 
 // Bounds on a series' repeats from the values whose hash falls in one part in 2^k of the hash space. Every
