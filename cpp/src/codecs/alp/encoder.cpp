@@ -301,6 +301,10 @@ void write_intseq(const int64_t* v, size_t m, unsigned max_order, Writer& out, S
         // by 1 or 2 pack in 1 bit a value as first differences, and code in about 1.5 as second ones.)
         if (!all && ebits / 8 + 24 < 0.8 * double(c.bytes)) c = e;
     }
+    // Residuals that are all one value pack in no bits at all, which no entropy coder beats: such a stream
+    // is written as it is and stays out of the log (a series of long runs logged a residual for each of
+    // its values, all of them equal).
+    if (c.width == 0) log = nullptr;
     const unsigned eorder = e.order;
     const int64_t emin = e.min;
     const size_t start = out.size();
