@@ -230,7 +230,8 @@ bool choose_order(const int64_t* v, size_t m, unsigned max_order, bool for_entro
     for (;;) {
         double proxy[3] = {0, 0, 0};
         uint64_t seen[3] = {1, 1, 1};
-        if (for_entropy) order_proxies(v, m, top, mask, mn, mx, proxy, seen);
+        // A stream of one value has residuals of 0 in every order, which the proxies price at 0 bits.
+        if (for_entropy && mn[0] != mx[0]) order_proxies(v, m, top, mask, mn, mx, proxy, seen);
         packed.bytes = SIZE_MAX;
         double best_key = std::numeric_limits<double>::infinity();
         as_packed = {};
