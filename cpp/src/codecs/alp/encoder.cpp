@@ -841,7 +841,9 @@ struct Rivalry {
     size_t lost = 0;         // blocks running on which the challenger lost
     size_t skipped = 0;      // blocks since the challenger was last tried
     double others_most = 0;  // the others' largest estimated bytes per value on a block the challenger lost
-    bool worth_trying() const { return lost < kExplore || skipped + 1 >= kExplore; }
+    bool worth_trying() const {
+        return lost < kExplore || skipped + 1 >= kExplore << std::min<size_t>(lost - kExplore, 3);
+    }
     bool others_changed(double per_value) const { return per_value > kClose * others_most; }
     void skip() { ++skipped; }
     // `coded`: whether the challenger could code the block at all (a block it cannot code says nothing).
