@@ -442,13 +442,14 @@ std::vector<Combo> find_combos(const T* s, size_t ns, bool coded) {
 }
 
 // A block's second-level sample: one value in each of kL2Samples equal stretches of it (or every value of
-// a shorter block), at an offset into its stretch that varies from one stretch to the next. Evenly spaced
-// samples see a periodic series at a few phases only: 32 of 1024 values, 32 apart, saw only the whole
-// numbers of a sawtooth of period 100 in steps of 0.5, so its blocks took integer exponents and half their
-// values became exceptions (3.2 bits a value where 0.33-0.46 do). The offsets come from a multiplicative
-// hash of the stretch's index.
+// a shorter block). With `spread` (auto) at an offset into its stretch that varies from one stretch to the
+// next; without it (alp, whose bytes are frozen) at the stretch's start. Evenly spaced samples see a
+// periodic series at a few phases only: 32 of 1024 values, 32 apart, saw only the whole numbers of a
+// sawtooth of period 100 in steps of 0.5, so its blocks took integer exponents and half their values became
+// exceptions (3.2 bits a value with auto where 0.33-0.46 do). The offsets come from a multiplicative hash
+// of the stretch's index.
 template <class T>
-size_t sample_block(const T* v, size_t m, T* s) {
+size_t sample_block(const T* v, size_t m, T* s, bool spread) {
     if (m <= kL2Samples) {
         std::copy(v, v + m, s);
         return m;
@@ -457,19 +458,16 @@ size_t sample_block(const T* v, size_t m, T* s) {
     constexpr unsigned kShift = std::countr_zero(kL2Samples);
     for (size_t j = 0; j < kL2Samples; ++j) {
         const size_t from = (j * m) >> kShift, stretch = (((j + 1) * m) >> kShift) - from;
-        const uint32_t spread = (uint32_t(j) * 2654435761u) >> 16;
-        s[j] = v[from + spread % uint32_t(stretch)];
+        const uint32_t offset = spread ? ((uint32_t(j) * 2654435761u) >> 16) % uint32_t(stretch) : 0;
+        s[j] = v[from + offset];
     }
     return kL2Samples;
 }
-
-// Second level: the candidate that does best on this block's samples (by packed size, or with `coded` by
-// the entropy-coded estimate); `hopeless` when nearly every sampled value is an exception under it (the
-// block would cost more than raw as decimals).
 template <class T>
-Combo pick_combo(const T* v, size_t m, const std::vector<Combo>& combos, bool coded, bool& hopeless) {
+Combo pick_combo(const T* v, size_t m, const std::vector<Combo>& combos, bool coded, bool spread,
+                 bool& hopeless) {
     T s[kL2Samples];
-    const size_t ns = sample_block(v, m, s);
+    const size_t ns = sample_block(v, m, s, spread);
     Combo best = combos[0];
     size_t best_exc = 0;
     auto rank = [&](auto cost_of) {
@@ -1014,12 +1012,13 @@ struct SeriesEncoder {
                     attempted[0] = true;
                     ComboMemory& memory = combo_memory[depth];
                     const bool settled = opt.automatic && memory.settled();
-                    Combo c = settled ? memory.combo : pick_combo(v, m, combos, log && opt.compare_coded, hopeless);
+                    const bool coded = log && opt.compare_coded;
+                    Combo c = settled ? memory.combo : pick_combo(v, m, combos, coded, opt.automatic, hopeless);
                     bool clean = false;
                     if (!hopeless) clean = encode_alp(v, m, c, opt, wa, log ? &logs[0] : nullptr, &order_memory[depth][0]);
                     if (settled && !clean) {
                         // The settled pair missed values: the data may have changed, so rank the pairs after all.
-                        c = pick_combo(v, m, combos, log && opt.compare_coded, hopeless);
+                        c = pick_combo(v, m, combos, coded, opt.automatic, hopeless);
                         wa.clear();
                         if (log) logs[0].clear();
                         if (!hopeless) clean = encode_alp(v, m, c, opt, wa, log ? &logs[0] : nullptr, &order_memory[depth][0]);
@@ -1286,7 +1285,7 @@ struct SeriesEncoder {
                     s[ns] = float(group_samples[j]);
                     ns += near_float32(ulps_from_float32(group_samples[j]));
                 }
-                if (ns * 8 < group_ns * 7) ns = sample_block(fv, m, s);
+                if (ns * 8 < group_ns * 7) ns = sample_block(fv, m, s, true);
                 narrow->analyse_samples(s, ns);
                 narrow_ready = true;
             }
