@@ -463,6 +463,10 @@ size_t sample_block(const T* v, size_t m, T* s, bool spread) {
     }
     return kL2Samples;
 }
+
+// Second level: the candidate that does best on this block's samples (by packed size, or with `coded` by
+// the entropy-coded estimate); `hopeless` when nearly every sampled value is an exception under it (the
+// block would cost more than raw as decimals).
 template <class T>
 Combo pick_combo(const T* v, size_t m, const std::vector<Combo>& combos, bool coded, bool spread,
                  bool& hopeless) {
@@ -1635,8 +1639,15 @@ struct SeriesDict {
     bool scanned = false;  // rep holds the series' repeats
     bool bounded = false;  // bounds holds bounds on them (from a sample, or none)
     RepeatBounds bounds;
-    static constexpr size_t kUnknown = ~size_t(0);
-    size_t changes = kUnknown;  // neighbours that differ, once counted
+    bool counted = false;  // equal holds the values equal to the one before them
+    size_t equal = 0;
+    size_t equal_to_previous(const T* values, size_t n) {
+        if (!counted) {
+            counted = true;
+            equal = n - 1 - kernels::count_changes(values, n);
+        }
+        return equal;
+    }
     bool built = false;    // payload, size and entries are ready
     std::vector<uint8_t> payload;
     size_t size = 0;
@@ -1664,10 +1675,8 @@ struct SeriesDict {
         // bit for each: where those bits alone fail its bar, no scan can change the answer (long runs of a
         // few levels, zeros with rare spikes: the scan was a fifth of their encode time). Only blocks under
         // a bit a value can fail it.
-        if (!dict_may_be_smaller(n, estimated)) {
-            if (changes == kUnknown) changes = kernels::count_changes(values, n);
-            if (!dict_may_be_smaller(n - 1 - changes, estimated)) return false;
-        }
+        if (!dict_may_be_smaller(n, estimated) && !dict_may_be_smaller(equal_to_previous(values, n), estimated))
+            return false;
         // The scan of the whole series (a third of the encode time of a decimal series) only where bounds
         // from a sample leave the dictionary a chance: its estimate grows with the entries and falls with
         // the values covered, so at the fewest entries and the most values covered it is at its lowest.
@@ -1684,7 +1693,7 @@ struct SeriesDict {
         const size_t d = rep.entries.size();
         // A handful of levels counts too: six full-precision values in random order cost 51 bits a value
         // without the dictionary (their bit patterns are far apart) and 3 with it.
-        const size_t repeats = opt.compare_coded && d <= kFewLevels ? n - 1 - changes : 0;
+        const size_t repeats = opt.compare_coded && d <= kFewLevels ? equal_to_previous(values, n) : 0;
         if (d < 2 || rep.covered * 8 < n || !dict_looks_smaller(n, d, rep.covered, repeats, estimated)) return false;
         if (!built) build(n, opt, threads);
         return true;
