@@ -6,6 +6,7 @@
 #include <optional>
 
 #include "register.hpp"
+#include "tsquash/codecs/alp.hpp"
 #include "tsquash/container/stream.hpp"
 #include "tsquash/errors.hpp"
 #include "tsquash/io/crc32c.hpp"
@@ -235,6 +236,31 @@ void register_codecs(py::module_& m) {
         ByteView view(blob);
         return header_dict(read_header(view.data(), view.size()));
     }, py::arg("blob"), "Read and validate a stream's header (the payload checksum is not checked).");
+    m.def("block_choices", [](const py::object& blob) {
+        ByteView view(blob);
+        container::BlockChoices c;
+        {
+            py::gil_scoped_release nogil;
+            c = container::block_choices(view.data(), view.size());
+        }
+        py::list per_block;
+        py::dict counts;
+        for (uint8_t m : c.methods) {
+            const char* name = codecs::alp::block_method_name(m);
+            if (!name) throw CorruptStream("unknown block method " + std::to_string(m));
+            py::str key(name);
+            per_block.append(key);
+            counts[key] = (counts.contains(key) ? counts[key].cast<size_t>() : size_t(0)) + 1;
+        }
+        py::dict d;
+        d["blocks"] = c.methods.size();
+        d["methods"] = counts;
+        d["per_block"] = per_block;
+        d["dictionary_entries"] = c.dictionary_entries;
+        d["entropy_tables"] = c.entropy_tables;
+        d["reference_period"] = c.reference_period;
+        return d;
+    }, py::arg("blob"), "What the encoder of an alp or auto stream chose per block (no block is decoded).");
     m.def("crc32c", [](const py::object& blob, uint32_t crc) {
         ByteView view(blob);
         return io::crc32c(view.data(), view.size(), crc);

@@ -9,7 +9,7 @@
 """
 from ._core import CorruptStreamError
 from . import codecs
-from .api import available_codecs, decode, encode, info
+from .api import available_codecs, block_choices, decode, encode, info
 from .stream import StreamDecoder, StreamEncoder
 from .table import Table, read_table, table_info, to_pandas, write_table
 from . import samples
@@ -38,6 +38,7 @@ __all__ = [
     "StreamEncoder",
     "Table",
     "available_codecs",
+    "block_choices",
     "codecs",
     "decode",
     "encode",

@@ -63,3 +63,20 @@ def decode(blob, out: np.ndarray | None = None, *, n_threads: int = 1) -> np.nda
 def info(blob) -> dict:
     """The stream header: codec, format version, dtype, count, params, header and payload sizes."""
     return _core.info(blob)
+
+
+def block_choices(blob) -> dict:
+    """What the encoder of an ``alp`` or ``auto`` stream chose, read from its framing (no block is decoded).
+
+    Returns ``blocks`` (their count), ``methods`` (blocks per method: ``alp`` decimals, ``alp_rd``
+    high-precision split, ``delta`` integer deltas, ``rle`` runs, ``dict`` series dictionary, ``float32``
+    float32-derived doubles, ``sig`` significant digits, ``raw``), ``per_block`` (each block's method, in
+    order), ``dictionary_entries``, ``entropy_tables`` and ``reference_period`` (0 where the stream has no
+    series dictionary, entropy stage or series reference). The checksum is verified first; other codecs
+    raise ``ValueError``, corrupted bytes :class:`tsquash.CorruptStreamError`.
+
+        >>> import numpy as np, tsquash
+        >>> tsquash.block_choices(tsquash.encode(np.zeros(3000), "auto"))["methods"]
+        {'alp': 3}
+    """
+    return _core.block_choices(blob)

@@ -454,6 +454,36 @@ TEST(AlpMethods, EachKindOfDataGetsItsMethod) {
     }
 }
 
+// The decoder's summary reads the same method bytes as the test's own walk of the framing, and names each.
+TEST(AlpMethods, SummaryReportsEachBlocksMethod) {
+    std::vector<double> mixed = decimals<double>(3000, 2, 0.3, 7);
+    const auto bits = random_bits<double>(2000, 8);
+    mixed.insert(mixed.end(), bits.begin(), bits.end());
+    mixed.insert(mixed.end(), 2048, 1.5);
+    for (Profile p : {Profile::alp, Profile::automatic}) {
+        const auto b = enc(mixed, p);
+        const alp::BlockSummary sum = alp::Decoder<double>(b.data(), b.size(), mixed.size()).summary();
+        const auto want = block_methods(b, mixed.size());
+        ASSERT_EQ(sum.methods.size(), want.size());
+        for (size_t k = 0; k < want.size(); ++k) {
+            EXPECT_EQ(int(sum.methods[k]), want[k]) << k;
+            EXPECT_NE(alp::block_method_name(sum.methods[k]), nullptr);
+        }
+        EXPECT_EQ(sum.reference_period, 0u);
+    }
+    EXPECT_STREQ(alp::block_method_name(0), "raw");
+    EXPECT_STREQ(alp::block_method_name(6), "float32");
+    EXPECT_EQ(alp::block_method_name(8), nullptr);
+    // Six full-precision levels in random order take the series dictionary: its entries are reported.
+    std::mt19937_64 rng(9);
+    std::vector<double> levels(8192);
+    for (double& x : levels) x = std::ldexp(double(rng() % 6 + 1) * 0.123456789, 3);
+    const auto b = enc(levels, Profile::automatic);
+    const alp::BlockSummary sum = alp::Decoder<double>(b.data(), b.size(), levels.size()).summary();
+    EXPECT_EQ(sum.dictionary_entries, 6u);
+    EXPECT_GT(sum.entropy_tables, 0u);
+}
+
 TEST(AlpMethods, SignificantDigitsGetTheirMethod) {
     const auto v64 = significant_digits<double>(8192);
     const auto v32 = significant_digits<float>(8192);

@@ -726,6 +726,48 @@ def test_float32_printed_as_double_is_coded_as_float32():
     assert len(blob) * 2 < len(tsquash.encode(x, "alp"))
 
 
+METHOD_NAMES = ["raw", "alp", "alp_rd", "delta", "rle", "dict", "float32", "sig"]
+
+
+def test_block_choices_name_each_blocks_method():
+    t = np.arange(6000)
+    levels = np.array([0.1234567891, 2.718281828459045, 3.141592653589793])[(t * 7919) % 3]
+    inputs = {
+        "decimals": decimal_walk(5000, 2, 0.3, 3),
+        "float32 printed": float32_printed(4096, 2),
+        "levels": levels,
+        "runs": np.repeat(np.round(np.sin(t[:60]) * 10, 3), 100),
+        "int16": (t % 1000).astype(np.int16),
+        "mixed": np.concatenate([decimal_walk(3000, 1, 1.0, 4), float32_printed(3000, 5), np.zeros(3000)]),
+    }
+    for name, x in inputs.items():
+        for codec in ("alp", "auto"):
+            blob = tsquash.encode(x, codec)
+            c = tsquash.block_choices(blob)
+            want = [METHOD_NAMES[m] for m in block_methods(blob)]  # the page's framing, read here
+            assert c["per_block"] == want, (name, codec)
+            assert c["blocks"] == len(want) == -(-x.size // BLOCK)
+            assert c["methods"] == {m: want.count(m) for m in set(want)}
+            if codec == "alp":
+                assert c["dictionary_entries"] == c["entropy_tables"] == c["reference_period"] == 0
+    assert set(tsquash.block_choices(tsquash.encode(inputs["float32 printed"], "auto"))["methods"]) == {"float32"}
+    assert tsquash.block_choices(tsquash.encode(levels, "auto"))["dictionary_entries"] == 3
+    empty = tsquash.block_choices(tsquash.encode(np.zeros(0), "auto"))
+    assert empty["blocks"] == 0 and empty["methods"] == {} and empty["per_block"] == []
+
+
+def test_block_choices_refuse_other_codecs_and_bad_bytes():
+    x = decimal_walk(3000, 2, 0.3, 6)
+    with pytest.raises(ValueError, match="alp and auto"):
+        tsquash.block_choices(tsquash.encode(x, "gorilla"))
+    blob = bytearray(tsquash.encode(x, "auto"))
+    blob[-3] ^= 0x10
+    with pytest.raises(tsquash.CorruptStreamError):
+        tsquash.block_choices(bytes(blob))
+    with pytest.raises(tsquash.CorruptStreamError):
+        tsquash.block_choices(bytes(blob[: len(blob) // 2]))
+
+
 def test_alp_beats_the_xor_family_on_decimal_data():
     for x in (decimal_walk(20000, 2, 0.3, 9), decimal_walk(20000, 1, 1.0, 10)):
         alp_size = len(tsquash.encode(x, "alp"))

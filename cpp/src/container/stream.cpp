@@ -549,4 +549,19 @@ void decode(const uint8_t* data, size_t size, void* out, unsigned threads) {
     d.read(out, d.remaining(), threads);
 }
 
+BlockChoices block_choices(const uint8_t* data, size_t size) {
+    const Header h = read_header(data, size);
+    if (!is_block_codec(h.codec)) throw InvalidArgument("only alp and auto streams are made of blocks");
+    const uint8_t* payload = data + h.header_size;
+    if (io::crc32c(payload, h.payload_size) != h.payload_crc)
+        throw CorruptStream("payload checksum mismatch (corrupted payload)");
+    // Integers of every width are coded as int64 blocks.
+    const alp::BlockSummary sum = visit_dtype(h.dtype, [&](auto tag) {
+        using T = decltype(tag);
+        using Coded = std::conditional_t<std::is_floating_point_v<T>, T, int64_t>;
+        return alp::Decoder<Coded>(payload, h.payload_size, h.count).summary();
+    });
+    return {sum.methods, sum.dictionary_entries, sum.entropy_tables, sum.reference_period};
+}
+
 }  // namespace tsquash::container

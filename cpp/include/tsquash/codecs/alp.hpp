@@ -27,6 +27,15 @@ enum class Profile : uint8_t {
 template <class T>
 std::vector<uint8_t> encode(const void* values, size_t n, Profile profile, unsigned threads = 1);
 
+// What the encoder chose for a payload: each block's method (its first byte; see block_method_name) and
+// the shared sections.
+struct BlockSummary {
+    std::vector<uint8_t> methods;   // per block, in order
+    size_t dictionary_entries = 0;  // the series dictionary's, 0 without one
+    size_t entropy_tables = 0;      // the entropy stage's tables, 0 without it
+    uint64_t reference_period = 0;  // the series reference's period, 0 without one
+};
+
 // Reads a payload of `count` values. The constructor validates the framing (sections, directory) and
 // decodes the shared sections; blocks are decoded on demand. Every read is bounds-checked and bad bytes
 // raise CorruptStream.
@@ -40,6 +49,8 @@ public:
 
     uint64_t count() const;
     size_t block_count() const;
+    // What the encoder chose, read from the framing and shared sections alone (no block is decoded).
+    BlockSummary summary() const;
     // Values [first, first + n) of the series into out (n values of T, any alignment), decoding only the
     // blocks that hold them; whole blocks are spread over up to `threads` threads.
     void read_range(uint64_t first, size_t n, void* out, unsigned threads = 1);
@@ -53,5 +64,9 @@ public:
 private:
     std::unique_ptr<State> s_;
 };
+
+// The name of a block method byte ("raw", "alp", "alp_rd", "delta", "rle", "dict", "float32", "sig"), or
+// nullptr for a byte that is none (a decoder rejects such a block).
+const char* block_method_name(uint8_t method);
 
 }  // namespace tsquash::codecs::alp

@@ -458,6 +458,27 @@ size_t Decoder<T>::block_count() const {
 }
 
 template <class T>
+BlockSummary Decoder<T>::summary() const {
+    const State& s = *s_;
+    BlockSummary out;
+    const size_t nblocks = s.frame.offsets.size() - 1;
+    out.methods.resize(nblocks);
+    for (size_t b = 0; b < nblocks; ++b) out.methods[b] = s.frame.blocks[s.frame.offsets[b]];  // never empty
+    out.dictionary_entries = s.shared.dict_size;
+    out.entropy_tables = s.models.size();
+    out.reference_period = s.reference.size();
+    return out;
+}
+
+const char* block_method_name(uint8_t method) {
+    static constexpr const char* kNames[kMethodCount] = {"raw",  "alp",  "alp_rd",  "delta",
+                                                         "rle",  "dict", "float32", "sig"};
+    static_assert(kRaw == 0 && kAlp == 1 && kAlpRd == 2 && kDelta == 3 && kRle == 4 && kDict == 5 && kF32 == 6 &&
+                  kSig == 7);
+    return method < kMethodCount ? kNames[method] : nullptr;
+}
+
+template <class T>
 void Decoder<T>::read_range(uint64_t first, size_t n, void* out_values, unsigned threads) {
     State& s = *s_;
     using Ub = typename State::Ub;
