@@ -6,7 +6,6 @@
 #include <optional>
 
 #include "register.hpp"
-#include "tsquash/codecs/alp.hpp"
 #include "tsquash/container/stream.hpp"
 #include "tsquash/errors.hpp"
 #include "tsquash/io/crc32c.hpp"
@@ -245,10 +244,8 @@ void register_codecs(py::module_& m) {
         }
         py::list per_block;
         py::dict counts;
-        for (uint8_t m : c.methods) {
-            const char* name = codecs::alp::block_method_name(m);
-            if (!name) throw CorruptStream("unknown block method " + std::to_string(m));
-            py::str key(name);
+        for (std::string_view name : c.methods) {
+            py::str key(name.data(), name.size());
             per_block.append(key);
             counts[key] = (counts.contains(key) ? counts[key].cast<size_t>() : size_t(0)) + 1;
         }

@@ -454,6 +454,26 @@ TEST(AlpMethods, EachKindOfDataGetsItsMethod) {
     }
 }
 
+// Float32 blocks that keep losing (zeros with rare 3-decimal spikes are float32 values too, and decimal or
+// run blocks beat them) are left out for a while; when float32 data follows in the same row group, the
+// other methods' blocks turn far costlier and float32 is tried again at once: every block of it is float32.
+TEST(AlpMethods, Float32DataAfterLosingFloat32BlocksIsStillFound) {
+    std::mt19937_64 rng(13);
+    std::vector<double> v(20 * 1024, 0.0);
+    for (size_t i = 0; i < 10 * 1024; i += 700) v[i] = double(rng() % 2000) / 1000.0;
+    float walk = 20.0f;
+    for (size_t i = 10 * 1024; i < v.size(); ++i) {
+        walk += float(int64_t(rng() % 2001) - 1000) * 1e-3f * 0.37f;
+        v[i] = double(walk);
+    }
+    const auto b = enc(v, Profile::automatic);
+    EXPECT_EQ(dec<double>(b, v.size()), v);
+    const auto methods = block_methods(b, v.size());
+    ASSERT_EQ(methods.size(), 20u);
+    for (size_t k = 0; k < 10; ++k) EXPECT_NE(methods[k], 6) << k;
+    for (size_t k = 10; k < 20; ++k) EXPECT_EQ(methods[k], 6) << k;
+}
+
 // The decoder's summary reads the same method bytes as the test's own walk of the framing, and names each.
 TEST(AlpMethods, SummaryReportsEachBlocksMethod) {
     std::vector<double> mixed = decimals<double>(3000, 2, 0.3, 7);

@@ -487,13 +487,19 @@ std::unique_ptr<Decoder::Impl> make_integer_decoder(const Header& h, const uint8
     }
 }
 
+// The header, once the payload it describes has passed its checksum.
+Header verified_header(const uint8_t* data, size_t size) {
+    Header h = read_header(data, size);
+    if (io::crc32c(data + h.header_size, h.payload_size) != h.payload_crc)
+        throw CorruptStream("payload checksum mismatch (corrupted payload)");
+    return h;
+}
+
 }  // namespace
 
-Decoder::Decoder(const uint8_t* data, size_t size) : header_(read_header(data, size)) {
+Decoder::Decoder(const uint8_t* data, size_t size) : header_(verified_header(data, size)) {
     const uint8_t* payload = data + header_.header_size;
     const size_t n = header_.payload_size;
-    if (io::crc32c(payload, n) != header_.payload_crc)
-        throw CorruptStream("payload checksum mismatch (corrupted payload)");
     impl_ = visit_dtype(header_.dtype, [&](auto tag) -> std::unique_ptr<Decoder::Impl> {
         using T = decltype(tag);
         if constexpr (std::is_floating_point_v<T>)
@@ -550,18 +556,23 @@ void decode(const uint8_t* data, size_t size, void* out, unsigned threads) {
 }
 
 BlockChoices block_choices(const uint8_t* data, size_t size) {
-    const Header h = read_header(data, size);
+    const Header h = verified_header(data, size);
     if (!is_block_codec(h.codec)) throw InvalidArgument("only alp and auto streams are made of blocks");
-    const uint8_t* payload = data + h.header_size;
-    if (io::crc32c(payload, h.payload_size) != h.payload_crc)
-        throw CorruptStream("payload checksum mismatch (corrupted payload)");
     // Integers of every width are coded as int64 blocks.
     const alp::BlockSummary sum = visit_dtype(h.dtype, [&](auto tag) {
         using T = decltype(tag);
         using Coded = std::conditional_t<std::is_floating_point_v<T>, T, int64_t>;
-        return alp::Decoder<Coded>(payload, h.payload_size, h.count).summary();
+        return alp::Decoder<Coded>(data + h.header_size, h.payload_size, h.count).summary();
     });
-    return {sum.methods, sum.dictionary_entries, sum.entropy_tables, sum.reference_period};
+    BlockChoices out{{}, sum.dictionary_entries, sum.entropy_tables, sum.reference_period};
+    out.methods.reserve(sum.methods.size());
+    for (uint8_t m : sum.methods) {
+        // The framing does not check method bytes (decoding a block does): an unknown one is caught here.
+        const char* name = alp::block_method_name(m);
+        if (!name) throw CorruptStream("unknown block method " + std::to_string(m));
+        out.methods.emplace_back(name);
+    }
+    return out;
 }
 
 }  // namespace tsquash::container

@@ -152,10 +152,11 @@ std::vector<uint8_t> encode(CodecId codec, Dtype dtype, const std::vector<uint8_
 // Decode a whole stream into out, which must hold header.count values of header.dtype.
 void decode(const uint8_t* data, size_t size, void* out, unsigned threads = 1);
 
-// What the encoder of an alp or auto stream chose (codecs/alp.hpp, BlockSummary), after the header and the
-// payload checksum are verified; no block is decoded. Other codecs have no blocks: InvalidArgument.
+// What the encoder of an alp or auto stream chose, after the header and the payload checksum are verified;
+// no block is decoded. Other codecs have no blocks: InvalidArgument.
 struct BlockChoices {
-    std::vector<uint8_t> methods;  // per block: a method byte (alp::block_method_name)
+    // Per block, its method: "raw", "alp", "alp_rd", "delta", "rle", "dict", "float32" or "sig".
+    std::vector<std::string_view> methods;
     size_t dictionary_entries = 0;
     size_t entropy_tables = 0;
     uint64_t reference_period = 0;
