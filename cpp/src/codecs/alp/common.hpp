@@ -281,11 +281,6 @@ void radix_sort(Item* a, size_t n, std::vector<Item>& scratch, Key key) {
     if (from != a) std::copy(from, from + n, a);
 }
 
-template <class Item, class Key>
-void radix_sort(std::vector<Item>& a, Key key) {
-    std::vector<Item> scratch;
-    radix_sort(a.data(), a.size(), scratch, key);
-}
 // ---- bit packing -----------------------------------------------------------------------------------------
 // Value i of width w occupies stream bits [i*w, i*w + w), stream bit k being bit (k mod 8) of byte k / 8
 // (LSB-first, so a little-endian 64-bit load at byte (i*w)/8 holds the value from bit (i*w) mod 8).

@@ -626,6 +626,29 @@ void encode_alp_rd(const T* v, size_t m, unsigned rb, KeyCounter& kc, Writer& ou
 // Bytes of each buffer a thread keeps between calls (8 MiB).
 constexpr size_t kKeptBytes = size_t(8) << 20;
 
+// Hands a buffer to `kept` for the next call on this thread, unless it is very large or kept is larger.
+template <class V>
+void keep(V& buffer, V& kept) {
+    const size_t cap = buffer.capacity();
+    if (cap * sizeof(typename V::value_type) <= kKeptBytes && cap > kept.capacity()) {
+        buffer.clear();
+        buffer.swap(kept);
+    }
+}
+
+// A buffer of `kept`'s, lent for one call and handed back (see keep). The dictionary's buffers of a few
+// hundred KiB, fresh on every call, were faulted in page by page whenever malloc had handed their pages back
+// to the system between calls, as it did under Python: a ninth of nyc29_lon's encode time went to the kernel.
+template <class V>
+struct Lent {
+    V& kept;
+    V v;
+    explicit Lent(V& from) : kept(from) { v.swap(kept); }
+    ~Lent() { keep(v, kept); }
+    Lent(const Lent&) = delete;
+    Lent& operator=(const Lent&) = delete;
+};
+
 // Whether a sample of the series (up to 4096 values spread over it) holds at most kFewLevels distinct
 // values: a few levels, however their runs fall, which a dictionary codes in a few bits a value even when
 // runs make the plain blocks cheap already (the runs' values are otherwise stored in full, one per run).
@@ -739,10 +762,22 @@ struct Repeats {
         Ub bits;
         uint32_t slot;  // its slot in the table of the scan
     };
-    std::vector<Entry> entries;      // each repeated value once, in the order it is first seen again
-    std::vector<uint32_t> slot_of;   // per value of the series: its slot
-    size_t slots = 0;                // of the table
-    size_t covered = 0;              // values of the series that are repeats
+    using Entries = std::vector<Entry, UninitAllocator<Entry>>;
+    using Slots = std::vector<uint32_t, UninitAllocator<uint32_t>>;
+    static Entries& kept_entries() {
+        static thread_local Entries kept;
+        return kept;
+    }
+    static Slots& kept_slots() {
+        static thread_local Slots kept;
+        return kept;
+    }
+    Lent<Entries> lent_entries{kept_entries()};
+    Lent<Slots> lent_slots{kept_slots()};
+    Entries& entries = lent_entries.v;  // each repeated value once, in the order it is first seen again
+    Slots& slot_of = lent_slots.v;      // per value of the series: its slot
+    size_t slots = 0;                   // of the table
+    size_t covered = 0;                 // values of the series that are repeats
 };
 
 // One pass over the series with an open-addressing table. Only "once" or "more" matters, so a slot is a key
@@ -1585,16 +1620,6 @@ void run_dict_blocks(Workers<T>& workers, const T* values, const uint32_t* entry
 // bytes as written: frames of reference).
 constexpr size_t kDictMinBitsPerValue = 12;
 
-// Hands a buffer to `kept` for the next call on this thread, unless it is very large or kept is larger.
-template <class V>
-void keep(V& buffer, V& kept) {
-    const size_t cap = buffer.capacity();
-    if (cap * sizeof(typename V::value_type) <= kKeptBytes && cap > kept.capacity()) {
-        buffer.clear();
-        buffer.swap(kept);
-    }
-}
-
 void cap_blocks_at_raw(Writer& out, size_t area, std::vector<uint16_t>& dir, const uint8_t* values, size_t n,
                        size_t value_bytes) {
     auto raw_size = [&](size_t b) { return 1 + std::min(kBlockValues, n - b * kBlockValues) * value_bytes; };
@@ -1700,10 +1725,16 @@ struct SeriesDict {
     }
 
     void build(size_t n, const EncodeOptions& opt, unsigned threads) {
-        radix_sort(rep.entries, [](const typename Repeats<Ub>::Entry& e) { return uint64_t(e.bits); });
+        using Entry = typename Repeats<Ub>::Entry;
+        static thread_local std::vector<Entry> kept_scratch;
+        static thread_local std::vector<uint32_t, UninitAllocator<uint32_t>> kept_entry_of_slot;
+        Lent<std::vector<Entry>> scratch(kept_scratch);
+        radix_sort(rep.entries.data(), rep.entries.size(), scratch.v, [](const Entry& e) { return uint64_t(e.bits); });
         size = rep.entries.size();
         std::vector<Ub> sorted(size);
-        std::vector<uint32_t> entry_of_slot(rep.slots, 0);
+        Lent<std::vector<uint32_t, UninitAllocator<uint32_t>>> lent(kept_entry_of_slot);
+        auto& entry_of_slot = lent.v;
+        entry_of_slot.assign(rep.slots, 0);
         for (size_t k = 0; k < size; ++k) {
             sorted[k] = rep.entries[k].bits;
             entry_of_slot[rep.entries[k].slot] = uint32_t(k + 1);
