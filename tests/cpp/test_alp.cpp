@@ -81,6 +81,20 @@ std::vector<T> random_bits(size_t n, uint64_t seed) {
     return from_patterns<T>(u);
 }
 
+// `lanes` random walks of 2-decimal steps around far-apart levels, interleaved value by value (x, y, z, x,
+// y, z, ...), `per_lane` values each.
+template <class T>
+std::vector<T> interleaved(unsigned lanes, size_t per_lane, uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<double> step(0, 0.3);
+    std::vector<double> level(lanes);
+    for (unsigned c = 0; c < lanes; ++c) level[c] = 500.0 * c - 300;
+    std::vector<T> v;
+    for (size_t i = 0; i < per_lane; ++i)
+        for (unsigned c = 0; c < lanes; ++c) v.push_back(T(std::round((level[c] += step(rng)) * 100) / 100));
+    return v;
+}
+
 template <class T>
 std::map<std::string, std::vector<T>> float_cases() {
     using I = Ieee<T>;
@@ -124,6 +138,7 @@ std::map<std::string, std::vector<T>> float_cases() {
     c["tiny_decimals"] = tiny;
     c["sines_2500"] = sines;
     c["runs_4000"] = runs;
+    c["interleaved_3x1500"] = interleaved<T>(3, 1500, 6);
     // Every kind in one series, across block boundaries.
     for (const auto& [name, v] : c) mixed.insert(mixed.end(), v.begin(), v.end());
     c["everything"] = mixed;
@@ -165,6 +180,9 @@ std::map<std::string, std::vector<int64_t>> int_cases() {
     c["counter"] = counter;
     c["runs"] = runs;
     c["constant"] = std::vector<int64_t>(2500, -5);
+    std::vector<int64_t> rows;  // (timestamp, count) rows stored row by row
+    for (int64_t i = 0; i < 2000; ++i) rows.insert(rows.end(), {1700000000000 + i * 1000, int64_t(rng() % 50)});
+    c["interleaved_rows"] = rows;
     return c;
 }
 
@@ -454,6 +472,28 @@ TEST(AlpMethods, EachKindOfDataGetsItsMethod) {
     }
 }
 
+// Channels interleaved value by value: every block splits them (stride blocks), at under half of what one
+// series of them costs.
+template <class T>
+void interleaved_channels_take_stride_blocks() {
+    for (unsigned lanes : {2u, 3u, 5u}) {
+        const std::vector<T> v = interleaved<T>(lanes, 20000 / lanes, lanes);
+        const auto b = enc(v, Profile::automatic);
+        ASSERT_TRUE(SameBits(dec<T>(b, v.size()), v)) << lanes;
+        for (int m : block_methods(b, v.size())) EXPECT_EQ(m, 8) << lanes;
+        EXPECT_LT(2 * b.size(), enc(v, Profile::alp).size()) << lanes;
+    }
+}
+TEST(AlpMethods, InterleavedChannelsTakeStrideBlocks) {
+    interleaved_channels_take_stride_blocks<double>();
+    interleaved_channels_take_stride_blocks<float>();
+    const auto rows = int_cases().at("interleaved_rows");
+    const auto b = enc(rows, Profile::automatic);
+    EXPECT_EQ(dec<int64_t>(b, rows.size()), rows);
+    for (int m : block_methods(b, rows.size())) EXPECT_EQ(m, 8);
+    EXPECT_LT(2 * b.size(), enc(rows, Profile::alp).size());
+}
+
 // Float32 blocks that keep losing (zeros with rare 3-decimal spikes are float32 values too, and decimal or
 // run blocks beat them) are left out for a while; when float32 data follows in the same row group, the
 // other methods' blocks turn far costlier and float32 is tried again at once: every block of it is float32.
@@ -493,7 +533,8 @@ TEST(AlpMethods, SummaryReportsEachBlocksMethod) {
     }
     EXPECT_STREQ(alp::block_method_name(0), "raw");
     EXPECT_STREQ(alp::block_method_name(6), "float32");
-    EXPECT_EQ(alp::block_method_name(8), nullptr);
+    EXPECT_STREQ(alp::block_method_name(8), "stride");
+    EXPECT_EQ(alp::block_method_name(9), nullptr);
     // Six full-precision levels in random order take the series dictionary: its entries are reported.
     std::mt19937_64 rng(9);
     std::vector<double> levels(8192);
@@ -615,24 +656,27 @@ TEST(AlpMethods, PeriodicDecimalsAreNotAliasedBySampling) {
 
 TEST(AlpRandomAccess, RangesMatchTheWholeDecode) {
     const auto cases = float_cases<double>();
-    const auto& v = cases.at("everything");
-    for (Profile p : {Profile::alp, Profile::automatic}) {
-        const auto b = enc(v, p);
-        alp::Decoder<double> d(b.data(), b.size(), v.size());
-        EXPECT_EQ(d.block_count(), (v.size() + 1023) / 1024);
-        std::mt19937_64 rng(3);
-        for (int trial = 0; trial < 200; ++trial) {
-            const size_t first = rng() % v.size();
-            const size_t n = rng() % std::min<size_t>(3000, v.size() - first + 1);
-            // An odd offset into a byte buffer: the decoder must cope with unaligned output.
-            std::vector<uint8_t> raw(n * 8 + 1);
-            d.read_range(first, n, raw.data() + 1);
-            std::vector<double> got(n);
-            if (n) std::memcpy(got.data(), raw.data() + 1, n * 8);
-            ASSERT_TRUE(SameBits(v.data() + first, n, got.data(), n)) << first << "+" << n;
+    const std::vector<double> channels = interleaved<double>(3, 3000, 1);  // stride blocks in `auto`
+    for (const auto* series : {&cases.at("everything"), &channels}) {
+        const auto& v = *series;
+        for (Profile p : {Profile::alp, Profile::automatic}) {
+            const auto b = enc(v, p);
+            alp::Decoder<double> d(b.data(), b.size(), v.size());
+            EXPECT_EQ(d.block_count(), (v.size() + 1023) / 1024);
+            std::mt19937_64 rng(3);
+            for (int trial = 0; trial < 200; ++trial) {
+                const size_t first = rng() % v.size();
+                const size_t n = rng() % std::min<size_t>(3000, v.size() - first + 1);
+                // An odd offset into a byte buffer: the decoder must cope with unaligned output.
+                std::vector<uint8_t> raw(n * 8 + 1);
+                d.read_range(first, n, raw.data() + 1);
+                std::vector<double> got(n);
+                if (n) std::memcpy(got.data(), raw.data() + 1, n * 8);
+                ASSERT_TRUE(SameBits(v.data() + first, n, got.data(), n)) << first << "+" << n;
+            }
+            std::vector<double> tmp(1);
+            EXPECT_THROW(d.read_range(v.size(), 1, tmp.data()), InvalidArgument);
         }
-        std::vector<double> tmp(1);
-        EXPECT_THROW(d.read_range(v.size(), 1, tmp.data()), InvalidArgument);
     }
 }
 
@@ -971,6 +1015,14 @@ TEST(AlpFormat, DeltaRleF32AndDictBlocks) {
     Bytes p;
     p.u8(2).u32(2).u32(uint32_t(dict_payload.b.size())).add(dict_payload).u16(unsigned(blk.b.size())).add(blk);
     EXPECT_TRUE(SameBits(dec<double>(p.b, 4), std::vector<double>{7.0, 3.0, 9.0, 9.0}));
+
+    // Three channels of 7 values: channel c holds values c, c + 3, ...: 3, 2 and 2 of them.
+    Bytes stride;
+    stride.u8(8).u8(3);
+    stride.u8(3).ints({10, 11, 12}, 1);
+    stride.u8(3).ints({20, 21}, 1);
+    stride.u8(0).u64(30).u64(31);
+    EXPECT_EQ(dec<int64_t>(one_block(stride), 7), (std::vector<int64_t>{10, 20, 30, 11, 21, 31, 12}));
 }
 
 // ---- malformed payloads --------------------------------------------------------------------------------------
@@ -985,7 +1037,7 @@ TEST(AlpFormat, MalformedPayloadsAreRejected) {
     good.u8(1).u8(2).u8(0).varint(0).varint(0).ints({1234, -5, 0});
     ASSERT_NO_THROW(dec<double>(one_block(good), 3));
     expect_corrupt<double>(one_block(good, 8), 3, "unknown section bit");
-    expect_corrupt<double>(one_block(Bytes().u8(8)), 1, "unknown method");
+    expect_corrupt<double>(one_block(Bytes().u8(9)), 1, "unknown method");
     expect_corrupt<double>(one_block(Bytes().u8(1).u8(19).u8(0).varint(0).varint(0).ints({1})), 1, "exponent 19");
     expect_corrupt<float>(one_block(Bytes().u8(1).u8(11).u8(0).varint(0).varint(0).ints({1})), 1, "float32 exponent 11");
     expect_corrupt<double>(one_block(Bytes().u8(1).u8(2).u8(3).varint(0).varint(0).ints({1})), 1, "factor above exponent");
@@ -1036,6 +1088,18 @@ TEST(AlpFormat, MalformedPayloadsAreRejected) {
     expect_corrupt<double>(one_block(Bytes().u8(4).varint(1).ints({1}).u8(4).varint(1).ints({1}).u8(0).u64(0)), 2,
                            "rle nested in rle");
     expect_corrupt<double>(one_block(Bytes().u8(5).ints({2, 2})), 2, "dict block without a dictionary");
+    // stride
+    const Bytes two_lanes = Bytes().u8(0).u64(1).u8(0).u64(2);
+    ASSERT_NO_THROW(dec<double>(one_block(Bytes().u8(8).u8(2).add(two_lanes)), 2));
+    expect_corrupt<double>(one_block(Bytes().u8(8).u8(1).u8(0).u64(1).u64(2)), 2, "stride 1");
+    expect_corrupt<double>(one_block(Bytes().u8(8).u8(0)), 2, "stride 0");
+    expect_corrupt<double>(one_block(Bytes().u8(8).u8(3).add(two_lanes)), 2, "stride above m");
+    expect_corrupt<double>(one_block(Bytes().u8(8).u8(17)), 100, "stride 17");
+    expect_corrupt<double>(one_block(Bytes().u8(8).u8(2).u8(0).u64(1)), 2, "a channel missing");
+    expect_corrupt<double>(one_block(Bytes().u8(8).u8(2).u8(4).varint(1).ints({0}).u8(0).u64(1).add(two_lanes)), 2,
+                           "rle nested in stride");
+    expect_corrupt<double>(one_block(Bytes().u8(4).varint(1).ints({1}).u8(8).u8(2).add(two_lanes)), 2,
+                           "stride nested in rle");
     // directory and framing
     {
         auto p = one_block(good);

@@ -188,6 +188,16 @@ void alp_seeds() {
     for (int f = 0; f < 17; ++f)
         for (float& x : field) frames.push_back(double(x = std::nextafter(x, (rng.next() & 1) ? 2.0f : 0.0f)));
     alp_seed("f64_frames", 0, frames, true);
+    // Three channels interleaved value by value, and (timestamp, count) rows: `auto` codes them as stride
+    // blocks, a nested block per channel.
+    std::vector<double> channels;
+    double level[3] = {-300, 200, 700};
+    for (int i = 0; i < 700; ++i)
+        for (double& x : level) channels.push_back(std::round((x += double(int(rng.next() % 41) - 20) / 10) * 10) / 10);
+    alp_seed("f64_channels", 0, channels, true);
+    std::vector<int64_t> rows;
+    for (int i = 0; i < 600; ++i) rows.insert(rows.end(), {1700000000000 + i * 1000, (long long)(rng.next() % 50)});
+    alp_seed("i64_rows", 2, rows, true);
 }
 
 void stream_seeds() {

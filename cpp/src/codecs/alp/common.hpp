@@ -27,9 +27,12 @@ enum Method : uint8_t {
     kDict = 5,
     kF32 = 6,
     kSig = 7,
+    kStride = 8,
 };
-inline constexpr uint8_t kMethodCount = 8;
-// Methods a nested block (inside RLE, DICT or F32) may use: never another nesting one.
+inline constexpr uint8_t kMethodCount = 9;
+// Interleaved channels a stride block may split a block into.
+inline constexpr unsigned kMaxStride = 16;
+// Methods a nested block (inside RLE, DICT, F32 or STRIDE) may use: never another nesting one.
 inline bool is_base_method(uint8_t m) { return m <= kDelta || m == kSig; }
 
 inline constexpr uint8_t kSectionModels = 1;

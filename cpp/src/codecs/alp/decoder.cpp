@@ -265,6 +265,18 @@ void decode_body(Reader& r, size_t m, U<T>* out, const Shared& sh, int depth) {
             }
             return;
         }
+        case kStride: {
+            // Channel c holds values c, c + L, c + 2L, ... of the block, each channel a nested block.
+            const unsigned lanes = r.u8("stride");
+            if (lanes < 2 || lanes > kMaxStride || lanes > m) corrupt("stride out of range");
+            auto* lane = reinterpret_cast<U<T>*>(w.vals);
+            for (unsigned c = 0; c < lanes; ++c) {
+                const size_t mc = (m - c + lanes - 1) / lanes;
+                decode_body<T>(r, mc, lane, sh, 1);
+                for (size_t j = 0; j < mc; ++j) out[c + j * lanes] = lane[j];
+            }
+            return;
+        }
         case kF32:
             if constexpr (std::is_same_v<T, double>) {
                 const uint8_t flags = r.u8("float32 flags");
@@ -471,10 +483,10 @@ BlockSummary Decoder<T>::summary() const {
 }
 
 const char* block_method_name(uint8_t method) {
-    static constexpr const char* kNames[kMethodCount] = {"raw",  "alp",  "alp_rd",  "delta",
-                                                         "rle",  "dict", "float32", "sig"};
+    static constexpr const char* kNames[kMethodCount] = {"raw",  "alp",  "alp_rd",  "delta", "rle",
+                                                         "dict", "float32", "sig", "stride"};
     static_assert(kRaw == 0 && kAlp == 1 && kAlpRd == 2 && kDelta == 3 && kRle == 4 && kDict == 5 && kF32 == 6 &&
-                  kSig == 7);
+                  kSig == 7 && kStride == 8);
     return method < kMethodCount ? kNames[method] : nullptr;
 }
 
