@@ -964,6 +964,7 @@ struct SeriesEncoder {
         per_value_sum.fill(0);
         f32_rivalry.reset();
         dict_rivalry.reset();
+        stride_rivalry.reset();
         for (auto& depth : order_memory)
             for (OrderMemory& mem : depth) mem.reset();
         codes_memory.reset();
@@ -1199,6 +1200,9 @@ struct SeriesEncoder {
     // In this row group: float32 blocks against the base methods on the same values, and dictionary blocks
     // against every other method.
     Rivalry f32_rivalry, dict_rivalry;
+    // Stride blocks that lose (a row group whose first and last values looked interleaved, and the rest
+    // not) back off as float32 blocks do.
+    Rivalry stride_rivalry;
     // The estimate of the block encode_block returned last without the dictionary (where the other methods
     // were not tried, kClose times the dictionary block's: what they came to at best in this row group).
     double last_without_dict = 0;
@@ -1287,8 +1291,16 @@ struct SeriesEncoder {
             if (f32) consider(0, f32_est);
         }
         consider(1, rle_est);
-        if (stride && encode_stride(v, m, stride, comp[3], log ? &comp_log[3] : nullptr))
-            consider(3, estimate(comp[3], log ? &comp_log[3] : nullptr));
+        if (stride) {
+            if (stride_rivalry.worth_trying() || stride_rivalry.others_changed(best_est / double(m))) {
+                const bool coded = encode_stride(v, m, stride, comp[3], log ? &comp_log[3] : nullptr);
+                const double est = coded ? estimate(comp[3], log ? &comp_log[3] : nullptr) : 0;
+                stride_rivalry.tried(coded, est, best_est, m);
+                if (coded) consider(3, est);
+            } else {
+                stride_rivalry.skip();
+            }
+        }
         last_without_dict = best_est;
         if (dict_est < std::numeric_limits<double>::infinity()) {
             dict_rivalry.saw(dict_est, best_est, m);
