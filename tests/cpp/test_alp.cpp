@@ -95,6 +95,21 @@ std::vector<T> interleaved(unsigned lanes, size_t per_lane, uint64_t seed) {
     return v;
 }
 
+// Zeros with a spike of full precision at about one value in a hundred (and -0.0, which is not zero, at one
+// in a thousand).
+template <class T>
+std::vector<T> sparse_spikes(size_t n, uint64_t seed) {
+    std::mt19937_64 rng(seed);
+    std::normal_distribution<double> spike(0, 1e4);
+    std::vector<T> v(n, T(0));
+    for (T& x : v) {
+        const uint64_t r = rng() % 1000;
+        if (r < 10) x = T(spike(rng));
+        if (r == 10) x = T(-0.0);
+    }
+    return v;
+}
+
 template <class T>
 std::map<std::string, std::vector<T>> float_cases() {
     using I = Ieee<T>;
@@ -139,6 +154,7 @@ std::map<std::string, std::vector<T>> float_cases() {
     c["sines_2500"] = sines;
     c["runs_4000"] = runs;
     c["interleaved_3x1500"] = interleaved<T>(3, 1500, 6);
+    c["sparse_spikes_4000"] = sparse_spikes<T>(4000, 7);
     // Every kind in one series, across block boundaries.
     for (const auto& [name, v] : c) mixed.insert(mixed.end(), v.begin(), v.end());
     c["everything"] = mixed;
@@ -484,6 +500,28 @@ void interleaved_channels_take_stride_blocks() {
         EXPECT_LT(2 * b.size(), enc(v, Profile::alp).size()) << lanes;
     }
 }
+// Zeros with rare spikes: the spikes' positions and values alone (sparse blocks).
+template <class T>
+void sparse_spikes_take_sparse_blocks() {
+    const std::vector<T> v = sparse_spikes<T>(50000, 3);
+    const auto b = enc(v, Profile::automatic);
+    ASSERT_TRUE(SameBits(dec<T>(b, v.size()), v));
+    // Most blocks: where two of a block's 32 samples are not zero, it is not tried.
+    const auto methods = block_methods(b, v.size());
+    EXPECT_GE(4 * std::count(methods.begin(), methods.end(), 9), 3 * long(methods.size()));
+}
+TEST(AlpMethods, SparseSpikesTakeSparseBlocks) {
+    sparse_spikes_take_sparse_blocks<double>();
+    sparse_spikes_take_sparse_blocks<float>();
+    std::vector<int64_t> events(30000, 0);
+    std::mt19937_64 rng(4);
+    for (int64_t& x : events) x = rng() % 200 == 0 ? int64_t(rng() >> 20) : 0;
+    const auto b = enc(events, Profile::automatic);
+    EXPECT_EQ(dec<int64_t>(b, events.size()), events);
+    const auto methods = block_methods(b, events.size());
+    EXPECT_GE(4 * std::count(methods.begin(), methods.end(), 9), 3 * long(methods.size()));
+}
+
 TEST(AlpMethods, InterleavedChannelsTakeStrideBlocks) {
     interleaved_channels_take_stride_blocks<double>();
     interleaved_channels_take_stride_blocks<float>();
@@ -534,7 +572,8 @@ TEST(AlpMethods, SummaryReportsEachBlocksMethod) {
     EXPECT_STREQ(alp::block_method_name(0), "raw");
     EXPECT_STREQ(alp::block_method_name(6), "float32");
     EXPECT_STREQ(alp::block_method_name(8), "stride");
-    EXPECT_EQ(alp::block_method_name(9), nullptr);
+    EXPECT_STREQ(alp::block_method_name(9), "sparse");
+    EXPECT_EQ(alp::block_method_name(10), nullptr);
     // Six full-precision levels in random order take the series dictionary: its entries are reported.
     std::mt19937_64 rng(9);
     std::vector<double> levels(8192);
@@ -1023,6 +1062,11 @@ TEST(AlpFormat, DeltaRleF32AndDictBlocks) {
     stride.u8(3).ints({20, 21}, 1);
     stride.u8(0).u64(30).u64(31);
     EXPECT_EQ(dec<int64_t>(one_block(stride), 7), (std::vector<int64_t>{10, 20, 30, 11, 21, 31, 12}));
+
+    // Nonzero values at 1, 2 and 6 of 8 (gaps 1, 0, 3), the rest zero.
+    Bytes sparse;
+    sparse.u8(9).varint(3).ints({1, 0, 3}).u8(0).u64(bits_of(2.5)).u64(bits_of(-0.0)).u64(bits_of(7.0));
+    EXPECT_TRUE(SameBits(dec<double>(one_block(sparse), 8), std::vector<double>{0, 2.5, -0.0, 0, 0, 0, 7.0, 0}));
 }
 
 // ---- malformed payloads --------------------------------------------------------------------------------------
@@ -1037,7 +1081,7 @@ TEST(AlpFormat, MalformedPayloadsAreRejected) {
     good.u8(1).u8(2).u8(0).varint(0).varint(0).ints({1234, -5, 0});
     ASSERT_NO_THROW(dec<double>(one_block(good), 3));
     expect_corrupt<double>(one_block(good, 8), 3, "unknown section bit");
-    expect_corrupt<double>(one_block(Bytes().u8(9)), 1, "unknown method");
+    expect_corrupt<double>(one_block(Bytes().u8(10)), 1, "unknown method");
     expect_corrupt<double>(one_block(Bytes().u8(1).u8(19).u8(0).varint(0).varint(0).ints({1})), 1, "exponent 19");
     expect_corrupt<float>(one_block(Bytes().u8(1).u8(11).u8(0).varint(0).varint(0).ints({1})), 1, "float32 exponent 11");
     expect_corrupt<double>(one_block(Bytes().u8(1).u8(2).u8(3).varint(0).varint(0).ints({1})), 1, "factor above exponent");
@@ -1100,6 +1144,15 @@ TEST(AlpFormat, MalformedPayloadsAreRejected) {
                            "rle nested in stride");
     expect_corrupt<double>(one_block(Bytes().u8(4).varint(1).ints({1}).u8(8).u8(2).add(two_lanes)), 2,
                            "stride nested in rle");
+    // sparse
+    ASSERT_NO_THROW(dec<double>(one_block(Bytes().u8(9).varint(1).ints({2}).u8(0).u64(1)), 3));
+    expect_corrupt<double>(one_block(Bytes().u8(9).varint(0)), 3, "no nonzero value");
+    expect_corrupt<double>(one_block(Bytes().u8(9).varint(3).ints({0, 0, 0}).u8(0).u64(1).u64(1).u64(1)), 3,
+                           "every value nonzero");
+    expect_corrupt<double>(one_block(Bytes().u8(9).varint(1).ints({3}).u8(0).u64(1)), 3, "position past the block");
+    expect_corrupt<double>(one_block(Bytes().u8(9).varint(2).ints({1, 1}).u8(0).u64(1).u64(1)), 3,
+                           "second position past the block");
+    expect_corrupt<double>(one_block(Bytes().u8(9).varint(1).ints({-1}).u8(0).u64(1)), 3, "negative gap");
     // directory and framing
     {
         auto p = one_block(good);

@@ -198,6 +198,11 @@ void alp_seeds() {
     std::vector<int64_t> rows;
     for (int i = 0; i < 600; ++i) rows.insert(rows.end(), {1700000000000 + i * 1000, (long long)(rng.next() % 50)});
     alp_seed("i64_rows", 2, rows, true);
+    // Zeros with a rare spike: sparse blocks.
+    std::vector<double> spikes(3000, 0.0);
+    for (double& x : spikes)
+        if (rng.next() % 100 == 0) x = double(int64_t(rng.next() % 2000001) - 1000000) / 7.0;
+    alp_seed("f64_spikes", 0, spikes, true);
 }
 
 void stream_seeds() {

@@ -726,7 +726,20 @@ def test_float32_printed_as_double_is_coded_as_float32():
     assert len(blob) * 2 < len(tsquash.encode(x, "alp"))
 
 
-METHOD_NAMES = ["raw", "alp", "alp_rd", "delta", "rle", "dict", "float32", "sig", "stride"]
+METHOD_NAMES = ["raw", "alp", "alp_rd", "delta", "rle", "dict", "float32", "sig", "stride", "sparse"]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64"])
+def test_mostly_zeros_are_coded_as_positions_and_values(dtype):
+    # Event-like data: zero nearly everywhere, a wide value now and then.
+    rng = np.random.default_rng(11)
+    n = 40000
+    x = np.where(rng.random(n) < 0.005, rng.normal(0, 1e5, n), 0.0)
+    x = x.astype(np.int64) if dtype == "int64" else x.astype(dtype)
+    blob = tsquash.encode(x, "auto")
+    assert tsquash.decode(blob).tobytes() == x.tobytes()
+    per_block = tsquash.block_choices(blob)["per_block"]
+    assert per_block.count("sparse") * 4 >= len(per_block) * 3
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32", "int64"])

@@ -1,7 +1,7 @@
 // The block-framed codecs `alp` and `auto` (docs/format.md, "alp and auto"): values are cut into blocks of
 // 1024, each block is coded by the method that suits it (decimal, high-precision, integer deltas, runs,
-// a series dictionary, float32-derived doubles, significant-digit decimals, interleaved channels, raw) and a directory of block sizes lets any block be
-// decoded without the others. Both codec ids share one payload grammar; `auto` lets its encoder use every
+// a series dictionary, float32-derived doubles, significant-digit decimals, interleaved channels, mostly
+// zeros, raw) and a directory of block sizes lets any block be decoded without the others. Both codec ids share one payload grammar; `auto` lets its encoder use every
 // method and the entropy stage, `alp` only the fast ones.
 //
 // This header is the whole public surface; the implementation lives in cpp/src/codecs/alp/.
@@ -18,7 +18,7 @@ inline constexpr size_t kBlockValues = 1024;
 enum class Profile : uint8_t {
     alp,     // decimal (ALP), high precision (ALP-RD), integer deltas and raw blocks; bit-packing only
     automatic,  // everything: + runs, dictionary, float32 detection, significant-digit decimals,
-                // interleaved channels, entropy-coded integer streams
+                // interleaved channels, mostly zeros, entropy-coded integer streams
 };
 
 // T is double, float or int64_t; values need not be aligned. The payload only; the stream header is the
@@ -66,7 +66,7 @@ private:
 };
 
 // The name of a block method byte ("raw", "alp", "alp_rd", "delta", "rle", "dict", "float32", "sig",
-// "stride"), or
+// "stride", "sparse"), or
 // nullptr for a byte that is none (a decoder rejects such a block).
 const char* block_method_name(uint8_t method);
 

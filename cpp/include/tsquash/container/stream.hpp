@@ -155,7 +155,8 @@ void decode(const uint8_t* data, size_t size, void* out, unsigned threads = 1);
 // What the encoder of an alp or auto stream chose, after the header and the payload checksum are verified;
 // no block is decoded. Other codecs have no blocks: InvalidArgument.
 struct BlockChoices {
-    // Per block, its method: "raw", "alp", "alp_rd", "delta", "rle", "dict", "float32", "sig" or "stride".
+    // Per block, its method: "raw", "alp", "alp_rd", "delta", "rle", "dict", "float32", "sig", "stride" or
+    // "sparse".
     std::vector<std::string_view> methods;
     size_t dictionary_entries = 0;
     size_t entropy_tables = 0;

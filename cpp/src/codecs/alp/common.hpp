@@ -28,11 +28,12 @@ enum Method : uint8_t {
     kF32 = 6,
     kSig = 7,
     kStride = 8,
+    kSparse = 9,
 };
-inline constexpr uint8_t kMethodCount = 9;
+inline constexpr uint8_t kMethodCount = 10;
 // Interleaved channels a stride block may split a block into.
 inline constexpr unsigned kMaxStride = 16;
-// Methods a nested block (inside RLE, DICT, F32 or STRIDE) may use: never another nesting one.
+// Methods a nested block (inside RLE, DICT, F32, STRIDE or SPARSE) may use: never another nesting one.
 inline bool is_base_method(uint8_t m) { return m <= kDelta || m == kSig; }
 
 inline constexpr uint8_t kSectionModels = 1;

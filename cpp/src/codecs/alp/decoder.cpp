@@ -277,6 +277,23 @@ void decode_body(Reader& r, size_t m, U<T>* out, const Shared& sh, int depth) {
             }
             return;
         }
+        case kSparse: {
+            // The values that are not zero (bit pattern 0), with the gaps between their positions.
+            const uint64_t k = r.varint("nonzero count");
+            if (k < 1 || k >= m) corrupt("nonzero count out of range");
+            decode_intseq(r, size_t(k), w.ints, sh);
+            auto* vals = reinterpret_cast<U<T>*>(w.vals);
+            decode_body<T>(r, size_t(k), vals, sh, 1);
+            std::fill(out, out + m, U<T>(0));
+            uint64_t at = 0;
+            for (size_t j = 0; j < k; ++j) {
+                const uint64_t gap = uint64_t(w.ints[j]);
+                if (gap >= m - at) corrupt("nonzero position past the block");
+                at += gap;
+                out[at++] = vals[j];
+            }
+            return;
+        }
         case kF32:
             if constexpr (std::is_same_v<T, double>) {
                 const uint8_t flags = r.u8("float32 flags");
@@ -483,10 +500,10 @@ BlockSummary Decoder<T>::summary() const {
 }
 
 const char* block_method_name(uint8_t method) {
-    static constexpr const char* kNames[kMethodCount] = {"raw",  "alp",  "alp_rd",  "delta", "rle",
-                                                         "dict", "float32", "sig", "stride"};
+    static constexpr const char* kNames[kMethodCount] = {"raw",  "alp",     "alp_rd", "delta",  "rle",
+                                                         "dict", "float32", "sig",    "stride", "sparse"};
     static_assert(kRaw == 0 && kAlp == 1 && kAlpRd == 2 && kDelta == 3 && kRle == 4 && kDict == 5 && kF32 == 6 &&
-                  kSig == 7 && kStride == 8);
+                  kSig == 7 && kStride == 8 && kSparse == 9);
     return method < kMethodCount ? kNames[method] : nullptr;
 }
 

@@ -88,6 +88,7 @@ inline constexpr uint32_t kCtxRunLengths = 3;
 inline constexpr uint32_t kCtxDictCodes = 4;
 inline constexpr uint32_t kCtxF32Corr = 5;
 inline constexpr uint32_t kCtxSig = 6;     // | float32 << 16
+inline constexpr uint32_t kCtxSparseGaps = 7;
 
 // Where the integer streams of a candidate block sit in its bytes, with their residuals, so the entropy
 // stage can re-code a stream in place (nothing in a block records a stream's length, so splicing in a
