@@ -189,12 +189,17 @@ void register_codecs(py::module_& m) {
         const void* p = checked_data(values, dt);
         const size_t n = static_cast<size_t>(values.shape(0));
         const auto pbytes = resolve_params(spec, params_from(params));
+        // The last call's stream, copied out to Python already, lends its memory to this one (up to 8 MiB, as
+        // the encoder's own scratch).
+        static thread_local std::vector<uint8_t> kept;
         std::vector<uint8_t> out;
         {
             py::gil_scoped_release nogil;
-            out = encode(spec.id, dt, pbytes, p, n, n_threads);
+            out = encode(spec.id, dt, pbytes, p, n, n_threads, std::move(kept));
         }
-        return to_bytes(out);
+        py::bytes blob = to_bytes(out);
+        if (out.capacity() <= (size_t(8) << 20)) kept = std::move(out);
+        return blob;
     }, py::arg("values"), py::arg("codec"), py::arg("params") = py::dict(), py::arg("n_threads") = 1u,
        "Encode a 1-D contiguous float64/float32/integer array into a self-describing stream.");
 

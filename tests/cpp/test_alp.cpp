@@ -431,6 +431,26 @@ TEST(AlpDictionary, LargeDictionariesRoundTrip) {
 // Vectors of the encoder's allocator keep their values as they grow from small buffers past
 // kLargeAllocBytes (mapped on huge pages on Linux) and from one large buffer to a larger one, and every
 // byte of a large buffer is writable.
+// A caller that encodes over and over hands the last stream back: the next one is written into its memory,
+// with the same bytes as without it.
+TEST(AlpAllocator, PayloadTakesOverTheStorageItIsGiven) {
+    const auto v = decimals<double>(50000, 2, 0.3, 8);
+    const auto plain = alp::encode<double>(v.data(), v.size(), Profile::automatic);
+    std::vector<uint8_t> storage(2 * plain.size(), 0xAB);
+    const uint8_t* memory = storage.data();
+    const auto reused = alp::encode<double>(v.data(), v.size(), Profile::automatic, 1, std::move(storage));
+    EXPECT_EQ(reused, plain);
+    EXPECT_EQ(reused.data(), memory);
+    std::vector<uint8_t> again = container::encode(container::CodecId::automatic, container::Dtype::float64, {},
+                                                   v.data(), v.size());
+    const uint8_t* stream_memory = again.data();
+    const auto stream = container::encode(container::CodecId::automatic, container::Dtype::float64, {}, v.data(),
+                                          v.size(), 1, std::move(again));
+    EXPECT_EQ(stream.data(), stream_memory);
+    EXPECT_EQ(stream, container::encode(container::CodecId::automatic, container::Dtype::float64, {}, v.data(),
+                                        v.size()));
+}
+
 TEST(AlpAllocator, GrowsPastTheLargeSizeKeepingValues) {
     std::vector<uint64_t, alp::UninitAllocator<uint64_t>> v;
     const size_t n = 3 * alp::kLargeAllocBytes / sizeof(uint64_t) + 12345;

@@ -524,24 +524,24 @@ size_t Decoder::read(void* out, size_t max, unsigned threads) {
 }
 
 std::vector<uint8_t> encode(CodecId codec, Dtype dtype, const std::vector<uint8_t>& params, const void* values,
-                            size_t n, unsigned threads) {
+                            size_t n, unsigned threads, std::vector<uint8_t>&& storage) {
     if (is_block_codec(codec)) {  // whole array at hand: no copy into a streaming buffer
         check_encoder_args(codec, dtype, params);
         const alp::Profile p = profile_of(codec);
         std::vector<uint8_t> payload;
         if (dtype == Dtype::float64) {
-            payload = alp::encode<double>(values, n, p, threads);
+            payload = alp::encode<double>(values, n, p, threads, std::move(storage));
         } else if (dtype == Dtype::float32) {
-            payload = alp::encode<float>(values, n, p, threads);
+            payload = alp::encode<float>(values, n, p, threads, std::move(storage));
         } else if (dtype == Dtype::int64 || dtype == Dtype::uint64) {  // the same bit patterns
-            payload = alp::encode<int64_t>(values, n, p, threads);
+            payload = alp::encode<int64_t>(values, n, p, threads, std::move(storage));
         } else {
             std::vector<int64_t> wide(n);
             visit_dtype(dtype, [&](auto tag) {
                 using T = decltype(tag);
                 if constexpr (std::is_integral_v<T>) widen_all<T>(static_cast<const uint8_t*>(values), n, wide.data());
             });
-            payload = alp::encode<int64_t>(wide.data(), n, p, threads);
+            payload = alp::encode<int64_t>(wide.data(), n, p, threads, std::move(storage));
         }
         return write_stream(codec, dtype, params, n, std::move(payload));
     }

@@ -23,9 +23,12 @@ enum class Profile : uint8_t {
 
 // T is double, float or int64_t; values need not be aligned. The payload only; the stream header is the
 // container's business. Up to `threads` threads share the work (row groups, models, blocks); the bytes are
-// the same for any count.
+// the same for any count. `storage`: a buffer whose memory the payload may take over (its contents are
+// dropped): a caller that encodes over and over hands back the last payload, instead of fresh memory being
+// faulted in page by page on every call.
 template <class T>
-std::vector<uint8_t> encode(const void* values, size_t n, Profile profile, unsigned threads = 1);
+std::vector<uint8_t> encode(const void* values, size_t n, Profile profile, unsigned threads = 1,
+                            std::vector<uint8_t>&& storage = {});
 
 // What the encoder chose for a payload: each block's method (its first byte; see block_method_name) and
 // the shared sections.

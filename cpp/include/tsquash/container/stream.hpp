@@ -147,8 +147,10 @@ private:
 
 // Whole-array conveniences built on Encoder / Decoder. `threads` (not stored in the stream: the bytes are
 // the same for any count) is used by the block codecs alp and auto; the others run on the calling thread.
+// `storage`: a buffer the block codecs may write the stream into (its contents are dropped), such as the
+// previous call's stream once copied out: large fresh buffers are faulted in page by page on every call.
 std::vector<uint8_t> encode(CodecId codec, Dtype dtype, const std::vector<uint8_t>& params, const void* values,
-                            size_t n, unsigned threads = 1);
+                            size_t n, unsigned threads = 1, std::vector<uint8_t>&& storage = {});
 // Decode a whole stream into out, which must hold header.count values of header.dtype.
 void decode(const uint8_t* data, size_t size, void* out, unsigned threads = 1);
 

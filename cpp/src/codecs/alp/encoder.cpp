@@ -1747,9 +1747,10 @@ void cap_blocks_at_raw(Writer& out, size_t area, std::vector<uint16_t>& dir, con
 // (taken when first asked, and kept for the dictionary's own decision), it may stop the encode, which then
 // returns nothing.
 using HeadCheck = std::function<bool(double, const std::function<bool()>&)>;
+// `storage`: a buffer the payload is written into (its capacity reused, its contents dropped).
 template <class T>
 std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOptions& opt, unsigned threads,
-                                   const HeadCheck* check = nullptr);
+                                   const HeadCheck* check = nullptr, std::vector<uint8_t>* storage = nullptr);
 
 // The first blocks, encoded before the dictionary is chosen (see encode_series): four, then sixteen when
 // four did not say it pays (a series whose first blocks are cheaper than the rest, `nyc29_lon`).
@@ -1850,7 +1851,7 @@ struct SeriesDict {
 
 template <class T>
 std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOptions& opt, unsigned threads,
-                                   const HeadCheck* check) {
+                                   const HeadCheck* check, std::vector<uint8_t>* storage) {
     // Row groups are the block passes' tasks: no more encoders (and their scratch) than there are of them.
     const size_t row_groups = (n + kRowgroupBlocks * kBlockValues - 1) / (kRowgroupBlocks * kBlockValues);
     PooledWorkers<T> pooled(opt, unsigned(std::min<size_t>(threads, std::max<size_t>(1, row_groups))));
@@ -1943,6 +1944,10 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
     if (opt.models) plan = plan_entropy(pass.log, threads);
     const std::vector<Model>& models = plan.models;
     Writer out;
+    if (storage) {
+        out.bytes.swap(*storage);
+        out.bytes.clear();
+    }
     out.bytes.reserve(1 + 4096 + 8 + dict.payload.size() + 2 * pass.dir.size() + pass.blocks.size());
     out.u8(uint8_t((models.empty() ? 0 : kSectionModels) | (dict_size ? kSectionDict : 0)));
     if (!models.empty()) write_models(models, out);
@@ -2044,7 +2049,7 @@ double spread_estimate(const T* values, size_t n, size_t samples, const EncodeOp
 
 template <class T>
 std::vector<uint8_t> encode_payload(const void* values, size_t n, Profile profile, unsigned threads,
-                                    bool reference);
+                                    bool reference, std::vector<uint8_t>* storage = nullptr);
 
 // A reference for a series and its differences from it.
 template <class T>
@@ -2085,10 +2090,10 @@ struct ReferencePlan {
 
 template <class T>
 std::vector<uint8_t> encode_payload(const void* values, size_t n, Profile profile, unsigned threads,
-                                    bool reference) {
+                                    bool reference, std::vector<uint8_t>* storage) {
     const EncodeOptions opt = options_for(profile, n);
     const uint8_t* raw = static_cast<const uint8_t*>(values);
-    if (!reference || !opt.automatic || n < kReferenceMinValues) return encode_series<T>(raw, n, opt, threads);
+    if (!reference || !opt.automatic || n < kReferenceMinValues) return encode_series<T>(raw, n, opt, threads, nullptr, storage);
     std::vector<T> copy;  // callers may hand unaligned memory: only then is a copy made
     const T* v = static_cast<const T*>(values);
     if (reinterpret_cast<uintptr_t>(values) % alignof(T) != 0) {
@@ -2110,13 +2115,13 @@ std::vector<uint8_t> encode_payload(const void* values, size_t n, Profile profil
                                  double(blocks * kBlockValues);
         return diff_bits + bits * double(plan.choice.period) / double(n) <= bits;
     };
-    std::vector<uint8_t> plain = encode_series<T>(raw, n, opt, threads, &early);
+    std::vector<uint8_t> plain = encode_series<T>(raw, n, opt, threads, &early, storage);
     std::vector<uint8_t> with_reference;
     if (plain.empty()) {
         with_reference = plan.encode(n, profile, threads);
         const double plain_est = spread_estimate(v, n, kSpreadBlocks, opt);
         if (double(with_reference.size()) * 8 <= kReferenceSure * plain_est * double(n)) return with_reference;
-        plain = encode_series<T>(raw, n, opt, threads);
+        plain = encode_series<T>(raw, n, opt, threads, nullptr, storage);
     }
     const double plain_bits = double(plain.size()) * 8 / double(n);
     if (with_reference.empty()) {
@@ -2130,9 +2135,10 @@ std::vector<uint8_t> encode_payload(const void* values, size_t n, Profile profil
 }  // namespace
 
 template <class T>
-std::vector<uint8_t> encode(const void* values, size_t n, Profile profile, unsigned threads) {
+std::vector<uint8_t> encode(const void* values, size_t n, Profile profile, unsigned threads,
+                            std::vector<uint8_t>&& storage) {
     if (n == 0) return {};
-    return encode_payload<T>(values, n, profile, std::max(1u, threads), true);
+    return encode_payload<T>(values, n, profile, std::max(1u, threads), true, &storage);
 }
 
 template <class T>
@@ -2141,9 +2147,9 @@ std::vector<uint8_t> encode_without_reference(const void* values, size_t n, Prof
     return encode_payload<T>(values, n, profile, std::max(1u, threads), false);
 }
 
-template std::vector<uint8_t> encode<double>(const void*, size_t, Profile, unsigned);
-template std::vector<uint8_t> encode<float>(const void*, size_t, Profile, unsigned);
-template std::vector<uint8_t> encode<int64_t>(const void*, size_t, Profile, unsigned);
+template std::vector<uint8_t> encode<double>(const void*, size_t, Profile, unsigned, std::vector<uint8_t>&&);
+template std::vector<uint8_t> encode<float>(const void*, size_t, Profile, unsigned, std::vector<uint8_t>&&);
+template std::vector<uint8_t> encode<int64_t>(const void*, size_t, Profile, unsigned, std::vector<uint8_t>&&);
 template std::vector<uint8_t> encode_without_reference<double>(const void*, size_t, Profile, unsigned);
 template std::vector<uint8_t> encode_without_reference<float>(const void*, size_t, Profile, unsigned);
 template std::vector<uint8_t> encode_without_reference<int64_t>(const void*, size_t, Profile, unsigned);
