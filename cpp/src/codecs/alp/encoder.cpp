@@ -1053,9 +1053,7 @@ struct SeriesEncoder {
         w.u8(kSparse);
         w.varint(k);
         write_intseq(gaps, k, opt.max_order, w, log, kCtxSparseGaps);
-        nested_log.clear();
-        Writer& nb = encode_base(vals, k, 1, log ? &nested_log : nullptr);
-        append_nested(w, nb, nested_log, log);
+        append_base(w, vals, k, log);
         return true;
     }
 
@@ -1069,9 +1067,7 @@ struct SeriesEncoder {
         for (unsigned c = 0; c < lanes; ++c) {
             size_t mc = 0;
             for (size_t i = c; i < m; i += lanes) lane[mc++] = v[i];
-            nested_log.clear();
-            Writer& nb = encode_base(lane, mc, 1, log ? &nested_log : nullptr);
-            append_nested(w, nb, nested_log, log);
+            append_base(w, lane, mc, log);
         }
         return true;
     }
@@ -1368,9 +1364,7 @@ struct SeriesEncoder {
         w.u8(kDict);
         write_intseq(codes, m, opt.max_order, w, log, kCtxDictCodes, &codes_memory);
         if (nesc) {
-            nested_log.clear();
-            Writer& nb = encode_base(esc, nesc, 1, log ? &nested_log : nullptr);
-            append_nested(w, nb, nested_log, log);
+            append_base(w, esc, nesc, log);
         }
         return true;
     }
@@ -1379,6 +1373,12 @@ struct SeriesEncoder {
     static void append_nested(Writer& w, const Writer& nested, const SeqLog& nested_log, SeqLog* log) {
         if (log) log->take(nested_log, w.size());
         w.append(nested.bytes.data(), nested.size());
+    }
+    // Appends k values as a nested block of the smallest base method.
+    void append_base(Writer& w, const T* vals, size_t k, SeqLog* log) {
+        nested_log.clear();
+        Writer& nb = encode_base(vals, k, 1, log ? &nested_log : nullptr);
+        append_nested(w, nb, nested_log, log);
     }
 
     // Doubles that are float32 values, or within a few units in the last place of one (float32 data printed
