@@ -593,7 +593,8 @@ TEST(AlpMethods, SummaryReportsEachBlocksMethod) {
     EXPECT_STREQ(alp::block_method_name(6), "float32");
     EXPECT_STREQ(alp::block_method_name(8), "stride");
     EXPECT_STREQ(alp::block_method_name(9), "sparse");
-    EXPECT_EQ(alp::block_method_name(10), nullptr);
+    EXPECT_STREQ(alp::block_method_name(10), "alp_exc");
+    EXPECT_EQ(alp::block_method_name(11), nullptr);
     // Six full-precision levels in random order take the series dictionary: its entries are reported.
     std::mt19937_64 rng(9);
     std::vector<double> levels(8192);
@@ -732,6 +733,28 @@ void non_finite_values_leave_the_pair_alone() {
 TEST(AlpMethods, NonFiniteValuesDoNotSwayTheDecimalPair) {
     non_finite_values_leave_the_pair_alone<double>();
     non_finite_values_leave_the_pair_alone<float>();
+}
+
+// Missing readings (NaN) scattered over a decimal walk, one value in 20: `auto` writes the exceptions of
+// those blocks as integer streams (alp_exc), their gaps and one repeated bit pattern, at a few bits each where
+// raw exceptions take 16 and the value's bits.
+template <class T>
+void missing_readings_cost_a_few_bits() {
+    auto v = decimals<T>(40960, 3, 0.3, 43);
+    const size_t plain = enc(v, Profile::automatic).size();
+    std::mt19937_64 rng(44);
+    size_t missing = 0;
+    for (T& x : v)
+        if (rng() % 20 == 0) x = T(NAN), ++missing;
+    const auto b = enc(v, Profile::automatic);
+    ASSERT_TRUE(SameBits(v, dec<T>(b, v.size())));
+    EXPECT_LT(b.size() * 8.0, plain * 8.0 + missing * 8.0) << plain << " bytes without them";
+    const alp::BlockSummary sum = alp::Decoder<T>(b.data(), b.size(), v.size()).summary();
+    EXPECT_GT(std::count(sum.methods.begin(), sum.methods.end(), uint8_t(10)), 30);
+}
+TEST(AlpMethods, MissingReadingsCostAFewBits) {
+    missing_readings_cost_a_few_bits<double>();
+    missing_readings_cost_a_few_bits<float>();
 }
 
 // ---- random access -----------------------------------------------------------------------------------------
@@ -1017,6 +1040,29 @@ TEST(AlpFormat, SigBlockFollowsTheDocumentedMapping) {
     EXPECT_EQ(bits_of(f[1]), bits_of(float(334567.0 / 1e4)));
 }
 
+// alp_exc: an alp block whose exceptions are two integer streams (positions, then bit patterns), and whose
+// second-pair positions follow as in alp.
+TEST(AlpFormat, AlpExcBlock) {
+    const uint64_t nan = 0x7FF8000000000000ull, inf = 0x7FF0000000000000ull;
+    Bytes blk;  // e = 2, f = 0: hundredths; exceptions at 1 and 3 (positions as first differences)
+    blk.u8(10).u8(2).u8(0).varint(2).varint(0).ints({1234, -5, 0, 7, 250});
+    blk.ints({1, 3}, 1).ints({int64_t(nan), int64_t(inf)});
+    const auto out = dec<double>(one_block(blk), 5);
+    EXPECT_EQ(bits_of(out[0]), bits_of(12.34));
+    EXPECT_EQ(bits_of(out[1]), nan);
+    EXPECT_EQ(bits_of(out[2]), bits_of(0.0));
+    EXPECT_EQ(bits_of(out[3]), inf);
+    EXPECT_EQ(bits_of(out[4]), bits_of(2.5));
+    // float32, with a second pair: its positions after the two streams.
+    Bytes b32;
+    b32.u8(10).u8(1).u8(0).varint(2).varint(1).u8(2).u8(1).ints({15, 25, 30});
+    b32.ints({0, 2}).ints({int64_t(bits_of(-0.0f)), int64_t(bits_of(-0.0f))}).u16(1);
+    const auto f = dec<float>(one_block(b32), 3);
+    EXPECT_EQ(bits_of(f[0]), bits_of(-0.0f));
+    EXPECT_EQ(bits_of(f[1]), bits_of(float(25.0 * 1e1 * 1e-2)));
+    EXPECT_EQ(bits_of(f[2]), bits_of(-0.0f));
+}
+
 TEST(AlpFormat, AlpRdBlock) {
     Bytes blk;
     blk.u8(2).u8(48).u8(2).u16(0x3FF0).u16(0x4000).varint(1);  // r = 48, two left values, one exception
@@ -1124,7 +1170,7 @@ TEST(AlpFormat, MalformedPayloadsAreRejected) {
     good.u8(1).u8(2).u8(0).varint(0).varint(0).ints({1234, -5, 0});
     ASSERT_NO_THROW(dec<double>(one_block(good), 3));
     expect_corrupt<double>(one_block(good, 8), 3, "unknown section bit");
-    expect_corrupt<double>(one_block(Bytes().u8(10)), 1, "unknown method");
+    expect_corrupt<double>(one_block(Bytes().u8(11)), 1, "unknown method");
     expect_corrupt<double>(one_block(Bytes().u8(1).u8(19).u8(0).varint(0).varint(0).ints({1})), 1, "exponent 19");
     expect_corrupt<float>(one_block(Bytes().u8(1).u8(11).u8(0).varint(0).varint(0).ints({1})), 1, "float32 exponent 11");
     expect_corrupt<double>(one_block(Bytes().u8(1).u8(2).u8(3).varint(0).varint(0).ints({1})), 1, "factor above exponent");
@@ -1136,6 +1182,23 @@ TEST(AlpFormat, MalformedPayloadsAreRejected) {
     expect_corrupt<int64_t>(one_block(Bytes().u8(1).u8(2).u8(0).varint(0).varint(0).ints({1})), 1, "alp in an int64 stream");
     expect_corrupt<float>(one_block(Bytes().u8(6).u8(0).u8(0).u32(0)), 1, "f32 in a float32 stream");
     expect_corrupt<double>(one_block(Bytes().u8(6).u8(2).u8(0).u32(0)), 1, "unknown f32 flags");
+    // alp_exc
+    auto alp_exc = [](uint64_t k, std::vector<int64_t> at, std::vector<int64_t> bits) {
+        return one_block(Bytes().u8(10).u8(2).u8(0).varint(k).varint(0).ints({1, 2, 3}).ints(at).ints(bits));
+    };
+    ASSERT_NO_THROW(dec<double>(alp_exc(2, {0, 2}, {5, 6}), 3));
+    expect_corrupt<double>(one_block(Bytes().u8(10).u8(2).u8(0).varint(0).varint(0).ints({1, 2, 3})), 3,
+                           "alp_exc without exceptions");
+    expect_corrupt<double>(alp_exc(2, {2, 2}, {5, 6}), 3, "alp_exc repeated position");
+    expect_corrupt<double>(alp_exc(2, {2, 0}, {5, 6}), 3, "alp_exc positions out of order");
+    expect_corrupt<double>(alp_exc(2, {0, 3}, {5, 6}), 3, "alp_exc position past the block");
+    expect_corrupt<double>(alp_exc(2, {0, -1}, {5, 6}), 3, "alp_exc negative position");
+    expect_corrupt<double>(alp_exc(4, {0, 1, 2, 3}, {5, 6, 7, 8}), 3, "alp_exc exceptions above m");
+    expect_corrupt<double>(one_block(Bytes().u8(10).u8(2).u8(0).varint(2).varint(0).ints({1, 2, 3}).ints({0, 2})), 3,
+                           "alp_exc without its values stream");
+    expect_corrupt<float>(one_block(Bytes().u8(10).u8(2).u8(0).varint(1).varint(0).ints({1}).ints({0}).ints({int64_t(1) << 32})),
+                          1, "alp_exc value wider than float32");
+    expect_corrupt<int64_t>(alp_exc(2, {0, 2}, {5, 6}), 3, "alp_exc in an int64 stream");
     // sig
     ASSERT_NO_THROW(dec<double>(one_block(Bytes().u8(7).u8(3).u8(2).u8(1).varint(0).ints({189, -189})), 2));
     expect_corrupt<double>(one_block(Bytes().u8(7).u8(3).u8(2).u8(1).varint(0).ints({190})), 1, "sig past the last decade");

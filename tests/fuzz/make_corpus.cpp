@@ -203,6 +203,16 @@ void alp_seeds() {
     for (double& x : spikes)
         if (rng.next() % 100 == 0) x = double(int64_t(rng.next() % 2000001) - 1000000) / 7.0;
     alp_seed("f64_spikes", 0, spikes, true);
+    // A decimal walk with missing readings (NaN, scattered and in a stretch): alp_exc blocks, whose
+    // exceptions are integer streams.
+    std::vector<double> gaps;
+    long long milli = 20000;
+    for (int i = 0; i < 3000; ++i) {
+        milli += (long long)(rng.next() % 601) - 300;
+        const bool missing = rng.next() % 20 == 0 || (i >= 1500 && i < 1540);
+        gaps.push_back(missing ? std::numeric_limits<double>::quiet_NaN() : double(milli) / 1000);
+    }
+    alp_seed("f64_gaps", 0, gaps, true);
 }
 
 void stream_seeds() {

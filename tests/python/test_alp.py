@@ -214,18 +214,24 @@ def sig_value(q: int, e: int, p: int, decades: int, w: int) -> int:
 def read_block(c: Cursor, m: int, w: int, ctx, nested: bool = False) -> list[int]:
     method = c.u8()
     if nested:
-        assert method <= 3 or method == 7, "nested blocks use base methods"
+        assert method <= 3 or method in (7, 10), "nested blocks use base methods"
     if method == 0:
         return [int.from_bytes(c.take(w // 8), "little") for _ in range(m)]
-    if method == 1:
+    if method in (1, 10):  # 10: alp_exc, the exceptions as two integer streams
         e, f = c.u8(), c.u8()
         k = c.varint()
         k2 = c.varint()
         e2, f2 = (c.u8(), c.u8()) if k2 else (0, 0)
         n = read_ints(c, m, ctx["models"])
         out = [alp_value(signed(x), e, f, w) for x in n]
-        pos = [c.u16() for _ in range(k)]
-        vals = [int.from_bytes(c.take(w // 8), "little") for _ in range(k)]
+        if method == 10:
+            assert k >= 1
+            pos, vals = read_ints(c, k, ctx["models"]), read_ints(c, k, ctx["models"])
+            assert all(p < m for p in pos) and all(a < b for a, b in zip(pos, pos[1:])), "positions in order"
+            assert all(v >> w == 0 for v in vals), "values within the dtype"
+        else:
+            pos = [c.u16() for _ in range(k)]
+            vals = [int.from_bytes(c.take(w // 8), "little") for _ in range(k)]
         for p in [c.u16() for _ in range(k2)]:
             out[p] = alp_value(signed(n[p]), e2, f2, w)
         for p, v in zip(pos, vals):
@@ -726,7 +732,29 @@ def test_float32_printed_as_double_is_coded_as_float32():
     assert len(blob) * 2 < len(tsquash.encode(x, "alp"))
 
 
-METHOD_NAMES = ["raw", "alp", "alp_rd", "delta", "rle", "dict", "float32", "sig", "stride", "sparse"]
+METHOD_NAMES = ["raw", "alp", "alp_rd", "delta", "rle", "dict", "float32", "sig", "stride", "sparse", "alp_exc"]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("layout", ["scattered", "stretches"])
+def test_missing_readings_cost_little(dtype, layout):
+    # A sensor's decimal readings with gaps (NaN, as pandas stores missing values): 5% of them, one at a time
+    # or in stretches of 50. Each costs a few bits over the readings alone, not a raw exception's 80.
+    rng = np.random.default_rng(21)
+    n = 50000
+    x = decimal_walk(n, 3, 0.3, 22).astype(dtype)
+    plain = len(tsquash.encode(x, "auto"))
+    if layout == "scattered":
+        gone = rng.random(n) < 0.05
+    else:
+        gone = np.zeros(n, bool)
+        for s in rng.choice(n - 50, n // 1000):
+            gone[s:s + 50] = True
+    x[gone] = np.nan
+    blob = tsquash.encode(x, "auto")
+    assert tsquash.decode(blob).tobytes() == x.tobytes()
+    assert len(blob) * 8 < plain * 8 + 8 * gone.sum()
+    assert "alp_exc" in tsquash.block_choices(blob)["methods"]
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32", "int64"])
@@ -773,6 +801,7 @@ def test_block_choices_name_each_blocks_method():
         "runs": np.repeat(np.round(np.sin(t[:60]) * 10, 3), 100),
         "int16": (t % 1000).astype(np.int16),
         "mixed": np.concatenate([decimal_walk(3000, 1, 1.0, 4), float32_printed(3000, 5), np.zeros(3000)]),
+        "gaps": np.where(t % 9 == 4, np.nan, decimal_walk(t.size, 2, 0.3, 5)),
     }
     for name, x in inputs.items():
         for codec in ("alp", "auto"):
@@ -786,6 +815,7 @@ def test_block_choices_name_each_blocks_method():
                 assert c["dictionary_entries"] == c["entropy_tables"] == c["reference_period"] == 0
     assert set(tsquash.block_choices(tsquash.encode(inputs["float32 printed"], "auto"))["methods"]) == {"float32"}
     assert tsquash.block_choices(tsquash.encode(levels, "auto"))["dictionary_entries"] == 3
+    assert set(tsquash.block_choices(tsquash.encode(inputs["gaps"], "auto"))["methods"]) == {"alp_exc"}
     empty = tsquash.block_choices(tsquash.encode(np.zeros(0), "auto"))
     assert empty["blocks"] == 0 and empty["methods"] == {} and empty["per_block"] == []
 
@@ -914,7 +944,7 @@ def test_decimals_after_dictionary_blocks_go_back_to_the_decimal_method():
     blob = tsquash.encode(x, "auto")
     assert_bits_equal(tsquash.decode(blob), x)
     methods = block_methods(blob)
-    assert set(methods[:23]) == {5} and set(methods[24:]) == {1}, methods
+    assert set(methods[:23]) == {5} and set(methods[24:]) <= {1, 10}, methods  # alp, or alp_exc
 
 
 def test_a_dictionary_chosen_from_the_first_blocks_is_dropped_when_it_does_not_pay():

@@ -69,8 +69,7 @@ private:
 };
 
 // The name of a block method byte ("raw", "alp", "alp_rd", "delta", "rle", "dict", "float32", "sig",
-// "stride", "sparse"), or
-// nullptr for a byte that is none (a decoder rejects such a block).
+// "stride", "sparse", "alp_exc"), or nullptr for a byte that is none (a decoder rejects such a block).
 const char* block_method_name(uint8_t method);
 
 }  // namespace tsquash::codecs::alp

@@ -83,12 +83,14 @@ void patch_exceptions(const uint8_t* pos, const uint8_t* vals, size_t nexc, size
     }
 }
 
+// `streams`: alp_exc, whose exceptions are two integer streams (positions, bit patterns) after the integers.
 template <class T>
-void decode_alp(Reader& r, size_t m, U<T>* out, const Shared& sh, Work& w) {
+void decode_alp(Reader& r, size_t m, U<T>* out, const Shared& sh, Work& w, bool streams) {
     const unsigned e = r.u8("exponent"), f = r.u8("factor");
     if (e > Traits<T>::kMaxE || f > e) corrupt("exponent or factor out of range");
     const uint64_t nexc = r.varint("exception count");
     if (nexc > m) corrupt("more exceptions than values");
+    if (streams && nexc == 0) corrupt("alp_exc block without exceptions");
     const uint64_t n2 = r.varint("second-pair count");
     if (n2 > m) corrupt("more second-pair values than values");
     unsigned e2 = 0, f2 = 0;
@@ -100,8 +102,15 @@ void decode_alp(Reader& r, size_t m, U<T>* out, const Shared& sh, Work& w) {
     decode_intseq(r, m, w.ints, sh);
     const int64_t* n = w.ints;
     kernels::alp_decode(n, m, e, f, out);
-    const uint8_t* pos = r.take(2 * size_t(nexc), "exception positions");
-    const uint8_t* vals = r.take(sizeof(U<T>) * size_t(nexc), "exception values");
+    const uint8_t* pos = nullptr;
+    const uint8_t* vals = nullptr;
+    if (streams) {
+        decode_intseq(r, size_t(nexc), reinterpret_cast<int64_t*>(w.a), sh);
+        decode_intseq(r, size_t(nexc), reinterpret_cast<int64_t*>(w.b), sh);
+    } else {
+        pos = r.take(2 * size_t(nexc), "exception positions");
+        vals = r.take(sizeof(U<T>) * size_t(nexc), "exception values");
+    }
     const uint8_t* pos2 = r.take(2 * size_t(n2), "second-pair positions");
     size_t prev = 0;
     for (size_t k = 0; k < n2; ++k) {
@@ -110,7 +119,16 @@ void decode_alp(Reader& r, size_t m, U<T>* out, const Shared& sh, Work& w) {
         prev = p;
         out[p] = std::bit_cast<U<T>>(alp_decode_value(n[p], e2, f2, T{}));
     }
-    patch_exceptions<T>(pos, vals, size_t(nexc), m, out);
+    if (!streams) {
+        patch_exceptions<T>(pos, vals, size_t(nexc), m, out);
+        return;
+    }
+    for (size_t k = 0; k < nexc; ++k) {
+        const uint64_t p = w.a[k], bits = w.b[k];
+        if (p >= m || (k > 0 && p <= w.a[k - 1])) corrupt("exception positions out of range or out of order");
+        if (bits > std::numeric_limits<U<T>>::max()) corrupt("exception value wider than the dtype");
+        out[p] = U<T>(bits);
+    }
 }
 
 template <class T>
@@ -187,8 +205,9 @@ void decode_body(Reader& r, size_t m, U<T>* out, const Shared& sh, int depth) {
             return;
         }
         case kAlp:
+        case kAlpExc:
             if constexpr (Traits<T>::kFloat) {
-                decode_alp<T>(r, m, out, sh, w);
+                decode_alp<T>(r, m, out, sh, w, method == kAlpExc);
                 return;
             }
             break;
@@ -500,10 +519,10 @@ BlockSummary Decoder<T>::summary() const {
 }
 
 const char* block_method_name(uint8_t method) {
-    static constexpr const char* kNames[kMethodCount] = {"raw",  "alp",     "alp_rd", "delta",  "rle",
-                                                         "dict", "float32", "sig",    "stride", "sparse"};
+    static constexpr const char* kNames[kMethodCount] = {"raw",  "alp",     "alp_rd", "delta",  "rle",    "dict",
+                                                         "float32", "sig", "stride", "sparse", "alp_exc"};
     static_assert(kRaw == 0 && kAlp == 1 && kAlpRd == 2 && kDelta == 3 && kRle == 4 && kDict == 5 && kF32 == 6 &&
-                  kSig == 7 && kStride == 8 && kSparse == 9);
+                  kSig == 7 && kStride == 8 && kSparse == 9 && kAlpExc == 10);
     return method < kMethodCount ? kNames[method] : nullptr;
 }
 

@@ -89,6 +89,8 @@ inline constexpr uint32_t kCtxDictCodes = 4;
 inline constexpr uint32_t kCtxF32Corr = 5;
 inline constexpr uint32_t kCtxSig = 6;     // | float32 << 16
 inline constexpr uint32_t kCtxSparseGaps = 7;
+inline constexpr uint32_t kCtxExceptionPositions = 8;
+inline constexpr uint32_t kCtxExceptionValues = 9;  // | float32 << 16
 
 // Where the integer streams of a candidate block sit in its bytes, with their residuals, so the entropy
 // stage can re-code a stream in place (nothing in a block records a stream's length, so splicing in a
@@ -152,6 +154,16 @@ struct SeqLog {
         entries.back().for_count = rc;
     }
     void finish_last(size_t length) { entries.back().length = length; }
+    // Where the log stands, and a return there (the entries logged since are dropped).
+    struct Mark {
+        size_t entries, arena, heads;
+    };
+    Mark mark() const { return {entries.size(), arena.size(), heads.size()}; }
+    void rollback(const Mark& m) {
+        entries.resize(m.entries);
+        arena.resize(m.arena);
+        heads.resize(m.heads);
+    }
     // Move another log's entries in (it is left empty): by swapping buffers when this one is empty.
     void absorb(SeqLog& other) {
         if (entries.empty()) {
