@@ -594,7 +594,8 @@ TEST(AlpMethods, SummaryReportsEachBlocksMethod) {
     EXPECT_STREQ(alp::block_method_name(8), "stride");
     EXPECT_STREQ(alp::block_method_name(9), "sparse");
     EXPECT_STREQ(alp::block_method_name(10), "alp_exc");
-    EXPECT_EQ(alp::block_method_name(11), nullptr);
+    EXPECT_STREQ(alp::block_method_name(11), "sig_exc");
+    EXPECT_EQ(alp::block_method_name(12), nullptr);
     // Six full-precision levels in random order take the series dictionary: its entries are reported.
     std::mt19937_64 rng(9);
     std::vector<double> levels(8192);
@@ -1063,6 +1064,18 @@ TEST(AlpFormat, AlpExcBlock) {
     EXPECT_EQ(bits_of(f[2]), bits_of(-0.0f));
 }
 
+// sig_exc: a sig block whose exceptions are two integer streams, as in alp_exc.
+TEST(AlpFormat, SigExcBlock) {
+    const uint64_t nan = 0x7FF8000000000000ull;
+    Bytes blk;  // e = 3, 2 significant digits, 1 decade above: 0.012, NaN, 0.99, NaN
+    blk.u8(11).u8(3).u8(2).u8(1).varint(2).ints({12, 0, 189, 0}).ints({1, 3}, 1).ints({int64_t(nan), int64_t(nan)});
+    const auto out = dec<double>(one_block(blk), 4);
+    EXPECT_EQ(bits_of(out[0]), bits_of(0.012));
+    EXPECT_EQ(bits_of(out[1]), nan);
+    EXPECT_EQ(bits_of(out[2]), bits_of(0.99));
+    EXPECT_EQ(bits_of(out[3]), nan);
+}
+
 TEST(AlpFormat, AlpRdBlock) {
     Bytes blk;
     blk.u8(2).u8(48).u8(2).u16(0x3FF0).u16(0x4000).varint(1);  // r = 48, two left values, one exception
@@ -1170,7 +1183,7 @@ TEST(AlpFormat, MalformedPayloadsAreRejected) {
     good.u8(1).u8(2).u8(0).varint(0).varint(0).ints({1234, -5, 0});
     ASSERT_NO_THROW(dec<double>(one_block(good), 3));
     expect_corrupt<double>(one_block(good, 8), 3, "unknown section bit");
-    expect_corrupt<double>(one_block(Bytes().u8(11)), 1, "unknown method");
+    expect_corrupt<double>(one_block(Bytes().u8(12)), 1, "unknown method");
     expect_corrupt<double>(one_block(Bytes().u8(1).u8(19).u8(0).varint(0).varint(0).ints({1})), 1, "exponent 19");
     expect_corrupt<float>(one_block(Bytes().u8(1).u8(11).u8(0).varint(0).varint(0).ints({1})), 1, "float32 exponent 11");
     expect_corrupt<double>(one_block(Bytes().u8(1).u8(2).u8(3).varint(0).varint(0).ints({1})), 1, "factor above exponent");
@@ -1199,6 +1212,13 @@ TEST(AlpFormat, MalformedPayloadsAreRejected) {
     expect_corrupt<float>(one_block(Bytes().u8(10).u8(2).u8(0).varint(1).varint(0).ints({1}).ints({0}).ints({int64_t(1) << 32})),
                           1, "alp_exc value wider than float32");
     expect_corrupt<int64_t>(alp_exc(2, {0, 2}, {5, 6}), 3, "alp_exc in an int64 stream");
+    // sig_exc
+    ASSERT_NO_THROW(dec<double>(one_block(Bytes().u8(11).u8(3).u8(2).u8(1).varint(1).ints({189, 0}).ints({1}).ints({5})), 2));
+    expect_corrupt<double>(one_block(Bytes().u8(11).u8(3).u8(2).u8(1).varint(0).ints({189})), 1, "sig_exc without exceptions");
+    expect_corrupt<double>(one_block(Bytes().u8(11).u8(3).u8(2).u8(1).varint(1).ints({189, 0}).ints({2}).ints({5})), 2,
+                           "sig_exc position past the block");
+    expect_corrupt<float>(one_block(Bytes().u8(11).u8(3).u8(2).u8(1).varint(1).ints({189}).ints({0}).ints({int64_t(1) << 32})),
+                          1, "sig_exc value wider than float32");
     // sig
     ASSERT_NO_THROW(dec<double>(one_block(Bytes().u8(7).u8(3).u8(2).u8(1).varint(0).ints({189, -189})), 2));
     expect_corrupt<double>(one_block(Bytes().u8(7).u8(3).u8(2).u8(1).varint(0).ints({190})), 1, "sig past the last decade");

@@ -176,6 +176,9 @@ void alp_seeds() {
     sig32[5] = -0.0f, sig32[77] = std::numeric_limits<float>::quiet_NaN(), sig32[300] = std::numeric_limits<float>::infinity();
     alp_seed("f64_significant_digits", 0, sig64);
     alp_seed("f32_significant_digits", 1, sig32);
+    // The same with every 16th value missing (NaN): sig_exc blocks, their exceptions as integer streams.
+    for (size_t i = 0; i < sig64.size(); i += 16) sig64[i] = std::numeric_limits<double>::quiet_NaN();
+    alp_seed("f64_significant_digits_gaps", 0, sig64, true);
     std::vector<int64_t> ts;
     for (int i = 0; i < 1500; ++i) ts.push_back(1700000000000 + i * 1000 + (long long)(rng.next() % 5) - 2);
     for (int i = 0; i < 200; ++i) ts.push_back(i / 40);

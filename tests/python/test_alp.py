@@ -214,7 +214,7 @@ def sig_value(q: int, e: int, p: int, decades: int, w: int) -> int:
 def read_block(c: Cursor, m: int, w: int, ctx, nested: bool = False) -> list[int]:
     method = c.u8()
     if nested:
-        assert method <= 3 or method in (7, 10), "nested blocks use base methods"
+        assert method <= 3 or method in (7, 10, 11), "nested blocks use base methods"
     if method == 0:
         return [int.from_bytes(c.take(w // 8), "little") for _ in range(m)]
     if method in (1, 10):  # 10: alp_exc, the exceptions as two integer streams
@@ -252,13 +252,20 @@ def read_block(c: Cursor, m: int, w: int, ctx, nested: bool = False) -> list[int
         return out
     if method == 3:
         return [x & ((1 << w) - 1) for x in read_ints(c, m, ctx["models"])]
-    if method == 7:
+    if method in (7, 11):  # 11: sig_exc, the exceptions as two integer streams
         e, p, decades = c.u8(), c.u8(), c.u8()
         assert e <= (18 if w == 64 else 10) and 1 <= p <= (15 if w == 64 else 9) and decades <= e
         k = c.varint()
         out = [sig_value(signed(q), e, p, decades, w) for q in read_ints(c, m, ctx["models"])]
-        pos = [c.u16() for _ in range(k)]
-        for p_, v in zip(pos, [int.from_bytes(c.take(w // 8), "little") for _ in range(k)]):
+        if method == 11:
+            assert k >= 1
+            pos, vals = read_ints(c, k, ctx["models"]), read_ints(c, k, ctx["models"])
+            assert all(q < m for q in pos) and all(a < b for a, b in zip(pos, pos[1:])), "positions in order"
+            assert all(v >> w == 0 for v in vals), "values within the dtype"
+        else:
+            pos = [c.u16() for _ in range(k)]
+            vals = [int.from_bytes(c.take(w // 8), "little") for _ in range(k)]
+        for p_, v in zip(pos, vals):
             out[p_] = v
         return out
     assert not nested
@@ -732,7 +739,23 @@ def test_float32_printed_as_double_is_coded_as_float32():
     assert len(blob) * 2 < len(tsquash.encode(x, "alp"))
 
 
-METHOD_NAMES = ["raw", "alp", "alp_rd", "delta", "rle", "dict", "float32", "sig", "stride", "sparse", "alp_exc"]
+METHOD_NAMES = ["raw", "alp", "alp_rd", "delta", "rle", "dict", "float32", "sig", "stride", "sparse", "alp_exc",
+                "sig_exc"]
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+def test_missing_significant_digit_readings_cost_little(dtype):
+    # Readings exported with 6 significant digits over several decades (`sig` blocks), 5% of them missing.
+    rng = np.random.default_rng(23)
+    n = 30000
+    digits = 6 if dtype == "float64" else 5
+    x = np.array([float(f"{v:.{digits}g}") for v in np.exp(np.cumsum(rng.normal(0, 0.01, n)) + 1)]).astype(dtype)
+    plain = len(tsquash.encode(x, "auto"))
+    gone = rng.random(n) < 0.05
+    x[gone] = np.nan
+    blob = tsquash.encode(x, "auto")
+    assert_bits_equal(reference_decode(blob), x)
+    assert len(blob) * 8 < plain * 8 + 8 * gone.sum()
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
@@ -752,7 +775,7 @@ def test_missing_readings_cost_little(dtype, layout):
             gone[s:s + 50] = True
     x[gone] = np.nan
     blob = tsquash.encode(x, "auto")
-    assert tsquash.decode(blob).tobytes() == x.tobytes()
+    assert_bits_equal(reference_decode(blob), x)
     assert len(blob) * 8 < plain * 8 + 8 * gone.sum()
     assert "alp_exc" in tsquash.block_choices(blob)["methods"]
 

@@ -30,12 +30,13 @@ enum Method : uint8_t {
     kStride = 8,
     kSparse = 9,
     kAlpExc = 10,
+    kSigExc = 11,
 };
-inline constexpr uint8_t kMethodCount = 11;
+inline constexpr uint8_t kMethodCount = 12;
 // Interleaved channels a stride block may split a block into.
 inline constexpr unsigned kMaxStride = 16;
 // Methods a nested block (inside RLE, DICT, F32, STRIDE or SPARSE) may use: never another nesting one.
-inline bool is_base_method(uint8_t m) { return m <= kDelta || m == kSig || m == kAlpExc; }
+inline bool is_base_method(uint8_t m) { return m <= kDelta || m == kSig || m >= kAlpExc; }
 
 inline constexpr uint8_t kSectionModels = 1;
 inline constexpr uint8_t kSectionDict = 2;

@@ -83,6 +83,16 @@ void patch_exceptions(const uint8_t* pos, const uint8_t* vals, size_t nexc, size
     }
 }
 
+// Exceptions from two integer streams (alp_exc, sig_exc): positions and bit patterns.
+template <class T>
+void patch_streamed_exceptions(const uint64_t* pos, const uint64_t* bits, size_t nexc, size_t m, U<T>* out) {
+    for (size_t k = 0; k < nexc; ++k) {
+        if (pos[k] >= m || (k > 0 && pos[k] <= pos[k - 1])) corrupt("exception positions out of range or out of order");
+        if (bits[k] > std::numeric_limits<U<T>>::max()) corrupt("exception value wider than the dtype");
+        out[pos[k]] = U<T>(bits[k]);
+    }
+}
+
 // `streams`: alp_exc, whose exceptions are two integer streams (positions, bit patterns) after the integers.
 template <class T>
 void decode_alp(Reader& r, size_t m, U<T>* out, const Shared& sh, Work& w, bool streams) {
@@ -119,20 +129,12 @@ void decode_alp(Reader& r, size_t m, U<T>* out, const Shared& sh, Work& w, bool 
         prev = p;
         out[p] = std::bit_cast<U<T>>(alp_decode_value(n[p], e2, f2, T{}));
     }
-    if (!streams) {
-        patch_exceptions<T>(pos, vals, size_t(nexc), m, out);
-        return;
-    }
-    for (size_t k = 0; k < nexc; ++k) {
-        const uint64_t p = w.a[k], bits = w.b[k];
-        if (p >= m || (k > 0 && p <= w.a[k - 1])) corrupt("exception positions out of range or out of order");
-        if (bits > std::numeric_limits<U<T>>::max()) corrupt("exception value wider than the dtype");
-        out[p] = U<T>(bits);
-    }
+    if (streams) patch_streamed_exceptions<T>(w.a, w.b, size_t(nexc), m, out);
+    else patch_exceptions<T>(pos, vals, size_t(nexc), m, out);
 }
 
 template <class T>
-void decode_sig(Reader& r, size_t m, U<T>* out, const Shared& sh, Work& w) {
+void decode_sig(Reader& r, size_t m, U<T>* out, const Shared& sh, Work& w, bool streams) {
     SigGrid g;
     g.e = r.u8("exponent");
     g.p = r.u8("significant digits");
@@ -141,6 +143,7 @@ void decode_sig(Reader& r, size_t m, U<T>* out, const Shared& sh, Work& w) {
         corrupt("exponent, significant digits or decade count out of range");
     const uint64_t nexc = r.varint("exception count");
     if (nexc > m) corrupt("more exceptions than values");
+    if (streams && nexc == 0) corrupt("sig_exc block without exceptions");
     decode_intseq(r, m, w.ints, sh);
     // Checked before any value is formed: an integer past the last decade would index past the powers.
     const uint64_t top = g.top();
@@ -151,6 +154,12 @@ void decode_sig(Reader& r, size_t m, U<T>* out, const Shared& sh, Work& w) {
     }
     if (worst >= top) corrupt("significant-digit integer past the last decade");
     sig_values(w.ints, m, g, out);
+    if (streams) {
+        decode_intseq(r, size_t(nexc), reinterpret_cast<int64_t*>(w.a), sh);
+        decode_intseq(r, size_t(nexc), reinterpret_cast<int64_t*>(w.b), sh);
+        patch_streamed_exceptions<T>(w.a, w.b, size_t(nexc), m, out);
+        return;
+    }
     const uint8_t* pos = r.take(2 * size_t(nexc), "exception positions");
     const uint8_t* vals = r.take(sizeof(U<T>) * size_t(nexc), "exception values");
     patch_exceptions<T>(pos, vals, size_t(nexc), m, out);
@@ -218,8 +227,9 @@ void decode_body(Reader& r, size_t m, U<T>* out, const Shared& sh, int depth) {
             }
             break;
         case kSig:
+        case kSigExc:
             if constexpr (Traits<T>::kFloat) {
-                decode_sig<T>(r, m, out, sh, w);
+                decode_sig<T>(r, m, out, sh, w, method == kSigExc);
                 return;
             }
             break;
@@ -520,9 +530,9 @@ BlockSummary Decoder<T>::summary() const {
 
 const char* block_method_name(uint8_t method) {
     static constexpr const char* kNames[kMethodCount] = {"raw",  "alp",     "alp_rd", "delta",  "rle",    "dict",
-                                                         "float32", "sig", "stride", "sparse", "alp_exc"};
+                                                         "float32", "sig", "stride", "sparse", "alp_exc", "sig_exc"};
     static_assert(kRaw == 0 && kAlp == 1 && kAlpRd == 2 && kDelta == 3 && kRle == 4 && kDict == 5 && kF32 == 6 &&
-                  kSig == 7 && kStride == 8 && kSparse == 9 && kAlpExc == 10);
+                  kSig == 7 && kStride == 8 && kSparse == 9 && kAlpExc == 10 && kSigExc == 11);
     return method < kMethodCount ? kNames[method] : nullptr;
 }
 

@@ -199,6 +199,15 @@ struct SeqLog {
     }
 };
 
+// A block's nexc exceptions (values v[pos[k]], positions strictly increasing) as two integer streams, their
+// positions and then their bit patterns (the alp_exc and sig_exc layouts), written where at least half of
+// them have the bits of the one before and the streams take fewer bytes than raw exceptions (16 bits and
+// the value's for each): missing readings (NaN) among decimals, each an exception, cost 80 bits a value raw
+// and a few bits here. Returns whether it wrote them; otherwise nothing is written or logged.
+template <class T>
+bool write_exception_streams(const T* v, const uint16_t* pos, size_t nexc, unsigned max_order, Writer& out,
+                             SeqLog* log);
+
 // The entropy stage (entropy_stage.cpp): models built from a sample of the logged streams, and which
 // stream each one codes (with the bins of its residuals, found once).
 struct EntropyPlan {

@@ -88,12 +88,17 @@ void encode_sig(const T* v, size_t m, const SigGrid& g, unsigned max_order, Writ
         nexc = flagged_positions(bad, m, pos);
         take_neighbours(q, pos, nexc, m);
     }
+    const size_t method_at = out.size();
     out.u8(kSig);
     out.u8(uint8_t(g.e));
     out.u8(uint8_t(g.p));
     out.u8(uint8_t(g.L));
     out.varint(nexc);
     write_intseq(q, m, max_order, out, log, kCtxSig | (sizeof(T) == 4 ? 1u << 16 : 0), memory);
+    if (write_exception_streams(v, pos, nexc, max_order, out, log)) {
+        out.bytes[method_at] = kSigExc;
+        return;
+    }
     for (size_t j = 0; j < nexc; ++j) out.u16(pos[j]);
     for (size_t j = 0; j < nexc; ++j) out.put(std::bit_cast<U<T>>(v[pos[j]]));
 }
