@@ -55,6 +55,10 @@ def float_shapes(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         "2-D field, rows of ~sqrt(n)": np.outer(np.sin(np.arange(int(np.sqrt(n)) + 1) / 10),
                                                 np.cos(np.arange(int(np.sqrt(n)) + 1) / 13)).ravel()[:n],
         "5% NaN among 2 decimals": np.where(rng.random(n) < 0.05, np.nan, np.round(rng.normal(size=n), 2)),
+        "walk, 3 decimals, 5% missing (NaN)": np.where(rng.random(n) < 0.05, np.nan,
+                                                       np.round(20 + np.cumsum(rng.normal(0, 0.3, n)), 3)),
+        "walk, 3 decimals, gaps of 50 (NaN)": np.where((t // 50) % 20 == 7, np.nan,
+                                                       np.round(20 + np.cumsum(rng.normal(0, 0.3, n)), 3)),
         "float32 decimals (1 dp)": np.round(rng.normal(20, 5, n), 1).astype(np.float32).astype(float),
     }
 
