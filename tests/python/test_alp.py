@@ -294,6 +294,25 @@ def read_block(c: Cursor, m: int, w: int, ctx, nested: bool = False) -> list[int
         g = read_block(c, m, 32, ctx, nested=True)
         widened = np.array(g, dtype=np.uint32).view(np.float32).astype(np.float64).view(np.uint64)
         return [(int(x) + k) & MASK64 for x, k in zip(widened, corr)]
+    if method == 8:  # stride: L channels, channel j holding values j, j + L, ...
+        lanes = c.u8()
+        assert 2 <= lanes <= 16 and lanes <= m
+        out = [0] * m
+        for j in range(lanes):
+            out[j::lanes] = read_block(c, len(range(j, m, lanes)), w, ctx, nested=True)
+        return out
+    if method == 9:  # sparse: gaps between the nonzero values' positions, then those values
+        k = c.varint()
+        assert 1 <= k < m
+        gaps = read_ints(c, k, ctx["models"])
+        vals = read_block(c, k, w, ctx, nested=True)
+        out, at = [0] * m, 0
+        for gap, v in zip(gaps, vals):
+            at += gap
+            assert at < m, "nonzero position past the block"
+            out[at] = v
+            at += 1
+        return out
     raise AssertionError(f"unknown method {method}")
 
 
@@ -741,6 +760,45 @@ def test_float32_printed_as_double_is_coded_as_float32():
 
 METHOD_NAMES = ["raw", "alp", "alp_rd", "delta", "rle", "dict", "float32", "sig", "stride", "sparse", "alp_exc",
                 "sig_exc"]
+
+
+def special_gaps(kind: int, seed: int) -> np.ndarray:
+    """A series of one kind with missing readings: NaN (or NaN, infinities and -0.0) scattered or in stretches."""
+    rng = np.random.default_rng(seed)
+    n = 2500
+    if kind == 0:
+        x = np.round(np.cumsum(rng.normal(0, 0.3, n)), 2)
+    elif kind == 1:  # float32 readings printed as doubles
+        x = np.round(np.cumsum(rng.normal(0, 0.3, n)), 3).astype(np.float32).astype(np.float64)
+    elif kind == 2:  # a few dozen levels
+        x = rng.choice(np.round(rng.normal(size=40), 2), n)
+    elif kind == 3:  # two channels interleaved
+        x = np.stack([np.round(np.cumsum(rng.normal(0, 0.2, n // 2)), 1),
+                      np.round(50 + np.cumsum(rng.normal(0, 0.2, n // 2)), 1)], 1).ravel()
+    elif kind == 4:  # mostly zeros
+        x = np.where(rng.random(n) < 0.03, np.round(rng.normal(0, 100, n), 1), 0.0)
+    else:  # six significant digits over several decades
+        x = np.array([float(f"{v:.6g}") for v in np.exp(rng.normal(0, 2, n))])
+    gone = rng.random(x.size) < 0.05
+    for s in rng.integers(0, x.size, 3):
+        gone[s:s + 40] = True
+    fill = np.where(rng.random(x.size) < 0.5, np.nan, rng.choice([np.inf, -np.inf, -0.0, np.nan], x.size))
+    return np.where(gone, fill if seed % 2 else np.nan, x)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32"])
+@pytest.mark.parametrize("kind", range(6))
+def test_reference_reader_decodes_missing_readings_in_every_method(dtype, kind):
+    # Gaps in every kind of series reach every method that nests blocks (float32, dictionary escapes, stride
+    # channels, sparse values) and the _exc layouts: the page's reading of each stream gives the values.
+    seen = set()
+    for seed in (1, 2):
+        x = special_gaps(kind, seed).astype(dtype)
+        blob = tsquash.encode(x, "auto")
+        assert_bits_equal(reference_decode(blob), x)
+        assert_bits_equal(tsquash.decode(blob), x)
+        seen |= set(tsquash.block_choices(blob)["methods"])
+    assert seen & {"alp_exc", "sig_exc", "float32", "dict", "stride", "sparse", "rle"}, seen
 
 
 @pytest.mark.parametrize("dtype", ["float64", "float32"])
