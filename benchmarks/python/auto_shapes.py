@@ -60,6 +60,7 @@ def float_shapes(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         "walk, 3 decimals, gaps of 50 (NaN)": np.where((t // 50) % 20 == 7, np.nan,
                                                        np.round(20 + np.cumsum(rng.normal(0, 0.3, n)), 3)),
         "float32 decimals (1 dp)": np.round(rng.normal(20, 5, n), 1).astype(np.float32).astype(float),
+        "meter reading, 3 decimals": np.round(np.cumsum(rng.exponential(0.05, n)), 3),
     }
 
 
@@ -69,6 +70,9 @@ def int_shapes(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         "ns timestamps, jittered": 1_700_000_000_000_000_000 + np.cumsum(rng.integers(999_000, 1_001_000, n)),
         "ms timestamps, regular": 1_700_000_000_000 + np.arange(n) * 1000,
         "5 wide levels": rng.choice(rng.integers(-2**60, 2**60, 5), n),
+        "counter, steps of 0-4": np.cumsum(rng.integers(0, 5, n)),
+        "ms timestamps, 1% gaps": 1_700_000_000_000 + np.cumsum(np.where(rng.random(n) < 0.01,
+                                                                         1000 * rng.integers(2, 60, n), 1000)),
     }
 
 
