@@ -36,7 +36,7 @@ inline constexpr uint8_t kMethodCount = 12;
 // Interleaved channels a stride block may split a block into.
 inline constexpr unsigned kMaxStride = 16;
 // Methods a nested block (inside RLE, DICT, F32, STRIDE or SPARSE) may use: never another nesting one.
-inline bool is_base_method(uint8_t m) { return m <= kDelta || m == kSig || m >= kAlpExc; }
+inline bool is_base_method(uint8_t m) { return m <= kDelta || m == kSig || m == kAlpExc || m == kSigExc; }
 
 inline constexpr uint8_t kSectionModels = 1;
 inline constexpr uint8_t kSectionDict = 2;
