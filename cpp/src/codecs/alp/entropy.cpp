@@ -962,13 +962,13 @@ struct BuildScratch {
     std::vector<uint32_t> best;
 };
 
+}  // namespace
+
 const std::array<double, 4096> kLog2Table = [] {
     std::array<double, 4096> t{};
     for (size_t c = 1; c < t.size(); ++c) t[c] = std::log2(double(c));
     return t;
 }();
-
-}  // namespace
 
 namespace {
 
@@ -1262,7 +1262,7 @@ Model build_model(std::vector<int64_t>& sample, size_t population, int64_t globa
     // log2 of small counts from a table (a libm call per merge candidate dominated the merging).
     const double log2_total = std::log2(total);
     auto cost = [&](uint64_t c, unsigned w) {
-        const double lc = c < kLog2Table.size() ? kLog2Table[c] : std::log2(double(c));
+        const double lc = log2_of_count(c);
         return double(c) * (log2_total - lc + w) + kBinBits;
     };
     // First, rounds of merges made at once: in each, every pair whose gain is positive, at least half the

@@ -4,6 +4,8 @@
 // written with table ANS (coder 3: a state moves by a table look-up and a few bits read); the rANS streams
 // that earlier encoders wrote (coders 1 and 2) still decode.
 #pragma once
+#include <array>
+#include <cmath>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -18,6 +20,10 @@ inline constexpr unsigned kAnsMaxLog2 = 14;
 inline constexpr uint32_t kAnsLow = 1u << 16;  // state lower bound; states live in [2^16, 2^32)
 inline constexpr unsigned kAnsStates = 4;
 inline constexpr size_t kMaxModels = 64;
+
+// log2 of counts below 4096 (a libm call per count is slow in loops over bins).
+extern const std::array<double, 4096> kLog2Table;
+inline double log2_of_count(uint64_t c) { return c < kLog2Table.size() ? kLog2Table[c] : std::log2(double(c)); }
 
 struct Bin {
     uint64_t lower = 0;
