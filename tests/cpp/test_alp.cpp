@@ -755,6 +755,25 @@ TEST(AlpMethods, OneSidedStepsAreEntropyCoded) {
     EXPECT_LT(b.size() * 8.0 / stamps.size(), 3.05);  // log2(7) = 2.81
 }
 
+// A stretch of a few full-precision levels (set points) at the end of a record that takes no dictionary:
+// priced by their bit widths from a centre, the levels (of both signs) looked like 60-bit noise, and their
+// blocks were split doubles at 51 bits a value; priced as a few levels they are entropy-coded deltas of
+// order 0, about log2(7) bits each.
+TEST(AlpMethods, FewLevelsWithoutADictionaryAreEntropyCoded) {
+    std::mt19937_64 rng(36);
+    std::normal_distribution<double> g(0, 1000);
+    std::vector<double> walk(28 * alp::kBlockValues);
+    double x = 1e6;
+    for (double& w : walk) w = x += double(int64_t(rng() % 7) - 3);
+    double levels[7];
+    for (double& l : levels) l = g(rng);
+    std::vector<double> both = walk;
+    for (size_t i = 0; i < 4 * alp::kBlockValues; ++i) both.push_back(levels[rng() % 7]);
+    const auto a = enc(walk, Profile::automatic), b = enc(both, Profile::automatic);
+    ASSERT_TRUE(SameBits(both, dec<double>(b, both.size())));
+    EXPECT_LT(double(b.size() - a.size()) * 8 / (4 * alp::kBlockValues), std::log2(7.0) + 1);
+}
+
 // NaN and infinities among decimals (missing readings): under every decimal pair they are exceptions, so
 // they must not sway which pair a block takes. Sampled as integers near 2^62, they gave every pair the same
 // width and a 3-decimal walk with 20 NaN in each block took 8-decimal pairs (16.9 bits a value against 10.8

@@ -90,6 +90,8 @@ inline int64_t residual_at(const int64_t* v, size_t i, unsigned o, int64_t c0) {
 }
 
 constexpr unsigned kAllOrders = 7;  // a mask of orders 0, 1 and 2
+// Order 0 is priced as a few levels too where its classes price it above this many bits a value.
+constexpr double kLevelsFromBits = 16;
 
 // The class histograms of the orders in Mask (<= max_order) at the sampled positions, two per order.
 // Lzcnt: on a CPU with LZCNT, a class is two instructions (bit_width64 takes five without it).
@@ -152,10 +154,41 @@ void sample_classes(const int64_t* v, size_t m, unsigned max_order, int64_t c0, 
     sample_classes_body<Mask, false>(v, m, max_order, c0, h);
 }
 
+// Values that take at most kFewValues distinct ones among the sampled positions of order_proxies: their
+// order-0 entropy there in bits (each distinct value a bin of its own in the entropy coder's table), or -1
+// for more. Bit widths of the distance from a centre price a few levels spread far apart (full-precision
+// readings of a few set points) like wide noise: 40-60 bits a value, where a table codes them in a few.
+// Most blocks leave after their first 32 samples. Per sampled value.
+constexpr size_t kFewValues = 32;
+double few_values_bits(const int64_t* v, size_t m, size_t first) {
+    constexpr size_t kSlots = 4 * kFewValues;  // a power of two
+    int64_t keys[kSlots];
+    uint32_t counts[kSlots] = {};
+    size_t distinct = 0, k = 0;
+    for (size_t j = 0, i = first; i < m; ++j, ++k, i = first + kProxyStep * j + (j & (kProxyStep - 1))) {
+        const int64_t x = v[i];
+        size_t h = size_t((uint64_t(x) * 0x9E3779B97F4A7C15ull) >> 57);
+        while (counts[h] && keys[h] != x) h = (h + 1) & (kSlots - 1);
+        if (!counts[h]) {
+            if (++distinct > (k < 32 ? kFewValues / 2 : kFewValues)) return -1;
+            keys[h] = x;
+        }
+        ++counts[h];
+    }
+    double bits = 0;
+    for (size_t h = 0; h < kSlots; ++h)
+        if (counts[h]) bits += double(counts[h]) * std::log2(double(k) / double(counts[h]));
+    return bits / double(std::max<size_t>(k, 1));  // per value
+}
+
 // proxy[o]: estimated bits of the sampled residuals of order o, seen[o] of them, for each order o in the
-// mask (<= max_order). mn/mx: each order's exact residual range (order 0: of the values).
+// mask (<= max_order). mn/mx: each order's exact residual range (order 0: of the values). `levels`: order 0
+// is also priced as a few levels where the sample holds few distinct values (few_values_bits).
 void order_proxies(const int64_t* v, size_t m, unsigned max_order, unsigned mask, const int64_t* mn,
-                   const int64_t* mx, double* proxy, uint64_t* seen) {
+                   const int64_t* mx, double* proxy, uint64_t* seen, bool levels, bool& as_levels,
+                   double& levels_saving) {
+    as_levels = false;
+    levels_saving = 0;
     // Every fourth value is plenty for an estimate. Residuals are classed by their distance from a centre:
     // for order 0 the median of a few values; for the differences zero, unless they all lie on one side of
     // it (by their exact range), then the median of a few. An entropy coder's bins sit where the residuals
@@ -224,6 +257,14 @@ void order_proxies(const int64_t* v, size_t m, unsigned max_order, unsigned mask
         }
         proxy[o] = class_estimate(hist, n);
         seen[o] = n;
+        if (o == 0 && levels && proxy[0] > kLevelsFromBits * double(n)) {
+            const double few = few_values_bits(v, m, max_order);
+            if (few >= 0 && few * double(n) < proxy[0]) {
+                levels_saving = proxy[0] - few * double(n);
+                proxy[0] = few * double(n);
+                as_levels = true;
+            }
+        }
     }
 }
 
@@ -234,7 +275,9 @@ void order_proxies(const int64_t* v, size_t m, unsigned max_order, unsigned mask
 // noise after smooth data), all orders are estimated after all. Returns whether all were.
 bool choose_order(const int64_t* v, size_t m, unsigned max_order, bool for_entropy, unsigned mask,
                   OrderChoice& packed, OrderChoice& as_packed, double& entropy_bits, int64_t& entropy_max,
-                  double* key) {
+                  double* key, bool levels, bool& as_levels, double& levels_saving) {
+    as_levels = false;
+    levels_saving = 0;
     int64_t mn[3], mx[3];
     kernels::ranges3(v, m, mn, mx);
     const unsigned top = std::min<unsigned>(max_order, unsigned(m - 1));
@@ -247,7 +290,10 @@ bool choose_order(const int64_t* v, size_t m, unsigned max_order, bool for_entro
         double proxy[3] = {0, 0, 0};
         uint64_t seen[3] = {1, 1, 1};
         // A stream of one value has residuals of 0 in every order, which the proxies price at 0 bits.
-        if (for_entropy && mn[0] != mx[0]) order_proxies(v, m, top, mask, mn, mx, proxy, seen);
+        if (for_entropy && mn[0] != mx[0]) {
+            order_proxies(v, m, top, mask, mn, mx, proxy, seen, levels, as_levels, levels_saving);
+            levels_saving *= double(m) / double(seen[0]);
+        }
         packed.bytes = SIZE_MAX;
         double best_key = std::numeric_limits<double>::infinity();
         as_packed = {};
@@ -276,6 +322,8 @@ bool choose_order(const int64_t* v, size_t m, unsigned max_order, bool for_entro
     }
     entropy_bits = est[as_packed.order];
     entropy_max = mx[as_packed.order];
+    as_levels = as_levels && as_packed.order == 0;
+    if (!as_levels) levels_saving = 0;
     return mask == full;
 }
 
@@ -306,10 +354,15 @@ void write_intseq(const int64_t* v, size_t m, unsigned max_order, Writer& out, S
     int64_t emax = 0;
     double key[3];
     const unsigned mask = log && memory ? memory->orders() : kAllOrders;
-    bool all = choose_order(v, m, max_order, log != nullptr, mask, c, e, ebits, emax, key);
+    const bool levels = memory && memory->levels;
+    bool as_levels = false;
+    double saving = 0;
+    bool all = choose_order(v, m, max_order, log != nullptr, mask, c, e, ebits, emax, key, levels, as_levels, saving);
     auto per_residual = [&] { return ebits / double(std::max<size_t>(1, m - e.order)); };
     if (log && memory && !all && memory->surprised(per_residual()))
-        all = choose_order(v, m, max_order, true, kAllOrders, c, e, ebits, emax, key);
+        all = choose_order(v, m, max_order, true, kAllOrders, c, e, ebits, emax, key, levels, as_levels, saving);
+    if (as_levels) context = kCtxDeltaLevels;
+    if (memory) memory->levels_saving = saving;
     if (log && memory) {
         memory->saw(key, e.order, per_residual(), all);
         // With some orders left out, and the entropy coder's order clearly smaller coded than any frame of
@@ -1314,11 +1367,23 @@ struct SeriesEncoder {
     // The estimate of the block encode_block returned last without the dictionary (where the other methods
     // were not tried, kClose times the dictionary block's: what they came to at best in this row group).
     double last_without_dict = 0;
+    // Bytes by which the block encode_block returned last came out cheaper for pricing a few levels
+    // (order_proxies): the dictionary is judged against the blocks without it (see worth_a_try).
+    double last_levels_saving = 0;
 
     // Top-level block: the base methods, then (auto) the nesting ones. `entry` (the series dictionary's
     // entries of the block's values, see encode_dict) makes the dictionary a candidate, tried first.
     Writer& encode_block(const T* v, size_t m, SeqLog* log, const uint32_t* entry = nullptr) {
         sig_kept = false;  // the sig integers kept are this block's only
+        // Top-level delta streams of floats are also priced as a few levels (order_proxies) where the
+        // series has no dictionary: blocks of a few full-precision levels in a series that takes none
+        // (a stretch of set points in a longer record). Not where it has one, which codes them already: the
+        // entropy stage's table then holds each level's full bit pattern a second time (a series of 14
+        // blocks came out 18% larger). Nor in nested blocks (a run-length block's values): runs of a few
+        // levels, priced so, no longer left room for the dictionary.
+        order_memory[0][2].levels = Traits<T>::kFloat && entry == nullptr;
+        order_memory[0][2].levels_saving = 0;
+        last_levels_saving = 0;
         SeqLog& base_log = block_logs[5];
         SeqLog* comp_log = block_logs;
         if (log)
@@ -1368,6 +1433,7 @@ struct SeriesEncoder {
             best = &encode_base(v, m, 0, log ? &base_log : nullptr, split, &best_est, changed,
                                 std::min(dict_est, f32 ? f32_est : std::numeric_limits<double>::infinity()));
         last_estimate = best_est;
+        if (best == &cand[0][2]) last_levels_saving = order_memory[0][2].levels_saving / 8;
         if (!opt.automatic) {
             if (log) log->absorb(base_log);
             return *best;
@@ -1422,6 +1488,7 @@ struct SeriesEncoder {
             consider(2, dict_est);
         }
         last_estimate = best_est;
+        if (best == &cand[0][2]) last_levels_saving = order_memory[0][2].levels_saving / 8;
         if (log) log->absorb(*best_log);
         return *best;
     }
@@ -1651,6 +1718,10 @@ struct BlockPass {
     std::vector<double> estimates;
     // The same without the series dictionary (where that was not tried: see last_without_dict).
     std::vector<double> without_dict;
+    // What pricing a few levels took off each block's estimate (SeriesEncoder::last_levels_saving): the
+    // dictionary is judged against the blocks without it, as it holds those levels already (priced so, a
+    // block kept over a `dict` block made a table of the same levels in full).
+    std::vector<double> levels_saving;
 
     void clear() {
         blocks.clear();
@@ -1658,6 +1729,7 @@ struct BlockPass {
         log.clear();
         estimates.clear();
         without_dict.clear();
+        levels_saving.clear();
     }
     static double sum(const std::vector<double>& v) {
         double total = 0;
@@ -1665,6 +1737,7 @@ struct BlockPass {
         return total;
     }
     double estimated_bytes() const { return sum(estimates); }
+    double estimated_bytes_without_levels() const { return sum(estimates) + sum(levels_saving); }
     // Appends another pass's blocks (the next ones in the series).
     void take(const BlockPass& other) {
         log.take(other.log, blocks.size());
@@ -1672,6 +1745,7 @@ struct BlockPass {
         dir.insert(dir.end(), other.dir.begin(), other.dir.end());
         estimates.insert(estimates.end(), other.estimates.begin(), other.estimates.end());
         without_dict.insert(without_dict.end(), other.without_dict.begin(), other.without_dict.end());
+        levels_saving.insert(levels_saving.end(), other.levels_saving.begin(), other.levels_saving.end());
     }
 };
 
@@ -1775,6 +1849,7 @@ void encode_blocks(SeriesEncoder<T>& enc, const T* values, size_t n, size_t from
         into.dir.push_back(uint16_t(w.size()));
         into.estimates.push_back(enc.last_estimate);
         into.without_dict.push_back(enc.last_without_dict);
+        into.levels_saving.push_back(enc.last_levels_saving);
     }
 }
 
@@ -1831,14 +1906,16 @@ void run_dict_blocks(Workers<T>& workers, const T* values, const uint32_t* entry
                 enc.dict_rivalry.failed();
             }
             into.without_dict.push_back(first.estimates[b]);
-            if (coded && est < first.estimates[b]) {
+            if (coded && est < first.estimates[b] + first.levels_saving[b]) {
                 if (want_log) into.log.take(block_log, before);
                 into.blocks.append(w.bytes.data(), w.size());
                 into.estimates.push_back(est);
+                into.levels_saving.push_back(0);
             } else {
                 into.blocks.append(first.blocks.bytes.data() + src, first.dir[b]);
                 if (want_log) into.log.take_entries(first.log, from, next, before - src);
                 into.estimates.push_back(first.estimates[b]);
+                into.levels_saving.push_back(first.levels_saving[b]);
             }
             into.dir.push_back(uint16_t(into.blocks.size() - before));
             src = end;
@@ -2038,7 +2115,7 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
             start = probe;
             const double scale = double(n) / double(start * kBlockValues);
             if (dict.worth_a_try(values, n, opt, threads, scale * double(head.blocks.size()),
-                                 scale * head.estimated_bytes())) {
+                                 scale * head.estimated_bytes_without_levels())) {
                 entry = dict.entries();
                 run_dict_blocks(workers, values, entry, n, want_log, threads, head, true, pass);
                 break;
@@ -2058,7 +2135,8 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
             pass.clear();
             run_blocks(workers, values, n, want_log, threads, 0, nullptr, pass);
         }
-    } else if (dict.worth_a_try(values, n, opt, threads, double(pass.blocks.size()), pass.estimated_bytes())) {
+    } else if (dict.worth_a_try(values, n, opt, threads, double(pass.blocks.size()),
+                                pass.estimated_bytes_without_levels())) {
         const double first_bytes = pass.estimated_bytes();
         BlockPass with_dict;
         with_dict.blocks.bytes.swap(kept_blocks[1]);

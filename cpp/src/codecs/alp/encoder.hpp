@@ -91,6 +91,9 @@ inline constexpr uint32_t kCtxSig = 6;     // | float32 << 16
 inline constexpr uint32_t kCtxSparseGaps = 7;
 inline constexpr uint32_t kCtxExceptionPositions = 8;
 inline constexpr uint32_t kCtxExceptionValues = 9;  // | float32 << 16
+// Order-0 delta streams priced as a few levels: a table of their own, whose bins are single values (shared
+// with wide streams, their table grew to thousands of bins that fit neither).
+inline constexpr uint32_t kCtxDeltaLevels = 10;
 
 // Where the integer streams of a candidate block sit in its bytes, with their residuals, so the entropy
 // stage can re-code a stream in place (nothing in a block records a stream's length, so splicing in a
@@ -283,7 +286,9 @@ struct OrderMemory {
     unsigned calls = 0;
     double bits = 0;  // the estimated bits per residual of the last stream whose orders were all estimated
     bool streaks = true;  // whether an order taken kSettle times in a row is the only one estimated
-    void reset() { *this = OrderMemory{.streaks = streaks}; }
+    bool levels = false;  // whether values of order 0 are also priced as a few levels (see order_proxies)
+    double levels_saving = 0;  // bits the last stream's estimate came out below its classes' by that pricing
+    void reset() { *this = OrderMemory{.streaks = streaks, .levels = levels}; }
     // The orders to estimate for the next stream, as a mask (bit o for order o).
     unsigned orders() {
         unsigned mask = 0;
