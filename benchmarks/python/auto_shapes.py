@@ -61,6 +61,9 @@ def float_shapes(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
                                                        np.round(20 + np.cumsum(rng.normal(0, 0.3, n)), 3)),
         "float32 decimals (1 dp)": np.round(rng.normal(20, 5, n), 1).astype(np.float32).astype(float),
         "meter reading, 3 decimals": np.round(np.cumsum(rng.exponential(0.05, n)), 3),
+        # Arithmetic on decimals (df.a + df.b): a quarter of the sums land an ulp off the 2-decimal number.
+        "sum of two 2-decimal series": np.round(20 + np.cumsum(rng.normal(0, 0.3, n)), 2)
+                                       + np.round(rng.normal(5, 1, n), 2),
     }
 
 

@@ -71,7 +71,8 @@ def block_choices(blob) -> dict:
     Returns ``blocks`` (their count), ``methods`` (blocks per method: ``alp`` decimals, ``alp_exc`` decimals
     whose exceptions (NaN gaps) are coded as streams, ``alp_rd`` high-precision split, ``delta`` integer
     deltas, ``rle`` runs, ``dict`` series dictionary, ``float32`` float32-derived doubles, ``sig`` significant
-    digits, ``stride`` interleaved channels, ``sparse`` mostly zeros, ``raw``),
+    digits, ``sig_exc`` the same with its exceptions as streams, ``stride`` interleaved channels, ``sparse``
+    mostly zeros, ``near`` decimals a few units in the last place off, ``raw``),
     ``per_block`` (each block's method, in order), ``dictionary_entries``, ``entropy_tables`` and ``reference_period`` (0 where the stream has no
     series dictionary, entropy stage or series reference). The checksum is verified first; other codecs
     raise ``ValueError``, corrupted bytes :class:`tsquash.CorruptStreamError`.

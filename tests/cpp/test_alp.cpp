@@ -617,7 +617,8 @@ TEST(AlpMethods, SummaryReportsEachBlocksMethod) {
     EXPECT_STREQ(alp::block_method_name(9), "sparse");
     EXPECT_STREQ(alp::block_method_name(10), "alp_exc");
     EXPECT_STREQ(alp::block_method_name(11), "sig_exc");
-    EXPECT_EQ(alp::block_method_name(12), nullptr);
+    EXPECT_STREQ(alp::block_method_name(12), "near");
+    EXPECT_EQ(alp::block_method_name(13), nullptr);
     // Six full-precision levels in random order take the series dictionary: its entries are reported.
     std::mt19937_64 rng(9);
     std::vector<double> levels(8192);
@@ -1125,6 +1126,55 @@ TEST(AlpFormat, AlpExcBlock) {
     EXPECT_EQ(bits_of(f[2]), bits_of(-0.0f));
 }
 
+// near: corrections in units in the last place (an integer stream), then the decimals as a nested block;
+// value i has the bits of decimal i plus correction i, in the dtype's width.
+TEST(AlpFormat, NearBlock) {
+    Bytes blk;  // corrections 0, 1, -1, 0; nested alp block (e = 2, f = 0): 12.34, 0.1, 2.5, 7.0
+    blk.u8(12).ints({0, 1, -1, 0}).u8(1).u8(2).u8(0).varint(0).varint(0).ints({1234, 10, 250, 700});
+    const auto out = dec<double>(one_block(blk), 4);
+    EXPECT_EQ(bits_of(out[0]), bits_of(12.34));
+    EXPECT_EQ(bits_of(out[1]), bits_of(0.1) + 1);
+    EXPECT_EQ(bits_of(out[2]), bits_of(2.5) - 1);
+    EXPECT_EQ(bits_of(out[3]), bits_of(7.0));
+    // float32: a correction wraps in 32 bits (0.0f less one unit is the largest negative NaN pattern).
+    Bytes b32;
+    b32.u8(12).ints({-1, 2}).u8(1).u8(1).u8(0).varint(0).varint(0).ints({0, 15});
+    const auto f = dec<float>(one_block(b32), 2);
+    EXPECT_EQ(bits_of(f[0]), 0xFFFFFFFFu);
+    EXPECT_EQ(bits_of(f[1]), bits_of(1.5f) + 2);
+}
+
+// Sums of two decimal series (a quarter of them an ulp off the decimal in binary), and the same with a few
+// NaN: near blocks, exact, and for doubles as small as the decimals themselves and a bit or so a value
+// (float32 sums repeat more, and the series dictionary takes many of their blocks).
+template <class T>
+void decimal_sums_are_near_blocks() {
+    std::mt19937_64 rng(71);
+    std::normal_distribution<double> g(0, 0.3);
+    std::vector<T> v(20000);
+    double walk = 20;
+    for (T& x : v) {
+        walk += g(rng);
+        x = T(std::round(walk * 100) / 100) + T(double(int64_t(rng() % 1000)) / 100);
+    }
+    const auto a = enc(v, Profile::automatic);
+    ASSERT_TRUE(SameBits(v, dec<T>(a, v.size())));
+    const auto methods = block_methods(a, v.size());
+    EXPECT_GT(std::count(methods.begin(), methods.end(), int(alp::kNear)), 0);
+    if constexpr (std::is_same_v<T, double>) {
+        std::vector<T> rounded(v.size());
+        for (size_t i = 0; i < v.size(); ++i) rounded[i] = std::round(v[i] * 100) / 100;
+        const auto r = enc(rounded, Profile::automatic);
+        EXPECT_LT(double(a.size()) * 8 / double(v.size()), double(r.size()) * 8 / double(v.size()) + 1.5);
+    }
+    for (size_t i = 0; i < v.size(); i += 97) v[i] = std::numeric_limits<T>::quiet_NaN();
+    EXPECT_TRUE(SameBits(v, dec<T>(enc(v, Profile::automatic), v.size())));
+}
+TEST(AlpMethods, DecimalSumsAreNearBlocks) {
+    decimal_sums_are_near_blocks<double>();
+    decimal_sums_are_near_blocks<float>();
+}
+
 // sig_exc: a sig block whose exceptions are two integer streams, as in alp_exc.
 TEST(AlpFormat, SigExcBlock) {
     const uint64_t nan = 0x7FF8000000000000ull;
@@ -1256,6 +1306,10 @@ TEST(AlpFormat, MalformedPayloadsAreRejected) {
     expect_corrupt<int64_t>(one_block(Bytes().u8(1).u8(2).u8(0).varint(0).varint(0).ints({1})), 1, "alp in an int64 stream");
     expect_corrupt<float>(one_block(Bytes().u8(6).u8(0).u8(0).u32(0)), 1, "f32 in a float32 stream");
     expect_corrupt<double>(one_block(Bytes().u8(6).u8(2).u8(0).u32(0)), 1, "unknown f32 flags");
+    // near
+    expect_corrupt<int64_t>(one_block(Bytes().u8(12).ints({0}).u8(0).u64(1)), 1, "near in an int64 stream");
+    expect_corrupt<double>(one_block(Bytes().u8(12).ints({0, 0}).u8(12).ints({0, 0})), 2, "near nested in near");
+    expect_corrupt<double>(one_block(Bytes().u8(12).ints({0, 0})), 2, "near without its nested block");
     // alp_exc
     auto alp_exc = [](uint64_t k, std::vector<int64_t> at, std::vector<int64_t> bits) {
         return one_block(Bytes().u8(10).u8(2).u8(0).varint(k).varint(0).ints({1, 2, 3}).ints(at).ints(bits));

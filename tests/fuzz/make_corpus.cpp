@@ -216,6 +216,16 @@ void alp_seeds() {
         gaps.push_back(missing ? std::numeric_limits<double>::quiet_NaN() : double(milli) / 1000);
     }
     alp_seed("f64_gaps", 0, gaps, true);
+    // Sums of two 2-decimal series (a quarter of them an ulp off the decimal) with a few NaN: near blocks,
+    // corrections and a nested decimal block.
+    std::vector<double> sums;
+    long long cents = 2000;
+    for (int i = 0; i < 3000; ++i) {
+        cents += (long long)(rng.next() % 61) - 30;
+        const double x = double(cents) / 100 + double((long long)(rng.next() % 1000)) / 100;
+        sums.push_back(i % 97 == 5 ? std::numeric_limits<double>::quiet_NaN() : x);
+    }
+    alp_seed("f64_near", 0, sums, true);
 }
 
 void stream_seeds() {

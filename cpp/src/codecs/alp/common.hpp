@@ -31,11 +31,12 @@ enum Method : uint8_t {
     kSparse = 9,
     kAlpExc = 10,
     kSigExc = 11,
+    kNear = 12,
 };
-inline constexpr uint8_t kMethodCount = 12;
+inline constexpr uint8_t kMethodCount = 13;
 // Interleaved channels a stride block may split a block into.
 inline constexpr unsigned kMaxStride = 16;
-// Methods a nested block (inside RLE, DICT, F32, STRIDE or SPARSE) may use: never another nesting one.
+// Methods a nested block (inside RLE, DICT, F32, STRIDE, SPARSE or NEAR) may use: never another nesting one.
 inline bool is_base_method(uint8_t m) { return m <= kDelta || m == kSig || m == kAlpExc || m == kSigExc; }
 
 inline constexpr uint8_t kSectionModels = 1;

@@ -323,6 +323,15 @@ void decode_body(Reader& r, size_t m, U<T>* out, const Shared& sh, int depth) {
             }
             return;
         }
+        case kNear:
+            // Values a few units in the last place off the decimals of a nested block.
+            if constexpr (Traits<T>::kFloat) {
+                decode_intseq(r, m, w.ints, sh);
+                decode_body<T>(r, m, out, sh, 1);
+                for (size_t i = 0; i < m; ++i) out[i] += U<T>(w.ints[i]);
+                return;
+            }
+            break;
         case kF32:
             if constexpr (std::is_same_v<T, double>) {
                 const uint8_t flags = r.u8("float32 flags");
@@ -530,9 +539,10 @@ BlockSummary Decoder<T>::summary() const {
 
 const char* block_method_name(uint8_t method) {
     static constexpr const char* kNames[kMethodCount] = {"raw",  "alp",     "alp_rd", "delta",  "rle",    "dict",
-                                                         "float32", "sig", "stride", "sparse", "alp_exc", "sig_exc"};
+                                                         "float32", "sig", "stride", "sparse", "alp_exc", "sig_exc",
+                                                         "near"};
     static_assert(kRaw == 0 && kAlp == 1 && kAlpRd == 2 && kDelta == 3 && kRle == 4 && kDict == 5 && kF32 == 6 &&
-                  kSig == 7 && kStride == 8 && kSparse == 9 && kAlpExc == 10 && kSigExc == 11);
+                  kSig == 7 && kStride == 8 && kSparse == 9 && kAlpExc == 10 && kSigExc == 11 && kNear == 12);
     return method < kMethodCount ? kNames[method] : nullptr;
 }
 

@@ -94,6 +94,7 @@ inline constexpr uint32_t kCtxExceptionValues = 9;  // | float32 << 16
 // Order-0 delta streams priced as a few levels: a table of their own, whose bins are single values (shared
 // with wide streams, their table grew to thousands of bins that fit neither).
 inline constexpr uint32_t kCtxDeltaLevels = 10;
+inline constexpr uint32_t kCtxNearCorr = 11;  // | float32 << 16
 
 // Where the integer streams of a candidate block sit in its bytes, with their residuals, so the entropy
 // stage can re-code a stream in place (nothing in a block records a stream's length, so splicing in a

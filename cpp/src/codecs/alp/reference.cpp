@@ -17,11 +17,11 @@ constexpr size_t kMinPeriod = 16;
 // The search looks at the first values only, for periods up to a quarter of them.
 constexpr size_t kScanValues = size_t(1) << 15;
 // Every lag is scored by how well kWindow first differences at each of kAnchors places match those a lag
-// earlier; the kCandidates best (and their neighbours within kNear) go on to estimates on the residuals.
+// earlier; the kCandidates best (and their neighbours within kNeighbourLags) go on to estimates on the residuals.
 constexpr size_t kWindow = 32;
 constexpr size_t kAnchors = 2;
 constexpr size_t kCandidates = 8;
-constexpr size_t kNear = 2;
+constexpr size_t kNeighbourLags = 2;
 constexpr size_t kCoarseSamples = 48;
 constexpr size_t kFinalists = 4;
 constexpr size_t kRefineSamples = 512;
@@ -155,7 +155,7 @@ ReferenceChoice find_reference(const T* v, size_t n) {
     for (size_t i = 0; i < scan; ++i) y[i] = float(v[i]);
     std::vector<std::pair<double, size_t>> coarse;  // mean width, lag
     for (const size_t match : candidate_lags(y, scan, longest))
-        for (size_t lag = std::max(kMinPeriod, match - std::min(match, kNear)); lag <= match + kNear && lag <= longest; ++lag)
+        for (size_t lag = std::max(kMinPeriod, match - std::min(match, kNeighbourLags)); lag <= match + kNeighbourLags && lag <= longest; ++lag)
             if (std::none_of(coarse.begin(), coarse.end(), [&](const auto& c) { return c.second == lag; }))
                 coarse.push_back({sampled_width(from, to, lagged(lag), kCoarseSamples), lag});
     const size_t finalists = std::min(kFinalists, coarse.size());
