@@ -1535,8 +1535,6 @@ struct SeriesEncoder {
         return *best;
     }
 
-    // Codes into the series dictionary: 0 = escape (the value follows in a nested block), 1 = the previous
-    // value again, c >= 2 = entry c - 2. `entry`: each value's entry + 1 in the dictionary, 0 if not in it.
     // Whether a block's dictionary codes take fewer bits (their order-0 entropy) with "again" codes than with
     // every value's own entry. Repeats of the value before pay where they come in runs; among a few levels
     // drawn at random, a sixth of the values equal the one before by chance, and the again code, which the
@@ -1581,6 +1579,8 @@ struct SeriesEncoder {
         return sw >= so;
     }
 
+    // Codes into the series dictionary: 0 = escape (the value follows in a nested block), 1 = the previous
+    // value again, c >= 2 = entry c - 2. `entry`: each value's entry + 1 in the dictionary, 0 if not in it.
     bool encode_dict(const T* v, const uint32_t* entry, size_t m, Writer& w, SeqLog* log) {
         int64_t codes[kScratch];
         T esc[kScratch];
