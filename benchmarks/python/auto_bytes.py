@@ -3,13 +3,16 @@
 
     .venv/bin/python benchmarks/python/auto_bytes.py --out /tmp/before.tsv     # before the change
     .venv/bin/python benchmarks/python/auto_bytes.py --compare /tmp/before.tsv # after it (rebuilt)
+    .venv/bin/python benchmarks/python/auto_bytes.py --peers 25                # where peers beat auto
 
 The inputs: every series of `../shared/datasets` (as lossless.py finds them), and mixes of segments made from
 a fixed seed: slices of those series, decimal and float32 random walks, a few levels drawn at random, runs,
 noise, integers and periodic patterns, in float64 (some also as float32 and as int64), and mixes where
 dictionary-friendly levels, decimals and float32 values alternate (the blocks of another kind then compete
 with the base methods). Speed changes are meant to leave every size alone; a change of method or estimate
-shows here as the sizes that moved, in total per group and at worst per input.
+shows here as the sizes that moved, in total per group and at worst per input. `--peers N` compares the
+same inputs with pcodec (default level) and zstd-19 instead and lists the N where `auto` is furthest above
+the smaller of them: the mixes hold shapes the shared series do not.
 """
 from __future__ import annotations
 
@@ -129,16 +132,50 @@ def compare(before: dict[str, tuple[int, str]], after: dict[str, tuple[int, str]
     return lines
 
 
+def peer_sizes(x: np.ndarray) -> dict[str, int]:
+    """Bytes of x from pcodec at its default level and from zstd-19 on the raw bytes."""
+    import zstandard
+    from pcodec import ChunkConfig, standalone
+
+    return {"pcodec-8": len(standalone.simple_compress(x, ChunkConfig())),
+            "zstd-19": len(zstandard.ZstdCompressor(level=19).compress(x.tobytes()))}
+
+
+def against_peers(inputs: dict[str, np.ndarray], most: int) -> list[str]:
+    rows = []
+    for name, x in inputs.items():
+        ours = len(tsquash.encode(x, "auto"))
+        peers = peer_sizes(x)
+        best = min(peers, key=peers.get)
+        rows.append((ours / peers[best], name, x.size, ours, best, peers[best]))
+    rows.sort(reverse=True)
+    above = sum(r[0] > 1 for r in rows)
+    lines = [f"`auto` above the smaller of pcodec-8 and zstd-19 on {above} of {len(rows)} inputs; "
+             f"the {min(most, len(rows))} furthest:", "",
+             "| input | values | auto bytes | best peer | its bytes | auto / peer |",
+             "|:---|---:|---:|:---|---:|---:|"]
+    lines += [f"| {name} | {n:,} | {ours:,} | {peer} | {theirs:,} | {ratio:.3f} |"
+              for ratio, name, n, ours, peer, theirs in rows[:most]]
+    return lines
+
+
 def main(argv: list[str] | None = None) -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("--datasets", type=Path, default=DEFAULT_DATASETS)
     p.add_argument("--mixes", type=int, default=150, help="random mixes (and 2/5 as many rivalry mixes)")
     p.add_argument("--out", type=Path, help="write each input's size and digest here (tab-separated)")
     p.add_argument("--compare", type=Path, help="a table written by --out before the change")
+    p.add_argument("--peers", type=int, metavar="N", help="list the N inputs where auto is furthest above "
+                   "the smaller of pcodec-8 and zstd-19")
     a = p.parse_args(argv)
-    if not a.out and not a.compare:
-        p.error("give --out, --compare or both")
-    after = measure(check_inputs(a.datasets, a.mixes))
+    if not a.out and not a.compare and a.peers is None:
+        p.error("give --out, --compare, --peers or several")
+    inputs = check_inputs(a.datasets, a.mixes)
+    if a.peers is not None:
+        print("\n".join(against_peers(inputs, a.peers)))
+        if not a.out and not a.compare:
+            return
+    after = measure(inputs)
     if a.out:
         a.out.write_text("".join(f"{name}\t{size}\t{digest}\n" for name, (size, digest) in after.items()))
     if a.compare:

@@ -44,3 +44,20 @@ def test_an_unchanged_encoder_compares_equal_and_a_moved_size_shows(tmp_path, ca
     row = next(r for r in auto_bytes.compare(before, after)[2:] if r.startswith("| mix f64 "))
     cells = [c.strip() for c in row.split("|")[1:-1]]
     assert cells[5] == "1" and cells[7].startswith("+") and name in cells[7]
+
+
+def test_peers_lists_the_inputs_furthest_above_the_smaller_peer(tmp_path, capsys):
+    datasets = one_series(tmp_path)
+    auto_bytes.main(["--datasets", str(datasets), "--mixes", "3", "--peers", "4"])
+    out = capsys.readouterr().out.splitlines()
+    inputs = auto_bytes.check_inputs(datasets, mixes=3)
+    assert out[0].endswith(f"of {len(inputs)} inputs; the 4 furthest:")
+    rows = [[c.strip() for c in line.split("|")[1:-1]] for line in out[4:]]
+    assert len(rows) == 4
+    ratios = [float(r[5]) for r in rows]
+    assert ratios == sorted(ratios, reverse=True)
+    for name, _, ours, peer, theirs, ratio in rows:
+        assert peer in ("pcodec-8", "zstd-19")
+        sizes = auto_bytes.peer_sizes(inputs[name])
+        assert int(theirs.replace(",", "")) == min(sizes.values())
+        assert abs(float(ratio) - int(ours.replace(",", "")) / min(sizes.values())) < 1e-3
