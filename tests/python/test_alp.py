@@ -296,14 +296,14 @@ def read_block(c: Cursor, m: int, w: int, ctx, nested: bool = False) -> list[int
         return [(int(x) + k) & MASK64 for x, k in zip(widened, corr)]
     if method == 8:  # stride: L channels, channel j holding values j, j + L, ...
         lanes = c.u8()
-        assert 2 <= lanes <= 16 and lanes <= m
+        assert 2 <= lanes <= 16 and lanes <= m, "stride out of range"
         out = [0] * m
         for j in range(lanes):
             out[j::lanes] = read_block(c, len(range(j, m, lanes)), w, ctx, nested=True)
         return out
     if method == 9:  # sparse: gaps between the nonzero values' positions, then those values
         k = c.varint()
-        assert 1 <= k < m
+        assert 1 <= k < m, "sparse nonzero count out of range"
         gaps = read_ints(c, k, ctx["models"])
         vals = read_block(c, k, w, ctx, nested=True)
         out, at = [0] * m, 0
@@ -318,6 +318,19 @@ def read_block(c: Cursor, m: int, w: int, ctx, nested: bool = False) -> list[int
         base = read_block(c, m, w, ctx, nested=True)
         return [(b + k) & ((1 << w) - 1) for b, k in zip(base, corr)]
     raise AssertionError(f"unknown method {method}")
+
+
+@pytest.mark.parametrize("block, message", [
+    (bytes([9, 0]), "sparse nonzero count"),   # sparse with no value that is not zero
+    (bytes([9, 4]), "sparse nonzero count"),   # sparse whose every value is "not zero": as many as the block
+    (bytes([8, 1]), "stride out of range"),    # one channel
+    (bytes([8, 5]), "stride out of range"),    # more channels than values
+])
+def test_reference_reader_refuses_counts_the_page_rules_out(block, message):
+    # The reader's bounds are checks that fail on bytes the page forbids (the library raises
+    # CorruptStreamError on the same ones), not assertions that always hold.
+    with pytest.raises(AssertionError, match=message):
+        read_block(Cursor(block), 4, 64, {"models": [], "dict": []})
 
 
 def read_frame(c: Cursor, n: int, w: int, ctx) -> list[int]:

@@ -1465,7 +1465,6 @@ struct SeriesEncoder {
             best = &encode_base(v, m, 0, log ? &base_log : nullptr, split, &best_est, changed,
                                 std::min(dict_est, f32 ? f32_est : std::numeric_limits<double>::infinity()));
         last_estimate = best_est;
-        if (best == &cand[0][2]) last_levels_saving = order_memory[0][2].levels_saving / 8;
         if (!opt.automatic) {
             if (log) log->absorb(base_log);
             return *best;
@@ -1703,10 +1702,10 @@ struct SeriesEncoder {
             int64_t ints[kScratch];
             uint8_t bad[kScratch];
             if (!kernels::alp_encode(v, m, near_pair.e, near_pair.f, ints, bad, true)) return false;
+            // (encode_alp counted these distances for near_pays under the same pair, so the block is coded.)
             using S = std::make_signed_t<Ub>;
             T a[kScratch];
             int64_t corr[kScratch];
-            size_t off = 0, far = 0;
             for (size_t i = 0; i < m; ++i) {
                 a[i] = v[i];
                 corr[i] = 0;
@@ -1716,12 +1715,8 @@ struct SeriesEncoder {
                 if (c >= -kNearUlps && c <= kNearUlps) {
                     a[i] = d;
                     corr[i] = c;
-                    ++off;
-                } else {
-                    ++far;
                 }
             }
-            if (!near_pays({off, off + far}, m)) return false;
             w.clear();
             w.u8(kNear);
             write_intseq(corr, m, opt.max_order, w, log, kCtxNearCorr | (sizeof(T) == 4 ? 1u << 16 : 0),
