@@ -64,6 +64,8 @@ def float_shapes(n: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
         # Arithmetic on decimals (df.a + df.b): a quarter of the sums land an ulp off the 2-decimal number.
         "sum of two 2-decimal series": np.round(20 + np.cumsum(rng.normal(0, 0.3, n)), 2)
                                        + np.round(rng.normal(5, 1, n), 2),
+        # A schedule or test signal: the same 88 exact values over and over.
+        "pattern of 88 values, repeated": np.tile(np.round(rng.normal(0, 10, 88), 3), n // 88 + 1)[:n],
     }
 
 

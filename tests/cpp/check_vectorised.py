@@ -40,6 +40,8 @@ CHECKS = [
     ("alp/kernels.cpp.o", "sig_encode_f64_avx512(", r"\bvdivpd\b.*%ymm", 2),
     ("alp/kernels.cpp.o", "lag_scores_avx2(", r"\bvsubps\b.*%ymm", 4),
     ("alp/kernels.cpp.o", "lag_scores_avx512(", r"\bvsubps\b.*%ymm", 4),
+    ("alp/kernels.cpp.o", "last_pair_avx2(", r"\bvpcmpeqd\b.*%ymm", 2),
+    ("alp/kernels.cpp.o", "last_pair_avx512(", r"\bvpcmpeqd\b.*%ymm", 2),
     ("alp/kernels.cpp.o", "alp_decode_f64_generic(", r"\bmulpd\b", 2),
     ("alp/kernels.cpp.o", "alp_decode_f64_avx2(", r"\bvmulpd\b.*%ymm", 2),
     ("alp/kernels.cpp.o", "alp_decode_f64_avx512(", r"\bvmulpd\b.*%ymm", 2),

@@ -226,6 +226,13 @@ void alp_seeds() {
         sums.push_back(i % 97 == 5 ? std::numeric_limits<double>::quiet_NaN() : x);
     }
     alp_seed("f64_near", 0, sums, true);
+    // A pattern of 40 exact values over and over, then a walk: dictionary blocks whose codes are lagged
+    // integer streams (order 3, 40 values back).
+    std::vector<double> pattern(40), repeated;
+    for (double& x : pattern) x = double(int64_t(rng.next() % 20001) - 10000) / 1000;
+    for (int i = 0; i < 3000; ++i) repeated.push_back(pattern[size_t(i) % pattern.size()]);
+    for (int i = 0; i < 600; ++i) repeated.push_back(double(cents += (long long)(rng.next() % 61) - 30) / 100);
+    alp_seed("f64_pattern", 0, repeated, true);
 }
 
 void stream_seeds() {

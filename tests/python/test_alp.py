@@ -74,13 +74,24 @@ class Cursor:
         return [(big >> (i * w)) & mask for i in range(m)]
 
 
+# The lags of the lagged integer streams (order 3) read so far, for tests that look for them.
+LAGS_READ: list[int] = []
+
+
 def read_ints(c: Cursor, m: int, models) -> list[int]:
     """An integer stream of m values (as unsigned 64-bit patterns)."""
     hdr = c.u8()
     order, coder = hdr & 3, (hdr >> 2) & 3
-    assert hdr >> 4 == 0 and order < 3 and order < m
-    start = [c.zigzag() for _ in range(order)]
-    rc = m - order
+    assert hdr >> 4 == 0
+    lag = 0
+    if order == 3:  # a lag: first differences below it, differences from the value lag back from it on
+        lag = c.varint()
+        assert 2 <= lag < m, "lag within 2 and the value count"
+        LAGS_READ.append(lag)
+    starts = 1 if lag else order
+    assert starts < m
+    start = [c.zigzag() for _ in range(starts)]
+    rc = m - starts
     if coder == 0:
         w = c.u8()
         base = c.zigzag()
@@ -90,7 +101,10 @@ def read_ints(c: Cursor, m: int, models) -> list[int]:
     else:
         resid = read_entropy(c, rc, models[c.u8()], counted=coder == 2)
     v = start + resid
-    if order == 1:
+    if lag:
+        for i in range(1, m):
+            v[i] = (v[i] + v[i - 1 if i < lag else i - lag]) & MASK64
+    elif order == 1:
         for i in range(1, m):
             v[i] = (v[i] + v[i - 1]) & MASK64
     elif order == 2:
@@ -801,6 +815,25 @@ def test_decimals_an_ulp_off_are_near_blocks(dtype):
     if dtype == "float64":
         rounded = np.round(x, 2)
         assert len(blob) * 8 / n < len(tsquash.encode(rounded, "auto")) * 8 / n + 1.5
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64"])
+def test_a_pattern_repeated_over_and_over_is_coded_at_its_lag(dtype):
+    # 88 exact values over and over (a schedule, a test signal), then a walk: the pattern's values are series
+    # dictionary entries, and their codes go to the entropy stage as differences 88 values back (order 3),
+    # about a bit a value where the codes alone took 7.
+    rng = np.random.default_rng(29)
+    shape = np.round(rng.normal(0, 10, 88), 3)
+    if dtype == "int64":
+        shape = shape * 1000
+    x = np.concatenate([np.tile(shape, 200), np.round(np.cumsum(rng.normal(0, 1, 3000)), 1)]).astype(dtype)
+    blob = tsquash.encode(x, "auto")
+    LAGS_READ.clear()
+    assert_bits_equal(reference_decode(blob), x)
+    assert_bits_equal(tsquash.decode(blob), x)
+    assert LAGS_READ and set(LAGS_READ) == {88}
+    pattern_only = tsquash.encode(x[:88 * 200], "auto")
+    assert len(pattern_only) * 8 / (88 * 200) < 1.5
 
 
 def special_gaps(kind: int, seed: int) -> np.ndarray:

@@ -36,26 +36,40 @@ struct Shared {
 
 void decode_intseq(Reader& r, size_t m, int64_t* out, const Shared& sh) {
     const uint8_t hdr = r.u8("integer stream header");
-    const unsigned order = hdr & 3, coder = (hdr >> 2) & 3;
-    if ((hdr & 0xF0) || order == 3) corrupt("bad integer stream header");
-    if (order >= m) corrupt("delta order not below the value count");
+    const unsigned coder = (hdr >> 2) & 3;
+    if (hdr & 0xF0) corrupt("bad integer stream header");
     auto* u = reinterpret_cast<uint64_t*>(out);  // same object, unsigned view: wrapping arithmetic
-    for (unsigned k = 0; k < order; ++k) u[k] = uint64_t(unzigzag(r.varint("delta start")));
-    const size_t rc = m - order;
+    // Order 3 is a lag: first differences up to the lag, then differences from the value `lag` back.
+    const bool lagged = (hdr & 3) == 3;
+    size_t lag = 0;
+    if (lagged) {
+        const uint64_t p = r.varint("lag");
+        if (p < 2 || p >= m) corrupt("lag not within 2 and the value count");
+        lag = size_t(p);
+    }
+    // Values given in full before the residuals: o for order o, one for a lag.
+    const unsigned order = lagged ? 0 : hdr & 3, starts = lagged ? 1 : order;
+    if (starts >= m) corrupt("delta order not below the value count");
+    for (unsigned k = 0; k < starts; ++k) u[k] = uint64_t(unzigzag(r.varint("delta start")));
+    const size_t rc = m - starts;
     if (coder == 0) {
         const unsigned w = r.u8("bit width");
         if (w > 64) corrupt("bit width above 64");
         const uint64_t base = uint64_t(unzigzag(r.varint("frame of reference")));
         const uint8_t* src = r.take(packed_size(rc, w), "bit-packed integers");
-        unpack(src, r.hard_end(), rc, w, u + order);
-        for (size_t i = order; i < m; ++i) u[i] += base;
+        unpack(src, r.hard_end(), rc, w, u + starts);
+        for (size_t i = starts; i < m; ++i) u[i] += base;
     } else {
         const unsigned idx = r.u8("model index");
         if (!sh.models || idx >= sh.models->size()) corrupt("integer stream names a missing model");
-        ans_decode(r, rc, (*sh.models)[idx], u + order, order, coder);
-        return;
+        // The decoder's running sums are fused into the residuals' loop for orders 1 and 2; a lag's are not.
+        ans_decode(r, rc, (*sh.models)[idx], u + starts, order, coder);
+        if (!lagged) return;
     }
-    if (order == 1) {
+    if (lagged) {
+        for (size_t i = 1; i < lag; ++i) u[i] += u[i - 1];
+        for (size_t i = lag; i < m; ++i) u[i] += u[i - lag];
+    } else if (order == 1) {
         for (size_t i = 1; i < m; ++i) u[i] += u[i - 1];
     } else if (order == 2) {
         uint64_t d = u[1];

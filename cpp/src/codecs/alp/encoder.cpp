@@ -341,6 +341,20 @@ size_t stream_head(const int64_t* v, size_t m, unsigned o, Writer& out, uint64_t
     return out.size() - start;
 }
 
+// Header byte, lag and first value, and the m - 1 residuals, of a lagged stream (order 3): first differences
+// below the lag, differences from the value `lag` back from it on.
+void lag_head(const int64_t* v, size_t m, size_t lag, Writer& out, uint64_t* resid) {
+    out.u8(3);
+    out.varint(lag);
+    out.varint(zigzag(v[0]));
+    const uint64_t* u = reinterpret_cast<const uint64_t*>(v);
+    for (size_t i = 1; i < lag; ++i) resid[i - 1] = u[i] - u[i - 1];
+    for (size_t i = lag; i < m; ++i) resid[i - 1] = u[i] - u[i - lag];
+}
+
+// Where a lagged stream is logged: its estimate must come under this share of the best order's.
+constexpr double kLagGain = 0.8;
+
 }  // namespace
 
 // Writes an integer stream with frame of reference, in the delta order that packs smallest. With a log (the
@@ -348,7 +362,7 @@ size_t stream_head(const int64_t* v, size_t m, unsigned o, Writer& out, uint64_t
 // that order's header, so the stage can put an entropy-coded stream of either order in its place. Under a
 // memory's settled order, that order is the only one looked at, for both.
 void write_intseq(const int64_t* v, size_t m, unsigned max_order, Writer& out, SeqLog* log, uint32_t context,
-                  OrderMemory* memory) {
+                  OrderMemory* memory, size_t lag) {
     OrderChoice c, e;
     double ebits = 0;
     int64_t emax = 0;
@@ -375,14 +389,43 @@ void write_intseq(const int64_t* v, size_t m, unsigned max_order, Writer& out, S
     // is written as it is and stays out of the log (a series of long runs logged a residual for each of
     // its values, all of them equal).
     if (c.width == 0) log = nullptr;
-    const unsigned eorder = e.order;
-    const int64_t emin = e.min;
+    unsigned eorder = e.order;
+    int64_t emin = e.min;
     const size_t start = out.size();
+    // A lag (a block that repeats itself, found by its caller) takes the entropy coder's place where its
+    // residuals, counted in full, estimate clearly below the chosen order's; the frame of reference keeps
+    // its own order (the first differences up to the lag make it wide).
+    bool lagged = false;
+    if (log && lag >= 2 && lag < m) {
+        const SeqLog::Mark before = log->mark();
+        Writer head;
+        lag_head(v, m, lag, head, log->room(m - 1));
+        const uint64_t* lr = log->arena.data() + before.arena;
+        uint32_t hist[65] = {};
+        int64_t lo = int64_t(lr[0]), hi = lo;
+        for (size_t i = 0; i < m - 1; ++i) {
+            const int64_t r = int64_t(lr[i]);
+            ++hist[bit_width64(zigzag(r))];
+            lo = std::min(lo, r);
+            hi = std::max(hi, r);
+        }
+        const double bits = class_estimate(hist, m - 1);
+        if (bits + 8.0 * double(head.size()) < kLagGain * key[eorder]) {
+            lagged = true;
+            eorder = 3;
+            ebits = bits;
+            emin = lo;
+            emax = hi;
+            log->add_written(start, head.bytes.data(), head.size(), m - 1, context | (3u << 24), ebits, emin, emax);
+        } else {
+            log->rollback(before);
+        }
+    }
     uint64_t scratch[kScratch];
     const size_t rc = m - c.order;
     // The residuals go straight into the log, not through a copy: the entropy coder's order's, then, where
     // the frame of reference takes another order, that order's too.
-    if (log && eorder != c.order) {
+    if (log && eorder != c.order && !lagged) {
         Writer head;
         stream_head(v, m, eorder, head, log->room(m - eorder));
         log->add_written(start, head.bytes.data(), head.size(), m - eorder, context | (eorder << 24), ebits, emin,
@@ -1578,6 +1621,27 @@ struct SeriesEncoder {
         return sw >= so;
     }
 
+    // The lag at which a block's dictionary entries repeat themselves (a pattern shorter than half a block,
+    // over and over), or 0. The pair of entries at the block's end is looked up in the kMaxLag values
+    // before it (one vectorised pass; a pair, not one entry, so that a pattern holding a value twice is
+    // still found at its period), and the lag that finds it must hold on 16 of 32 positions spread over
+    // the block. A pattern of exact values takes a dictionary entry per value, so its codes are where it
+    // shows; an entropy-coded stream at that lag is then a few bits a pattern.
+    static constexpr size_t kMaxLag = kBlockValues / 2;
+    static size_t entry_lag(const uint32_t* entry, size_t m) {
+        if (m < 64 || entry[m - 1] == 0) return 0;
+        const size_t i = m - 1;
+        const size_t j = kernels::last_pair(entry, i > kMaxLag ? i - kMaxLag : 1, i);
+        const size_t lag = i - j;
+        if (j == 0 || lag < 2) return 0;
+        size_t same = 0;
+        for (size_t k = 0; k < 32; ++k) {
+            const size_t q = lag + k * (m - lag) / 32;
+            same += entry[q] == entry[q - lag];
+        }
+        return same >= 16 ? lag : 0;
+    }
+
     // Codes into the series dictionary: 0 = escape (the value follows in a nested block), 1 = the previous
     // value again, c >= 2 = entry c - 2. `entry`: each value's entry + 1 in the dictionary, 0 if not in it.
     bool encode_dict(const T* v, const uint32_t* entry, size_t m, Writer& w, SeqLog* log) {
@@ -1600,7 +1664,7 @@ struct SeriesEncoder {
         }
         w.clear();
         w.u8(kDict);
-        write_intseq(codes, m, opt.max_order, w, log, kCtxDictCodes, &codes_memory);
+        write_intseq(codes, m, opt.max_order, w, log, kCtxDictCodes, &codes_memory, log ? entry_lag(entry, m) : 0);
         if (nesc) {
             append_base(w, esc, nesc, log);
         }

@@ -313,8 +313,9 @@ struct OrderMemory {
 
 // Writes an integer stream (docs/format.md "integer streams") with frame of reference and bit packing,
 // choosing the delta order (up to max_order) that packs smallest. With a log (the entropy stage follows)
-// and a memory, it may estimate only the order the memory has settled on.
+// and a memory, it may estimate only the order the memory has settled on. With a log and a lag (2 <= lag
+// < m), the entropy stage may get the stream as differences at that lag (order 3) instead.
 void write_intseq(const int64_t* v, size_t m, unsigned max_order, Writer& out, SeqLog* log, uint32_t context,
-                  OrderMemory* memory = nullptr);
+                  OrderMemory* memory = nullptr, size_t lag = 0);
 
 }  // namespace tsquash::codecs::alp

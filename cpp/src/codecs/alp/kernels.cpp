@@ -105,6 +105,18 @@ template <class T>
     return changes;
 }
 
+// The latest j in [lo, i) where a[j - 1], a[j] equal a[i - 1], a[i] (lo >= 1), or 0: as a maximum over the
+// window, without an early exit, so that it vectorises (a window with no match is the common case).
+[[gnu::always_inline]] inline size_t last_pair_body(const uint32_t* a, size_t lo, size_t i) {
+    const uint32_t x0 = a[i], x1 = a[i - 1];
+    uint32_t best = 0;
+    for (uint32_t j = uint32_t(lo); j < uint32_t(i); ++j) {
+        const uint32_t hit = uint32_t(a[j] == x0) & uint32_t(a[j - 1] == x1);
+        best = std::max(best, j & (0u - hit));
+    }
+    return best;
+}
+
 template <class T>
 [[gnu::always_inline]] inline size_t combo_range_body(const T* s, size_t ns, unsigned e, unsigned f, int64_t& mn_out, int64_t& mx_out) {
     // The integers and their round trips first, in the loop that vectorises; then the range of those that
@@ -304,6 +316,7 @@ template <class T>
                                         int64_t* q, uint8_t* bad) {                                            \
         return sig_encode_body(v, m, e, p, L, q, bad);                                                         \
     }                                                                                                          \
+    attr size_t last_pair_##suffix(const uint32_t* a, size_t lo, size_t i) { return last_pair_body(a, lo, i); } \
     attr void lag_scores_##suffix(const float* d, const size_t* anchor, size_t anchors, size_t window,         \
                                   size_t longest, size_t lags, float* score) {                                 \
         lag_scores_body(d, anchor, anchors, window, longest, lags, score);                                     \
@@ -437,6 +450,8 @@ size_t sig_encode(const double* v, size_t m, unsigned e, unsigned p, unsigned L,
 size_t sig_encode(const float* v, size_t m, unsigned e, unsigned p, unsigned L, int64_t* q, uint8_t* bad) {
     TSQ_DISPATCH(sig_encode_f32, v, m, e, p, L, q, bad);
 }
+
+size_t last_pair(const uint32_t* a, size_t lo, size_t i) { TSQ_DISPATCH(last_pair, a, lo, i); }
 
 void lag_scores(const float* d, const size_t* anchor, size_t anchors, size_t window, size_t longest, size_t lags,
                 float* score) {
