@@ -1176,21 +1176,24 @@ void decimal_sums_are_near_blocks() {
     EXPECT_TRUE(SameBits(v, dec<T>(enc(v, Profile::automatic), v.size())));
 }
 // An exact pattern shorter than half a block, over and over (a schedule, a test signal, one cycle stored
-// sample by sample): its values are series dictionary entries, and their codes repeat at the pattern's
-// length, which the entropy stage codes as differences at that lag. Without the lag the codes took 7-9 bits
-// a value (as many as the pattern's distinct values need).
+// sample by sample), after a stretch of a walk (so that no series reference takes it: AlpReference): its
+// values are series dictionary entries, and their codes repeat at the pattern's length, which the entropy
+// stage codes as differences at that lag. Without the lag the codes took 7-9 bits a value (as many as the
+// pattern's distinct values need); the series came to 6.7 and 8.6 bits a value for patterns of 88 and 300.
 template <class T>
 void periodic_patterns_are_coded_at_their_lag() {
     std::mt19937_64 rng(5);
     std::normal_distribution<double> g(0, 10);
     for (size_t period : {7, 88, 300}) {
+        std::vector<T> v;
+        double walk = 0;
+        for (int i = 0; i < 4000; ++i) v.push_back(T(std::round((walk += g(rng) / 30) * 10) / 10));
         std::vector<T> shape(period);
         for (T& x : shape) x = std::is_integral_v<T> ? T(g(rng) * 1e9) : T(std::round(g(rng) * 1000) / 1000);
-        std::vector<T> v(20000);
-        for (size_t i = 0; i < v.size(); ++i) v[i] = shape[i % period];
+        for (size_t i = 0; i < 20000; ++i) v.push_back(shape[i % period]);
         const auto a = enc(v, Profile::automatic);
         ASSERT_TRUE(SameBits(v, dec<T>(a, v.size()))) << period;
-        EXPECT_LT(double(a.size()) * 8 / double(v.size()), period < 100 ? 1.5 : 5.0) << period;
+        EXPECT_LT(double(a.size()) * 8 / double(v.size()), period < 100 ? 3.0 : 5.5) << period;
     }
 }
 

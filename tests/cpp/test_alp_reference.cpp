@@ -189,6 +189,45 @@ TEST(AlpReference, NeverMuchLargerThanWithoutIt) {
     EXPECT_TRUE(has_reference(enc(cases[0])));
 }
 
+// A pattern repeated exactly (a schedule, a test signal, a lookup table played over and over) takes its period
+// as the reference whatever it costs without one: the blocks then hold zeros, where without the reference
+// each block codes a repeat of the pattern (dictionary codes at a lag) and zstd-19 beats them several times
+// over. Found at the pattern's period when the pattern holds runs (a square wave), for periods longer than a
+// block, from two periods on; a few values off the pattern stay exact.
+template <class T>
+void exact_patterns_take_their_period() {
+    std::mt19937_64 rng(41);
+    std::normal_distribution<double> g(0, 10);
+    auto value = [&] { return std::is_integral_v<T> ? T(g(rng) * 1e6) : T(std::round(g(rng) * 1000) / 1000); };
+    struct Case {
+        size_t period, n;
+        double most_bits;
+    };
+    for (const Case c : {Case{7, 20000, 0.1}, Case{88, 20000, 0.2}, Case{1440, 5000, 10.0}, Case{40, 30000, 0.1}}) {
+        std::vector<T> shape(c.period);
+        for (size_t k = 0; k < c.period; ++k) shape[k] = c.period == 40 ? T(k < 20 ? 3 : -2) : value();
+        std::vector<T> v(c.n);
+        for (size_t i = 0; i < c.n; ++i) v[i] = shape[i % c.period];
+        const auto b = enc(v);
+        ASSERT_TRUE(has_reference(b)) << c.period;
+        EXPECT_EQ(section_of(b).first, c.period);
+        EXPECT_LT(bits_per_value<T>(b, v.size()), c.most_bits) << c.period;
+        EXPECT_TRUE(SameBits(v.data(), v.size(), dec<T>(b, v.size()).data(), v.size())) << c.period;
+        const auto plain = alp::encode_without_reference<T>(v.data(), v.size(), Profile::automatic, 1);
+        EXPECT_LT(b.size(), plain.size()) << c.period;
+        for (size_t i : {size_t(100), c.n / 2, c.n - 3}) v[i] = value();
+        const auto changed = enc(v);
+        EXPECT_TRUE(has_reference(changed)) << c.period;
+        EXPECT_TRUE(SameBits(v.data(), v.size(), dec<T>(changed, v.size()).data(), v.size())) << c.period;
+    }
+}
+
+TEST(AlpReference, ExactPatternsTakeTheirPeriod) {
+    exact_patterns_take_their_period<double>();
+    exact_patterns_take_their_period<float>();
+    exact_patterns_take_their_period<int64_t>();
+}
+
 TEST(AlpReference, RandomAccessAcrossPeriodsAndBlocks) {
     const auto v = drifting_frames<double>(2000, 40, 7);
     const auto b = enc(v);

@@ -105,16 +105,19 @@ template <class T>
     return changes;
 }
 
-// The latest j in [lo, i) where a[j - 1], a[j] equal a[i - 1], a[i] (lo >= 1), or 0: as a maximum over the
-// window, without an early exit, so that it vectorises (a window with no match is the common case).
-[[gnu::always_inline]] inline size_t last_pair_body(const uint32_t* a, size_t lo, size_t i) {
-    const uint32_t x0 = a[i], x1 = a[i - 1];
-    uint32_t best = 0;
-    for (uint32_t j = uint32_t(lo); j < uint32_t(i); ++j) {
-        const uint32_t hit = uint32_t(a[j] == x0) & uint32_t(a[j - 1] == x1);
-        best = std::max(best, j & (0u - hit));
+// The latest j in [lo, i) where a[j - 1], a[j] equal a[i - 1], a[i] in their bits (lo >= 1), or 0: as a
+// maximum over the window, without an early exit, so that it vectorises (a window with no match is the
+// common case).
+template <class T>
+[[gnu::always_inline]] inline size_t last_pair_body(const T* a, size_t lo, size_t i) {
+    using U = std::conditional_t<sizeof(T) == 8, uint64_t, uint32_t>;
+    const U x0 = std::bit_cast<U>(a[i]), x1 = std::bit_cast<U>(a[i - 1]);
+    U best = 0;
+    for (U j = U(lo); j < U(i); ++j) {
+        const U hit = U(std::bit_cast<U>(a[j]) == x0) & U(std::bit_cast<U>(a[j - 1]) == x1);
+        best = std::max(best, j & (U(0) - hit));
     }
-    return best;
+    return size_t(best);
 }
 
 template <class T>
@@ -316,7 +319,10 @@ template <class T>
                                         int64_t* q, uint8_t* bad) {                                            \
         return sig_encode_body(v, m, e, p, L, q, bad);                                                         \
     }                                                                                                          \
-    attr size_t last_pair_##suffix(const uint32_t* a, size_t lo, size_t i) { return last_pair_body(a, lo, i); } \
+    attr size_t last_pair_u32_##suffix(const uint32_t* a, size_t lo, size_t i) { return last_pair_body(a, lo, i); } \
+    attr size_t last_pair_f64_##suffix(const double* a, size_t lo, size_t i) { return last_pair_body(a, lo, i); } \
+    attr size_t last_pair_f32_##suffix(const float* a, size_t lo, size_t i) { return last_pair_body(a, lo, i); } \
+    attr size_t last_pair_i64_##suffix(const int64_t* a, size_t lo, size_t i) { return last_pair_body(a, lo, i); } \
     attr void lag_scores_##suffix(const float* d, const size_t* anchor, size_t anchors, size_t window,         \
                                   size_t longest, size_t lags, float* score) {                                 \
         lag_scores_body(d, anchor, anchors, window, longest, lags, score);                                     \
@@ -451,7 +457,10 @@ size_t sig_encode(const float* v, size_t m, unsigned e, unsigned p, unsigned L, 
     TSQ_DISPATCH(sig_encode_f32, v, m, e, p, L, q, bad);
 }
 
-size_t last_pair(const uint32_t* a, size_t lo, size_t i) { TSQ_DISPATCH(last_pair, a, lo, i); }
+size_t last_pair(const uint32_t* a, size_t lo, size_t i) { TSQ_DISPATCH(last_pair_u32, a, lo, i); }
+size_t last_pair(const double* a, size_t lo, size_t i) { TSQ_DISPATCH(last_pair_f64, a, lo, i); }
+size_t last_pair(const float* a, size_t lo, size_t i) { TSQ_DISPATCH(last_pair_f32, a, lo, i); }
+size_t last_pair(const int64_t* a, size_t lo, size_t i) { TSQ_DISPATCH(last_pair_i64, a, lo, i); }
 
 void lag_scores(const float* d, const size_t* anchor, size_t anchors, size_t window, size_t longest, size_t lags,
                 float* score) {

@@ -63,8 +63,12 @@ size_t combo_range(const float* s, size_t ns, unsigned e, unsigned f, int64_t& m
 size_t sig_encode(const double* v, size_t m, unsigned e, unsigned p, unsigned L, int64_t* q, uint8_t* bad);
 size_t sig_encode(const float* v, size_t m, unsigned e, unsigned p, unsigned L, int64_t* q, uint8_t* bad);
 
-// The latest j in [lo, i) where a[j - 1] == a[i - 1] and a[j] == a[i], or 0 where there is none (1 <= lo <= i).
+// The latest j in [lo, i) where a[j - 1] and a[j] have the bits of a[i - 1] and a[i], or 0 where there is none
+// (1 <= lo <= i).
 size_t last_pair(const uint32_t* a, size_t lo, size_t i);
+size_t last_pair(const double* a, size_t lo, size_t i);
+size_t last_pair(const float* a, size_t lo, size_t i);
+size_t last_pair(const int64_t* a, size_t lo, size_t i);
 
 // The series reference's lag scores (reference.cpp): for each m < lags, score[m] = the sum over anchors q and
 // offsets k < window of |d[anchor[q] + k - longest + m] - d[anchor[q] + k]|, each sum taken over q, then k,

@@ -176,6 +176,46 @@ ReferenceChoice find_reference(const T* v, size_t n) {
     return choice;
 }
 
+namespace {
+
+// exact_period looks at the first kExactScan values for its candidate and checks it at kExactChecks places
+// spread over the series, at the first change of value within kExactReach of each: at least half of them
+// must find one, and at most kExactMisses of those may differ from the values a period back.
+constexpr size_t kExactScan = 2048;
+constexpr size_t kExactChecks = 64;
+constexpr size_t kExactReach = 256;
+constexpr size_t kExactMisses = 4;
+
+}  // namespace
+
+template <class T>
+size_t exact_period(const T* v, size_t n) {
+    using Ub = typename Traits<T>::U;
+    auto same = [&](size_t a, size_t b) { return std::bit_cast<Ub>(v[a]) == std::bit_cast<Ub>(v[b]); };
+    // The last change of value in the scan, and the latest earlier place where the same two values follow
+    // each other: a change, not any pair, so that a pattern holding runs (a square wave) is found at its
+    // period rather than at a lag of one.
+    size_t last = std::min(n, kExactScan) - 1;
+    while (last > 1 && same(last, last - 1)) --last;
+    if (last < 2) return 0;
+    const size_t j = kernels::last_pair(v, 1, last);
+    const size_t period = last - j;
+    if (j == 0 || 2 * period > n) return 0;
+    // Each check is at a change of value (the first within kExactReach of its place), and compares the two
+    // values there with those a period back: a series that is mostly one value (zeros with rare spikes)
+    // equals itself at any lag where it does not change.
+    size_t checked = 0, misses = 0;
+    for (size_t k = 0; k < kExactChecks; ++k) {
+        size_t q = period + 1 + k * (n - period - 1) / kExactChecks;
+        const size_t end = std::min(n, q + kExactReach);
+        while (q < end && same(q, q - 1)) ++q;
+        if (q == end) continue;
+        ++checked;
+        misses += !same(q, q - period) || !same(q - 1, q - 1 - period);
+    }
+    return 2 * checked >= kExactChecks && misses <= kExactMisses && all_finite(v, n) ? period : 0;
+}
+
 double reference_bits(const std::vector<int64_t>& d, size_t period, double plain_bits) {
     const size_t n = d.size();
     // The reference itself costs about what the plain series does a value.
@@ -208,6 +248,9 @@ std::vector<int64_t> reference_differences(const T* v, size_t n, const std::vect
     return out;
 }
 
+template size_t exact_period<double>(const double*, size_t);
+template size_t exact_period<float>(const float*, size_t);
+template size_t exact_period<int64_t>(const int64_t*, size_t);
 template ReferenceChoice find_reference<double>(const double*, size_t);
 template ReferenceChoice find_reference<float>(const float*, size_t);
 template ReferenceChoice find_reference<int64_t>(const int64_t*, size_t);

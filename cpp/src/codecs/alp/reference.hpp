@@ -54,6 +54,13 @@ struct ReferenceChoice {
 template <class T>
 ReferenceChoice find_reference(const T* v, size_t n);
 
+// Encoder: the period of a series of finite values that repeats one pattern exactly, over and over (at all
+// but a few of 64 changes of value spread over it, the two values equal those a period back), or 0. The period is found from the
+// last change of value among the first 2,048 values: the latest earlier place where the same two values
+// follow each other. At most half the series.
+template <class T>
+size_t exact_period(const T* v, size_t n);
+
 // Encoder: estimated bits a value of the differences d and a reference of `period` values, for a series
 // that costs plain_bits a value without one.
 double reference_bits(const std::vector<int64_t>& d, size_t period, double plain_bits);
