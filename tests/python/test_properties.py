@@ -86,6 +86,40 @@ def test_int64_round_trip(codec):
     check()
 
 
+@st.composite
+def repeated_patterns(draw, dtype: str):
+    """A pattern (arbitrary bit patterns, or a few values from a small pool: runs inside the pattern) repeated
+    past a block, with a few values changed, and sometimes a stretch of other values in front: what the
+    lagged integer streams and the exact-period series reference of `auto` are for, with their checks
+    nearly passing or nearly failing."""
+    dt = np.dtype(dtype)
+    u = np.uint64 if dt.itemsize == 8 else np.uint32
+    width = dt.itemsize * 8
+    period = draw(st.integers(2, 700))
+    if draw(st.booleans()):
+        pattern = draw(hnp.arrays(u, period, elements=st.integers(0, 2**width - 1)))
+    else:
+        pool = draw(st.lists(st.integers(0, 2**width - 1), min_size=1, max_size=4))
+        pattern = np.array(pool, dtype=u)[draw(hnp.arrays(np.int64, period, elements=st.integers(0, len(pool) - 1)))]
+    n = draw(st.integers(1025, 5000))
+    x = np.tile(pattern, n // period + 1)[:n]
+    for _ in range(draw(st.integers(0, 8))):
+        x[draw(st.integers(0, n - 1))] = draw(st.integers(0, 2**width - 1))
+    front = draw(st.integers(0, 1500))
+    if front:
+        x = np.concatenate([draw(hnp.arrays(u, front, elements=st.integers(0, 2**width - 1))), x])
+    return x.view(dt)
+
+
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64"])
+def test_auto_round_trips_repeated_patterns(dtype):
+    @given(x=repeated_patterns(dtype))
+    def check(x):
+        assert_bits_equal(tsquash.decode(tsquash.encode(x, "auto")), x)
+
+    check()
+
+
 STREAM_CASES = FLOAT_CASES + [("gorilla", "int64"), ("raw", "int64")]
 
 
