@@ -1154,6 +1154,7 @@ struct SeriesEncoder {
         dict_rivalry.reset();
         stride_rivalry.reset();
         near_rivalry.reset();
+        near_won = false;
         for (auto& depth : order_memory)
             for (OrderMemory& mem : depth) mem.reset();
         codes_memory.reset();
@@ -1438,6 +1439,9 @@ struct SeriesEncoder {
     Rivalry near_rivalry;
     Combo near_pair;
     bool near_worth = false;
+    // Whether a near block won in this row group, and the pair of the last one that did.
+    bool near_won = false;
+    Combo won_near_pair;
     // The estimate of the block encode_block returned last without the dictionary (where the other methods
     // were not tried, kClose times the dictionary block's: what they came to at best in this row group).
     double last_without_dict = 0;
@@ -1546,7 +1550,14 @@ struct SeriesEncoder {
             const double est = estimate(comp[4], log ? &comp_log[4] : nullptr);
             if (est < kSparseMargin * best_est) consider(4, est);
         }
-        if (near_worth) {
+        // A block whose decimal candidate took a pair that leaves nothing for near blocks (a finer one that
+        // fits every value) is tried under the pair of the row group's last near block, while near blocks
+        // do not lose: float32 sums of 2-decimal values are exact with 6 decimals, which the pair ranking
+        // preferred on some blocks to 2 decimals with a fifth of the values an ulp off, and from there on
+        // the blocks went to float deltas at 16 bits a value where near blocks take 10.
+        const bool retry = !near_worth && near_won && near_rivalry.worth_trying();
+        if (retry) near_pair = won_near_pair;
+        if (near_worth || retry) {
             if (near_rivalry.worth_trying() || near_rivalry.others_changed(best_est / double(m))) {
                 const bool coded = encode_near(v, m, comp[5], log ? &comp_log[5] : nullptr);
                 const double est = coded ? estimate(comp[5], log ? &comp_log[5] : nullptr) : 0;
@@ -1573,6 +1584,10 @@ struct SeriesEncoder {
         }
         last_estimate = best_est;
         if (best == &cand[0][2]) last_levels_saving = order_memory[0][2].levels_saving / 8;
+        if (best == &comp[5]) {
+            near_won = true;
+            won_near_pair = near_pair;
+        }
         if (log) log->absorb(*best_log);
         return *best;
     }
