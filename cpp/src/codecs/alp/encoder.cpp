@@ -947,6 +947,10 @@ template RepeatBounds hashed_repeats<float>(const float*, size_t, unsigned);
 template RepeatBounds hashed_repeats<int64_t>(const int64_t*, size_t, unsigned);
 
 // The values of a series that occur more than once, and where each value of the series sits among them.
+// The first blocks whose repeats find_repeats counts block by block (the dictionary's estimate, see
+// SeriesDict::worth_a_try): as many as the probe before a dictionary-first pass takes at most.
+constexpr size_t kHeadCoverageBlocks = 16;
+
 template <class Ub>
 struct Repeats {
     struct Entry {
@@ -969,6 +973,7 @@ struct Repeats {
     Slots& slot_of = lent_slots.v;      // per value of the series: its slot
     size_t slots = 0;                   // of the table
     size_t covered = 0;                 // values of the series that are repeats
+    std::vector<uint32_t> head_covered;  // of the first kHeadCoverageBlocks blocks' values, per block
 };
 
 // One pass over the series with an open-addressing table. Only "once" or "more" matters, so a slot is a key
@@ -1022,6 +1027,9 @@ void find_repeats(const T* v, size_t n, Repeats<Ub>& r) {
         }
     }
     r.covered = n - singles;
+    const size_t head = std::min(n, kHeadCoverageBlocks * kBlockValues);
+    r.head_covered.assign((head + kBlockValues - 1) / kBlockValues, 0);
+    for (size_t i = 0; i < head; ++i) r.head_covered[i / kBlockValues] += state[slot_of[i]] == 2;
     if (cap > (size_t(1) << 20)) {
         decltype(keys_keep)().swap(keys_keep);
         std::vector<uint8_t>().swap(state_keep);
@@ -2194,8 +2202,10 @@ struct SeriesDict {
         return bounds;
     }
 
+    // `seen`: the blocks those figures come from, which start the series (their first blocks' estimates are
+    // weighed one by one, dict_blocks_look_smaller).
     bool worth_a_try(const T* values, size_t n, const EncodeOptions& opt, unsigned threads, double bytes,
-                     double estimated) {
+                     double estimated, const BlockPass& seen) {
         if (!opt.dict || !(bytes * 8 > double(n * kDictMinBitsPerValue) || few_levels(values, n))) return false;
         // Every value equal to the one before it is a repeat, and the dictionary's estimate counts at least a
         // bit for each: where those bits alone fail its bar, no scan can change the answer (long runs of a
@@ -2220,7 +2230,16 @@ struct SeriesDict {
         // A handful of levels counts too: six full-precision values in random order cost 51 bits a value
         // without the dictionary (their bit patterns are far apart) and 3 with it.
         const size_t repeats = opt.compare_coded && d <= kFewLevels ? equal_to_previous(values, n) : 0;
-        if (d < 2 || rep.covered * 8 < n || !dict_looks_smaller(n, d, rep.covered, repeats, estimated)) return false;
+        if (d < 2 || rep.covered * 8 < n) return false;
+        // Spread evenly, the estimate charges every block for the dictionary; the first blocks are then
+        // weighed one by one. (The bounds above, which spare the scan, are drawn against the even spread.)
+        if (!dict_looks_smaller(n, d, rep.covered, repeats, estimated)) {
+            const size_t k = std::min(seen.estimates.size(), rep.head_covered.size());
+            double head[kHeadCoverageBlocks];
+            for (size_t b = 0; b < k; ++b) head[b] = seen.estimates[b] + seen.levels_saving[b];
+            if (!dict_blocks_look_smaller(n, d, rep.covered, estimated, head, rep.head_covered.data(), k, kBlockValues))
+                return false;
+        }
         if (!built) build(n, opt, threads);
         return true;
     }
@@ -2308,7 +2327,7 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
             start = probe;
             const double scale = double(n) / double(start * kBlockValues);
             if (dict.worth_a_try(values, n, opt, threads, scale * double(head.blocks.size()),
-                                 scale * head.estimated_bytes_without_levels())) {
+                                 scale * head.estimated_bytes_without_levels(), head)) {
                 entry = dict.entries();
                 run_dict_blocks(workers, values, entry, n, want_log, threads, head, true, pass);
                 break;
@@ -2320,8 +2339,8 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
 
     size_t dict_size = 0;
     if (entry) {
-        // Blocks where the other methods were skipped count at kClose times their dictionary block: what the
-        // others came to at least, against the dictionary, on the blocks of the row group that tried them.
+        // Blocks where the other methods were skipped count at what the others came to at least against the
+        // dictionary on the blocks of the row group that tried them (Rivalry::others_at_least).
         if (pass.estimated_bytes() + 9 + double(dict.payload.size()) < BlockPass::sum(pass.without_dict)) {
             dict_size = dict.size;
         } else {
@@ -2329,7 +2348,7 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
             run_blocks(workers, values, n, want_log, threads, 0, nullptr, pass);
         }
     } else if (dict.worth_a_try(values, n, opt, threads, double(pass.blocks.size()),
-                                pass.estimated_bytes_without_levels())) {
+                                pass.estimated_bytes_without_levels(), pass)) {
         const double first_bytes = pass.estimated_bytes();
         BlockPass with_dict;
         with_dict.blocks.bytes.swap(kept_blocks[1]);

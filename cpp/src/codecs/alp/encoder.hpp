@@ -53,6 +53,35 @@ inline bool dict_looks_smaller(size_t n, size_t d, size_t covered, size_t repeat
                        double(n - covered) * (cur / double(n) + code) + double(d) * cur / double(n);
     return est < kDictSlack * cur;
 }
+// dict_looks_smaller with the first blocks seen one by one (`head_bytes` and `head_covered` for each of
+// `head_blocks` blocks of `block_values`, the last one possibly short): each takes the dictionary or not,
+// whichever its estimate says is smaller, and so does the rest of the series as a whole (block_bytes is the
+// whole series' estimate). The even spread of dict_looks_smaller charges every block for the dictionary: a
+// series that starts with a stretch of repeated levels and goes on with values that never repeat (draws
+// from 2,000 levels of 6 decimals, then a float32 walk) was estimated 18% costlier with it,
+// where its blocks of levels take it and the series comes out 15% smaller.
+inline bool dict_blocks_look_smaller(size_t n, size_t d, size_t covered, double block_bytes, const double* head_bytes,
+                                     const uint32_t* head_covered, size_t head_blocks, size_t block_values) {
+    const double code = std::log2(double(d) + 2);
+    double cur_head = 0, dict_head = 0;
+    size_t head_values = 0, head_cov = 0;
+    for (size_t b = 0; b < head_blocks && head_values < n; ++b) {
+        const size_t m = std::min(block_values, n - head_values);
+        const size_t c = std::min<size_t>(head_covered[b], m);
+        const double cur = 8.0 * head_bytes[b];
+        cur_head += cur;
+        dict_head += std::min(cur, double(c) * code + double(m - c) * (cur / double(m) + code));
+        head_values += m;
+        head_cov += c;
+    }
+    const double cur = 8.0 * block_bytes;
+    const double cur_rest = std::max(0.0, cur - cur_head);
+    const size_t rest = n - head_values, cov_rest = covered - std::min(covered, head_cov);
+    const double dict_rest =
+        rest ? std::min(cur_rest, double(cov_rest) * code + double(rest - cov_rest) * (cur_rest / double(rest) + code))
+             : 0.0;
+    return dict_head + dict_rest + double(d) * cur / double(n) < kDictSlack * cur;
+}
 // A bound that needs no scan: `equal_to_previous` values that equal the one before them are repeats, and
 // dict_looks_smaller's estimate counts at least a bit for each of them, whatever the scan would find.
 inline bool dict_may_be_smaller(size_t equal_to_previous, double block_bytes) {
