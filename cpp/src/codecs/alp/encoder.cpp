@@ -1053,17 +1053,21 @@ void find_repeats(const T* v, size_t n, Repeats<Ub>& r) {
 // had them tried on every later block of the row group, where nyc29_lon's dictionary blocks beat them by
 // 1.15-1.9x (77 of its 112 dictionary blocks tried everything, 54 now; the bytes are the same but for 24 on
 // nyc29_lon and one random mix 0.9% smaller, and nyc29_lon and poi_lat encode 6% faster, ETTh1 3-4%).
-// Where the others' last block came to kFar times the challenger's or more, two blocks settle it and the
-// check comes on every 2 kExplore-th block: ETTh1's dictionary blocks beat the float32 ones by 1.8x, and
-// the float32 blocks the split doubles by more, and the blocks that tried everything were a third of its
-// encode time (ETTh1 4-8% faster). A block where the others were not tried counts them at kFar times the
-// challenger's then, not kClose: counted at kClose, a dictionary that won a series of levels by far came
-// out costlier than the blocks without it (15% larger).
+// Where the others' last block came to a far ratio of the challenger's or more (kFar for the dictionary,
+// kFarFloat32 for float32 blocks), two blocks settle it and the check comes on every 2 kExplore-th block:
+// ETTh1's dictionary blocks beat the float32 ones by 1.8x, and the float32 blocks the split doubles by 5x,
+// and the blocks that tried everything were a third of its encode time (ETTh1 4-8% faster). At 1.5x for
+// float32 blocks too, mostly zeros with a tenth of 1-decimal values (float32 blocks: the zeros, and the
+// decimals as corrections) kept float32 blocks where the decimal ones won: 3.2% larger. A block where the
+// others were not tried counts them at the far ratio times the challenger's then, not kClose: counted at
+// kClose, a dictionary that won a series of levels by far came out costlier than the blocks without it
+// (15% larger).
 struct Rivalry {
     static constexpr size_t kExplore = 4;
     static constexpr double kClose = 1.25;
     static constexpr size_t kExploreFar = 2;
     static constexpr double kFar = 1.5;
+    static constexpr double kFarFloat32 = 3;
     size_t calls = 0, others_won = 0;
     double last_ratio = std::numeric_limits<double>::infinity();  // the others' estimate over the challenger's,
                                                                 // on the last block that tried them
@@ -1076,13 +1080,13 @@ struct Rivalry {
         const double mean = per_value_sum / double(calls);
         return per_value > kClose * mean || per_value * kClose < mean;
     }
-    bool others_worth_trying(double per_value) const {
+    bool others_worth_trying(double per_value, double far_ratio) const {
         if (others_won > 0 || last_ratio < kClose || changed(per_value)) return true;
-        const bool far = last_ratio >= kFar;
+        const bool far = last_ratio >= far_ratio;
         return calls < (far ? kExploreFar : kExplore) || calls % (far ? 2 * kExplore : kExplore) == 0;
     }
     // What the others come to at least, over the challenger's estimate, on a block where they were not tried.
-    double others_at_least() const { return last_ratio >= kFar ? kFar : kClose; }
+    double others_at_least(double far_ratio) const { return last_ratio >= far_ratio ? far_ratio : kClose; }
     // A block where the challenger's estimate came out at `mine` and the others' at `theirs` (infinite when
     // they were not tried).
     void saw(double mine, double theirs, size_t m) {
@@ -1504,10 +1508,10 @@ struct SeriesEncoder {
             } else {
                 dict_rivalry.failed();
             }
-            if (dict_est < double(1 + m * sizeof(Ub)) && !dict_rivalry.others_worth_trying(dict_est / double(m))) {
+            if (dict_est < double(1 + m * sizeof(Ub)) && !dict_rivalry.others_worth_trying(dict_est / double(m), Rivalry::kFar)) {
                 dict_rivalry.saw(dict_est, std::numeric_limits<double>::infinity(), m);
                 last_estimate = dict_est;
-                last_without_dict = dict_rivalry.others_at_least() * dict_est;
+                last_without_dict = dict_rivalry.others_at_least(Rivalry::kFar) * dict_est;
                 if (log) log->absorb(comp_log[2]);
                 return comp[2];
             }
@@ -1534,7 +1538,7 @@ struct SeriesEncoder {
         // are only tried on every kExplore-th block, or when the float32 block is far costlier or cheaper
         // than the row group's float32 blocks so far (Rivalry).
         const bool base_needed =
-            !f32 || f32_est >= double(1 + m * sizeof(Ub)) || f32_rivalry.others_worth_trying(f32_est / double(m));
+            !f32 || f32_est >= double(1 + m * sizeof(Ub)) || f32_rivalry.others_worth_trying(f32_est / double(m), Rivalry::kFarFloat32);
         if (base_needed)
             best = &encode_base(v, m, 0, log ? &base_log : nullptr, split, &best_est, changed,
                                 std::min(dict_est, f32 ? f32_est : std::numeric_limits<double>::infinity()));
