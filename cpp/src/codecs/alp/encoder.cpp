@@ -1055,12 +1055,12 @@ void find_repeats(const T* v, size_t n, Repeats<Ub>& r) {
 // nyc29_lon and one random mix 0.9% smaller, and nyc29_lon and poi_lat encode 6% faster, ETTh1 3-4%).
 // Where the others' last block came to a far ratio of the challenger's or more (kFar for the dictionary,
 // kFarFloat32 for float32 blocks), two blocks settle it and the check comes on every 2 kExplore-th block:
-// ETTh1's dictionary blocks beat the float32 ones by 1.8x, and the float32 blocks the split doubles by 5x,
-// and the blocks that tried everything were a third of its encode time (ETTh1 4-8% faster). At 1.5x for
-// float32 blocks too, mostly zeros with a tenth of 1-decimal values (float32 blocks: the zeros, and the
-// decimals as corrections) kept float32 blocks where the decimal ones won: 3.2% larger. A block where the
-// others were not tried counts them at the far ratio times the challenger's then, not kClose: counted at
-// kClose, a dictionary that won a series of levels by far came out costlier than the blocks without it
+// ETTh1's dictionary blocks beat the float32 ones by 1.8x, and the float32 blocks the split doubles by
+// 3.3-4.7x, and the blocks that tried everything were a third of its encode time (ETTh1 4-8% faster).
+// At 1.5x for float32 blocks too, zeros with a tenth of 1-decimal values (float32 blocks hold the zeros,
+// and the decimals as corrections) skipped decimal blocks that would have won: 3.2% larger. A block where
+// the others were not tried counts them at the far ratio times the challenger's then, not kClose: counted
+// at kClose, a dictionary that won a series of levels by far came out costlier than the blocks without it
 // (15% larger).
 struct Rivalry {
     static constexpr size_t kExplore = 4;
