@@ -946,11 +946,11 @@ template RepeatBounds hashed_repeats<double>(const double*, size_t, unsigned);
 template RepeatBounds hashed_repeats<float>(const float*, size_t, unsigned);
 template RepeatBounds hashed_repeats<int64_t>(const int64_t*, size_t, unsigned);
 
-// The values of a series that occur more than once, and where each value of the series sits among them.
 // The first blocks whose repeats find_repeats counts block by block (the dictionary's estimate, see
 // SeriesDict::worth_a_try): as many as the probe before a dictionary-first pass takes at most.
 constexpr size_t kHeadCoverageBlocks = 16;
 
+// The values of a series that occur more than once, and where each value of the series sits among them.
 template <class Ub>
 struct Repeats {
     struct Entry {
@@ -1508,7 +1508,8 @@ struct SeriesEncoder {
             } else {
                 dict_rivalry.failed();
             }
-            if (dict_est < double(1 + m * sizeof(Ub)) && !dict_rivalry.others_worth_trying(dict_est / double(m), Rivalry::kFar)) {
+            if (dict_est < double(1 + m * sizeof(Ub)) &&
+                !dict_rivalry.others_worth_trying(dict_est / double(m), Rivalry::kFar)) {
                 dict_rivalry.saw(dict_est, std::numeric_limits<double>::infinity(), m);
                 last_estimate = dict_est;
                 last_without_dict = dict_rivalry.others_at_least(Rivalry::kFar) * dict_est;
@@ -1538,7 +1539,8 @@ struct SeriesEncoder {
         // are only tried on every kExplore-th block, or when the float32 block is far costlier or cheaper
         // than the row group's float32 blocks so far (Rivalry).
         const bool base_needed =
-            !f32 || f32_est >= double(1 + m * sizeof(Ub)) || f32_rivalry.others_worth_trying(f32_est / double(m), Rivalry::kFarFloat32);
+            !f32 || f32_est >= double(1 + m * sizeof(Ub)) ||
+            f32_rivalry.others_worth_trying(f32_est / double(m), Rivalry::kFarFloat32);
         if (base_needed)
             best = &encode_base(v, m, 0, log ? &base_log : nullptr, split, &best_est, changed,
                                 std::min(dict_est, f32 ? f32_est : std::numeric_limits<double>::infinity()));

@@ -58,8 +58,8 @@ inline bool dict_looks_smaller(size_t n, size_t d, size_t covered, size_t repeat
 // whichever its estimate says is smaller, and so does the rest of the series as a whole (block_bytes is the
 // whole series' estimate). The even spread of dict_looks_smaller charges every block for the dictionary: a
 // series that starts with a stretch of repeated levels and goes on with values that never repeat (draws
-// from 2,000 levels of 6 decimals, then a float32 walk) was estimated 18% costlier with it,
-// where its blocks of levels take it and the series comes out 15% smaller.
+// from 2,000 levels of 6 decimals, then a float32 walk) was estimated 18% costlier with it, where its
+// blocks of levels take it and the series comes out 15% smaller.
 inline bool dict_blocks_look_smaller(size_t n, size_t d, size_t covered, double block_bytes, const double* head_bytes,
                                      const uint32_t* head_covered, size_t head_blocks, size_t block_values) {
     const double code = std::log2(double(d) + 2);
