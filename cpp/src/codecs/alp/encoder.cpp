@@ -946,8 +946,8 @@ template RepeatBounds hashed_repeats<double>(const double*, size_t, unsigned);
 template RepeatBounds hashed_repeats<float>(const float*, size_t, unsigned);
 template RepeatBounds hashed_repeats<int64_t>(const int64_t*, size_t, unsigned);
 
-// The first blocks whose repeats find_repeats counts block by block (the dictionary's estimate, see
-// SeriesDict::worth_a_try): as many as the probe before a dictionary-first pass takes at most.
+// The first blocks whose repeats the dictionary's estimate counts block by block (SeriesDict::worth_a_try):
+// as many as the probe before a dictionary-first pass takes at most.
 constexpr size_t kHeadCoverageBlocks = 16;
 
 // The values of a series that occur more than once, and where each value of the series sits among them.
@@ -973,7 +973,21 @@ struct Repeats {
     Slots& slot_of = lent_slots.v;      // per value of the series: its slot
     size_t slots = 0;                   // of the table
     size_t covered = 0;                 // values of the series that are repeats
-    std::vector<uint32_t> head_covered;  // of the first kHeadCoverageBlocks blocks' values, per block
+
+    // How many of the values of each of the first `blocks` blocks are repeats (a set of the repeated
+    // values' slots, then a look-up per value): only asked where the dictionary's even estimate says no,
+    // so a series whose dictionary is plainly worth it never pays for it.
+    void head_covered(size_t n, size_t blocks, uint32_t* out) const {
+        std::vector<uint64_t> repeated(slots / 64 + 1, 0);
+        for (const Entry& e : entries) repeated[e.slot / 64] |= uint64_t(1) << (e.slot % 64);
+        const uint32_t* s = slot_of.data();
+        for (size_t b = 0; b < blocks; ++b) {
+            uint32_t c = 0;
+            for (size_t i = b * kBlockValues; i < std::min(n, (b + 1) * kBlockValues); ++i)
+                c += uint32_t((repeated[s[i] / 64] >> (s[i] % 64)) & 1);
+            out[b] = c;
+        }
+    }
 };
 
 // One pass over the series with an open-addressing table. Only "once" or "more" matters, so a slot is a key
@@ -1027,9 +1041,6 @@ void find_repeats(const T* v, size_t n, Repeats<Ub>& r) {
         }
     }
     r.covered = n - singles;
-    const size_t head = std::min(n, kHeadCoverageBlocks * kBlockValues);
-    r.head_covered.assign((head + kBlockValues - 1) / kBlockValues, 0);
-    for (size_t i = 0; i < head; ++i) r.head_covered[i / kBlockValues] += state[slot_of[i]] == 2;
     if (cap > (size_t(1) << 20)) {
         decltype(keys_keep)().swap(keys_keep);
         std::vector<uint8_t>().swap(state_keep);
@@ -2240,11 +2251,12 @@ struct SeriesDict {
         // Spread evenly, the estimate charges every block for the dictionary; the first blocks are then
         // weighed one by one. (The bounds above, which spare the scan, are drawn against the even spread.)
         if (!dict_looks_smaller(n, d, rep.covered, repeats, estimated)) {
-            const size_t k = std::min(seen.estimates.size(), rep.head_covered.size());
+            const size_t k = std::min({seen.estimates.size(), kHeadCoverageBlocks, (n + kBlockValues - 1) / kBlockValues});
             double head[kHeadCoverageBlocks];
+            uint32_t covered[kHeadCoverageBlocks];
             for (size_t b = 0; b < k; ++b) head[b] = seen.estimates[b] + seen.levels_saving[b];
-            if (!dict_blocks_look_smaller(n, d, rep.covered, estimated, head, rep.head_covered.data(), k, kBlockValues))
-                return false;
+            rep.head_covered(n, k, covered);
+            if (!dict_blocks_look_smaller(n, d, rep.covered, estimated, head, covered, k, kBlockValues)) return false;
         }
         if (!built) build(n, opt, threads);
         return true;
