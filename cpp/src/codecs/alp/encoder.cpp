@@ -946,10 +946,6 @@ template RepeatBounds hashed_repeats<double>(const double*, size_t, unsigned);
 template RepeatBounds hashed_repeats<float>(const float*, size_t, unsigned);
 template RepeatBounds hashed_repeats<int64_t>(const int64_t*, size_t, unsigned);
 
-// The first blocks whose repeats the dictionary's estimate counts block by block (SeriesDict::worth_a_try):
-// as many as the probe before a dictionary-first pass takes at most.
-constexpr size_t kHeadCoverageBlocks = 16;
-
 // The values of a series that occur more than once, and where each value of the series sits among them.
 template <class Ub>
 struct Repeats {
@@ -2180,6 +2176,9 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
 // The first blocks, encoded before the dictionary is chosen (see encode_series): four, then sixteen when
 // four did not say it pays (a series whose first blocks are cheaper than the rest, `nyc29_lon`).
 constexpr size_t kProbeBlocks[2] = {4, 16};
+// The first blocks whose repeats the dictionary's estimate counts block by block (SeriesDict::worth_a_try):
+// as many as the probe takes at most.
+constexpr size_t kHeadCoverageBlocks = kProbeBlocks[1];
 
 // The series dictionary: the values that repeat, sorted and coded as a series of their own, and the entry
 // of every value of the series.
@@ -2251,7 +2250,7 @@ struct SeriesDict {
         // Spread evenly, the estimate charges every block for the dictionary; the first blocks are then
         // weighed one by one. (The bounds above, which spare the scan, are drawn against the even spread.)
         if (!dict_looks_smaller(n, d, rep.covered, repeats, estimated)) {
-            const size_t k = std::min({seen.estimates.size(), kHeadCoverageBlocks, (n + kBlockValues - 1) / kBlockValues});
+            const size_t k = std::min(seen.estimates.size(), kHeadCoverageBlocks);
             double head[kHeadCoverageBlocks];
             uint32_t covered[kHeadCoverageBlocks];
             for (size_t b = 0; b < k; ++b) head[b] = seen.estimates[b] + seen.levels_saving[b];

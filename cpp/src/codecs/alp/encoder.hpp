@@ -45,12 +45,16 @@ inline constexpr size_t kFewLevels = 64;
 // more than it says.)
 // It only has to rule out the series where the dictionary clearly loses.
 inline constexpr double kDictSlack = 1.1;  // a mixed block (runs among random values) beats the estimate
+// Bits of `values` values, `covered` of them in the dictionary, that take `cur` bits without it: an index
+// of `code` bits each, and the others their current bits plus an escape code.
+inline double dict_bits(size_t values, size_t covered, double cur, double code) {
+    return double(covered) * code + double(values - covered) * (cur / double(values) + code);
+}
 inline bool dict_looks_smaller(size_t n, size_t d, size_t covered, size_t repeats, double block_bytes) {
     const double cur = 8.0 * block_bytes;
     const double code = std::log2(double(d) + 2);
     repeats = std::min(repeats, covered);
-    const double est = double(repeats) + double(covered - repeats) * code +
-                       double(n - covered) * (cur / double(n) + code) + double(d) * cur / double(n);
+    const double est = double(repeats) * (1 - code) + dict_bits(n, covered, cur, code) + double(d) * cur / double(n);
     return est < kDictSlack * cur;
 }
 // dict_looks_smaller with the first blocks seen one by one (`head_bytes` and `head_covered` for each of
@@ -70,16 +74,14 @@ inline bool dict_blocks_look_smaller(size_t n, size_t d, size_t covered, double 
         const size_t c = std::min<size_t>(head_covered[b], m);
         const double cur = 8.0 * head_bytes[b];
         cur_head += cur;
-        dict_head += std::min(cur, double(c) * code + double(m - c) * (cur / double(m) + code));
+        dict_head += std::min(cur, dict_bits(m, c, cur, code));
         head_values += m;
         head_cov += c;
     }
     const double cur = 8.0 * block_bytes;
     const double cur_rest = std::max(0.0, cur - cur_head);
     const size_t rest = n - head_values, cov_rest = covered - std::min(covered, head_cov);
-    const double dict_rest =
-        rest ? std::min(cur_rest, double(cov_rest) * code + double(rest - cov_rest) * (cur_rest / double(rest) + code))
-             : 0.0;
+    const double dict_rest = rest ? std::min(cur_rest, dict_bits(rest, cov_rest, cur_rest, code)) : 0.0;
     return dict_head + dict_rest + double(d) * cur / double(n) < kDictSlack * cur;
 }
 // A bound that needs no scan: `equal_to_previous` values that equal the one before them are repeats, and
