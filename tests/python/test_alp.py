@@ -1127,6 +1127,21 @@ def test_a_dictionary_chosen_from_the_first_blocks_is_dropped_when_it_does_not_p
     assert len(blob) <= 1.02 * (len(tsquash.encode(walk, "auto")) + len(tsquash.encode(runs, "auto")))
 
 
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_float32_levels_take_the_dictionary_from_the_first_block(seed):
+    # A few hundred float32 readings widened to doubles, drawn over 18 blocks (as ETTh1's columns): the
+    # first block alone says the dictionary pays by far, so it is a candidate from there on. Every block
+    # takes it, at the draws' entropy (7.35 bits a value) and the entries' share.
+    rng = np.random.default_rng(seed)
+    levels = np.round(rng.normal(0, 5, 300), 3).astype(np.float32).astype(np.float64)
+    x = levels[np.clip(np.round(rng.normal(150, 40, 18 * BLOCK)), 0, 299).astype(int)]
+    blob = tsquash.encode(x, "auto")
+    assert_bits_equal(reference_decode(blob), x)
+    assert has_dictionary(blob)
+    assert set(block_methods(blob)) == {5}
+    assert len(blob) * 8 / x.size < 8.3
+
+
 @pytest.mark.parametrize("seed", [0, 1])
 def test_levels_before_values_that_never_repeat_take_the_dictionary(seed):
     # 7,000 draws from 2,000 levels of 6 decimals, then a float32 walk whose values never repeat: the

@@ -50,12 +50,13 @@ inline constexpr double kDictSlack = 1.1;  // a mixed block (runs among random v
 inline double dict_bits(size_t values, size_t covered, double cur, double code) {
     return double(covered) * code + double(values - covered) * (cur / double(values) + code);
 }
-inline bool dict_looks_smaller(size_t n, size_t d, size_t covered, size_t repeats, double block_bytes) {
+inline bool dict_looks_smaller(size_t n, size_t d, size_t covered, size_t repeats, double block_bytes,
+                               double slack = kDictSlack) {
     const double cur = 8.0 * block_bytes;
     const double code = std::log2(double(d) + 2);
     repeats = std::min(repeats, covered);
     const double est = double(repeats) * (1 - code) + dict_bits(n, covered, cur, code) + double(d) * cur / double(n);
-    return est < kDictSlack * cur;
+    return est < slack * cur;
 }
 // dict_looks_smaller with the first blocks seen one by one (`head_bytes` and `head_covered` for each of
 // `head_blocks` blocks of `block_values`, the last one possibly short): each takes the dictionary or not,
