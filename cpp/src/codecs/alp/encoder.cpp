@@ -2176,14 +2176,10 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
 // The first blocks, encoded before the dictionary is chosen (see encode_series): four, then sixteen when
 // four did not say it pays (a series whose first blocks are cheaper than the rest, `nyc29_lon`).
 constexpr size_t kProbeBlocks[2] = {4, 16};
-// Before them, a first look at one block that costs at least kFirstLookMinBits a value: where the
-// dictionary's estimate comes to at most kFirstLookSlack times that block's (not kDictSlack times), it is
-// taken from there on without the other probe blocks. Cheaper blocks leave a dictionary little to win at
-// that bar, and the scan of the series that the look would run is wasted where the probe's four blocks
-// rule the dictionary out before any scan (`pm10_dust`, 3.5 bits a value: 5-8% slower to encode).
+// Before them, a first look at one block: where the dictionary's estimate comes to at most kFirstLookSlack
+// times that block's (not kDictSlack times), it is taken from there on without the other probe blocks.
 constexpr size_t kFirstLookBlocks = 1;
 constexpr double kFirstLookSlack = 0.8;
-constexpr double kFirstLookMinBits = 8;
 // The first blocks whose repeats the dictionary's estimate counts block by block (SeriesDict::worth_a_try):
 // as many as the probe takes at most.
 constexpr size_t kHeadCoverageBlocks = kProbeBlocks[1];
@@ -2347,10 +2343,8 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
             encode_blocks(workers.first_group(), values, n, 0, kFirstLookBlocks, want_log, nullptr, head);
             start = kFirstLookBlocks;
             const double scale = double(n) / double(start * kBlockValues);
-            const double estimated = scale * head.estimated_bytes_without_levels();
-            if (estimated * 8 >= kFirstLookMinBits * double(n) &&
-                dict.worth_a_try(values, n, opt, threads, scale * double(head.blocks.size()), estimated, head,
-                                 kFirstLookSlack)) {
+            if (dict.worth_a_try(values, n, opt, threads, scale * double(head.blocks.size()),
+                                 scale * head.estimated_bytes_without_levels(), head, kFirstLookSlack)) {
                 entry = dict.entries();
                 run_dict_blocks(workers, values, entry, n, want_log, threads, head, true, pass);
             }
