@@ -2336,21 +2336,19 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
     if (opt.dict) {
         BlockPass& head = workers.head;
         head.clear();
-        // The first look (kFirstLookBlocks): ETTh1's columns (126-669 levels of float32 values, whose
-        // dictionary comes to 0.6-0.75 of their blocks' estimate) take the dictionary there, and encode
-        // 2-5% faster than after three more probe blocks that try every other method.
-        if (nblocks > kProbeBlocks[0]) {
-            encode_blocks(workers.first_group(), values, n, 0, kFirstLookBlocks, want_log, nullptr, head);
-            start = kFirstLookBlocks;
-            const double scale = double(n) / double(start * kBlockValues);
-            if (dict.worth_a_try(values, n, opt, threads, scale * double(head.blocks.size()),
-                                 scale * head.estimated_bytes_without_levels(), head, kFirstLookSlack)) {
-                entry = dict.entries();
-                run_dict_blocks(workers, values, entry, n, want_log, threads, head, true, pass);
-            }
-        }
-        for (size_t probe : kProbeBlocks) {
-            if (entry || nblocks <= probe) break;
+        // The first look (kFirstLookBlocks), where the series has more than the probe's four blocks: ETTh1's
+        // columns (126-669 levels of float32 values, whose dictionary comes to 0.6-0.75 of their blocks'
+        // estimate) take the dictionary there, and encode 2-5% faster than after three more probe blocks
+        // that try every other method.
+        struct Look {
+            size_t blocks;
+            double slack;
+        };
+        constexpr Look kLooks[3] = {{kFirstLookBlocks, kFirstLookSlack}, {kProbeBlocks[0], kDictSlack},
+                                    {kProbeBlocks[1], kDictSlack}};
+        for (const Look& look : kLooks) {
+            const size_t probe = look.blocks;
+            if (nblocks <= std::max(probe, kProbeBlocks[0])) break;
             encode_blocks(workers.first_group(), values, n, start, probe, want_log, nullptr, head);
             if (check && probe == kProbeBlocks[0]) {
                 const std::function<bool()> no_dictionary = [&] {
@@ -2365,7 +2363,7 @@ std::vector<uint8_t> encode_series(const uint8_t* raw, size_t n, const EncodeOpt
             start = probe;
             const double scale = double(n) / double(start * kBlockValues);
             if (dict.worth_a_try(values, n, opt, threads, scale * double(head.blocks.size()),
-                                 scale * head.estimated_bytes_without_levels(), head)) {
+                                 scale * head.estimated_bytes_without_levels(), head, look.slack)) {
                 entry = dict.entries();
                 run_dict_blocks(workers, values, entry, n, want_log, threads, head, true, pass);
                 break;
