@@ -11,6 +11,7 @@
 # identical versions within about 0.5% (geometric mean over a few files) and 3% on single files. The program runs held to CPU
 # $AB_CPU (0 by default; the build is not). Files: little-endian float64, e.g. the <name>/<column>.f64 files
 # of ../shared/datasets. AB_MODE=decode times the decoders instead, each on its own side's streams.
+# AB_FLAGS_A / AB_FLAGS_B: extra compiler flags for one side (e.g. AB_FLAGS_B=-march=x86-64-v3).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)
@@ -29,7 +30,8 @@ for side in A B; do
     rev=$rev_a; [ $side = B ] && rev=$rev_b
     export_tree "$rev" "$work/$side"
     for src in "$work/$side"/cpp/src/codecs/alp/*.cpp "$work/$side/cpp/src/io/crc32c.cpp" "$here/encode_ab_lib.cpp"; do
-        "$CXX" -std=c++20 -O3 -ffp-contract=off -c -Dtsquash=tsq_$side -DAB_SIDE=$side \
+        flags=${AB_FLAGS_A:-}; [ $side = B ] && flags=${AB_FLAGS_B:-}
+        "$CXX" -std=c++20 -O3 -ffp-contract=off $flags -c -Dtsquash=tsq_$side -DAB_SIDE=$side \
             -I "$work/$side/cpp/include" -I "$work/$side/cpp/src" "$src" \
             -o "$work/$side/$(basename "$src" .cpp).o" &
     done

@@ -846,6 +846,28 @@ def test_a_pattern_repeated_over_and_over_is_coded_at_its_lag(dtype):
     assert len(pattern_only) * 8 / pattern.size < 0.3
 
 
+@pytest.mark.parametrize("dtype", ["float64", "float32", "int64"])
+def test_a_pattern_among_other_data_is_coded_at_its_lag(dtype):
+    # A walk, then 145 exact 2-decimal values over and over for nine blocks: too few of the series' values
+    # for the series dictionary, so the blocks' own integers (decimal, or int64 deltas) go to the entropy
+    # stage as differences 145 values back. The pattern then costs little more than its first period in each
+    # block, against the same values in no order.
+    rng = np.random.default_rng(31)
+    scale = 100 if dtype == "int64" else 1
+    shape = np.round(rng.normal(0, 10, 145), 2) * scale
+    walk = np.round(np.cumsum(rng.normal(0, 1, 30000)), 2) * scale
+    tile = np.tile(shape, 60)
+    x = np.concatenate([walk, tile]).astype(dtype)
+    shuffled = np.concatenate([walk, rng.permutation(tile)]).astype(dtype)
+    blob = tsquash.encode(x, "auto")
+    LAGS_READ.clear()
+    assert_bits_equal(reference_decode(blob), x)
+    assert_bits_equal(tsquash.decode(blob), x)
+    assert 145 in LAGS_READ
+    walk_only = len(tsquash.encode(x[:walk.size], "auto"))
+    assert len(blob) - walk_only < 0.4 * (len(tsquash.encode(shuffled, "auto")) - walk_only)
+
+
 def special_gaps(kind: int, seed: int) -> np.ndarray:
     """A series of one kind with missing readings: NaN (or NaN, infinities and -0.0) scattered or in stretches."""
     rng = np.random.default_rng(seed)
