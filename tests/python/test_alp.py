@@ -868,6 +868,22 @@ def test_a_pattern_among_other_data_is_coded_at_its_lag(dtype):
     assert len(blob) - walk_only < 0.4 * (len(tsquash.encode(shuffled, "auto")) - walk_only)
 
 
+def test_run_length_blocks_come_back_after_losing():
+    # Decimals repeated one to three times, where run-length blocks come close and mostly lose (after a few
+    # losses they are tried only now and then), then long runs: there they win again from the first blocks
+    # on, and the series costs little more than its two parts apart (each with tables of its own).
+    rng = np.random.default_rng(5)
+    walk = np.round(np.cumsum(rng.normal(0, 1, 30000)), 3)
+    close = np.repeat(walk, rng.integers(1, 4, walk.size))[:40 * 1024]
+    runs = np.repeat(np.round(rng.normal(0, 50, 800), 1), rng.integers(10, 40, 800))[:20 * 1024]
+    x = np.concatenate([close, runs])
+    blob = tsquash.encode(x, "auto")
+    assert_bits_equal(tsquash.decode(blob), x)
+    per_block = tsquash.block_choices(blob)["per_block"]
+    assert per_block[40:].count("rle") >= 16
+    assert len(blob) <= 1.05 * (len(tsquash.encode(close, "auto")) + len(tsquash.encode(runs, "auto")))
+
+
 def special_gaps(kind: int, seed: int) -> np.ndarray:
     """A series of one kind with missing readings: NaN (or NaN, infinities and -0.0) scattered or in stretches."""
     rng = np.random.default_rng(seed)

@@ -1218,6 +1218,7 @@ struct SeriesEncoder {
         f32_rivalry.reset();
         dict_rivalry.reset();
         stride_rivalry.reset();
+        rle_rivalry.reset();
         near_rivalry.reset();
         near_won = false;
         for (auto& depth : order_memory)
@@ -1507,6 +1508,8 @@ struct SeriesEncoder {
     // Stride blocks that lose (a row group whose first and last values looked interleaved, and the rest
     // not) back off as float32 blocks do.
     Rivalry stride_rivalry;
+    // Run-length blocks that lose back off the same way.
+    Rivalry rle_rivalry;
     // Near blocks that lose back off the same way. near_pair: the decimal pair the top-level alp candidate
     // of this block took; near_worth: whether it left values out (exceptions or a second pair), which
     // a near block may bring back as corrections.
@@ -1602,7 +1605,13 @@ struct SeriesEncoder {
         const double base_est = best ? best_est : std::numeric_limits<double>::infinity();
         if (f32) f32_rivalry.saw(f32_est, base_est, m);
         double rle_est = std::numeric_limits<double>::infinity();
-        if (encode_rle(v, m, comp[1], log ? &comp_log[1] : nullptr)) rle_est = estimate(comp[1], log ? &comp_log[1] : nullptr);
+        if (rle_rivalry.worth_trying() || rle_rivalry.others_changed(base_est / double(m))) {
+            const bool coded = encode_rle(v, m, comp[1], log ? &comp_log[1] : nullptr);
+            if (coded) rle_est = estimate(comp[1], log ? &comp_log[1] : nullptr);
+            rle_rivalry.tried(coded, rle_est, base_est, m);
+        } else {
+            rle_rivalry.skip();
+        }
         const double others_est = std::min(base_est, rle_est);
         if constexpr (std::is_same_v<T, double>) {
             // Left out after losing, but tried where the other methods' block says the data has changed.
