@@ -12,6 +12,8 @@
 # $AB_CPU (0 by default; the build is not). Files: little-endian float64, e.g. the <name>/<column>.f64 files
 # of ../shared/datasets. AB_MODE=decode times the decoders instead, each on its own side's streams.
 # AB_FLAGS_A / AB_FLAGS_B: extra compiler flags for one side (e.g. AB_FLAGS_B=-march=x86-64-v3).
+# AB_FLUSH=MB: that many MiB written over before every call (each call's input then comes from memory, as
+# between other work; the fastest of warm calls does not show what a change to memory traffic does).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 repo=$(cd "$here/../.." && pwd)

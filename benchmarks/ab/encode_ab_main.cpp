@@ -28,14 +28,26 @@ namespace {
 // calls alternate, the one going first swapped every rep.
 template <class CallA, class CallB>
 void alternate(int reps, size_t k, CallA&& a, CallB&& b, std::vector<double>& best_a, std::vector<double>& best_b) {
+    // AB_FLUSH=MB: that many MiB are written over before every call, so that each call starts with its input
+    // out of the caches, as a call does between other work (the fastest of warm calls hides what a change to
+    // memory traffic does).
+    const char* flush_env = std::getenv("AB_FLUSH");
+    std::vector<uint8_t> junk(flush_env ? size_t(std::atol(flush_env)) << 20 : 0);
+    auto flush = [&junk] {
+        for (size_t i = 0; i < junk.size(); i += 64) junk[i] = uint8_t(junk[i] + 1);
+    };
     for (int r = 0; r < reps; ++r)
         for (size_t q = 0; q < k; ++q) {
             double ta, tb;
             if (r & 1) {
+                flush();
                 tb = b(q);
+                flush();
                 ta = a(q);
             } else {
+                flush();
                 ta = a(q);
+                flush();
                 tb = b(q);
             }
             best_a[q] = std::min(best_a[q], ta);
