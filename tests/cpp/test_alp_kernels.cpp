@@ -111,6 +111,26 @@ TEST(AlpKernels, EveryInstructionSetGivesTheBaselineResults) {
         out.push_back(int64_t(kernels::count_changes(d.data(), d.size())));
         out.push_back(int64_t(kernels::count_changes(f.data(), f.size())));
         out.push_back(int64_t(kernels::count_changes(walk.data(), walk.size())));
+        // Dictionary codes over runs (repeats of the value before) and values outside the dictionary.
+        std::vector<double> runs(d.size());
+        std::vector<float> runs_f(d.size());
+        std::vector<int64_t> runs_i(d.size());
+        std::vector<uint32_t> entry(d.size());
+        for (size_t i = 0; i < d.size(); ++i) {
+            runs[i] = d[(i / (1 + i % 3)) % 97];
+            runs_f[i] = float(runs[i]);
+            runs_i[i] = walk[(i / (1 + i % 3)) % 97];
+            entry[i] = i % 7 == 0 ? 0 : uint32_t(i % 41 + 1);
+        }
+        std::vector<int64_t> codes(d.size());
+        for (size_t m : {size_t(0), size_t(1), size_t(5), d.size()}) {
+            out.push_back(int64_t(kernels::dict_codes(runs.data(), entry.data(), m, codes.data())));
+            out.insert(out.end(), codes.begin(), codes.begin() + long(m));
+            out.push_back(int64_t(kernels::dict_codes(runs_f.data(), entry.data(), m, codes.data())));
+            out.insert(out.end(), codes.begin(), codes.begin() + long(m));
+            out.push_back(int64_t(kernels::dict_codes(runs_i.data(), entry.data(), m, codes.data())));
+            out.insert(out.end(), codes.begin(), codes.begin() + long(m));
+        }
         std::vector<double> pd(d.size());
         std::vector<float> pf(f.size());
         std::vector<int64_t> pw(walk.size());
@@ -134,6 +154,22 @@ TEST(AlpKernels, EveryInstructionSetGivesTheBaselineResults) {
     };
     const std::vector<int64_t> baseline = run(0);
     for (int level = 1; level <= top; ++level) EXPECT_EQ(run(level), baseline) << "instruction set level " << level;
+}
+
+// Dictionary codes against their definition: 1 for a repeat of the value before (by its bits: -0.0 after
+// 0.0 is no repeat, NaN after the same NaN is), entry + 1 inside the dictionary, 0 outside it.
+TEST(AlpKernels, DictionaryCodesMatchTheirDefinition) {
+    Restore restore;
+    const double nan = std::numeric_limits<double>::quiet_NaN();
+    const std::vector<double> v = {1.5, 1.5, 0.0, -0.0, nan, nan, 2.0, 3.0, 3.0, 3.0, 4.0, 1.5};
+    const std::vector<uint32_t> entry = {3, 3, 0, 0, 0, 0, 7, 0, 0, 0, 0, 3};
+    const std::vector<int64_t> want = {4, 1, 0, 0, 0, 1, 8, 0, 1, 1, 0, 4};
+    for (int level = 0; level <= kernels::isa_levels_available(); ++level) {
+        kernels::cap_isa_level(level);
+        std::vector<int64_t> codes(v.size());
+        EXPECT_EQ(kernels::dict_codes(v.data(), entry.data(), v.size(), codes.data()), 5u) << level;
+        EXPECT_EQ(codes, want) << "instruction set level " << level;
+    }
 }
 
 // The ranges against a plain reading of their definition (wrapping differences), at every length up to a

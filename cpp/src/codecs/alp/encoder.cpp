@@ -1737,15 +1737,18 @@ struct SeriesEncoder {
     bool encode_dict(const T* v, const uint32_t* entry, size_t m, Writer& w, SeqLog* log) {
         int64_t codes[kScratch];
         T esc[kScratch];
-        size_t nesc = 0;
-        for (size_t i = 0; i < m; ++i) {
-            const uint32_t e = entry[i];
-            const bool again = i > 0 && bits_of(v[i]) == bits_of(v[i - 1]);
-            codes[i] = again ? 1 : e ? int64_t(e) + 1 : 0;
-            esc[nesc] = v[i];
-            nesc += !again && e == 0;
-        }
+        // Codes first (a kernel: one loop that also gathered the escapes took a branch on whether a value
+        // repeats the one before, mispredicted on levels that repeat at random, and did not vectorise: 8%
+        // of ETTh1 LULL's encode time), then the escapes (code 0), where there are any.
+        size_t nesc = kernels::dict_codes(v, entry, m, codes);
         if (nesc * 8 > m * 7) return false;  // hardly anything in the dictionary
+        if (nesc) {
+            nesc = 0;
+            for (size_t i = 0; i < m; ++i) {
+                esc[nesc] = v[i];
+                nesc += codes[i] == 0;
+            }
+        }
         if (opt.compare_coded && again_memory.check_due() && small_entries(entry, m)) {
             const bool pays = again_pays(entry, codes, m);
             again_memory.saw(pays);

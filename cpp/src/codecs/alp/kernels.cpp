@@ -105,6 +105,22 @@ template <class T>
     return changes;
 }
 
+// Dictionary codes (encoder.cpp, encode_dict): 1 where a value has the bits of the one before, else its
+// entry + 1 (entry[i] being 0 outside the dictionary, whose code is 0). Returns how many codes are 0.
+template <class T>
+[[gnu::always_inline]] inline size_t dict_codes_body(const T* v, const uint32_t* entry, size_t m, int64_t* codes) {
+    using U = std::conditional_t<sizeof(T) == 8, uint64_t, uint32_t>;
+    if (m == 0) return 0;
+    codes[0] = int64_t(entry[0]) + (entry[0] != 0);
+    size_t zeros = codes[0] == 0;
+    for (size_t i = 1; i < m; ++i) {
+        const int64_t e = entry[i];
+        codes[i] = std::bit_cast<U>(v[i]) == std::bit_cast<U>(v[i - 1]) ? 1 : e + (e != 0);
+        zeros += codes[i] == 0;
+    }
+    return zeros;
+}
+
 // The latest j in [lo, i) where a[j - 1], a[j] equal a[i - 1], a[i] in their bits (lo >= 1), or 0: as a
 // maximum over the window, without an early exit, so that it vectorises (a window with no match is the
 // common case).
@@ -288,6 +304,15 @@ template <class T>
     attr size_t count_changes_f64_##suffix(const double* v, size_t m) { return count_changes_body(v, m); }     \
     attr size_t count_changes_f32_##suffix(const float* v, size_t m) { return count_changes_body(v, m); }      \
     attr size_t count_changes_i64_##suffix(const int64_t* v, size_t m) { return count_changes_body(v, m); }    \
+    attr size_t dict_codes_f64_##suffix(const double* v, const uint32_t* e, size_t m, int64_t* c) {            \
+        return dict_codes_body(v, e, m, c);                                                                    \
+    }                                                                                                          \
+    attr size_t dict_codes_f32_##suffix(const float* v, const uint32_t* e, size_t m, int64_t* c) {             \
+        return dict_codes_body(v, e, m, c);                                                                    \
+    }                                                                                                          \
+    attr size_t dict_codes_i64_##suffix(const int64_t* v, const uint32_t* e, size_t m, int64_t* c) {           \
+        return dict_codes_body(v, e, m, c);                                                                    \
+    }                                                                                                          \
     attr size_t hash_pick_f64_##suffix(const double* v, size_t n, unsigned k, double* out) {                   \
         return hash_pick_body(v, n, k, out);                                                                   \
     }                                                                                                          \
@@ -433,6 +458,15 @@ void residuals(const int64_t* v, size_t m, unsigned order, uint64_t* out) { TSQ_
 size_t count_changes(const double* v, size_t m) { TSQ_DISPATCH(count_changes_f64, v, m); }
 size_t count_changes(const float* v, size_t m) { TSQ_DISPATCH(count_changes_f32, v, m); }
 size_t count_changes(const int64_t* v, size_t m) { TSQ_DISPATCH(count_changes_i64, v, m); }
+size_t dict_codes(const double* v, const uint32_t* entry, size_t m, int64_t* codes) {
+    TSQ_DISPATCH(dict_codes_f64, v, entry, m, codes);
+}
+size_t dict_codes(const float* v, const uint32_t* entry, size_t m, int64_t* codes) {
+    TSQ_DISPATCH(dict_codes_f32, v, entry, m, codes);
+}
+size_t dict_codes(const int64_t* v, const uint32_t* entry, size_t m, int64_t* codes) {
+    TSQ_DISPATCH(dict_codes_i64, v, entry, m, codes);
+}
 size_t hash_pick(const double* v, size_t n, unsigned k, double* out) { TSQ_DISPATCH(hash_pick_f64, v, n, k, out); }
 size_t hash_pick(const float* v, size_t n, unsigned k, float* out) { TSQ_DISPATCH(hash_pick_f32, v, n, k, out); }
 size_t hash_pick(const int64_t* v, size_t n, unsigned k, int64_t* out) { TSQ_DISPATCH(hash_pick_i64, v, n, k, out); }

@@ -46,6 +46,13 @@ size_t count_changes(const double* v, size_t m);
 size_t count_changes(const float* v, size_t m);
 size_t count_changes(const int64_t* v, size_t m);
 
+// The series dictionary's codes of a block (encoder.cpp, encode_dict): codes[i] = 1 where v[i] has the bits
+// of v[i - 1] (i >= 1), else entry[i] + 1 where entry[i] > 0 (the value's entry + 1), else 0 (an escape).
+// Returns how many are 0.
+size_t dict_codes(const double* v, const uint32_t* entry, size_t m, int64_t* codes);
+size_t dict_codes(const float* v, const uint32_t* entry, size_t m, int64_t* codes);
+size_t dict_codes(const int64_t* v, const uint32_t* entry, size_t m, int64_t* codes);
+
 // The values of v[0 .. n) whose hash (a function of their bits alone) falls in the lowest 2^-k of its range
 // (1 <= k <= 31), in order, into out (room for n); returns how many. Every copy of a value is picked or
 // none is.
