@@ -103,6 +103,17 @@ py::dict header_dict(const Header& h) {
     return d;
 }
 
+// How many values a read of `count` (all the rest when absent) from `start` takes: within the stream, or
+// ValueError.
+uint64_t checked_range(const Decoder& dec, uint64_t start, std::optional<uint64_t> count) {
+    const uint64_t total = dec.remaining();
+    const uint64_t n = count ? *count : total - std::min(start, total);
+    if (start > total || n > total - start)
+        throw py::value_error("values [" + std::to_string(start) + ", " + std::to_string(start) + " + " +
+                              std::to_string(n) + ") are past the end of a stream of " + std::to_string(total));
+    return n;
+}
+
 py::bytes to_bytes(const std::vector<uint8_t>& v) {
     return py::bytes(reinterpret_cast<const char*>(v.data()), v.size());
 }
@@ -146,6 +157,10 @@ public:
             dec_.read(p, n);
         }
         return out;
+    }
+    uint64_t skip(uint64_t n) {
+        py::gil_scoped_release nogil;
+        return dec_.skip(n);
     }
     uint64_t remaining() const { return dec_.remaining(); }
     py::dict header() const { return header_dict(dec_.header()); }
@@ -203,38 +218,45 @@ void register_codecs(py::module_& m) {
     }, py::arg("values"), py::arg("codec"), py::arg("params") = py::dict(), py::arg("n_threads") = 1u,
        "Encode a 1-D contiguous float64/float32/integer array into a self-describing stream.");
 
-    m.def("decode", [](const py::object& blob, unsigned n_threads) {
+    m.def("decode", [](const py::object& blob, unsigned n_threads, uint64_t start, std::optional<uint64_t> count) {
         ByteView view(blob);
         Decoder dec(view.data(), view.size());
-        py::array out = new_array(dec.header().dtype, dec.remaining());
+        const uint64_t n = checked_range(dec, start, count);
+        py::array out = new_array(dec.header().dtype, n);
         void* p = out.mutable_data();
         {
             py::gil_scoped_release nogil;
-            dec.read(p, dec.remaining(), n_threads);
+            dec.skip(start);
+            dec.read(p, n, n_threads);
         }
         return out;
-    }, py::arg("blob"), py::arg("n_threads") = 1u, "Decode a whole stream into a new 1-D array.");
+    }, py::arg("blob"), py::arg("n_threads") = 1u, py::arg("start") = 0u, py::arg("count") = py::none(),
+       "Decode a stream, or `count` of its values from `start` (all the rest by default), into a new 1-D array.");
 
-    m.def("decode_into", [](const py::object& blob, py::array out, unsigned n_threads) {
+    m.def("decode_into", [](const py::object& blob, py::array out, unsigned n_threads, uint64_t start,
+                            std::optional<uint64_t> count) {
         ByteView view(blob);
         Decoder dec(view.data(), view.size());  // checks the payload's checksum before anything is written
         const Dtype want = dec.header().dtype;
-        const uint64_t n = dec.remaining();
+        const uint64_t n = checked_range(dec, start, count);
         const py::dtype dt = out.dtype();
         const bool same_dtype = dt.equal(new_array(want, 0).dtype());
         if (!same_dtype || static_cast<uint64_t>(out.size()) != n)
             throw py::value_error("out has " + std::to_string(out.size()) + " x " + std::string(py::str(dt)) +
-                                  ", the stream holds " + std::to_string(n) + " x " + dtype_name(want));
+                                  ", the values asked for are " + std::to_string(n) + " x " + dtype_name(want));
         if (!(out.flags() & py::array::c_style) || !out.writeable())
             throw py::value_error("out must be a C-contiguous, writeable array");
         void* p = out.mutable_data();
         {
             py::gil_scoped_release nogil;
+            dec.skip(start);
             dec.read(p, n, n_threads);
         }
         return out;
-    }, py::arg("blob"), py::arg("out"), py::arg("n_threads") = 1u,
-       "Decode a whole stream straight into `out` (C-contiguous, writeable, the stream's dtype and count).");
+    }, py::arg("blob"), py::arg("out"), py::arg("n_threads") = 1u, py::arg("start") = 0u,
+       py::arg("count") = py::none(),
+       "Decode a stream, or `count` of its values from `start`, straight into `out` (C-contiguous, writeable, "
+       "the stream's dtype, as many values).");
 
     m.def("info", [](const py::object& blob) {
         ByteView view(blob);
@@ -278,6 +300,7 @@ void register_codecs(py::module_& m) {
     py::class_<PyDecoder>(m, "Decoder")
         .def(py::init<const py::object&>(), py::arg("blob"))
         .def("read", &PyDecoder::read, py::arg("max") = py::none())
+        .def("skip", &PyDecoder::skip, py::arg("n"))
         .def_property_readonly("remaining", &PyDecoder::remaining)
         .def_property_readonly("header", &PyDecoder::header);
 }

@@ -36,26 +36,53 @@ def encode(values, codec: str = "chimp128", *, n_threads: int = 1, **params) -> 
     return _core.encode(as_values(values), codec, params, _threads(n_threads))
 
 
-def decode(blob, out: np.ndarray | None = None, *, n_threads: int = 1) -> np.ndarray:
+def _index(name, value):
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)):
+        raise TypeError(f"{name} must be an integer or None, got {value!r}")
+    return int(value)
+
+
+def decode(blob, out: np.ndarray | None = None, *, n_threads: int = 1, start: int | None = None,
+           stop: int | None = None) -> np.ndarray:
     """Decompress bytes made by :func:`encode`; bit-exact. Raises :class:`tsquash.CorruptStreamError`
     (a ``ValueError``) for truncated or corrupted bytes.
+
+    ``start`` and ``stop`` pick the values ``[start, stop)`` as a slice of the whole array would (negative
+    ones count from the end; both are clipped to the stream). ``alp`` and ``auto`` streams then decode only
+    the blocks of 1024 values that hold them, whatever their position; the other codecs are sequential and
+    decode the values before ``start`` too.
 
     With ``out``, the values are written into that array (same dtype, as many elements, any shape) and it is
     returned; a C-contiguous ``out`` is decoded into directly, without a temporary array. The stream's
     checksum is verified before anything is written, so a corrupted stream leaves ``out`` as it was (only
     a stream forged with a valid checksum could leave it partly written).
     ``n_threads`` decodes the blocks of ``alp`` and ``auto`` streams on up to that many threads.
+
+        >>> import numpy as np, tsquash
+        >>> blob = tsquash.encode(np.arange(10_000) * 0.5, "auto")
+        >>> tsquash.decode(blob, start=5000, stop=5003)
+        array([2500. , 2500.5, 2501. ])
     """
+    threads = _threads(n_threads)
+    first, last = _index("start", start), _index("stop", stop)
+    if first is None and last is None:
+        begin, count = 0, None
+    else:
+        # The count from the header alone; the checksum is verified when the values are decoded.
+        begin, end, _ = slice(first, last).indices(_core.info(blob)["count"])
+        count = max(end - begin, 0)
     if out is None:
-        return _core.decode(blob, _threads(n_threads))
+        return _core.decode(blob, threads, begin, count)
     if not isinstance(out, np.ndarray):
         raise TypeError(f"out must be a numpy array, got {type(out).__name__}")
     if out.flags.c_contiguous and out.flags.writeable:
-        _core.decode_into(blob, out.reshape(-1), _threads(n_threads))
+        _core.decode_into(blob, out.reshape(-1), threads, begin, count)
         return out
-    values = _core.decode(blob, _threads(n_threads))
+    values = _core.decode(blob, threads, begin, count)
     if out.dtype != values.dtype or out.size != values.size:
-        raise ValueError(f"out has {out.size} x {out.dtype}, the stream holds {values.size} x {values.dtype}")
+        raise ValueError(f"out has {out.size} x {out.dtype}, the values asked for are {values.size} x {values.dtype}")
     out[...] = values.reshape(out.shape)
     return out
 

@@ -85,6 +85,14 @@ class StreamDecoder:
     def read(self, n: int | None = None) -> np.ndarray:
         return self._dec.read(n)
 
+    def skip(self, n: int) -> int:
+        """Pass over up to ``n`` values; returns how many were passed over. ``alp`` and ``auto`` streams
+        decode none of them (reading goes on from the block that holds the next value); the other codecs
+        decode them and drop them."""
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
+            raise ValueError(f"n must be a non-negative integer, got {n!r}")
+        return self._dec.skip(int(n))
+
     def __iter__(self) -> Iterator[np.ndarray]:
         while self._dec.remaining:
             yield self._dec.read(self._chunk)

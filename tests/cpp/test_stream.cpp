@@ -255,6 +255,28 @@ protected:
     }
 };
 
+// Skipping values and reading on gives the values that follow, for every codec and dtype; a skip past the
+// end stops there, and the stream still ends cleanly.
+TEST_P(StreamTest, SkipThenReadGivesTheValuesThatFollow) {
+    const size_t n = 5000;
+    const auto values = sample_bytes(cfg().dtype, n, 17);
+    const auto s = encode(values);
+    for (const auto& [skip, take] : std::vector<std::pair<size_t, size_t>>{{0, 7}, {1, 1}, {1023, 2}, {1024, 1025},
+                                                                          {2500, 2500}, {4999, 1}, {5000, 0}}) {
+        container::Decoder d(s.data(), s.size());
+        EXPECT_EQ(d.skip(skip), skip);
+        std::vector<uint8_t> got(take * esize());
+        EXPECT_EQ(d.read(got.data(), take), take);
+        EXPECT_EQ(0, std::memcmp(got.data(), values.data() + skip * esize(), got.size())) << skip << "+" << take;
+        EXPECT_EQ(d.remaining(), n - skip - take);
+    }
+    container::Decoder d(s.data(), s.size());
+    EXPECT_EQ(d.skip(1000), 1000u);
+    EXPECT_EQ(d.skip(uint64_t(1) << 40), n - 1000);
+    EXPECT_EQ(d.remaining(), 0u);
+    EXPECT_EQ(d.skip(1), 0u);
+}
+
 TEST_P(StreamTest, RoundTripAndHeader) {
     for (size_t n : {0, 1, 2, 3, 100, 2000}) {
         const auto values = sample_bytes(cfg().dtype, n, n + 1);

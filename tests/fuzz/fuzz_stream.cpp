@@ -1,6 +1,7 @@
 // libFuzzer target for whole streams (header, checksums, every codec behind the container).
 //   1. The input parsed as a stream, read in uneven chunks; CorruptStream is the only acceptable error. A
-//      stream that decodes is re-encoded with its own codec, dtype and parameters and must come back exactly.
+//      stream that decodes is read again after skipping some of its values (the rest must match), and is
+//      re-encoded with its own codec, dtype and parameters and must come back exactly.
 //   2. The same bytes with both checksums (and, in a second copy, the payload size) recomputed, so mutations
 //      get past the CRCs to the header validation and the codec decoders.
 //   3. A round trip: byte 0 picks codec and dtype, byte 1 the parameter, byte 2 how pushes are chunked; the
@@ -63,6 +64,20 @@ void parse(const uint8_t* data, size_t size, uint32_t seed) {
         return;
     }
     if (values.size() != h.count * dtype_size(h.dtype)) die("decoded a different number of values than the header");
+    // Values passed over with skip() (the block codecs read no block for them) leave the rest as it was.
+    {
+        const uint64_t k = seed % (h.count + 1);
+        const size_t es = dtype_size(h.dtype);
+        Decoder d(data, size);
+        if (d.skip(k) != k) die("skip() passed over a wrong count");
+        std::vector<uint8_t> rest((h.count - k) * es);
+        try {
+            d.read(rest.data(), h.count - k);
+        } catch (const tsquash::CorruptStream&) {
+            die("values after a skip do not decode where the whole stream does");
+        }
+        if (!std::equal(rest.begin(), rest.end(), values.begin() + long(k * es))) die("values after a skip differ");
+    }
     const auto again = encode(h.codec, h.dtype, h.params, values.data(), h.count);
     std::vector<uint8_t> back(values.size());
     try {

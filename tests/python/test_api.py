@@ -13,8 +13,8 @@ import pytest
 
 import tsquash
 from tsquash import codecs
-from conftest import (CODEC_DTYPES, FLOAT_CODECS, INT_CODECS, INT_DTYPES, assert_bits_equal, crc32c,
-                      edge_cases, parse_header)
+from conftest import (CODEC_DTYPES, FLOAT_CODECS, INT_CODECS, INT_DTYPES, assert_bits_equal, build_stream,
+                      crc32c, edge_cases, parse_header, split_stream)
 
 
 def sample(dtype="float64", n=500):
@@ -307,6 +307,100 @@ def test_decode_keeps_nan_payloads_in_out():
     out = np.empty_like(x)
     tsquash.decode(tsquash.encode(x, "chimp128"), out=out)
     assert_bits_equal(out, x)
+
+
+# ---- decode(start=, stop=) and StreamDecoder.skip -----------------------------------------------------------
+
+RANGES = [(None, None), (0, 10), (1000, 2100), (3071, 3073), (-5, None), (None, -4000), (-100, -50), (5, 5),
+          (10, 3), (4999, 10**9), (10**9, None), (-10**9, 2)]
+
+
+@pytest.mark.parametrize("codec,dtype", CODEC_DTYPES)
+def test_decode_range_is_the_slice_of_the_whole(codec, dtype):
+    x = sample(dtype, 5000)
+    blob = tsquash.encode(x, codec)
+    for start, stop in RANGES:
+        got = tsquash.decode(blob, start=start, stop=stop)
+        assert got.dtype == x.dtype
+        assert_bits_equal(got, x[start:stop])
+
+
+@pytest.mark.parametrize("codec", ["auto", "chimp"])
+def test_decode_range_into_out(codec):
+    x = sample("float64", 4000)
+    blob = tsquash.encode(x, codec)
+    out = np.full((10, 30), 7.0)
+    assert tsquash.decode(blob, out=out, start=1500, stop=1800) is out
+    assert_bits_equal(out.reshape(-1), x[1500:1800])
+    strided = np.zeros(600)[::2]
+    tsquash.decode(blob, out=strided, start=-300)
+    assert_bits_equal(strided, x[-300:])
+    wrong = np.full(301, 7.0)
+    with pytest.raises(ValueError, match="out"):
+        tsquash.decode(blob, out=wrong, start=1500, stop=1800)
+    assert (wrong == 7.0).all()
+
+
+def test_decode_range_with_threads_and_narrow_integers():
+    x = sample("int16", 9000)
+    blob = tsquash.encode(x, "auto")
+    assert_bits_equal(tsquash.decode(blob, start=1000, stop=8000, n_threads=3), x[1000:8000])
+
+
+def test_decode_range_bounds_must_be_integers():
+    blob = tsquash.encode(sample("float64", 100), "auto")
+    for bad in (1.5, "3", True, [1]):
+        with pytest.raises(TypeError, match="start"):
+            tsquash.decode(blob, start=bad)
+        with pytest.raises(TypeError, match="stop"):
+            tsquash.decode(blob, stop=bad)
+    assert_bits_equal(tsquash.decode(blob, start=np.int32(90), stop=np.uint64(95)), sample("float64", 100)[90:95])
+
+
+def test_decode_range_of_a_corrupted_stream_raises():
+    blob = bytearray(tsquash.encode(sample("float64", 3000), "auto"))
+    blob[-5] ^= 0x10
+    with pytest.raises(tsquash.CorruptStreamError):
+        tsquash.decode(bytes(blob), start=10, stop=20)
+
+
+def test_a_range_of_a_block_stream_decodes_no_other_block():
+    # An alp payload without sections: sections byte 0, the directory (u16 sizes), then the blocks. The
+    # first block's method byte is made invalid and the checksum forged: the whole stream no longer
+    # decodes, while values from the second block on still do, so the first block was never read.
+    x = np.round(np.cumsum(np.random.default_rng(5).normal(size=4096)), 2)
+    h, payload = split_stream(tsquash.encode(x, "alp"))
+    assert payload[0] == 0
+    first_block = 1 + 2 * 4
+    payload = bytearray(payload)
+    payload[first_block] = 0xFF
+    forged = build_stream(codec_id=h["codec_id"], dtype_code=h["dtype_code"], count=h["count"],
+                          params=h["params"], payload=bytes(payload))
+    with pytest.raises(tsquash.CorruptStreamError):
+        tsquash.decode(forged)
+    with pytest.raises(tsquash.CorruptStreamError):
+        tsquash.decode(forged, start=1023, stop=1025)
+    assert_bits_equal(tsquash.decode(forged, start=1024), x[1024:])
+    reader = tsquash.StreamDecoder(forged)
+    assert reader.skip(3000) == 3000
+    assert_bits_equal(reader.read(), x[3000:])
+
+
+@pytest.mark.parametrize("codec", ["auto", "gorilla", "raw"])
+def test_stream_decoder_skip(codec):
+    x = sample("float64", 5000)
+    reader = tsquash.StreamDecoder(tsquash.encode(x, codec))
+    assert reader.skip(0) == 0
+    assert_bits_equal(reader.read(10), x[:10])
+    assert reader.skip(2000) == 2000
+    assert_bits_equal(reader.read(5), x[2010:2015])
+    assert reader.remaining == 5000 - 2015
+    assert reader.skip(10**12) == 5000 - 2015
+    assert reader.remaining == 0
+    assert reader.read().size == 0
+    for bad in (-1, 1.0, True):
+        with pytest.raises(ValueError):
+            reader.skip(bad)
 
 
 # ---- info() and available_codecs() ------------------------------------------------------------------------

@@ -394,6 +394,12 @@ struct Decoder::Impl {
     virtual void read(void* out, size_t n) = 0;
     // Block codecs spread whole blocks over threads; the others decode sequentially.
     virtual void read_threaded(void* out, size_t n, unsigned) { read(out, n); }
+    // Sequential codecs decode the values passed over (each depends on the ones before), in chunks.
+    virtual void skip(uint64_t n, size_t value_size) {
+        constexpr size_t kChunk = 4096;
+        std::vector<uint8_t> scratch(std::min<uint64_t>(n, kChunk) * value_size);
+        for (uint64_t at = 0; at < n; at += kChunk) read(scratch.data(), size_t(std::min<uint64_t>(kChunk, n - at)));
+    }
     virtual void expect_end() = 0;
 };
 
@@ -419,6 +425,7 @@ struct BlockDecoderImpl final : Decoder::Impl {
     BlockDecoderImpl(const uint8_t* d, size_t n, uint64_t count) : dec(d, n, count) {}
     void read(void* out, size_t n) override { dec.read(out, n); }
     void read_threaded(void* out, size_t n, unsigned threads) override { dec.read(out, n, threads); }
+    void skip(uint64_t n, size_t) override { dec.skip(n); }
     void expect_end() override { dec.expect_end(); }
     alp::Decoder<T> dec;
 };
@@ -469,6 +476,8 @@ struct NarrowedDecoder final : Decoder::Impl {
             if (outside) throw CorruptStream(std::string("a value outside the range of ") + name);
         }
     }
+    // The values passed over are not narrowed, so not checked against the dtype's range either.
+    void skip(uint64_t n, size_t) override { inner->skip(n, sizeof(int64_t)); }
     void expect_end() override { inner->expect_end(); }
     std::unique_ptr<Decoder::Impl> inner;
     std::vector<int64_t> wide;
@@ -518,6 +527,15 @@ size_t Decoder::read(void* out, size_t max, unsigned threads) {
     if (n == 0) return 0;
     if (threads > 1) impl_->read_threaded(out, n, threads);
     else impl_->read(out, n);
+    done_ += n;
+    if (done_ == header_.count) impl_->expect_end();
+    return n;
+}
+
+uint64_t Decoder::skip(uint64_t max) {
+    const uint64_t n = std::min<uint64_t>(max, remaining());
+    if (n == 0) return 0;
+    impl_->skip(n, dtype_size(header_.dtype));
     done_ += n;
     if (done_ == header_.count) impl_->expect_end();
     return n;

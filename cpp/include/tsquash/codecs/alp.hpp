@@ -59,6 +59,8 @@ public:
     void read_range(uint64_t first, size_t n, void* out, unsigned threads = 1);
     // The next n values (sequential reading, as the streaming decoder does).
     void read(void* out, size_t n, unsigned threads = 1);
+    // Moves the sequential position on by n values without decoding them (InvalidArgument past the end).
+    void skip(uint64_t n);
     // After the last value: nothing may be left (the framing already guarantees this; kept for symmetry).
     void expect_end() const;
 

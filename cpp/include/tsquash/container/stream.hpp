@@ -136,6 +136,9 @@ public:
     // Decode up to max values into out (of the stream's dtype); returns how many were written. The block
     // codecs (alp, auto) spread whole blocks over up to `threads` threads; the others ignore it.
     size_t read(void* out, size_t max, unsigned threads = 1);
+    // Pass over up to n values; returns how many were passed over. The block codecs (alp, auto) decode none
+    // of them (their blocks are read from where the values start); the others decode and drop them.
+    uint64_t skip(uint64_t n);
 
     struct Impl;
 

@@ -625,6 +625,12 @@ void Decoder<T>::read(void* out, size_t n, unsigned threads) {
 }
 
 template <class T>
+void Decoder<T>::skip(uint64_t n) {
+    if (n > s_->frame.count - s_->pos) throw InvalidArgument("alp: skip past the end");
+    s_->pos += n;
+}
+
+template <class T>
 void Decoder<T>::expect_end() const {
     if (s_->pos != s_->frame.count) corrupt("values left undecoded");
 }
