@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "../../cpp/src/codecs/alp/kernels.hpp"
 #include "test_util.hpp"
 
 namespace {
@@ -464,6 +465,43 @@ TEST(DeltaOfDelta, EveryPayloadTruncationThrows) {
         const std::vector<uint8_t> cut(payload.begin(), payload.begin() + len);
         EXPECT_THROW(decode_payload<DodCodec>(cut, v.size()), CorruptStream) << "prefix " << len;
     }
+}
+
+// TSXor's window scan, on every instruction-set level this CPU has (the SSE2 loop, and AVX-512 where the
+// CPU has it), against its definition: the entry whose XOR with the value has the most leading plus
+// trailing zero bytes, the newest among equals (the newest of all when none has any).
+template <class U>
+void tsxor_scan_matches_its_definition() {
+    constexpr unsigned kBytes = sizeof(U);
+    std::mt19937_64 rng(sizeof(U));
+    auto score = [](U d) { return (unsigned(std::countl_zero(d)) >> 3) + (unsigned(std::countr_zero(d)) >> 3); };
+    for (int level = 0; level <= tsquash::codecs::alp::kernels::isa_levels_available(); ++level) {
+        tsquash::codecs::alp::kernels::cap_isa_level(level);
+        for (int trial = 0; trial < 3000; ++trial) {
+            const unsigned n = 1 + unsigned(rng() % 127);
+            std::vector<U> w(n);
+            const U x = U(rng());
+            for (U& e : w) {
+                // Entries sharing leading or trailing bytes with x, equal to it, or unrelated.
+                const unsigned kind = unsigned(rng() % 8);
+                const unsigned bytes = 1 + unsigned(rng() % (kBytes - 1));
+                const U high = U(~U(0) << (8 * bytes)), low = U(~high);
+                e = kind == 0 ? x : kind <= 2 ? U((x & high) | (U(rng()) & low)) : kind <= 4 ? U((x & low) | (U(rng()) & high)) : U(rng());
+            }
+            unsigned want_i = n - 1, want_score = 0;
+            for (unsigned i = n; i-- > 0;)
+                if (score(U(x ^ w[i])) > want_score) want_score = score(U(x ^ w[i])), want_i = i;
+            const auto [got_i, got_score] = tsquash::codecs::tsxor_detail::best_match(w.data(), n, x);
+            ASSERT_EQ(got_score, want_score) << "level " << level << ", n " << n;
+            ASSERT_EQ(got_i, want_i) << "level " << level << ", n " << n;
+        }
+    }
+    tsquash::codecs::alp::kernels::cap_isa_level(2);
+}
+
+TEST(TSXor, WindowScanMatchesItsDefinitionOnEveryInstructionSet) {
+    tsxor_scan_matches_its_definition<uint64_t>();
+    tsxor_scan_matches_its_definition<uint32_t>();
 }
 
 TEST(DeltaOfDelta, GarbageDecodesOrThrowsCorruptStream) {

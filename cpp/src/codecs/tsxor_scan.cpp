@@ -2,6 +2,7 @@
 // plus trailing zero bytes. With SSE2 (every x86-64 CPU) one compare covers 16 bytes of the window; the
 // resulting 16-bit zero-byte mask is looked up in a table that already holds the best lane of the group
 // and its score, so the loop does one load, one lookup and one compare per 16 bytes.
+#include <algorithm>
 #include <array>
 #include <bit>
 #include <cstdint>
@@ -9,8 +10,14 @@
 
 #include "tsquash/codecs/tsxor.hpp"
 
+#include "alp/kernels.hpp"
+
 #if defined(__SSE2__)
 #include <emmintrin.h>
+#endif
+#if defined(__x86_64__) && (defined(__GNUC__) || defined(__clang__))
+#include <immintrin.h>
+#define TSQ_TSXOR_AVX512 1
 #endif
 
 namespace tsquash::codecs::tsxor_detail {
@@ -81,15 +88,89 @@ std::pair<unsigned, unsigned> scan(const U* w, unsigned n, U x) {
     return {best_i, best_score};
 }
 
+#ifdef TSQ_TSXOR_AVX512
+// With AVX-512 (F and CD) a vector of entries is scored at once: leading zero bytes from the lanes' leading
+// zero count (vplzcnt), trailing ones from that of the ones below the lowest set bit (64 for an equal
+// value). Each lane keeps (score << 8) | index, and the largest key is the best entry, the newest on ties
+// (the window holds at most 127 entries). Vectors go newest first and stop at an equal value, which no
+// older entry can beat. TSXor's encode is 1.05-1.5x as fast as with the SSE2 loop on the shared series
+// (a Zen 4), the same bytes.
+// GCC 12 warns that the "undefined" vectors inside its AVX-512 intrinsics are used uninitialised (its bug
+// 105593); they are not.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wuninitialized"
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+#define TSQ_AVX512CD __attribute__((target("avx512f,avx512cd")))
+TSQ_AVX512CD std::pair<unsigned, unsigned> scan_avx512(const uint64_t* w, unsigned n, uint64_t x) {
+    const __m512i vx = _mm512_set1_epi64(static_cast<long long>(x));
+    const __m512i one = _mm512_set1_epi64(1), width = _mm512_set1_epi64(64), equal = _mm512_set1_epi64(16);
+    const __m512i lane = _mm512_setr_epi64(0, 1, 2, 3, 4, 5, 6, 7);
+    __m512i best = _mm512_setzero_si512();
+    for (unsigned i = n; i > 0;) {
+        const unsigned take = std::min(i, 8u);
+        i -= take;
+        const __mmask8 valid = static_cast<__mmask8>(0xFF00u >> take);
+        // The 8 entries ending at i + take, loaded from i + take - 8 (lanes below 8 - take masked out).
+        const __m512i d = _mm512_xor_si512(_mm512_maskz_loadu_epi64(valid, w + i + take - 8), vx);
+        const __m512i below = _mm512_andnot_si512(d, _mm512_sub_epi64(d, one));
+        const __m512i tz = _mm512_sub_epi64(width, _mm512_lzcnt_epi64(below));
+        const __m512i score = _mm512_add_epi64(_mm512_srli_epi64(_mm512_lzcnt_epi64(d), 3), _mm512_srli_epi64(tz, 3));
+        const __m512i index = _mm512_add_epi64(lane, _mm512_set1_epi64(int64_t(i + take) - 8));
+        const __m512i key = _mm512_or_si512(_mm512_slli_epi64(score, 8), index);
+        best = _mm512_mask_max_epu64(best, valid, best, key);
+        if (_mm512_mask_cmpeq_epi64_mask(valid, score, equal)) break;
+    }
+    const uint64_t k = _mm512_reduce_max_epu64(best);
+    return {static_cast<unsigned>(k & 0xFF), static_cast<unsigned>(k >> 8)};
+}
+TSQ_AVX512CD std::pair<unsigned, unsigned> scan_avx512(const uint32_t* w, unsigned n, uint32_t x) {
+    const __m512i vx = _mm512_set1_epi32(static_cast<int>(x));
+    const __m512i one = _mm512_set1_epi32(1), width = _mm512_set1_epi32(32), equal = _mm512_set1_epi32(8);
+    const __m512i lane = _mm512_setr_epi32(0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15);
+    __m512i best = _mm512_setzero_si512();
+    for (unsigned i = n; i > 0;) {
+        const unsigned take = std::min(i, 16u);
+        i -= take;
+        const __mmask16 valid = static_cast<__mmask16>(0xFFFF0000u >> take);
+        const __m512i d = _mm512_xor_si512(_mm512_maskz_loadu_epi32(valid, w + i + take - 16), vx);
+        const __m512i below = _mm512_andnot_si512(d, _mm512_sub_epi32(d, one));
+        const __m512i tz = _mm512_sub_epi32(width, _mm512_lzcnt_epi32(below));
+        const __m512i score = _mm512_add_epi32(_mm512_srli_epi32(_mm512_lzcnt_epi32(d), 3), _mm512_srli_epi32(tz, 3));
+        const __m512i index = _mm512_add_epi32(lane, _mm512_set1_epi32(int(i + take) - 16));
+        const __m512i key = _mm512_or_si512(_mm512_slli_epi32(score, 8), index);
+        best = _mm512_mask_max_epu32(best, valid, best, key);
+        if (_mm512_mask_cmpeq_epi32_mask(valid, score, equal)) break;
+    }
+    const uint32_t k = _mm512_reduce_max_epu32(best);
+    return {static_cast<unsigned>(k & 0xFF), static_cast<unsigned>(k >> 8)};
+}
+#pragma GCC diagnostic pop
+
+// The CPU has AVX-512 CD besides what the block codecs' kernels need, and their level is not capped below
+// AVX-512 (tests compare the two loops by capping it).
+bool avx512_scan() {
+    static const bool cd = __builtin_cpu_supports("avx512cd");
+    return cd && alp::kernels::avx512_usable();
+}
+#endif
+
+template <class U>
+std::pair<unsigned, unsigned> dispatch(const U* w, unsigned n, U x) {
+#ifdef TSQ_TSXOR_AVX512
+    if (avx512_scan()) return scan_avx512(w, n, x);
+#endif
+    return scan(w, n, x);
+}
+
 }  // namespace
 
 template <>
 std::pair<unsigned, unsigned> best_match<uint64_t>(const uint64_t* w, unsigned n, uint64_t x) {
-    return scan(w, n, x);
+    return dispatch(w, n, x);
 }
 template <>
 std::pair<unsigned, unsigned> best_match<uint32_t>(const uint32_t* w, unsigned n, uint32_t x) {
-    return scan(w, n, x);
+    return dispatch(w, n, x);
 }
 
 }  // namespace tsquash::codecs::tsxor_detail
