@@ -1,5 +1,6 @@
 #!/usr/bin/env python3
-"""Reads the compiled alp/auto code and checks that its hot loops are vectorised, as docs/codecs.md says.
+"""Reads the compiled alp/auto code and TSXor's window scan and checks that their hot loops are vectorised, as
+docs/codecs.md says.
 
     python3 tests/cpp/check_vectorised.py OBJECT...   # tsquash_core's object files (ctest passes them as one
                                                       # ;-separated list)
@@ -44,6 +45,10 @@ CHECKS = [
     ("alp/kernels.cpp.o", "last_pair_u32_avx512(", r"\bvpcmpeqd\b.*%ymm", 2),
     ("alp/kernels.cpp.o", "last_pair_f64_avx2(", r"\bvpcmpeqq\b.*%ymm", 2),
     ("alp/kernels.cpp.o", "last_pair_f64_avx512(", r"\bvpcmpeqq\b.*%ymm", 2),
+    ("alp/kernels.cpp.o", "dict_codes_f64_avx2(", r"\bvpcmpeqq\b.*%ymm", 2),
+    ("alp/kernels.cpp.o", "dict_codes_f64_avx512(", r"\bvpcmpn?eqq\b.*%ymm", 2),
+    ("codecs/tsxor_scan.cpp.o", "scan_avx512(unsigned long const*", r"\bvplzcntq\b.*%zmm", 2),
+    ("codecs/tsxor_scan.cpp.o", "scan_avx512(unsigned int const*", r"\bvplzcntd\b.*%zmm", 2),
     ("alp/kernels.cpp.o", "alp_decode_f64_generic(", r"\bmulpd\b", 2),
     ("alp/kernels.cpp.o", "alp_decode_f64_avx2(", r"\bvmulpd\b.*%ymm", 2),
     ("alp/kernels.cpp.o", "alp_decode_f64_avx512(", r"\bvmulpd\b.*%ymm", 2),
