@@ -267,7 +267,9 @@ TEST_P(StreamTest, SkipThenReadGivesTheValuesThatFollow) {
         EXPECT_EQ(d.skip(skip), skip);
         std::vector<uint8_t> got(take * esize());
         EXPECT_EQ(d.read(got.data(), take), take);
-        if (take) EXPECT_EQ(0, std::memcmp(got.data(), values.data() + skip * esize(), got.size())) << skip << "+" << take;
+        if (take) {
+            EXPECT_EQ(0, std::memcmp(got.data(), values.data() + skip * esize(), got.size())) << skip << "+" << take;
+        }
         EXPECT_EQ(d.remaining(), n - skip - take);
     }
     container::Decoder d(s.data(), s.size());
