@@ -6,7 +6,9 @@
 
 For each series and codec the stream is decoded whole, and `tsquash.decode(blob, start=s, stop=s + 1024)` is
 called at 16 starts spread over the series (none on a block boundary: each range spans two blocks). `range
-us` is the mean time of one such call and `x whole` how many times faster it is than a whole decode. `alp`
+us` is the mean time of one such call and `x whole` how many times faster it is than a whole decode; `seek us`
+is the same read through one `StreamDecoder` made beforehand (`seek(s)`, then `read(1024)`, the starts in
+a shuffled order), which verifies the checksum and reads the shared sections once. `alp`
 and `auto` decode only the blocks that hold the range, plus the stream's checksum and shared sections;
 `chimp128` and `gorilla` are sequential and decode everything before the range too (on average half the
 series). Times are the best of --runs rounds, CPU time of this thread; every range is checked bit for bit
@@ -58,8 +60,8 @@ def main() -> None:
     lines = [f"{cpu_model()} ({cpu_features()}){held}; load average {os.getloadavg()[0]:.2f}; best of {a.runs}; "
              f"ranges of {RANGE} values at {STARTS} starts",
              "",
-             "| series | values | codec | whole decode ms | range us | x whole |",
-             "|:---|---:|:---|---:|---:|---:|"]
+             "| series | values | codec | whole decode ms | range us | x whole | seek us |",
+             "|:---|---:|:---|---:|---:|---:|---:|"]
     print("\n".join(lines))
     for name, x in data.items():
         if x.size < 2 * RANGE:
@@ -76,8 +78,19 @@ def main() -> None:
                 assert np.array_equal(part.view(np.uint64), x[s:s + RANGE].view(np.uint64))
             t_whole = best(lambda: tsquash.decode(blob), a.runs)
             t_range = best(lambda: [tsquash.decode(blob, start=s, stop=s + RANGE) for s in starts], a.runs) / STARTS
+            reader = tsquash.StreamDecoder(blob)
+            shuffled = [starts[(7 * k) % STARTS] for k in range(STARTS)]  # back and forth over the series
+            for s in shuffled:
+                reader.seek(s)
+                assert np.array_equal(reader.read(RANGE).view(np.uint64), x[s:s + RANGE].view(np.uint64))
+
+            def seek_reads():
+                for s in shuffled:
+                    reader.seek(s)
+                    reader.read(RANGE)
+            t_seek = best(seek_reads, a.runs) / STARTS
             row = (f"| {name} | {x.size} | {codec} | {t_whole * 1e3:.2f} | {t_range * 1e6:.1f} | "
-                   f"{t_whole / t_range:.1f} |")
+                   f"{t_whole / t_range:.1f} | {t_seek * 1e6:.1f} |")
             print(row, flush=True)
             lines.append(row)
     if a.out:

@@ -162,6 +162,14 @@ public:
         py::gil_scoped_release nogil;
         return dec_.skip(n);
     }
+    void seek(uint64_t position) {
+        if (position > dec_.header().count)
+            throw py::value_error("position " + std::to_string(position) + " is past the end of a stream of " +
+                                  std::to_string(dec_.header().count));
+        py::gil_scoped_release nogil;
+        dec_.seek(position);
+    }
+    uint64_t position() const { return dec_.position(); }
     uint64_t remaining() const { return dec_.remaining(); }
     py::dict header() const { return header_dict(dec_.header()); }
 
@@ -301,6 +309,8 @@ void register_codecs(py::module_& m) {
         .def(py::init<const py::object&>(), py::arg("blob"))
         .def("read", &PyDecoder::read, py::arg("max") = py::none())
         .def("skip", &PyDecoder::skip, py::arg("n"))
+        .def("seek", &PyDecoder::seek, py::arg("position"))
+        .def_property_readonly("position", &PyDecoder::position)
         .def_property_readonly("remaining", &PyDecoder::remaining)
         .def_property_readonly("header", &PyDecoder::header);
 }

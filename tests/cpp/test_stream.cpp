@@ -279,6 +279,26 @@ TEST_P(StreamTest, SkipThenReadGivesTheValuesThatFollow) {
     EXPECT_EQ(d.skip(1), 0u);
 }
 
+// Seeking forwards and backwards, then reading, gives the values from there; the position follows reads.
+TEST_P(StreamTest, SeekAnywhereThenRead) {
+    const size_t n = 3000;
+    const auto values = sample_bytes(cfg().dtype, n, 23);
+    const auto s = encode(values);
+    container::Decoder d(s.data(), s.size());
+    for (const auto& [to, take] : std::vector<std::pair<size_t, size_t>>{{2500, 10}, {5, 3}, {2990, 10}, {0, 1},
+                                                                       {1024, 1024}, {1023, 1}, {3000, 0}, {7, 2}}) {
+        d.seek(to);
+        EXPECT_EQ(d.position(), to);
+        std::vector<uint8_t> got(take * esize());
+        EXPECT_EQ(d.read(got.data(), take), take);
+        if (take) {
+            EXPECT_EQ(0, std::memcmp(got.data(), values.data() + to * esize(), got.size())) << to << "+" << take;
+        }
+        EXPECT_EQ(d.position(), to + take);
+    }
+    EXPECT_THROW(d.seek(n + 1), InvalidArgument);
+}
+
 TEST_P(StreamTest, RoundTripAndHeader) {
     for (size_t n : {0, 1, 2, 3, 100, 2000}) {
         const auto values = sample_bytes(cfg().dtype, n, n + 1);

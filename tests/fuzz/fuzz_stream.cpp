@@ -1,7 +1,8 @@
 // libFuzzer target for whole streams (header, checksums, every codec behind the container).
 //   1. The input parsed as a stream, read in uneven chunks; CorruptStream is the only acceptable error. A
-//      stream that decodes is read again after skipping some of its values (the rest must match), and is
-//      re-encoded with its own codec, dtype and parameters and must come back exactly.
+//      stream that decodes is read again after skipping some of its values and after seeking back (the
+//      rest must match both times), and is re-encoded with its own codec, dtype and parameters and must
+//      come back exactly.
 //   2. The same bytes with both checksums (and, in a second copy, the payload size) recomputed, so mutations
 //      get past the CRCs to the header validation and the codec decoders.
 //   3. A round trip: byte 0 picks codec and dtype, byte 1 the parameter, byte 2 how pushes are chunked; the
@@ -77,6 +78,17 @@ void parse(const uint8_t* data, size_t size, uint32_t seed) {
             die("values after a skip do not decode where the whole stream does");
         }
         if (!std::equal(rest.begin(), rest.end(), values.begin() + long(k * es))) die("values after a skip differ");
+        // Back to an earlier position (block codecs at once, the others from the start) and on from there.
+        const uint64_t back = (seed / 7) % (k + 1);
+        d.seek(back);
+        if (d.position() != back) die("seek() went to a wrong position");
+        std::vector<uint8_t> again((h.count - back) * es);
+        try {
+            d.read(again.data(), h.count - back);
+        } catch (const tsquash::CorruptStream&) {
+            die("values after a seek do not decode where the whole stream does");
+        }
+        if (!std::equal(again.begin(), again.end(), values.begin() + long(back * es))) die("values after a seek differ");
     }
     const auto again = encode(h.codec, h.dtype, h.params, values.data(), h.count);
     std::vector<uint8_t> back(values.size());

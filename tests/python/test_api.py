@@ -386,6 +386,44 @@ def test_a_range_of_a_block_stream_decodes_no_other_block():
     assert_bits_equal(reader.read(), x[3000:])
 
 
+@pytest.mark.parametrize("codec,dtype", [("auto", "float64"), ("alp", "float32"), ("gorilla", "int64"),
+                                         ("chimp128", "float64"), ("raw", "uint16"), ("auto", "int8")])
+def test_stream_decoder_seek_forwards_and_backwards(codec, dtype):
+    x = sample(dtype, 5000)
+    reader = tsquash.StreamDecoder(tsquash.encode(x, codec))
+    for position, n in [(4000, 30), (10, 5), (2047, 2), (-3, 10), (0, 1), (4999, 1), (5000, 1), (1024, 2000)]:
+        reader.seek(position)
+        start = position + 5000 if position < 0 else position
+        assert reader.position == start
+        assert_bits_equal(reader.read(n), x[start:start + n])
+        assert reader.position == min(start + n, 5000)
+    for bad in (5001, -5001):
+        with pytest.raises(ValueError, match="outside"):
+            reader.seek(bad)
+    for bad in (1.0, True, "3"):
+        with pytest.raises(TypeError):
+            reader.seek(bad)
+
+
+def test_seek_reads_no_block_it_passes():
+    # As in the range test above: the first block is broken behind a forged checksum; a decoder made once
+    # seeks past it and back to the second block, and only a read that needs the first block fails.
+    x = np.round(np.cumsum(np.random.default_rng(6).normal(size=4096)), 2)
+    h, payload = split_stream(tsquash.encode(x, "alp"))
+    payload = bytearray(payload)
+    payload[1 + 2 * 4] = 0xFF
+    forged = build_stream(codec_id=h["codec_id"], dtype_code=h["dtype_code"], count=h["count"],
+                          params=h["params"], payload=bytes(payload))
+    reader = tsquash.StreamDecoder(forged)
+    reader.seek(3000)
+    assert_bits_equal(reader.read(100), x[3000:3100])
+    reader.seek(1024)
+    assert_bits_equal(reader.read(1), x[1024:1025])
+    reader.seek(1000)
+    with pytest.raises(tsquash.CorruptStreamError):
+        reader.read(10)
+
+
 @pytest.mark.parametrize("codec", ["auto", "gorilla", "raw"])
 def test_stream_decoder_skip(codec):
     x = sample("float64", 5000)

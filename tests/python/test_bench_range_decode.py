@@ -25,6 +25,6 @@ def test_short_run_prints_every_codec(tmp_path):
     assert [r[2].strip() for r in rows] == ["auto", "alp", "chimp128", "gorilla"]
     for r in rows:
         assert int(r[1]) == x.size
-        assert float(r[3]) > 0 and float(r[4]) > 0 and float(r[5]) > 0
+        assert float(r[3]) > 0 and float(r[4]) > 0 and float(r[5]) > 0 and float(r[6]) > 0
     written = list(out.glob("range-decode-*.md"))
     assert len(written) == 1 and "| walk | 20000 | auto |" in written[0].read_text()

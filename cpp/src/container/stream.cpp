@@ -400,6 +400,9 @@ struct Decoder::Impl {
         std::vector<uint8_t> scratch(std::min<uint64_t>(n, kChunk) * value_size);
         for (uint64_t at = 0; at < n; at += kChunk) read(scratch.data(), size_t(std::min<uint64_t>(kChunk, n - at)));
     }
+    // Block codecs move to any position at once (true); the others cannot go back (false: the caller starts
+    // over).
+    virtual bool seek(uint64_t) { return false; }
     virtual void expect_end() = 0;
 };
 
@@ -426,6 +429,10 @@ struct BlockDecoderImpl final : Decoder::Impl {
     void read(void* out, size_t n) override { dec.read(out, n); }
     void read_threaded(void* out, size_t n, unsigned threads) override { dec.read(out, n, threads); }
     void skip(uint64_t n, size_t) override { dec.skip(n); }
+    bool seek(uint64_t position) override {
+        dec.seek(position);
+        return true;
+    }
     void expect_end() override { dec.expect_end(); }
     alp::Decoder<T> dec;
 };
@@ -478,6 +485,7 @@ struct NarrowedDecoder final : Decoder::Impl {
     }
     // The values passed over are not narrowed, so not checked against the dtype's range either.
     void skip(uint64_t n, size_t) override { inner->skip(n, sizeof(int64_t)); }
+    bool seek(uint64_t position) override { return inner->seek(position); }
     void expect_end() override { inner->expect_end(); }
     std::unique_ptr<Decoder::Impl> inner;
     std::vector<int64_t> wide;
@@ -506,16 +514,36 @@ Header verified_header(const uint8_t* data, size_t size) {
 
 }  // namespace
 
-Decoder::Decoder(const uint8_t* data, size_t size) : header_(verified_header(data, size)) {
-    const uint8_t* payload = data + header_.header_size;
+Decoder::Decoder(const uint8_t* data, size_t size)
+    : header_(verified_header(data, size)), payload_(data + header_.header_size), impl_(make_impl()) {
+    if (header_.count == 0) impl_->expect_end();
+}
+
+std::unique_ptr<Decoder::Impl> Decoder::make_impl() const {
     const size_t n = header_.payload_size;
-    impl_ = visit_dtype(header_.dtype, [&](auto tag) -> std::unique_ptr<Decoder::Impl> {
+    return visit_dtype(header_.dtype, [&](auto tag) -> std::unique_ptr<Decoder::Impl> {
         using T = decltype(tag);
         if constexpr (std::is_floating_point_v<T>)
-            return make_float_decoder<T>(header_.codec, header_.params, payload, n, header_.count);
-        else return make_integer_decoder<T>(header_, payload, n);
+            return make_float_decoder<T>(header_.codec, header_.params, payload_, n, header_.count);
+        else return make_integer_decoder<T>(header_, payload_, n);
     });
-    if (header_.count == 0) impl_->expect_end();
+}
+
+void Decoder::seek(uint64_t position) {
+    if (position > header_.count)
+        throw InvalidArgument("seek to value " + std::to_string(position) + " of a stream of " +
+                              std::to_string(header_.count));
+    if (impl_->seek(position)) {
+        done_ = position;
+    } else {
+        if (position < done_) {
+            impl_ = make_impl();
+            done_ = 0;
+        }
+        skip(position - done_);
+        return;
+    }
+    if (done_ == header_.count) impl_->expect_end();
 }
 
 Decoder::~Decoder() = default;

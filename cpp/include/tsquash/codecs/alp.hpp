@@ -61,6 +61,8 @@ public:
     void read(void* out, size_t n, unsigned threads = 1);
     // Moves the sequential position on by n values without decoding them (InvalidArgument past the end).
     void skip(uint64_t n);
+    // Moves the sequential position to any value, or to the end (InvalidArgument past it).
+    void seek(uint64_t position);
     // After the last value: nothing may be left (the framing already guarantees this; kept for symmetry).
     void expect_end() const;
 

@@ -139,13 +139,19 @@ public:
     // Pass over up to n values; returns how many were passed over. The block codecs (alp, auto) decode none
     // of them (their blocks are read from where the values start); the others decode and drop them.
     uint64_t skip(uint64_t n);
+    // Moves to value `position` (0 to the count; InvalidArgument past it), forwards or backwards: the block
+    // codecs at once; the others decode from where they are, or from the start to go back.
+    void seek(uint64_t position);
+    uint64_t position() const { return done_; }
 
     struct Impl;
 
 private:
     Header header_;
+    const uint8_t* payload_;  // the caller's bytes: a sequential codec starts over on them to go back
     std::unique_ptr<Impl> impl_;
     uint64_t done_ = 0;
+    std::unique_ptr<Impl> make_impl() const;
 };
 
 // Whole-array conveniences built on Encoder / Decoder. `threads` (not stored in the stream: the bytes are

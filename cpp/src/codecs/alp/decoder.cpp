@@ -631,6 +631,12 @@ void Decoder<T>::skip(uint64_t n) {
 }
 
 template <class T>
+void Decoder<T>::seek(uint64_t position) {
+    if (position > s_->frame.count) throw InvalidArgument("alp: seek past the end");
+    s_->pos = position;
+}
+
+template <class T>
 void Decoder<T>::expect_end() const {
     if (s_->pos != s_->frame.count) corrupt("values left undecoded");
 }
