@@ -65,30 +65,33 @@ void parse(const uint8_t* data, size_t size, uint32_t seed) {
         return;
     }
     if (values.size() != h.count * dtype_size(h.dtype)) die("decoded a different number of values than the header");
-    // Values passed over with skip() (the block codecs read no block for them) leave the rest as it was.
+    // Values passed over with skip() (the block codecs read no block for them), or a seek back to an earlier
+    // position (block codecs at once, the others from the start), leave the rest as it was.
     {
-        const uint64_t k = seed % (h.count + 1);
         const size_t es = dtype_size(h.dtype);
         Decoder d(data, size);
+        // The values from d's position to the end, against the whole decode.
+        auto rest_matches = [&](const char* after) {
+            const uint64_t from = d.position();
+            std::vector<uint8_t> rest((h.count - from) * es);
+            try {
+                d.read(rest.data(), h.count - from);
+            } catch (const tsquash::CorruptStream&) {
+                std::fprintf(stderr, "after %s: ", after);
+                die("the rest does not decode where the whole stream does");
+            }
+            if (!std::equal(rest.begin(), rest.end(), values.begin() + long(from * es))) {
+                std::fprintf(stderr, "after %s: ", after);
+                die("the rest differs");
+            }
+        };
+        const uint64_t k = seed % (h.count + 1);
         if (d.skip(k) != k) die("skip() passed over a wrong count");
-        std::vector<uint8_t> rest((h.count - k) * es);
-        try {
-            d.read(rest.data(), h.count - k);
-        } catch (const tsquash::CorruptStream&) {
-            die("values after a skip do not decode where the whole stream does");
-        }
-        if (!std::equal(rest.begin(), rest.end(), values.begin() + long(k * es))) die("values after a skip differ");
-        // Back to an earlier position (block codecs at once, the others from the start) and on from there.
+        rest_matches("skip()");
         const uint64_t back = (seed / 7) % (k + 1);
         d.seek(back);
         if (d.position() != back) die("seek() went to a wrong position");
-        std::vector<uint8_t> again((h.count - back) * es);
-        try {
-            d.read(again.data(), h.count - back);
-        } catch (const tsquash::CorruptStream&) {
-            die("values after a seek do not decode where the whole stream does");
-        }
-        if (!std::equal(again.begin(), again.end(), values.begin() + long(back * es))) die("values after a seek differ");
+        rest_matches("seek()");
     }
     const auto again = encode(h.codec, h.dtype, h.params, values.data(), h.count);
     std::vector<uint8_t> back(values.size());
