@@ -89,8 +89,10 @@ class StreamDecoder:
         """Pass over up to ``n`` values; returns how many were passed over. ``alp`` and ``auto`` streams
         decode none of them (reading goes on from the block that holds the next value); the other codecs
         decode them and drop them."""
-        if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 0:
-            raise ValueError(f"n must be a non-negative integer, got {n!r}")
+        if isinstance(n, bool) or not isinstance(n, (int, np.integer)):
+            raise TypeError(f"n must be an integer, got {n!r}")
+        if n < 0:
+            raise ValueError(f"n must not be negative, got {n}")
         return self._dec.skip(int(n))
 
     def seek(self, position: int) -> None:

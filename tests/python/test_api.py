@@ -436,8 +436,10 @@ def test_stream_decoder_skip(codec):
     assert reader.skip(10**12) == 5000 - 2015
     assert reader.remaining == 0
     assert reader.read().size == 0
-    for bad in (-1, 1.0, True):
-        with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="negative"):
+        reader.skip(-1)
+    for bad in (1.0, True, "2"):
+        with pytest.raises(TypeError):
             reader.skip(bad)
 
 

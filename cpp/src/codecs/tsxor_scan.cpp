@@ -109,13 +109,13 @@ TSQ_AVX512CD std::pair<unsigned, unsigned> scan_avx512(const uint64_t* w, unsign
     for (unsigned i = n; i > 0;) {
         const unsigned take = std::min(i, 8u);
         i -= take;
-        const __mmask8 valid = static_cast<__mmask8>(0xFF00u >> take);
-        // The 8 entries ending at i + take, loaded from i + take - 8 (lanes below 8 - take masked out).
-        const __m512i d = _mm512_xor_si512(_mm512_maskz_loadu_epi64(valid, w + i + take - 8), vx);
+        // Entries i to i + take - 1 (take < 8 only for the oldest entries, at the window's start).
+        const __mmask8 valid = static_cast<__mmask8>((1u << take) - 1);
+        const __m512i d = _mm512_xor_si512(_mm512_maskz_loadu_epi64(valid, w + i), vx);
         const __m512i below = _mm512_andnot_si512(d, _mm512_sub_epi64(d, one));
         const __m512i tz = _mm512_sub_epi64(width, _mm512_lzcnt_epi64(below));
         const __m512i score = _mm512_add_epi64(_mm512_srli_epi64(_mm512_lzcnt_epi64(d), 3), _mm512_srli_epi64(tz, 3));
-        const __m512i index = _mm512_add_epi64(lane, _mm512_set1_epi64(int64_t(i + take) - 8));
+        const __m512i index = _mm512_add_epi64(lane, _mm512_set1_epi64(i));
         const __m512i key = _mm512_or_si512(_mm512_slli_epi64(score, 8), index);
         best = _mm512_mask_max_epu64(best, valid, best, key);
         if (_mm512_mask_cmpeq_epi64_mask(valid, score, equal)) break;
@@ -131,12 +131,12 @@ TSQ_AVX512CD std::pair<unsigned, unsigned> scan_avx512(const uint32_t* w, unsign
     for (unsigned i = n; i > 0;) {
         const unsigned take = std::min(i, 16u);
         i -= take;
-        const __mmask16 valid = static_cast<__mmask16>(0xFFFF0000u >> take);
-        const __m512i d = _mm512_xor_si512(_mm512_maskz_loadu_epi32(valid, w + i + take - 16), vx);
+        const __mmask16 valid = static_cast<__mmask16>((1u << take) - 1);
+        const __m512i d = _mm512_xor_si512(_mm512_maskz_loadu_epi32(valid, w + i), vx);
         const __m512i below = _mm512_andnot_si512(d, _mm512_sub_epi32(d, one));
         const __m512i tz = _mm512_sub_epi32(width, _mm512_lzcnt_epi32(below));
         const __m512i score = _mm512_add_epi32(_mm512_srli_epi32(_mm512_lzcnt_epi32(d), 3), _mm512_srli_epi32(tz, 3));
-        const __m512i index = _mm512_add_epi32(lane, _mm512_set1_epi32(int(i + take) - 16));
+        const __m512i index = _mm512_add_epi32(lane, _mm512_set1_epi32(int(i)));
         const __m512i key = _mm512_or_si512(_mm512_slli_epi32(score, 8), index);
         best = _mm512_mask_max_epu32(best, valid, best, key);
         if (_mm512_mask_cmpeq_epi32_mask(valid, score, equal)) break;
