@@ -533,9 +533,7 @@ void Decoder::seek(uint64_t position) {
     if (position > header_.count)
         throw InvalidArgument("seek to value " + std::to_string(position) + " of a stream of " +
                               std::to_string(header_.count));
-    if (impl_->seek(position)) {
-        done_ = position;
-    } else {
+    if (!impl_->seek(position)) {  // sequential: on from here, or from the start to go back
         if (position < done_) {
             impl_ = make_impl();
             done_ = 0;
@@ -543,6 +541,7 @@ void Decoder::seek(uint64_t position) {
         skip(position - done_);
         return;
     }
+    done_ = position;
     if (done_ == header_.count) impl_->expect_end();
 }
 
